@@ -1,0 +1,360 @@
+/*
+ * config.c: the configuration table, the file parser and the environment
+ * overrides.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+enum key_type { K_STR, K_UINT, K_OCTAL, K_SIZE, K_BOOL };
+
+struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def;
+	unsigned long min, max;   /* for K_UINT / K_SIZE */
+};
+
+#define KS(n, d) { #n, K_STR, offsetof(struct config, n), d, 0, 0 }
+#define KU(n, d, lo, hi) { #n, K_UINT, offsetof(struct config, n), d, lo, hi }
+#define KO(n, d) { #n, K_OCTAL, offsetof(struct config, n), d, 0, 0777 }
+#define KZ(n, d, lo, hi) { #n, K_SIZE, offsetof(struct config, n), d, lo, hi }
+#define KB(n, d) { #n, K_BOOL, offsetof(struct config, n), d, 0, 1 }
+
+#ifndef LABELD_PKGDATADIR
+#define LABELD_PKGDATADIR "/usr/local/share/labeld"
+#endif
+#ifndef LABELD_PLUGINDIR
+#define LABELD_PLUGINDIR "/usr/local/lib/labeld/plugins"
+#endif
+#ifndef LABELD_LOCALSTATEDIR
+#define LABELD_LOCALSTATEDIR "/usr/local/var"
+#endif
+
+/* The one table of keys; conf/labeld.conf.example documents each. */
+static const struct config_key config_keys[] = {
+	KS(socket, "/run/labeld/labeld.sock"),
+	KO(socket_mode, "0660"),
+	KU(socket_backlog, "128", 1, 65535),
+	KU(workers, "8", 1, 1024),
+	KS(db_socket, "/run/mysqld/mysqld.sock"),
+	KS(db_host, "localhost"),
+	KU(db_port, "3306", 1, 65535),
+	KS(db_user, "labeld"),
+	KS(db_password, ""),
+	KS(db_name, "labeld"),
+	KU(db_connect_timeout, "2", 1, 3600),
+	KU(db_rw_timeout, "30", 1, 86400),
+	KB(migrate, "on"),
+	KS(templates_dir, LABELD_PKGDATADIR "/templates"),
+	KS(plugins_dir, LABELD_PLUGINDIR),
+	KS(sql_dir, LABELD_PKGDATADIR "/sql"),
+	KS(datastore_dir, LABELD_LOCALSTATEDIR "/lib/labeld/datastore"),
+	KS(tmp_dir, "/tmp"),
+	KZ(max_body_size, "64m", 1024, (unsigned long)1 << 40),
+	KU(max_fields, "256", 1, 100000),
+	KU(max_field_name, "128", 1, 65536),
+	KU(max_field_value, "65536", 16, 64u << 20),
+	KU(max_parts, "1024", 1, 100000),
+	KU(session_idle_timeout, "3600", 1, 31536000),
+	KU(session_lifetime, "43200", 1, 31536000),
+	KU(login_max_failures_account, "5", 1, 1000000),
+	KU(login_max_failures_address, "30", 1, 1000000),
+	KU(login_window, "900", 1, 31536000),
+	KU(password_cost, "5", 1, 11),
+	KS(log_level, "info"),
+};
+
+#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const struct config_key *key_find(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+int config_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v, mul = 1;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (tolower((unsigned char)*end)) {
+	case '\0': break;
+	case 'k': mul = 1024ull; end++; break;
+	case 'm': mul = 1024ull * 1024; end++; break;
+	case 'g': mul = 1024ull * 1024 * 1024; end++; break;
+	default: return -1;
+	}
+	if (*end != '\0' || v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+static int parse_uint(const char *s, int base, unsigned long *out)
+{
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, base);
+	return (errno != 0 || *end != '\0') ? -1 : 0;
+}
+
+int config_set(struct config *c, const char *name, const char *value,
+    char *err, size_t errlen)
+{
+	const struct config_key *k = key_find(name);
+	char *field;
+	unsigned long u;
+	size_t z;
+
+	if (k == NULL && strncmp(name, "plugin.", 7) == 0 && strchr(name + 7, '.') != NULL) {
+		struct config_extra *x = realloc(c->extra, (c->nextra + 1) * sizeof(*x));
+		if (x == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		c->extra = x;
+		x[c->nextra].key = strdup(name);
+		x[c->nextra].value = strdup(value);
+		if (x[c->nextra].key == NULL || x[c->nextra].value == NULL) {
+			free(x[c->nextra].key);
+			free(x[c->nextra].value);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		c->nextra++;
+		return 0;
+	}
+	if (k == NULL) {
+		snprintf(err, errlen, "unknown key '%s'", name);
+		return -1;
+	}
+	field = (char *)c + k->offset;
+	switch (k->type) {
+	case K_STR: {
+		char *d = strdup(value);
+		if (d == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = d;
+		return 0;
+	}
+	case K_UINT:
+		if (parse_uint(value, 10, &u) < 0 || u < k->min || u > k->max) {
+			snprintf(err, errlen, "%s must be a whole number from %lu to %lu, not '%s'",
+			    name, k->min, k->max, value);
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)u;
+		return 0;
+	case K_OCTAL:
+		if (parse_uint(value, 8, &u) < 0 || u > k->max) {
+			snprintf(err, errlen, "%s must be an octal mode like 0660, not '%s'", name, value);
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)u;
+		return 0;
+	case K_SIZE:
+		if (config_parse_size(value, &z) < 0 || z < k->min || z > k->max) {
+			snprintf(err, errlen, "%s must be a size like 64m (at least %lu bytes), not '%s'",
+			    name, k->min, value);
+			return -1;
+		}
+		*(size_t *)field = z;
+		return 0;
+	case K_BOOL:
+		if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			*(int *)field = 1;
+		else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0 ||
+		    strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+			*(int *)field = 0;
+		else {
+			snprintf(err, errlen, "%s must be on or off, not '%s'", name, value);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "internal: bad key type");
+	return -1;
+}
+
+void config_defaults(struct config *c)
+{
+	char err[256];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++)
+		if (config_set(c, config_keys[i].name, config_keys[i].def, err, sizeof(err)) < 0)
+			log_error("config default %s: %s", config_keys[i].name, err);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int config_read_file(struct config *c, const char *path, int must_exist,
+    char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char line[4096], msg[512];
+	unsigned lineno = 0;
+
+	if (f == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s, *eq, *key, *val;
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			fclose(f);
+			return -1;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			fclose(f);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (config_set(c, key, val, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			fclose(f);
+			return -1;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int config_apply_env(struct config *c, char *err, size_t errlen)
+{
+	char envname[96], msg[512];
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *name = config_keys[i].name, *v;
+		size_t j;
+		memcpy(envname, "LABELD_", 7);
+		for (j = 0; name[j] != '\0' && j + 8 < sizeof(envname); j++)
+			envname[7 + j] = (char)toupper((unsigned char)name[j]);
+		envname[7 + j] = '\0';
+		v = getenv(envname);
+		if (v == NULL)
+			continue;
+		if (config_set(c, name, v, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s: %s", envname, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int config_validate(const struct config *c, char *err, size_t errlen)
+{
+	const char *where = c->path ? c->path : "config";
+
+	if (c->socket[0] == '\0') {
+		snprintf(err, errlen, "%s: socket must be a path or '-'", where);
+		return -1;
+	}
+	if (c->socket[0] != '-' && strlen(c->socket) >= 108) {
+		snprintf(err, errlen, "%s: socket path longer than 107 bytes", where);
+		return -1;
+	}
+	if (log_level_parse(c->log_level) < 0) {
+		snprintf(err, errlen, "%s: log_level must be error, warn, info or debug", where);
+		return -1;
+	}
+	if (c->session_lifetime < c->session_idle_timeout) {
+		snprintf(err, errlen, "%s: session_lifetime must not be shorter than session_idle_timeout", where);
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(struct config *c, const char *path, int must_exist,
+    char *err, size_t errlen)
+{
+	if (path != NULL) {
+		c->path = strdup(path);
+		if (config_read_file(c, path, must_exist, err, errlen) < 0)
+			return -1;
+	}
+	if (config_apply_env(c, err, errlen) < 0)
+		return -1;
+	return config_validate(c, err, errlen);
+}
+
+const char *config_get_extra(const struct config *c, const char *key)
+{
+	const char *v = NULL;
+
+	/* The last line wins, as for the other keys. */
+	for (size_t i = 0; i < c->nextra; i++)
+		if (strcmp(c->extra[i].key, key) == 0)
+			v = c->extra[i].value;
+	return v;
+}
+
+void config_free(struct config *c)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (config_keys[i].type == K_STR) {
+			char **p = (char **)((char *)c + config_keys[i].offset);
+			free(*p);
+			*p = NULL;
+		}
+	for (size_t i = 0; i < c->nextra; i++) {
+		free(c->extra[i].key);
+		free(c->extra[i].value);
+	}
+	free(c->extra);
+	c->extra = NULL;
+	c->nextra = 0;
+	free(c->path);
+	c->path = NULL;
+}

@@ -1,0 +1,81 @@
+/*
+ * config.h: labeld.conf, "key = value" lines, every key overridable by the
+ * environment (LABELD_<KEY>).  The defaults and the meaning of every key are
+ * in conf/labeld.conf.example; config_keys[] in config.c is the one table.
+ */
+#ifndef LABELD_CONFIG_H
+#define LABELD_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char *socket;
+	unsigned socket_mode;
+	unsigned socket_backlog;
+	unsigned workers;
+
+	char *db_socket;
+	char *db_host;
+	unsigned db_port;
+	char *db_user;
+	char *db_password;
+	char *db_name;
+	unsigned db_connect_timeout;
+	unsigned db_rw_timeout;
+	int migrate;
+
+	char *templates_dir;
+	char *plugins_dir;
+	char *sql_dir;
+	char *datastore_dir;
+	char *tmp_dir;
+
+	size_t max_body_size;
+	unsigned max_fields;
+	unsigned max_field_name;
+	unsigned max_field_value;
+	unsigned max_parts;
+
+	unsigned session_idle_timeout;
+	unsigned session_lifetime;
+	unsigned login_max_failures_account;
+	unsigned login_max_failures_address;
+	unsigned login_window;
+	unsigned password_cost;
+
+	char *log_level;
+
+	/* "plugin.<name>.<key> = value" lines, for plugins (host->config). */
+	struct config_extra {
+		char *key;
+		char *value;
+	} *extra;
+	size_t nextra;
+
+	char *path;   /* the file it was read from, or NULL */
+};
+
+/* Defaults for every key (compiled in; match conf/labeld.conf.example). */
+void config_defaults(struct config *c);
+
+/* Read `path` (a missing file is an error only when must_exist), then apply
+ * LABELD_* environment overrides and validate.  On error returns -1 with
+ * "file:line: problem" (or "LABELD_X: problem") in err; c keeps what was
+ * read so far and must still be released with config_free. */
+int config_load(struct config *c, const char *path, int must_exist,
+    char *err, size_t errlen);
+
+/* Parse one "key = value" line's key and value into c (used by the loader and
+ * the tests).  Returns 0, or -1 with a message in err. */
+int config_set(struct config *c, const char *key, const char *value,
+    char *err, size_t errlen);
+
+/* Value of a "plugin.<name>.<key>" line, or NULL. */
+const char *config_get_extra(const struct config *c, const char *key);
+
+void config_free(struct config *c);
+
+/* "64m" -> 67108864.  Returns 0 or -1. */
+int config_parse_size(const char *s, size_t *out);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * auth.c: the home redirect, sign-in and sign-out.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app.h"
+#include "arena.h"
+#include "auth.h"
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+#include "session.h"
+
+#define HOME "/projects"
+
+void handle_home(struct request *r)
+{
+	/* The dispatcher looked the session up (NEED_DB). */
+	resp_redirect(r, 303, r->session ? HOME : "/login");
+}
+
+/* The double-submit token for the sign-in form: the labeld_login cookie's
+ * value, or a new one (set as a cookie) when there is none. */
+static const char *login_token(struct request *r)
+{
+	const char *t = req_cookie(r, LOGIN_COOKIE);
+	char *fresh;
+
+	if (t != NULL && token_syntax_ok(t))
+		return t;
+	fresh = arena_alloc(r->arena, TOKEN_LEN + 1);
+	if (fresh == NULL || token_new(fresh) < 0)
+		return NULL;
+	resp_cookie(r, LOGIN_COOKIE, fresh, -1);
+	return fresh;
+}
+
+/* The sign-in page, with what was typed and an optional message. */
+static void login_page(struct request *r, int status, const char *email,
+    const char *next, const char *message)
+{
+	struct json_object *v = view_new(r, "Sign in");
+	const char *token = login_token(r);
+
+	if (v == NULL || token == NULL) {
+		page_error(r, 500, "Internal error", "The sign-in page could not be produced.");
+		return;
+	}
+	json_object_object_add(v, "login_csrf", json_object_new_string(token));
+	json_object_object_add(v, "email", json_object_new_string(email ? email : ""));
+	json_object_object_add(v, "next", json_object_new_string(next_is_safe(next) ? next : ""));
+	if (message != NULL)
+		json_object_object_add(v, "message", json_object_new_string(message));
+	page_render(r, status, "login", v);
+}
+
+void handle_login_form(struct request *r)
+{
+	const char *next = req_query(r, "next");
+
+	/* Already signed in: nothing to do here. */
+	if (r->session != NULL) {
+		resp_redirect(r, 303, next_is_safe(next) ? next : HOME);
+		return;
+	}
+	login_page(r, 200, NULL, next, NULL);
+}
+
+static void db_failed(struct request *r, int rc)
+{
+	if (rc == DB_UNAVAILABLE)
+		page_error(r, 503, "Database unavailable",
+		    "labeld cannot reach its database right now. Try again in a moment.");
+	else
+		page_error(r, 500, "Internal error", "Signing in failed; the log says why.");
+}
+
+void handle_login(struct request *r)
+{
+	const char *email_in = req_form(r, "email"), *password = req_form(r, "password");
+	const char *next = req_form(r, "next");
+	char *email = auth_email_normalize(r->arena, email_in);
+	char token[TOKEN_LEN + 1], retry[32];
+	struct db_result *res;
+	unsigned wait = 0;
+	int rc, ok = 0;
+
+	if (email == NULL || password == NULL || password[0] == '\0') {
+		login_page(r, 400, email_in, next, "Enter your email address and your password.");
+		return;
+	}
+	rc = auth_throttle_check(r->db, r->arena, &r->app->cfg, email, r->remote_addr, &wait);
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	if (wait > 0) {
+		snprintf(retry, sizeof(retry), "%u", wait);
+		resp_header(r, "Retry-After", retry);
+		log_warn("sign-in throttled for %s from %s", email, r->remote_addr);
+		login_page(r, 429, email_in, next,
+		    "Too many failed sign-ins. Wait a few minutes, then try again.");
+		return;
+	}
+	rc = db_query(r->db, r->arena, &res,
+	    "SELECT id, password_hash, is_disabled FROM users WHERE email = ?", "s", email);
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	if (res->nrows == 1) {
+		ok = auth_verify_password(password, db_value(res, 0, 1)) && db_int(res, 0, 2) == 0;
+	} else {
+		/* Same work for unknown accounts: timing does not tell. */
+		auth_verify_dummy(password, r->app->cfg.password_cost);
+	}
+	if (!ok) {
+		rc = auth_throttle_fail(r->db, &r->app->cfg, email, r->remote_addr);
+		if (rc != DB_OK) {
+			db_failed(r, rc);
+			return;
+		}
+		log_info("sign-in failed for %s from %s", email, r->remote_addr);
+		login_page(r, 401, email_in, next, "Wrong email or password.");
+		return;
+	}
+
+	/* A new session id at every sign-in; the old session (if any) ends. */
+	const char *old = req_cookie(r, SESSION_COOKIE);
+	if (old != NULL && token_syntax_ok(old)) {
+		unsigned char h[32];
+		token_hash(old, h);
+		if ((rc = session_destroy(r->db, h)) != DB_OK) {
+			db_failed(r, rc);
+			return;
+		}
+	}
+	long long uid = db_int(res, 0, 0);
+	rc = session_create(r->db, uid, r->remote_addr, r->user_agent,
+	    r->app->cfg.session_idle_timeout, r->app->cfg.session_lifetime, token);
+	if (rc == DB_OK)
+		rc = auth_throttle_clear(r->db, email);
+	if (rc == DB_OK)
+		rc = db_exec(r->db, DB_IDEMPOTENT, NULL, NULL,
+		    "UPDATE users SET last_login_at = NOW(6) WHERE id = ?", "i", uid);
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	log_info("signed in: %s from %s", email, r->remote_addr);
+	resp_cookie(r, SESSION_COOKIE, token, -1);
+	resp_cookie(r, LOGIN_COOKIE, "", 0);
+	explicit_bzero(token, sizeof(token));
+	resp_redirect(r, 303, next_is_safe(next) ? next : HOME);
+}
+
+void handle_logout(struct request *r)
+{
+	int rc = session_destroy(r->db, r->session->hash);
+
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	log_info("signed out: %s", r->session->email);
+	resp_cookie(r, SESSION_COOKIE, "", 0);
+	resp_redirect(r, 303, "/login");
+}

@@ -1,0 +1,156 @@
+/*
+ * labeld-plugin.h: the one public header for labeld plugin authors,
+ * installed as <labeld/plugin.h>.
+ *
+ * A plugin is a shared object in labeld's plugin directory that exports
+ * exactly one symbol, LABELD_PLUGIN_ENTRY ("labeld_plugin_init").  labeld
+ * calls it once after dlopen with a table of host services and receives a
+ * descriptor.  The descriptor's abi and struct_size must match what this
+ * header says, or the plugin is refused (and dlclose'd) with a clear message.
+ *
+ * Plugins never link against labeld's own symbols: everything they need from
+ * the core comes through struct labeld_host.
+ *
+ *   >>> Bump LABELD_PLUGIN_ABI on ANY change to this file. <<<
+ */
+#ifndef LABELD_PLUGIN_H
+#define LABELD_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LABELD_PLUGIN_ABI 20261127u
+#define LABELD_PLUGIN_ENTRY "labeld_plugin_init"
+
+struct json_object;     /* json-c */
+struct labeld_ctx;      /* opaque: one request (or one job) on the host side */
+
+enum labeld_plugin_kind {
+	LABELD_TASK = 1,    /* a task type: how an item is labeled */
+	LABELD_EXPORT = 2   /* an export format */
+};
+
+enum labeld_log_level { LABELD_LOG_ERROR = 0, LABELD_LOG_WARN = 1, LABELD_LOG_INFO = 2 };
+
+/*
+ * Services the host offers.  Memory from alloc/strdup belongs to the ctx and
+ * is released when the request or job ends; plugins free nothing they got
+ * from here.
+ */
+struct labeld_host {
+	uint32_t abi;                   /* LABELD_PLUGIN_ABI of the host */
+	uint32_t struct_size;           /* sizeof(struct labeld_host) */
+	void *(*alloc)(struct labeld_ctx *ctx, size_t size);          /* zeroed; NULL on OOM */
+	char *(*strdup)(struct labeld_ctx *ctx, const char *s);
+	/* json-c object owned by ctx (put when the ctx ends). */
+	struct json_object *(*json_own)(struct labeld_ctx *ctx, struct json_object *obj);
+	void (*log)(enum labeld_log_level level, const char *plugin, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+	/* Configuration value for this plugin ("plugin.<name>.<key>" in
+	 * labeld.conf), or NULL. */
+	const char *(*config)(const char *plugin, const char *key);
+};
+
+/* One label class of a project; key is 1..9 for the first nine, else 0. */
+struct labeld_label {
+	int64_t id;
+	const char *name;
+	int key;
+};
+
+/* The item being labeled (an image). */
+struct labeld_item {
+	int64_t id;
+	const char *path;       /* inside the dataset */
+	uint32_t width, height; /* pixels */
+	const char *format;     /* "png", "jpeg", ... */
+};
+
+/* A submitted form, as name/value pairs (repeated names allowed). */
+struct labeld_field {
+	const char *name;
+	const char *value;
+};
+
+/* One box for exports: pixels, origin top-left. */
+struct labeld_box {
+	int64_t label_id;
+	double x, y, width, height;
+};
+
+/*
+ * Task plugin operations.  Every function returns 0 on success or -1 with a
+ * message for the person in *error (a static or ctx-owned string).
+ */
+struct labeld_task_ops {
+	const char *description;   /* one line shown in the create-project wizard */
+	/* Template (from the plugin's template folder) that renders the editor
+	 * for an item; its view gets "item", "labels", "annotation". */
+	const char *editor_template;
+	/* Turn a submitted form into an annotation (a json object). */
+	int (*parse_form)(struct labeld_ctx *ctx, const struct labeld_item *item,
+	    const struct labeld_label *labels, size_t nlabels,
+	    const struct labeld_field *fields, size_t nfields,
+	    struct json_object **annotation, const char **error);
+	/* Check a stored annotation against the item and the labels. */
+	int (*validate)(struct labeld_ctx *ctx, const struct labeld_item *item,
+	    const struct labeld_label *labels, size_t nlabels,
+	    struct json_object *annotation, const char **error);
+	/* Describe an annotation for exports: the label ids it assigns and, for
+	 * detection tasks, its boxes (either list may be empty).  Arrays are
+	 * ctx-owned. */
+	int (*describe)(struct labeld_ctx *ctx, struct json_object *annotation,
+	    int64_t **label_ids, size_t *nlabel_ids,
+	    struct labeld_box **boxes, size_t *nboxes, const char **error);
+};
+
+/* Export plugin operations: a stream of items written to `out`. */
+struct labeld_export_sink {
+	void *opaque;
+	/* Append bytes to the export file; 0 or -1. */
+	int (*write)(void *opaque, const void *data, size_t len);
+};
+
+struct labeld_export_project {
+	int64_t id;
+	const char *name;
+	const char *task;                 /* task plugin name */
+	const struct labeld_label *labels;
+	size_t nlabels;
+};
+
+struct labeld_export_ops {
+	const char *description;
+	const char *file_extension;       /* "json", "jsonl" */
+	const char *media_type;           /* "application/json" */
+	int (*begin)(struct labeld_ctx *ctx, void **state,
+	    const struct labeld_export_project *project,
+	    struct labeld_export_sink *out, const char **error);
+	/* One labeled item with the description of its current annotation. */
+	int (*item)(struct labeld_ctx *ctx, void *state,
+	    const struct labeld_item *item, const char *image_url,
+	    const int64_t *label_ids, size_t nlabel_ids,
+	    const struct labeld_box *boxes, size_t nboxes, const char **error);
+	int (*end)(struct labeld_ctx *ctx, void *state, const char **error);
+};
+
+struct labeld_plugin {
+	uint32_t abi;              /* LABELD_PLUGIN_ABI */
+	uint32_t struct_size;      /* sizeof(struct labeld_plugin) */
+	enum labeld_plugin_kind kind;
+	const char *name;          /* [a-z0-9_-]{1,32}, unique in the directory */
+	const char *title;         /* shown to people */
+	const char *version;
+	const struct labeld_task_ops *task;      /* kind == LABELD_TASK */
+	const struct labeld_export_ops *export;  /* kind == LABELD_EXPORT */
+};
+
+/* Fill in abi and struct_size so a plugin cannot forget them. */
+#define LABELD_PLUGIN_HEADER \
+	.abi = LABELD_PLUGIN_ABI, .struct_size = sizeof(struct labeld_plugin)
+
+/* The entry point every plugin defines; returns its descriptor, or NULL to
+ * refuse loading (log why through host->log). */
+const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *host);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * main.c: labeld's command line.
+ *
+ *   labeld [-c FILE] [--check | --migrate | --create-admin EMAIL |
+ *           --create-user EMAIL | --version | --help]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autoconf.h"
+
+#include "app.h"
+#include "arena.h"
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "plugin.h"
+#include "host.h"
+#include "server.h"
+#include "tmpl.h"
+
+#ifndef LABELD_SYSCONFDIR
+#define LABELD_SYSCONFDIR "/usr/local/etc"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: labeld [-c FILE] [--check | --migrate | --create-admin EMAIL |\n"
+	    "              --create-user EMAIL | --version | --help]\n"
+	    "\n"
+	    "  -c, --config FILE    configuration file (default $LABELD_CONFIG or\n"
+	    "                       " LABELD_SYSCONFDIR "/labeld.conf)\n"
+	    "  --check              validate the configuration, templates and plugins\n"
+	    "  --migrate            apply pending database migrations and exit\n"
+	    "  --create-admin EMAIL create an admin; password from LABELD_ADMIN_PASSWORD\n"
+	    "                       or the first line of standard input\n"
+	    "  --create-user EMAIL  the same for a labeler without admin rights\n"
+	    "  --version            print the version\n"
+	    "\n"
+	    "Every configuration key can be set by the environment: LABELD_<KEY>.\n");
+}
+
+static struct db *db_open_from(const struct config *c)
+{
+	struct db_config d = {
+		.socket = c->db_socket, .host = c->db_host, .port = c->db_port,
+		.user = c->db_user, .password = c->db_password, .name = c->db_name,
+		.connect_timeout = c->db_connect_timeout, .rw_timeout = c->db_rw_timeout,
+	};
+	return db_new(&d);
+}
+
+/* Apply migrations: 0 done, 1 a migration failed, 2 no database. */
+static int migrate(const struct config *c)
+{
+	char err[1024];
+	struct db *db = db_open_from(c);
+	int rc = 1;
+
+	if (db == NULL)
+		return 1;
+	if (db_ensure(db) != DB_OK) {
+		fprintf(stderr, "labeld: cannot connect to MariaDB: %s\n", db_errmsg(db));
+		rc = 2;
+	} else if (db_migrate(db, c->sql_dir, err, sizeof(err)) < 0)
+		fprintf(stderr, "%s\n", err);
+	else
+		rc = 0;
+	db_free(db);
+	return rc;
+}
+
+/* Read the new user's password: the environment, else one line of stdin. */
+static char *read_password(void)
+{
+	const char *env = getenv("LABELD_ADMIN_PASSWORD");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (env != NULL && env[0] != '\0')
+		return strdup(env);
+	n = getline(&line, &cap, stdin);
+	if (n <= 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static int create_user(const struct config *c, const char *email, int admin)
+{
+	struct arena *a;
+	struct db *db;
+	char *password;
+	long long id = 0;
+	int rc;
+
+	if (migrate(c) != 0)
+		return 1;
+	password = read_password();
+	if (password == NULL || strlen(password) < 8) {
+		fprintf(stderr, "labeld: the password must have at least 8 characters "
+		    "(LABELD_ADMIN_PASSWORD or standard input)\n");
+		free(password);
+		return 1;
+	}
+	a = arena_new();
+	db = db_open_from(c);
+	if (a == NULL || db == NULL || db_ensure(db) != DB_OK) {
+		fprintf(stderr, "labeld: cannot connect to MariaDB\n");
+		free(password);
+		db_free(db);
+		arena_free(a);
+		return 1;
+	}
+	if (auth_email_normalize(a, email) == NULL) {
+		fprintf(stderr, "labeld: '%s' is not an email address\n", email);
+		rc = 1;
+	} else {
+		rc = auth_user_create(db, a, email, "", password, admin, c->password_cost, &id);
+		if (rc == DB_OK) {
+			printf("created %s %s (id %lld)\n", admin ? "admin" : "user",
+			    auth_email_normalize(a, email), id);
+			rc = 0;
+		} else if (rc == DB_DUPLICATE) {
+			fprintf(stderr, "labeld: %s exists already; nothing changed\n", email);
+			rc = 3;
+		} else {
+			fprintf(stderr, "labeld: could not create %s: %s\n", email, db_errmsg(db));
+			rc = 1;
+		}
+	}
+	explicit_bzero(password, strlen(password));
+	free(password);
+	db_free(db);
+	arena_free(a);
+	return rc;
+}
+
+/* --check: configuration (already loaded), templates and plugins. */
+static int check(struct config *cfg)
+{
+	struct labeld_host host;
+	struct runtime *rt;
+	char err[1024];
+	size_t refused;
+
+	host_init(&host, cfg);
+	rt = runtime_load(cfg, &host, err, sizeof(err));
+	if (rt == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	refused = plugin_set_refused(rt->plugins);
+	printf("configuration %s: ok\ntemplates %s: ok\nplugins %s: %zu loaded, %zu refused\n",
+	    cfg->path ? cfg->path : "(defaults)", cfg->templates_dir, cfg->plugins_dir,
+	    rt->plugins->n - refused, refused);
+	for (size_t i = 0; i < rt->plugins->n; i++)
+		if (rt->plugins->v[i].error != NULL)
+			fprintf(stderr, "%s/%s: refused: %s\n", cfg->plugins_dir,
+			    rt->plugins->v[i].file, rt->plugins->v[i].error);
+	rt->refs = 1;
+	tmpl_set_free(rt->tmpl);
+	plugin_set_free(rt->plugins);
+	free(rt);
+	return refused > 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_MIGRATE, OPT_ADMIN, OPT_USER, OPT_VERSION };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "migrate", no_argument, NULL, OPT_MIGRATE },
+		{ "create-admin", required_argument, NULL, OPT_ADMIN },
+		{ "create-user", required_argument, NULL, OPT_USER },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf_path = getenv("LABELD_CONFIG"), *email = NULL;
+	int mode = 0, must_exist = conf_path != NULL, opt, rc;
+	struct config cfg;
+	struct app app;
+	char err[1024];
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; must_exist = 1; break;
+		case OPT_CHECK: case OPT_MIGRATE: mode = opt; break;
+		case OPT_ADMIN: case OPT_USER: mode = opt; email = optarg; break;
+		case OPT_VERSION: printf("labeld %s (plugin ABI %u)\n", PACKAGE_VERSION, LABELD_PLUGIN_ABI); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (conf_path == NULL)
+		conf_path = LABELD_SYSCONFDIR "/labeld.conf";
+
+	config_defaults(&cfg);
+	if (config_load(&cfg, conf_path, must_exist, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	log_set_level((enum log_level)log_level_parse(cfg.log_level));
+
+	if (mode == OPT_CHECK) {
+		rc = check(&cfg);
+		config_free(&cfg);
+		return rc;
+	}
+	if (db_library_init() != 0) {
+		fprintf(stderr, "labeld: cannot initialise the MariaDB client library\n");
+		config_free(&cfg);
+		return 1;
+	}
+	if (mode == OPT_MIGRATE || mode == OPT_ADMIN || mode == OPT_USER) {
+		rc = mode == OPT_MIGRATE ? migrate(&cfg) : create_user(&cfg, email, mode == OPT_ADMIN);
+		config_free(&cfg);
+		db_library_end();
+		return rc;
+	}
+
+	if (cfg.migrate) {
+		rc = migrate(&cfg);
+		if (rc == 1) {
+			/* A broken migration must stop us: the schema is unknown. */
+			config_free(&cfg);
+			db_library_end();
+			return 1;
+		}
+		/* No database yet: pages answer 503 until it is back; the
+		 * migrations run at the next start (docs/database.md). */
+		if (rc == 2)
+			log_warn("MariaDB unreachable at start-up: migrations not checked");
+	}
+	if (app_init(&app, &cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		db_library_end();
+		return 1;
+	}
+	rc = server_run(&app);
+	app_cleanup(&app);
+	db_library_end();
+	return rc;
+}

@@ -1,0 +1,315 @@
+/*
+ * request.c: the dispatcher.  Parse, route, enforce the route's needs, run
+ * the handler, send, log.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "app.h"
+#include "arena.h"
+#include "db.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+#include "session.h"
+
+const char *req_form(const struct request *r, const char *name)
+{
+	return hp_form_get(&r->form, name);
+}
+
+const char *req_query(const struct request *r, const char *name)
+{
+	return hp_form_get(&r->query_form, name);
+}
+
+const char *req_cookie(const struct request *r, const char *name)
+{
+	return hp_cookie_get(r->cookies, r->ncookies, name);
+}
+
+static const char *param(FCGX_Request *f, const char *name)
+{
+	const char *v = FCGX_GetParam(name, f->envp);
+	return v ? v : "";
+}
+
+static void limits_from_config(const struct config *c, struct hp_limits *l)
+{
+	hp_limits_default(l);
+	l->max_fields = c->max_fields;
+	l->max_name = c->max_field_name;
+	l->max_value = c->max_field_value;
+	l->max_parts = c->max_parts;
+	l->max_file = c->max_body_size;
+}
+
+/* Body reader for the multipart parser: never past CONTENT_LENGTH. */
+static ssize_t body_read(void *ctx, char *buf, size_t len)
+{
+	struct request *r = ctx;
+	size_t left = r->content_length - r->body_read;
+	int n;
+
+	if (left == 0)
+		return 0;
+	if (len > left)
+		len = left;
+	if (len > 1u << 20)
+		len = 1u << 20;
+	n = FCGX_GetStr(buf, (int)len, r->fcgx->in);
+	if (n < 0)
+		return -1;
+	r->body_read += (size_t)n;
+	if (n == 0)
+		return -1;   /* the body ended before CONTENT_LENGTH: truncated */
+	return n;
+}
+
+/* Consume what is left of the body so the connection stays usable. */
+static void body_drain(struct request *r)
+{
+	char scratch[16384];
+
+	while (r->body_read < r->content_length) {
+		if (body_read(r, scratch, sizeof(scratch)) <= 0)
+			break;
+	}
+}
+
+static int status_for(enum hp_err e)
+{
+	switch (e) {
+	case HP_NOMEM:
+	case HP_IO:
+		return 500;
+	default:
+		return 400;
+	}
+}
+
+/* Parse the body of a POST.  Returns 0, or -1 with the response set. */
+static int parse_body(struct request *r)
+{
+	struct hp_limits lim;
+	const char *msg = NULL;
+	enum hp_err e = HP_OK;
+	const char *ct = r->content_type;
+
+	limits_from_config(&r->app->cfg, &lim);
+	if (r->content_length == 0)
+		return 0;
+	if (r->content_length > r->app->cfg.max_body_size) {
+		page_error(r, 413, "Request too large", "The request body is larger than this server accepts.");
+		return -1;
+	}
+	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+		/* A urlencoded body holds fields only: at most the field limits. */
+		size_t cap = lim.max_fields * (lim.max_name + lim.max_value + 2);
+		char *data;
+		if (r->content_length > cap) {
+			page_error(r, 413, "Request too large", "The form has more data than this server accepts.");
+			return -1;
+		}
+		data = arena_alloc(r->arena, r->content_length + 1);
+		if (data == NULL) {
+			page_error(r, 500, "Internal error", "Out of memory.");
+			return -1;
+		}
+		while (r->body_read < r->content_length) {
+			ssize_t n = body_read(r, data + r->body_read, r->content_length - r->body_read);
+			if (n <= 0) {
+				page_error(r, 400, "Bad request", "The request body ended early.");
+				return -1;
+			}
+		}
+		e = hp_parse_urlencoded(r->arena, data, r->content_length, &lim, &r->form, &msg);
+	} else if (strncasecmp(ct, "multipart/form-data", 19) == 0) {
+		e = hp_parse_multipart(r->arena, ct, body_read, r, r->app->cfg.tmp_dir,
+		    &lim, &r->form, &msg);
+	} else {
+		page_error(r, 415, "Unsupported form encoding",
+		    "Forms must be sent as application/x-www-form-urlencoded or multipart/form-data.");
+		return -1;
+	}
+	if (e != HP_OK) {
+		if (status_for(e) == 500)
+			log_error("parse_body: %s %s: %s", r->method, r->path, msg ? msg : "error");
+		page_error(r, e == HP_TOO_LONG && msg && strstr(msg, "file") ? 413 : status_for(e),
+		    status_for(e) == 500 ? "Internal error" : "Bad request",
+		    msg ? msg : "The request could not be read.");
+		return -1;
+	}
+	return 0;
+}
+
+static void not_signed_in(struct request *r)
+{
+	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) {
+		struct buf loc;
+		buf_init(&loc, r->arena);
+		buf_adds(&loc, "/login?next=");
+		buf_add_url(&loc, r->path, strlen(r->path));
+		if (r->query[0] != '\0') {
+			buf_add_url(&loc, "?", 1);
+			buf_add_url(&loc, r->query, strlen(r->query));
+		}
+		resp_redirect(r, 303, loc.failed ? "/login" : loc.data);
+		return;
+	}
+	page_error(r, 401, "Please sign in", "Your session has ended. Sign in again and repeat what you were doing.");
+}
+
+/* The route's needs, in order: database, session, sign-in, admin, CSRF.
+ * Returns 0 to run the handler, -1 with the response set. */
+static int enforce_needs(struct request *r)
+{
+	unsigned needs = r->route->needs;
+	const char *token;
+	int rc;
+
+	if (needs & NEED_DB) {
+		if (db_ensure(r->db) != DB_OK) {
+			page_error(r, 503, "Database unavailable",
+			    "labeld cannot reach its database right now. Try again in a moment.");
+			return -1;
+		}
+		token = req_cookie(r, SESSION_COOKIE);
+		if (token != NULL) {
+			rc = session_lookup(r->db, r->arena, token, r->app->cfg.session_idle_timeout,
+			    r->app->cfg.session_lifetime, &r->session);
+			if (rc != DB_OK) {
+				page_error(r, rc == DB_UNAVAILABLE ? 503 : 500,
+				    rc == DB_UNAVAILABLE ? "Database unavailable" : "Internal error",
+				    rc == DB_UNAVAILABLE ?
+				    "labeld cannot reach its database right now. Try again in a moment." :
+				    "The session could not be checked.");
+				return -1;
+			}
+		}
+	}
+	if ((needs & NEED_LOGIN) && r->session == NULL) {
+		not_signed_in(r);
+		return -1;
+	}
+	if ((needs & NEED_ADMIN) && !r->session->is_admin) {
+		page_error(r, 403, "Admins only", "This page is for labeld administrators.");
+		return -1;
+	}
+	if (needs & NEED_CSRF) {
+		/* Signed in: the session's token.  Signing in: the double-submit
+		 * token of the labeld_login cookie. */
+		const char *expected = r->session ? r->session->csrf : req_cookie(r, LOGIN_COOKIE);
+		const char *got = req_form(r, "csrf");
+		if (expected == NULL || !token_syntax_ok(expected) || got == NULL ||
+		    !secure_equal(got, expected)) {
+			page_error(r, 403, "Form expired",
+			    "This form was not sent from a labeld page of your current session "
+			    "(its CSRF token is missing or wrong). Go back, reload the page, and try again.");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void dispatch(struct request *r)
+{
+	struct hp_limits lim;
+	const char *msg = NULL;
+	enum route_status st;
+	char allow[64];
+
+	limits_from_config(&r->app->cfg, &lim);
+	if (hp_parse_cookies(r->arena, param(r->fcgx, "HTTP_COOKIE"), &lim,
+	    &r->cookies, &r->ncookies, &msg) != HP_OK) {
+		page_error(r, 400, "Bad request", msg ? msg : "The cookies could not be read.");
+		return;
+	}
+	r->route = router_match(r->app->routes, r->app->nroutes, r->method, r->path,
+	    r->arena, &r->params, &st, allow, sizeof(allow));
+	if (r->route == NULL) {
+		if (st == ROUTE_BAD_METHOD) {
+			resp_header(r, "Allow", allow);
+			page_error(r, 405, "Method not allowed",
+			    "This address exists, but not for that kind of request.");
+		} else {
+			page_error(r, 404, "Page not found", "There is no page at this address.");
+		}
+		return;
+	}
+	if (hp_parse_urlencoded(r->arena, r->query, strlen(r->query), &lim, &r->query_form, &msg) != HP_OK) {
+		page_error(r, 400, "Bad request", msg ? msg : "The query string could not be read.");
+		return;
+	}
+	if (strcmp(r->method, "POST") == 0 && parse_body(r) < 0)
+		return;
+	if (enforce_needs(r) < 0)
+		return;
+	r->route->handler(r);
+	if (db_in_transaction(r->db)) {
+		log_error("dispatch: %s %s left a transaction open; rolled back", r->method, r->path);
+		db_rollback(r->db);
+	}
+	if (!r->responded) {
+		log_error("dispatch: %s %s: handler gave no response", r->method, r->path);
+		page_error(r, 500, "Internal error", "The page could not be produced.");
+	}
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+void request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, struct db *db)
+{
+	struct request req, *r = &req;
+	struct timespec t0;
+	const char *cl, *uri;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(r, 0, sizeof(*r));
+	r->arena = arena;
+	r->app = app;
+	r->db = db;
+	r->fcgx = fcgx;
+	r->rt = app_runtime_acquire(app);
+	buf_init(&r->resp_headers, arena);
+	buf_init(&r->body, arena);
+
+	r->method = param(fcgx, "REQUEST_METHOD");
+	uri = FCGX_GetParam("DOCUMENT_URI", fcgx->envp);
+	if (uri == NULL || uri[0] == '\0') {
+		/* Not behind our nginx config: take REQUEST_URI up to '?'. */
+		const char *ru = param(fcgx, "REQUEST_URI");
+		uri = arena_strndup(arena, ru, strcspn(ru, "?"));
+	}
+	r->path = uri && uri[0] ? uri : "/";
+	r->query = param(fcgx, "QUERY_STRING");
+	r->content_type = param(fcgx, "CONTENT_TYPE");
+	r->remote_addr = param(fcgx, "REMOTE_ADDR");
+	r->user_agent = param(fcgx, "HTTP_USER_AGENT");
+	r->https = strcasecmp(param(fcgx, "HTTPS"), "on") == 0;
+	cl = param(fcgx, "CONTENT_LENGTH");
+	if (cl[0] != '\0') {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || cl[0] == '-')
+			v = 0;
+		r->content_length = (size_t)v;
+	}
+
+	dispatch(r);
+	body_drain(r);
+	resp_send(r);
+	log_info("%s %s %d %.1fms", r->method, r->path, r->status, ms_since(&t0));
+	app_runtime_release(app, r->rt);
+}

@@ -1,0 +1,187 @@
+/*
+ * response.c: response building and the one place headers are written.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app.h"
+#include "arena.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+#include "session.h"
+#include "tmpl.h"
+
+const char resp_security_headers[] =
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: same-origin\r\n";
+
+const char *http_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "";
+	}
+}
+
+static int header_safe(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\r' || *s == '\n')
+			return 0;
+	return 1;
+}
+
+void resp_header(struct request *r, const char *name, const char *value)
+{
+	if (!header_safe(name) || !header_safe(value)) {
+		log_error("resp_header: dropped header %s with a line break", name);
+		return;
+	}
+	buf_printf(&r->resp_headers, "%s: %s\r\n", name, value);
+}
+
+void resp_cookie(struct request *r, const char *name, const char *value, long max_age)
+{
+	char *c;
+
+	if (max_age >= 0)
+		c = arena_printf(r->arena, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
+		    name, value, max_age, r->https ? "; Secure" : "");
+	else
+		c = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
+		    name, value, r->https ? "; Secure" : "");
+	if (c != NULL)
+		resp_header(r, "Set-Cookie", c);
+}
+
+void resp_redirect(struct request *r, int status, const char *location)
+{
+	r->status = status;
+	r->resp_type = "text/plain; charset=utf-8";
+	resp_header(r, "Location", location);
+	buf_clear(&r->body);
+	buf_adds(&r->body, "Redirecting\n");
+	r->responded = 1;
+}
+
+void resp_text(struct request *r, int status, const char *text)
+{
+	r->status = status;
+	r->resp_type = "text/plain; charset=utf-8";
+	buf_clear(&r->body);
+	buf_adds(&r->body, text);
+	r->responded = 1;
+}
+
+static void json_put_cleanup(void *p)
+{
+	json_object_put(p);
+}
+
+struct json_object *view_new(struct request *r, const char *title)
+{
+	struct json_object *v = json_object_new_object();
+
+	if (v == NULL || arena_cleanup_add(r->arena, json_put_cleanup, v) < 0)
+		return NULL;
+	json_object_object_add(v, "title", json_object_new_string(title ? title : "labeld"));
+	if (r->session != NULL) {
+		struct json_object *u = json_object_new_object();
+		json_object_object_add(u, "email", json_object_new_string(r->session->email));
+		json_object_object_add(u, "name", json_object_new_string(
+		    r->session->display_name && r->session->display_name[0] ?
+		    r->session->display_name : r->session->email));
+		json_object_object_add(u, "is_admin", json_object_new_boolean(r->session->is_admin));
+		json_object_object_add(v, "user", u);
+		json_object_object_add(v, "csrf", json_object_new_string(r->session->csrf));
+	}
+	return v;
+}
+
+void page_render(struct request *r, int status, const char *page, struct json_object *view)
+{
+	buf_clear(&r->body);
+	if (view == NULL || tmpl_render_page(r->rt->tmpl, "layout", page, view, &r->body) < 0 ||
+	    r->body.failed) {
+		log_error("page_render: rendering %s failed", page);
+		buf_init(&r->body, r->arena);
+		r->status = 500;
+		r->resp_type = "text/plain; charset=utf-8";
+		buf_adds(&r->body, "Internal error: the page could not be rendered.\n");
+		r->responded = 1;
+		return;
+	}
+	r->status = status;
+	r->resp_type = "text/html; charset=utf-8";
+	r->responded = 1;
+}
+
+void page_error(struct request *r, int status, const char *title, const char *message)
+{
+	struct json_object *v = view_new(r, title);
+
+	if (v != NULL) {
+		json_object_object_add(v, "status", json_object_new_int(status));
+		json_object_object_add(v, "heading", json_object_new_string(title));
+		json_object_object_add(v, "message", json_object_new_string(message));
+	}
+	page_render(r, status, "error", v);
+	if (r->status == 500 && status != 500)
+		r->status = status;
+}
+
+void resp_send(struct request *r)
+{
+	FCGX_Stream *out = r->fcgx->out;
+	int head = strcmp(r->method, "HEAD") == 0;
+	struct buf h;
+
+	if (r->status == 0) {
+		r->status = 500;
+		log_error("resp_send: %s %s: the handler sent no response", r->method, r->path);
+	}
+	/* The whole header block is formatted here with the C library (libfcgi's
+	 * own printf knows no %zu) and written in one call. */
+	buf_init(&h, r->arena);
+	buf_printf(&h, "Status: %d %s\r\n", r->status, http_status_text(r->status));
+	buf_adds(&h, resp_security_headers);
+	buf_printf(&h, "Content-Type: %s\r\n",
+	    r->resp_type ? r->resp_type : "text/plain; charset=utf-8");
+	buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
+	/* Every labeld answer is personal or short-lived: never cached. */
+	buf_adds(&h, "Cache-Control: no-store\r\n");
+	buf_add(&h, r->resp_headers.data, r->resp_headers.len);
+	buf_adds(&h, "\r\n");
+	if (h.failed) {
+		static const char oom[] = "Status: 500 Internal Server Error\r\n"
+		    "Content-Type: text/plain\r\n\r\nout of memory\n";
+		log_error("resp_send: out of memory");
+		FCGX_PutStr(oom, (int)sizeof(oom) - 1, out);
+		return;
+	}
+	FCGX_PutStr(h.data, (int)h.len, out);
+	if (!head && r->body.len > 0)
+		FCGX_PutStr(r->body.data, (int)r->body.len, out);
+}

@@ -1,0 +1,48 @@
+/*
+ * response.h: building responses.  One function (resp_send) writes the status
+ * line and every header, including the security headers, so no handler can
+ * forget them.
+ */
+#ifndef LABELD_RESPONSE_H
+#define LABELD_RESPONSE_H
+
+#include <stddef.h>
+
+struct request;
+struct json_object;
+
+/* The status text for a code ("Not Found"); "" when unknown. */
+const char *http_status_text(int status);
+
+/* Add a header; a name or value with CR, LF or NUL is dropped (and logged). */
+void resp_header(struct request *r, const char *name, const char *value);
+
+/* Set-Cookie with HttpOnly; SameSite=Lax; Path=/ (+ Secure over https).
+ * max_age < 0: a session cookie; 0: delete it. */
+void resp_cookie(struct request *r, const char *name, const char *value, long max_age);
+
+/* 303 See Other (or the given 3xx) to a local path. */
+void resp_redirect(struct request *r, int status, const char *location);
+
+/* A plain-text response. */
+void resp_text(struct request *r, int status, const char *text);
+
+/* A new view object for a page, owned by the request's arena, holding what
+ * every page shows: "user" (email, name, is_admin) and "csrf" when signed in,
+ * and "title". */
+struct json_object *view_new(struct request *r, const char *title);
+
+/* Render template `page` inside the layout with `view`; on a rendering
+ * failure answers 500 instead. */
+void page_render(struct request *r, int status, const char *page, struct json_object *view);
+
+/* An error page: status, a heading, and a sentence saying what was wrong. */
+void page_error(struct request *r, int status, const char *title, const char *message);
+
+/* Write status, headers and body to the FastCGI stream (once). */
+void resp_send(struct request *r);
+
+/* The security headers every response carries, as header lines. */
+extern const char resp_security_headers[];
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * router.h: the route table and its matcher.
+ *
+ * A route is {method, pattern, handler, needs}.  Patterns are literal path
+ * segments and ":name" segments that capture one non-empty segment.  The
+ * dispatcher (server.c) enforces `needs` before any handler runs, so a
+ * handler cannot forget a check.
+ */
+#ifndef LABELD_ROUTER_H
+#define LABELD_ROUTER_H
+
+#include <stddef.h>
+
+struct arena;
+struct request;
+
+typedef void (*route_handler)(struct request *r);
+
+enum route_need {
+	NEED_LOGIN = 1u << 0,   /* a valid session; else sign-in (GET) or 401 */
+	NEED_CSRF = 1u << 1,    /* the form's csrf field matches */
+	NEED_ADMIN = 1u << 2,   /* the user is an admin; else 403 */
+	NEED_DB = 1u << 3       /* MariaDB must answer; else 503 */
+};
+
+struct route {
+	const char *method;     /* "GET" also answers HEAD */
+	const char *pattern;    /* "/projects/:id" */
+	route_handler handler;
+	unsigned needs;
+};
+
+#define ROUTE_MAX_PARAMS 6
+
+struct route_params {
+	size_t n;
+	const char *name[ROUTE_MAX_PARAMS];   /* without the ':' */
+	const char *value[ROUTE_MAX_PARAMS];  /* arena copies */
+};
+
+enum route_status { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
+
+/* Find the route for method + path.  On ROUTE_FOUND returns it and fills
+ * params; on ROUTE_BAD_METHOD writes the allowed methods ("GET, HEAD, POST")
+ * into allow.  NULL unless found. */
+const struct route *router_match(const struct route *table, size_t n,
+    const char *method, const char *path, struct arena *a,
+    struct route_params *params, enum route_status *status,
+    char *allow, size_t allowlen);
+
+/* A captured parameter by name, or NULL. */
+const char *route_param(const struct route_params *p, const char *name);
+
+/* Check a table at start-up: patterns start with '/', no empty segments, at
+ * most ROUTE_MAX_PARAMS captures, no two routes with the same method and
+ * pattern.  Returns 0 or -1 with a message in err. */
+int router_check(const struct route *table, size_t n, char *err, size_t errlen);
+
+#endif

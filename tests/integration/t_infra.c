@@ -1,0 +1,374 @@
+/*
+ * t_infra.c: the stack as a whole: health check, two labeld processes
+ * sharing sessions through MariaDB, the plugin page, and surviving a
+ * database restart.  The database test stops MariaDB, so it runs last.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "itest.h"
+
+#define USER_EMAIL ENV("LABELD_TEST_USER_EMAIL")
+#define USER_PASSWORD ENV("LABELD_TEST_USER_PASSWORD")
+#define ADMIN_EMAIL ENV("LABELD_TEST_ADMIN_EMAIL")
+#define ADMIN_PASSWORD ENV("LABELD_TEST_ADMIN_PASSWORD")
+
+/* Seconds since an arbitrary start, monotonic. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A client for base that carries only labeld_session=value. */
+static struct client *client_with_session(const char *base, const char *value)
+{
+	struct client *c = CLIENT(base);
+
+	CLIENT_SET_COOKIE(c, "labeld_session", value);
+	return c;
+}
+
+/* ------------------------------------------------------------ health */
+
+/* /healthz says ok, as text, through nginx and each process alone. */
+static void infra_healthz(void)
+{
+	const char *urls[3] = { ENV("LABELD_TEST_URL"), ENV("LABELD_TEST_URL_A"),
+		ENV("LABELD_TEST_URL_B") };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct resp *r = GET(CLIENT(urls[i]), "/healthz");
+		const char *ct = resp_header(r, "Content-Type");
+		CHECK_STATUS(r, 200);
+		CHECK(strcmp(r->body, "ok\n") == 0, "GET %s/healthz: body \"%s\", want \"ok\\n\"",
+		    urls[i], r->body);
+		CHECK(ct != NULL && strncasecmp(ct, "text/plain", 10) == 0,
+		    "GET %s/healthz: Content-Type %s, want text/plain", urls[i], ct ? ct : "(none)");
+	}
+}
+
+/* ------------------------------------------------------------ two processes */
+
+/* A session made on one process is good on the other, both ways, and a
+ * sign-out on one ends it on the other. */
+static void infra_two_processes(void)
+{
+	const char *a = ENV("LABELD_TEST_URL_A"), *b = ENV("LABELD_TEST_URL_B");
+	const char *email = USER_EMAIL, *pw = USER_PASSWORD;
+	struct client *ca = CLIENT(a), *cb = CLIENT(b), *onb, *ona;
+	struct resp *r;
+	char *sa, *sb, *csrf;
+
+	/* signed in through A, used through B */
+	sa = SIGN_IN_OK(ca, email, pw);
+	onb = client_with_session(b, sa);
+	r = GET(onb, "/projects");
+	CHECK_STATUS(r, 200);
+	CHECK_BODY_HAS(r, email);
+
+	/* signed in through B, used through A */
+	sb = SIGN_IN_OK(cb, email, pw);
+	ona = client_with_session(a, sb);
+	r = GET(ona, "/projects");
+	CHECK_STATUS(r, 200);
+	CHECK_BODY_HAS(r, email);
+
+	/* A's session signed out through B: dead on A */
+	r = GET(onb, "/projects");
+	CHECK_STATUS(r, 200);
+	csrf = html_logout_csrf(r);
+	CHECK(csrf != NULL, "GET %s/projects: no csrf in the sign-out form", b);
+	r = POST_FORM(onb, "/logout", "csrf", csrf);
+	CHECK_REDIRECT(r, 303, "/login");
+	r = GET(client_with_session(a, sa), "/projects");
+	CHECK_REDIRECT(r, 303, "/login?next=%2Fprojects");
+	r = GET(ca, "/projects");
+	CHECK_REDIRECT(r, 303, "/login?next=%2Fprojects");
+	/* B's own session is untouched */
+	r = GET(ona, "/projects");
+	CHECK_STATUS(r, 200);
+	r = GET(cb, "/projects");
+	CHECK_STATUS(r, 200);
+}
+
+/* ------------------------------------------------------------ plugins */
+
+struct plugin_row {
+	char *cls;               /* the row's class attribute */
+	char **cells;            /* trimmed text of each <td> */
+	size_t ncells;
+	size_t file_cell;        /* which cell holds the file name */
+};
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
+	    end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+/* The table row of file on the plugin page; fails the test when there is
+ * none.  The row is the one with a cell holding exactly the file name. */
+#define PLUGIN_ROW(r, file, row) plugin_row_find(__FILE__, __LINE__, (r), (file), (row))
+static void plugin_row_find(const char *file, int line, struct resp *r, const char *so,
+    struct plugin_row *row)
+{
+	char *xrow = itest_fmt("//tr[td[normalize-space(.)='%s'] or th[normalize-space(.)='%s']]",
+	    so, so);
+	int n = html_count(r, "%s", xrow);
+
+	if (n == 0)
+		itest_fail(file, line, "GET /admin/plugins: no table row for %s", so);
+	if (n > 1)
+		itest_fail(file, line, "GET /admin/plugins: %d rows for %s", n, so);
+	row->cls = html_str(r, "%s/@class", xrow);
+	if (row->cls == NULL)
+		row->cls = "";
+	row->cells = html_strs(r, itest_fmt("%s/*[self::td or self::th]", xrow), &row->ncells);
+	row->file_cell = row->ncells;
+	for (size_t i = 0; i < row->ncells; i++) {
+		row->cells[i] = trim(row->cells[i]);
+		if (strcmp(row->cells[i], so) == 0)
+			row->file_cell = i;
+	}
+}
+
+/* Whether the row's class attribute has the class name. */
+static bool row_has_class(const struct plugin_row *row, const char *name)
+{
+	const char *p = row->cls;
+	size_t len = strlen(name);
+
+	while ((p = strstr(p, name)) != NULL) {
+		bool start = p == row->cls || p[-1] == ' ';
+		bool end = p[len] == '\0' || p[len] == ' ';
+		if (start && end)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* The text of every cell but the file name, joined by " | ". */
+static char *row_text(const struct plugin_row *row)
+{
+	char *s = itest_fmt("%s", "");
+
+	for (size_t i = 0; i < row->ncells; i++)
+		if (i != row->file_cell)
+			s = itest_fmt("%s%s%s", s, *s != '\0' ? " | " : "", row->cells[i]);
+	return s;
+}
+
+static bool row_has_cell(const struct plugin_row *row, const char *text)
+{
+	for (size_t i = 0; i < row->ncells; i++)
+		if (strcasecmp(row->cells[i], text) == 0)
+			return true;
+	return false;
+}
+
+/* The admin's Plugins page lists the good test plugins as loaded (name,
+ * kind, title, version) and each broken one as refused with its reason. */
+static void infra_admin_plugins(void)
+{
+	static const struct {
+		const char *file, *name, *kind, *title, *version;
+	} loaded[] = {
+		{ "testtask.so", "testtask", "task", "Test task", "1.0" },
+		{ "testexport.so", "testexport", "export", "Test export", "1.0" },
+	};
+	static const struct {
+		const char *file, *reason;
+	} refused[] = {
+		{ "badabi.so", "ABI" },
+		{ "badsize.so", "size" },
+		{ "noentry.so", "entry symbol" },
+		{ "nullinit.so", "NULL" },
+		{ "zz-dupname.so", "duplicate" },
+		{ "notso.so", "shared object" },
+	};
+	struct client *c = CLIENT(NULL);
+	struct resp *r;
+
+	SIGN_IN_OK(c, ADMIN_EMAIL, ADMIN_PASSWORD);
+	r = GET(c, "/admin/plugins");
+	CHECK_STATUS(r, 200);
+	CHECK(html_count(r, "//table") >= 1, "GET /admin/plugins: no <table>");
+
+	for (size_t i = 0; i < sizeof(loaded) / sizeof(loaded[0]); i++) {
+		struct plugin_row row;
+		PLUGIN_ROW(r, loaded[i].file, &row);
+		CHECK(row_has_class(&row, "plugin-loaded"),
+		    "%s: row class \"%s\", want plugin-loaded; row: %s", loaded[i].file, row.cls,
+		    row_text(&row));
+		CHECK(!row_has_class(&row, "plugin-refused"), "%s: row is also plugin-refused",
+		    loaded[i].file);
+		CHECK(row_has_cell(&row, loaded[i].name), "%s: no cell with the name \"%s\"; row: %s",
+		    loaded[i].file, loaded[i].name, row_text(&row));
+		CHECK(row_has_cell(&row, loaded[i].kind), "%s: no cell with the kind \"%s\"; row: %s",
+		    loaded[i].file, loaded[i].kind, row_text(&row));
+		CHECK(row_has_cell(&row, loaded[i].title), "%s: no cell with the title \"%s\"; row: %s",
+		    loaded[i].file, loaded[i].title, row_text(&row));
+		CHECK(row_has_cell(&row, loaded[i].version),
+		    "%s: no cell with the version \"%s\"; row: %s",
+		    loaded[i].file, loaded[i].version, row_text(&row));
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct plugin_row row;
+		char *text;
+		PLUGIN_ROW(r, refused[i].file, &row);
+		text = row_text(&row);
+		CHECK(row_has_class(&row, "plugin-refused"),
+		    "%s: row class \"%s\", want plugin-refused; row: %s", refused[i].file, row.cls,
+		    text);
+		CHECK(!row_has_class(&row, "plugin-loaded"), "%s: row is also plugin-loaded",
+		    refused[i].file);
+		CHECK(strcasestr(text, refused[i].reason) != NULL,
+		    "%s: refusal reason does not mention \"%s\": %s", refused[i].file,
+		    refused[i].reason, text);
+	}
+	/* the duplicate did not replace the first testtask */
+	CHECK(html_count(r, "//tr[contains(concat(' ', @class, ' '), ' plugin-loaded ')]"
+	    "[td[normalize-space(.)='testtask']]") == 1,
+	    "GET /admin/plugins: testtask is not loaded exactly once");
+}
+
+/* ------------------------------------------------------------ database */
+
+static bool db_stopped;
+
+/* Clean-up: start MariaDB again if the test left it stopped. */
+static void db_start_if_stopped(void *arg)
+{
+	const char *start = arg;
+	int st;
+
+	if (!db_stopped)
+		return;
+	st = itest_shell(start);
+	if (st != 0)
+		itest_cleanup_error("LABELD_TEST_DB_START failed (exit %d): %s", st, start);
+	else
+		db_stopped = false;
+}
+
+/* GET /healthz until it says 200 or limit seconds pass; returns the last
+ * status. */
+static long healthz_wait(const char *base, double limit)
+{
+	struct client *c = CLIENT(base);
+	double t0 = now_s();
+	long status;
+
+	for (;;) {
+		struct resp *r = REQUEST(c, "GET", "/healthz", NULL, NULL, 0, ITEST_NO_HDR_CHECK);
+		status = r->status;
+		if (status == 200 || now_s() - t0 > limit)
+			return status;
+		itest_sleep_ms(500);
+	}
+}
+
+/* With MariaDB stopped, labeld answers 503 (health and pages); once it is
+ * back, labeld recovers by itself within ~20 s: health, old sessions and
+ * new sign-ins on both processes, on every worker. */
+static void infra_db_restart(void)
+{
+	const char *stop = ENV("LABELD_TEST_DB_STOP"), *start = ENV("LABELD_TEST_DB_START");
+	const char *urls[3] = { ENV("LABELD_TEST_URL"), ENV("LABELD_TEST_URL_A"),
+		ENV("LABELD_TEST_URL_B") };
+	const char *email = USER_EMAIL, *pw = USER_PASSWORD;
+	struct client *c = CLIENT(NULL);
+	struct resp *r;
+	char *session, *csrf;
+	int st;
+	double t0;
+
+	session = SIGN_IN_OK(c, email, pw);
+	r = GET(c, "/projects");
+	CHECK_STATUS(r, 200);
+	r = GET(c, "/healthz");
+	CHECK_STATUS(r, 200);
+
+	itest_note("stopping MariaDB");
+	itest_defer(db_start_if_stopped, (void *)start);
+	db_stopped = true;
+	st = itest_shell(stop);
+	CHECK(st == 0, "LABELD_TEST_DB_STOP failed (exit %d): %s", st, stop);
+
+	for (size_t i = 0; i < 3; i++) {
+		struct client *h = CLIENT(urls[i]);
+		r = GET(h, "/healthz");
+		CHECK(r->status == 503, "GET %s/healthz with MariaDB stopped: status %ld, want 503",
+		    urls[i], r->status);
+		CHECK(strcmp(r->body, "database unavailable\n") == 0,
+		    "GET %s/healthz with MariaDB stopped: body \"%s\", want \"database unavailable\\n\"",
+		    urls[i], r->body);
+		r = GET(client_with_session(urls[i], session), "/projects");
+		CHECK(r->status == 503, "GET %s/projects (signed in) with MariaDB stopped: status %ld, "
+		    "want 503; body: %.200s", urls[i], r->status, r->body);
+	}
+	r = GET(c, "/login");
+	CHECK(r->status == 503 || r->status == 200,
+	    "GET /login (with a session cookie) with MariaDB stopped: status %ld, want 503 "
+	    "(or the plain form)", r->status);
+	csrf = html_form_input(GET(CLIENT(NULL), "/login"), "login", "csrf");
+	if (csrf != NULL) {
+		struct client *s = CLIENT(NULL);
+		r = SIGN_IN(s, email, pw, NULL);
+		CHECK(r->status >= 500 && resp_set_cookie(r, "labeld_session") == NULL,
+		    "sign-in with MariaDB stopped: status %ld, want 503", r->status);
+	}
+
+	itest_note("starting MariaDB");
+	st = itest_shell(start);
+	CHECK(st == 0, "LABELD_TEST_DB_START failed (exit %d): %s", st, start);
+	db_stopped = false;
+
+	t0 = now_s();
+	for (size_t i = 0; i < 3; i++) {
+		double left = 20.0 - (now_s() - t0);
+		long status = healthz_wait(urls[i], left > 1.0 ? left : 1.0);
+		CHECK(status == 200, "GET %s/healthz: still %ld %.1f s after MariaDB came back",
+		    urls[i], status, now_s() - t0);
+	}
+	itest_note("healthy again after %.1f s", now_s() - t0);
+
+	/* the old session works on every worker of both processes */
+	for (size_t i = 1; i < 3; i++) {
+		struct client *h = client_with_session(urls[i], session);
+		for (int k = 0; k < 24; k++) {
+			r = GET(h, "/projects");
+			CHECK(r->status == 200, "GET %s/projects #%d after the restart: status %ld",
+			    urls[i], k + 1, r->status);
+		}
+	}
+	/* and new sign-ins work on both */
+	for (size_t i = 0; i < 3; i++) {
+		struct client *s = CLIENT(urls[i]);
+		SIGN_IN_OK(s, email, pw);
+		r = GET(s, "/projects");
+		CHECK_STATUS(r, 200);
+	}
+}
+
+const struct itest_case itest_infra_cases[] = {
+	ITEST(infra_healthz),
+	ITEST(infra_two_processes),
+	ITEST(infra_admin_plugins),
+	ITEST(infra_db_restart),     /* last: it stops MariaDB */
+};
+const size_t itest_infra_ncases = sizeof(itest_infra_cases) / sizeof(itest_infra_cases[0]);

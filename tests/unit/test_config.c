@@ -1,0 +1,157 @@
+/* Unit tests: the configuration file, environment overrides, validation. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char *write_conf(const char *text)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/labeld-conf-XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+START_TEST(defaults_match_example_file)
+{
+	/* The shipped example documents every key with its default: loading
+	 * it must change nothing. */
+	struct config d, e;
+	char err[512];
+	config_defaults(&d);
+	config_defaults(&e);
+	ck_assert_int_eq(config_load(&e, TEST_SRCDIR "/conf/labeld.conf.example", 1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(d.workers, e.workers);
+	ck_assert_uint_eq(d.max_body_size, e.max_body_size);
+	ck_assert_uint_eq(d.session_idle_timeout, e.session_idle_timeout);
+	ck_assert_uint_eq(d.session_lifetime, e.session_lifetime);
+	ck_assert_uint_eq(d.socket_mode, e.socket_mode);
+	ck_assert_uint_eq(d.login_max_failures_account, e.login_max_failures_account);
+	ck_assert_str_eq(d.socket, e.socket);
+	ck_assert_str_eq(d.db_name, e.db_name);
+	config_free(&d);
+	config_free(&e);
+}
+END_TEST
+
+START_TEST(file_values_and_errors_with_line)
+{
+	struct config c;
+	char err[512];
+	char *p = write_conf("# comment\n\nworkers = 3\nmax_body_size = 2m\nsocket_mode=0600\n"
+	    "migrate = off\nplugin.bbox.min_box = 4\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, 1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.workers, 3);
+	ck_assert_uint_eq(c.max_body_size, 2u << 20);
+	ck_assert_uint_eq(c.socket_mode, 0600);
+	ck_assert_int_eq(c.migrate, 0);
+	ck_assert_str_eq(config_get_extra(&c, "plugin.bbox.min_box"), "4");
+	ck_assert_ptr_null(config_get_extra(&c, "plugin.bbox.other"));
+	config_free(&c);
+	unlink(p);
+
+	p = write_conf("workers = 2\n\nworkers = lots\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, 1, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":3: workers") != NULL, "%s", err);
+	config_free(&c);
+	unlink(p);
+
+	p = write_conf("no_such_key = 1\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, 1, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":1: unknown key 'no_such_key'") != NULL, "%s", err);
+	config_free(&c);
+	unlink(p);
+
+	p = write_conf("just words\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, 1, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":1: expected") != NULL, "%s", err);
+	config_free(&c);
+	unlink(p);
+
+	p = write_conf("session_idle_timeout = 100\nsession_lifetime = 50\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, 1, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "session_lifetime") != NULL, "%s", err);
+	config_free(&c);
+	unlink(p);
+}
+END_TEST
+
+START_TEST(environment_wins)
+{
+	struct config c;
+	char err[512];
+	char *p = write_conf("workers = 3\ndb_name = fromfile\n");
+	setenv("LABELD_WORKERS", "5", 1);
+	setenv("LABELD_DB_NAME", "fromenv", 1);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, 1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.workers, 5);
+	ck_assert_str_eq(c.db_name, "fromenv");
+	config_free(&c);
+	setenv("LABELD_WORKERS", "0", 1);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, 1, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "LABELD_WORKERS") != NULL, "%s", err);
+	config_free(&c);
+	unsetenv("LABELD_WORKERS");
+	unsetenv("LABELD_DB_NAME");
+	unlink(p);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	struct config c;
+	char err[512];
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, "/nonexistent/labeld.conf", 0, err, sizeof(err)), 0);
+	config_free(&c);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, "/nonexistent/labeld.conf", 1, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot open"));
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(sizes)
+{
+	size_t z;
+	ck_assert_int_eq(config_parse_size("10", &z), 0);
+	ck_assert_uint_eq(z, 10);
+	ck_assert_int_eq(config_parse_size("4k", &z), 0);
+	ck_assert_uint_eq(z, 4096);
+	ck_assert_int_eq(config_parse_size("1G", &z), 0);
+	ck_assert_uint_eq(z, 1u << 30);
+	ck_assert_int_eq(config_parse_size("", &z), -1);
+	ck_assert_int_eq(config_parse_size("-1", &z), -1);
+	ck_assert_int_eq(config_parse_size("5x", &z), -1);
+	ck_assert_int_eq(config_parse_size("5mb", &z), -1);
+	ck_assert_int_eq(config_parse_size("99999999999999999999", &z), -1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *t = tcase_create("config");
+	tcase_add_test(t, defaults_match_example_file);
+	tcase_add_test(t, file_values_and_errors_with_line);
+	tcase_add_test(t, environment_wins);
+	tcase_add_test(t, missing_file);
+	tcase_add_test(t, sizes);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+#include "unit.h"

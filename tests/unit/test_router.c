@@ -1,0 +1,119 @@
+/* Unit tests: route matching, 404/405 decisions, and the table check. */
+#include <check.h>
+#include <string.h>
+
+#include "arena.h"
+#include "router.h"
+#include "routes.h"
+
+static void h_a(struct request *r) { (void)r; }
+static void h_b(struct request *r) { (void)r; }
+
+static const struct route table[] = {
+	{ "GET", "/", h_a, 0 },
+	{ "GET", "/projects", h_a, NEED_LOGIN },
+	{ "POST", "/projects", h_b, NEED_LOGIN | NEED_CSRF },
+	{ "GET", "/projects/:id", h_b, NEED_LOGIN },
+	{ "GET", "/projects/:id/items/:item", h_a, NEED_LOGIN },
+	{ "POST", "/logout", h_b, NEED_LOGIN | NEED_CSRF },
+};
+#define N (sizeof(table) / sizeof(table[0]))
+
+START_TEST(literal_and_captures)
+{
+	struct arena *a = arena_new();
+	struct route_params p;
+	enum route_status st;
+	char allow[64];
+	const struct route *r;
+
+	r = router_match(table, N, "GET", "/projects", a, &p, &st, allow, sizeof(allow));
+	ck_assert_ptr_eq(r, &table[1]);
+	ck_assert_int_eq(st, ROUTE_FOUND);
+	r = router_match(table, N, "POST", "/projects", a, &p, &st, allow, sizeof(allow));
+	ck_assert_ptr_eq(r, &table[2]);
+	r = router_match(table, N, "GET", "/projects/42", a, &p, &st, allow, sizeof(allow));
+	ck_assert_ptr_eq(r, &table[3]);
+	ck_assert_str_eq(route_param(&p, "id"), "42");
+	r = router_match(table, N, "GET", "/projects/7/items/abc", a, &p, &st, allow, sizeof(allow));
+	ck_assert_ptr_eq(r, &table[4]);
+	ck_assert_str_eq(route_param(&p, "id"), "7");
+	ck_assert_str_eq(route_param(&p, "item"), "abc");
+	ck_assert_ptr_null(route_param(&p, "nope"));
+	/* HEAD is answered by GET routes. */
+	r = router_match(table, N, "HEAD", "/", a, &p, &st, allow, sizeof(allow));
+	ck_assert_ptr_eq(r, &table[0]);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(not_found_and_bad_method)
+{
+	struct arena *a = arena_new();
+	struct route_params p;
+	enum route_status st;
+	char allow[64];
+
+	ck_assert_ptr_null(router_match(table, N, "GET", "/projects/", a, &p, &st, allow, sizeof(allow)));
+	ck_assert_int_eq(st, ROUTE_NOT_FOUND);
+	ck_assert_ptr_null(router_match(table, N, "GET", "/projects//items/x", a, &p, &st, allow, sizeof(allow)));
+	ck_assert_int_eq(st, ROUTE_NOT_FOUND);
+	ck_assert_ptr_null(router_match(table, N, "GET", "/projectsx", a, &p, &st, allow, sizeof(allow)));
+	ck_assert_int_eq(st, ROUTE_NOT_FOUND);
+	ck_assert_ptr_null(router_match(table, N, "GET", "", a, &p, &st, allow, sizeof(allow)));
+	ck_assert_int_eq(st, ROUTE_NOT_FOUND);
+	ck_assert_ptr_null(router_match(table, N, "DELETE", "/projects", a, &p, &st, allow, sizeof(allow)));
+	ck_assert_int_eq(st, ROUTE_BAD_METHOD);
+	ck_assert_str_eq(allow, "GET, HEAD, POST");
+	ck_assert_ptr_null(router_match(table, N, "GET", "/logout", a, &p, &st, allow, sizeof(allow)));
+	ck_assert_int_eq(st, ROUTE_BAD_METHOD);
+	ck_assert_str_eq(allow, "POST");
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(table_check)
+{
+	char err[256];
+	const struct route dup[] = { { "GET", "/a", h_a, 0 }, { "GET", "/a", h_b, 0 } };
+	const struct route bad1[] = { { "GET", "a", h_a, 0 } };
+	const struct route bad2[] = { { "GET", "/a//b", h_a, 0 } };
+	const struct route bad3[] = { { "GET", "/a:b", h_a, 0 } };
+
+	ck_assert_int_eq(router_check(table, N, err, sizeof(err)), 0);
+	ck_assert_int_eq(router_check(dup, 2, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "twice"));
+	ck_assert_int_eq(router_check(bad1, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(router_check(bad2, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(router_check(bad3, 1, err, sizeof(err)), -1);
+	/* labeld's own table passes. */
+	ck_assert_int_eq(router_check(routes, routes_count, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(labeld_routes_need_what_they_should)
+{
+	/* Every POST checks CSRF; every admin page needs sign-in. */
+	for (size_t i = 0; i < routes_count; i++) {
+		if (strcmp(routes[i].method, "POST") == 0)
+			ck_assert_msg(routes[i].needs & NEED_CSRF, "%s lacks CSRF", routes[i].pattern);
+		if (strncmp(routes[i].pattern, "/admin", 6) == 0)
+			ck_assert_msg((routes[i].needs & (NEED_LOGIN | NEED_ADMIN)) == (NEED_LOGIN | NEED_ADMIN),
+			    "%s must need an admin", routes[i].pattern);
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("router");
+	TCase *t = tcase_create("router");
+	tcase_add_test(t, literal_and_captures);
+	tcase_add_test(t, not_found_and_bad_method);
+	tcase_add_test(t, table_check);
+	tcase_add_test(t, labeld_routes_need_what_they_should);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+#include "unit.h"
