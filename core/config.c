@@ -14,7 +14,7 @@
 #include "config.h"
 #include "log.h"
 
-enum key_type { K_STR, K_UINT, K_OCTAL, K_SIZE, K_BOOL };
+enum key_type { K_STR, K_UINT, K_OCTAL, K_SIZE, K_BOOL, K_ULL };
 
 struct config_key {
 	const char *name;
@@ -28,6 +28,7 @@ struct config_key {
 #define KU(n, d, lo, hi) { #n, K_UINT, offsetof(struct config, n), d, lo, hi }
 #define KO(n, d) { #n, K_OCTAL, offsetof(struct config, n), d, 0, 0777 }
 #define KZ(n, d, lo, hi) { #n, K_SIZE, offsetof(struct config, n), d, lo, hi }
+#define KL(n, d, lo, hi) { #n, K_ULL, offsetof(struct config, n), d, lo, hi }
 #define KB(n, d) { #n, K_BOOL, offsetof(struct config, n), d, 0, 1 }
 
 #ifndef LABELD_PKGDATADIR
@@ -60,11 +61,14 @@ static const struct config_key config_keys[] = {
 	KS(sql_dir, LABELD_PKGDATADIR "/sql"),
 	KS(datastore_dir, LABELD_LOCALSTATEDIR "/lib/labeld/datastore"),
 	KS(tmp_dir, "/tmp"),
+	KS(datastore_roots, ""),
 	KZ(max_body_size, "64m", 1024, (unsigned long)1 << 40),
 	KU(max_fields, "256", 1, 100000),
 	KU(max_field_name, "128", 1, 65536),
 	KU(max_field_value, "65536", 16, 64u << 20),
 	KU(max_parts, "1024", 1, 100000),
+	KL(max_image_pixels, "100000000", 1, 4294967295ul),
+	KU(max_labels, "100", 1, 10000),
 	KU(session_idle_timeout, "3600", 1, 31536000),
 	KU(session_lifetime, "43200", 1, 31536000),
 	KU(login_max_failures_account, "5", 1, 1000000),
@@ -168,6 +172,14 @@ int config_set(struct config *c, const char *name, const char *value,
 			return -1;
 		}
 		*(unsigned *)field = (unsigned)u;
+		return 0;
+	case K_ULL:
+		if (parse_uint(value, 10, &u) < 0 || u < k->min || u > k->max) {
+			snprintf(err, errlen, "%s must be a whole number from %lu to %lu, not '%s'",
+			    name, k->min, k->max, value);
+			return -1;
+		}
+		*(unsigned long long *)field = u;
 		return 0;
 	case K_OCTAL:
 		if (parse_uint(value, 8, &u) < 0 || u > k->max) {

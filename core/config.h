@@ -29,12 +29,15 @@ struct config {
 	char *sql_dir;
 	char *datastore_dir;
 	char *tmp_dir;
+	char *datastore_roots;
 
 	size_t max_body_size;
 	unsigned max_fields;
 	unsigned max_field_name;
 	unsigned max_field_value;
 	unsigned max_parts;
+	unsigned long long max_image_pixels;
+	unsigned max_labels;
 
 	unsigned session_idle_timeout;
 	unsigned session_lifetime;

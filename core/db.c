@@ -86,7 +86,8 @@ struct db_param {
 
 struct db_params {
 	size_t n;
-	struct db_param p[DB_MAX_PARAMS];
+	struct db_param *p;                  /* inline_p, or db_exec_args' copy */
+	struct db_param inline_p[DB_MAX_PARAMS];
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -486,6 +487,7 @@ static int db_params_read(struct db *db, const char *func, const char *sql,
 	size_t i;
 
 	p->n = 0;
+	p->p = p->inline_p;
 	if (fmt == NULL)
 		return 0;
 	for (i = 0; fmt[i] != '\0'; i++) {
@@ -779,13 +781,20 @@ static int db_run(struct db *db, const char *func, struct arena *a,
     struct db_result **res, uint64_t *affected, uint64_t *insert_id,
     const char *sql, struct db_params *p, bool *lost)
 {
-	MYSQL_BIND pb[DB_MAX_PARAMS];
+	MYSQL_BIND pb_inline[DB_MAX_PARAMS], *pb = pb_inline;
 	MYSQL_STMT *stmt;
 	int rc = DB_ERR;
 
 	*lost = false;
 	if (db_ensure(db) != DB_OK)
 		return DB_UNAVAILABLE;
+	if (p->n > DB_MAX_PARAMS) {
+		pb = calloc(p->n, sizeof(*pb));
+		if (pb == NULL) {
+			db_fail_local(db, func, sql, "out of memory");
+			return DB_ERR;
+		}
+	}
 	stmt = db_stmt_get(db, func, sql, &rc);
 	if (stmt == NULL)
 		goto fail;
@@ -815,6 +824,8 @@ static int db_run(struct db *db, const char *func, struct arena *a,
 			rc = frc;
 	}
 fail:
+	if (pb != pb_inline)
+		free(pb);
 	if (rc == DB_UNAVAILABLE)
 		*lost = true;
 	return rc;
@@ -878,11 +889,56 @@ int db_exec(struct db *db, unsigned flags, uint64_t *affected, uint64_t *insert_
 	    affected, insert_id, sql, &p);
 }
 
+/* Run a statement with an array of parameters (any number); see db.h. */
+int db_exec_args(struct db *db, unsigned flags, uint64_t *affected, uint64_t *insert_id,
+    const char *sql, const struct db_arg *args, size_t n)
+{
+	struct db_params p;
+	int rc;
+
+	p.n = n;
+	p.p = n <= DB_MAX_PARAMS ? p.inline_p : calloc(n, sizeof(*p.p));
+	if (p.p == NULL) {
+		db_fail_local(db, __func__, sql, "out of memory");
+		return DB_ERR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct db_param *q = &p.p[i];
+		memset(q, 0, sizeof(*q));
+		q->type = args[i].type;
+		switch (args[i].type) {
+		case 's':
+			q->ptr = args[i].ptr;
+			q->len = q->ptr ? strlen(q->ptr) : 0;
+			break;
+		case 'b':
+			q->ptr = args[i].ptr;
+			q->len = args[i].len;
+			break;
+		case 'i': q->i = args[i].i; break;
+		case 'u': q->u = args[i].u; break;
+		case 'd': q->d = args[i].d; break;
+		default:
+			db_fail_local(db, __func__, sql, "unknown parameter type");
+			if (p.p != p.inline_p)
+				free(p.p);
+			return DB_ERR;
+		}
+	}
+	rc = db_run_retry(db, __func__, (flags & DB_IDEMPOTENT) != 0, NULL, NULL,
+	    affected, insert_id, sql, &p);
+	if (p.p != p.inline_p)
+		free(p.p);
+	return rc;
+}
+
 /* SELECT 1 through a prepared statement: DB_OK or DB_UNAVAILABLE (any
  * other failure is logged and reported as unavailable too). */
 int db_ping(struct db *db)
 {
 	struct db_params p = { .n = 0 };
+
+	p.p = p.inline_p;
 	int rc;
 
 	if (db_ensure(db) != DB_OK)

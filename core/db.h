@@ -82,6 +82,21 @@ int db_query(struct db *db, struct arena *a, struct db_result **res,
 int db_exec(struct db *db, unsigned flags, uint64_t *affected, uint64_t *insert_id,
     const char *sql, const char *fmt, ...);
 
+/* One parameter for db_exec_args (type as in the format characters above;
+ * 's' uses ptr as a C string, 'b' uses ptr + len). */
+struct db_arg {
+	char type;
+	const void *ptr;
+	size_t len;
+	long long i;
+	unsigned long long u;
+	double d;
+};
+
+/* db_exec with an array of any number of parameters (multi-row INSERTs). */
+int db_exec_args(struct db *db, unsigned flags, uint64_t *affected, uint64_t *insert_id,
+    const char *sql, const struct db_arg *args, size_t n);
+
 /* Transactions.  After a lost connection or DB_RETRY inside a transaction
  * the transaction is over (rolled back); db_rollback is then a no-op. */
 int db_begin(struct db *db);

@@ -201,12 +201,16 @@ static int enforce_needs(struct request *r)
 		return -1;
 	}
 	if (needs & NEED_CSRF) {
-		/* Signed in: the session's token.  Signing in: the double-submit
-		 * token of the labeld_login cookie. */
-		const char *expected = r->session ? r->session->csrf : req_cookie(r, LOGIN_COOKIE);
+		/* Pages for signed-in users: the session's token.  Pages that
+		 * also serve signed-out visitors (sign-in): the double-submit
+		 * token of the labeld_login cookie, or the session's token when
+		 * there is a session. */
 		const char *got = req_form(r, "csrf");
-		if (expected == NULL || !token_syntax_ok(expected) || got == NULL ||
-		    !secure_equal(got, expected)) {
+		const char *login = (needs & NEED_LOGIN) ? NULL : req_cookie(r, LOGIN_COOKIE);
+		int ok = got != NULL && (
+		    (r->session != NULL && secure_equal(got, r->session->csrf)) ||
+		    (login != NULL && token_syntax_ok(login) && secure_equal(got, login)));
+		if (!ok) {
 			page_error(r, 403, "Form expired",
 			    "This form was not sent from a labeld page of your current session "
 			    "(its CSRF token is missing or wrong). Go back, reload the page, and try again.");

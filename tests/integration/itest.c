@@ -156,6 +156,10 @@ void itest_fail(const char *file, int line, const char *fmt, ...)
 			vsnprintf(cur_msg + n, sizeof(cur_msg) - (size_t)n, fmt, ap);
 			va_end(ap);
 		}
+		/* one line per test: no line breaks from bodies in the message */
+		for (char *p = cur_msg; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
 		cur_failed = true;
 		itest_dump_last();
 	} else {
@@ -178,6 +182,9 @@ void itest_cleanup_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	for (char *p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 	if (!cur_failed) {
 		snprintf(cur_msg, sizeof(cur_msg), "clean-up: %s", msg);
 		cur_failed = true;
@@ -362,16 +369,37 @@ bool is_base64url(const char *s, size_t n)
 	return true;
 }
 
-/* The start of a body for a failure message: printable, at most 300 bytes. */
-static const char *resp_snip(const struct resp *r)
+/* What a failure message shows of a body: for an HTML page its title and
+ * visible text, else the raw start; printable, at most 300 bytes.  The
+ * result lives in a static buffer until the next call. */
+const char *resp_snip(const struct resp *r)
 {
 	static char buf[320];
-	size_t n = 0;
+	const char *src = r->body;
+	size_t srclen = r->len, n = 0;
+	char *text = NULL;
 
 	if (r->body == NULL || r->len == 0)
 		return "(empty body)";
-	for (size_t i = 0; i < r->len && n < 300; i++) {
-		unsigned char ch = (unsigned char)r->body[i];
+	if (r->doc != NULL || strcasestr(r->body, "<html") != NULL) {
+		/* the const is only logical: parsing fills the cached doc */
+		struct resp *rw = (struct resp *)r;
+		if (resp_html(rw) != NULL) {
+			xmlXPathContextPtr ctx = xmlXPathNewContext(rw->doc);
+			xmlXPathObjectPtr o = ctx != NULL ? xmlXPathEvalExpression(BAD_CAST
+			    "concat(normalize-space(//title), ' | ', normalize-space(//body))", ctx) : NULL;
+			if (o != NULL && o->type == XPATH_STRING && o->stringval != NULL)
+				text = xstrdup((const char *)o->stringval);
+			xmlXPathFreeObject(o);
+			xmlXPathFreeContext(ctx);
+		}
+	}
+	if (text != NULL) {
+		src = text;
+		srclen = strlen(text);
+	}
+	for (size_t i = 0; i < srclen && n < 300; i++) {
+		unsigned char ch = (unsigned char)src[i];
 		if (ch < 0x20 || ch == 0x7f)
 			ch = ' ';
 		if (ch == ' ' && n > 0 && buf[n - 1] == ' ')
@@ -381,6 +409,7 @@ static const char *resp_snip(const struct resp *r)
 	buf[n] = '\0';
 	if (n == 300)
 		strcpy(buf + n, "...");
+	free(text);
 	return buf;
 }
 

@@ -256,6 +256,11 @@ int itest_shell(const char *cmd);
 
 /* ------------------------------------------------------------ small helpers */
 
+/* What a failure message shows of r's body: an HTML page's title and
+ * visible text, else the start of the body; one line, at most ~300 bytes,
+ * in a static buffer valid until the next call. */
+const char *resp_snip(const struct resp *r);
+
 /* Sleep for ms milliseconds. */
 void itest_sleep_ms(long ms);
 /* s percent-encoded for a query string; owned by the running test. */

@@ -205,28 +205,55 @@ static void auth_cookie_flags(void)
 	CHECK_STREQ(client_cookie(c, "labeld_session"), value);
 }
 
-/* A session cookie sent along with a sign-in is replaced and dies; a
- * cookie value planted before sign-in is never adopted. */
+/* A session cookie sent along with a sign-in is replaced and dies.  The
+ * browser holds a sign-in form (labeld_login token) and a live session:
+ * as the contract has it, POST /login checks csrf against labeld_login. */
 static void auth_session_rotation(void)
 {
-	struct client *c = CLIENT(NULL);
+	struct client *c = CLIENT(NULL), *other = CLIENT(NULL);
 	const char *email = USER_EMAIL, *pw = USER_PASSWORD;
-	char *s1, *s2, *s3;
-	static const char planted[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	struct resp *r;
+	char *s1, *s2, *token;
 
-	s1 = SIGN_IN_OK(c, email, pw);
+	/* a sign-in form first, while signed out */
+	r = GET(c, "/login");
+	CHECK_STATUS(r, 200);
+	token = html_form_input(r, "login", "csrf");
+	CHECK(token != NULL, "GET /login: no csrf");
+	/* a live session of this user, now in this browser too */
+	s1 = SIGN_IN_OK(other, email, pw);
+	CLIENT_SET_COOKIE(c, "labeld_session", s1);
 	CHECK_SIGNED_IN(c);
-	s2 = SIGN_IN_OK(c, email, pw);
-	CHECK(strcmp(s1, s2) != 0, "second sign-in kept the session id %s", s1);
+	/* sign in with that session cookie sent along */
+	r = POST_FORM(c, "/login", "email", email, "password", pw, "next", "", "csrf", token);
+	CHECK(r->status == 303,
+	    "POST /login with a live session cookie and the labeld_login token as csrf: "
+	    "status %ld, want 303 (the contract checks csrf against labeld_login); body: %s",
+	    r->status, resp_snip(r));
+	CHECK_REDIRECT(r, 303, "/projects");
+	CHECK(resp_set_cookie(r, "labeld_session") != NULL,
+	    "sign-in with a session cookie: no Set-Cookie labeld_session");
+	s2 = client_cookie(c, "labeld_session");
+	CHECK(s2 != NULL, "sign-in: no labeld_session in the jar");
+	CHECK(strcmp(s1, s2) != 0, "sign-in kept the session id %s", s1);
+	CHECK(is_base64url(s2, 43), "new session id \"%s\" is not 43 base64url chars", s2);
 	CHECK_SIGNED_IN(c);
 	CHECK_SIGNED_IN(client_with_session(s2));
 	CHECK_SIGNED_OUT(client_with_session(s1));
+	CHECK_SIGNED_OUT(other);
+}
 
-	/* session fixation: a value the attacker chose is not kept */
+/* A session id planted in the browser before sign-in is never adopted. */
+static void auth_session_fixation(void)
+{
+	static const char planted[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 	struct client *f = client_with_session(planted);
+	char *s;
+
 	CHECK_SIGNED_OUT(f);
-	s3 = SIGN_IN_OK(f, email, pw);
-	CHECK(strcmp(s3, planted) != 0, "sign-in adopted the planted session id");
+	s = SIGN_IN_OK(f, USER_EMAIL, USER_PASSWORD);
+	CHECK(strcmp(s, planted) != 0, "sign-in adopted the planted session id");
+	CHECK_SIGNED_IN(f);
 	CHECK_SIGNED_OUT(client_with_session(planted));
 }
 
@@ -248,7 +275,8 @@ static void auth_sign_out(void)
 	sc = resp_set_cookie(r, "labeld_session");
 	CHECK(sc != NULL, "POST /logout: no Set-Cookie clearing labeld_session");
 	CHECK(set_cookie_has_attr(sc, "Max-Age=0"), "POST /logout: cookie not cleared: %s", sc);
-	CHECK(client_cookie(c, "labeld_session") == NULL, "browser still holds labeld_session=\"%s\" after %s",
+	CHECK(client_cookie(c, "labeld_session") == NULL,
+	    "browser still holds labeld_session=\"%s\" after %s",
 	    client_cookie(c, "labeld_session"), sc);
 	CHECK_SIGNED_OUT(c);
 	/* replay the old value from another browser */
@@ -567,6 +595,35 @@ static void auth_throttle_account(void)
 	CHECK_SIGNED_IN(c);
 }
 
+/* After login_max_failures_address failed sign-ins from one address (each
+ * for a different, unknown account, so no account is throttled), sign-in
+ * from that address is refused with 429 even for another account. */
+static void auth_throttle_address(void)
+{
+	long max = itest_env_long("LABELD_TEST_LOGIN_MAX_FAILURES_ADDRESS", 30);
+	struct client *c = CLIENT(NULL);
+	struct resp *r;
+
+	SQL("DELETE FROM login_failures");
+	itest_defer(clear_login_failures, NULL);
+	for (long i = 1; i <= max; i++) {
+		char *email = itest_fmt("nobody%ld@example.invalid", i);
+		r = SIGN_IN(c, email, "wrong", NULL);
+		CHECK(r->status == 401, "failed sign-in #%ld of %ld from this address: status %ld, "
+		    "want 401", i, max, r->status);
+	}
+	r = SIGN_IN(CLIENT(NULL), ADMIN_EMAIL, ADMIN_PASSWORD, NULL);
+	CHECK(r->status == 429,
+	    "admin sign-in after %ld failures from this address: status %ld, want 429 (set "
+	    "LABELD_TEST_LOGIN_MAX_FAILURES_ADDRESS if the stack is not at the default 30)",
+	    max, r->status);
+	CHECK_BODY_HAS(r, "Too many failed sign-ins");
+	CHECK(resp_header(r, "Retry-After") != NULL, "429 without Retry-After");
+
+	SQL("DELETE FROM login_failures");
+	SIGN_IN_OK(CLIENT(NULL), ADMIN_EMAIL, ADMIN_PASSWORD);
+}
+
 /* ------------------------------------------------------------ disabled users */
 
 /* A disabled user cannot sign in. */
@@ -613,6 +670,7 @@ const struct itest_case itest_auth_cases[] = {
 	ITEST(auth_unknown_email),
 	ITEST(auth_cookie_flags),
 	ITEST(auth_session_rotation),
+	ITEST(auth_session_fixation),
 	ITEST(auth_sign_out),
 	ITEST(auth_idle_expiry),
 	ITEST(auth_absolute_lifetime),
@@ -627,6 +685,7 @@ const struct itest_case itest_auth_cases[] = {
 	ITEST(auth_needs_login),
 	ITEST(auth_admin_forbidden),
 	ITEST(auth_throttle_account),
+	ITEST(auth_throttle_address),
 	ITEST(auth_disabled_user),
 	ITEST(auth_disabled_user_session),
 };

@@ -54,8 +54,8 @@ static bool allow_has(const char *allow, const char *method)
 	CHECK(html_count((r), "//title[normalize-space(.)!='']") >= 1, \
 	    "%s %s (%ld): error page without a <title>", (r)->method, (r)->url, (r)->status); \
 	CHECK(itest_body_has_any((r), (const char *const[]){ __VA_ARGS__, NULL }), \
-	    "%s %s (%ld): error page does not say what was wrong; body: %.300s", \
-	    (r)->method, (r)->url, (r)->status, (r)->body); \
+	    "%s %s (%ld): error page does not say what was wrong; body: %s", \
+	    (r)->method, (r)->url, (r)->status, resp_snip(r)); \
 } while (0)
 
 static bool itest_body_has_any(const struct resp *r, const char *const *words)
@@ -197,8 +197,8 @@ static void http_bad_urlencoded(void)
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		char *body = itest_fmt("csrf=%s&%s", csrf, bodies[i]);
 		struct resp *r = POST_RAW(c, "/login", FORM_CT, body, strlen(body));
-		CHECK(r->status == 400, "POST /login body \"%s\": status %ld, want 400; body: %.300s",
-		    bodies[i], r->status, r->body);
+		CHECK(r->status == 400, "POST /login body \"%s\": status %ld, want 400; body: %s",
+		    bodies[i], r->status, resp_snip(r));
 		CHECK_ERROR_PAGE(r, "malformed", "invalid", "bad request", "encoding", "could not");
 		CHECK(resp_set_cookie(r, "labeld_session") == NULL, "400 sets a session cookie");
 	}
@@ -251,8 +251,8 @@ static void http_bad_multipart_truncated(void)
 	    "--" BOUNDARY "--\r\n", csrf);
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		struct resp *r = POST_RAW(c, "/login", ct, bodies[i], strlen(bodies[i]));
-		CHECK(r->status == 400, "POST /login multipart body #%zu: status %ld, want 400; body: %.300s",
-		    i, r->status, r->body);
+		CHECK(r->status == 400, "POST /login multipart body #%zu: status %ld, want 400; body: %s",
+		    i, r->status, resp_snip(r));
 		CHECK_TYPE(r, "text/html");
 	}
 }
@@ -371,11 +371,6 @@ static void http_static(void)
 	CHECK_STATUS(r, 200);
 	CHECK_TYPE(r, "text/css");
 	CHECK(r->len > 0, "GET /static/labeld.css: empty");
-	r = GET(c, "/static/labeld.js");
-	CHECK_STATUS(r, 200);
-	CHECK(resp_is_type(r, "application/javascript") || resp_is_type(r, "text/javascript"),
-	    "GET /static/labeld.js: Content-Type %s",
-	    resp_header(r, "Content-Type") ? resp_header(r, "Content-Type") : "(none)");
 	r = GET(c, "/static/no-such-file.css");
 	CHECK_STATUS(r, 404);
 }
@@ -412,12 +407,12 @@ static void http_static_traversal(void)
 		bool leaked = strstr(r->body, "{{") != NULL || strstr(r->body, "root:") != NULL ||
 		    strstr(r->body, "db_socket") != NULL || strstr(r->body, "fastcgi") != NULL;
 		CHECK(r->status != 200 || !leaked,
-		    "GET %s: status %ld serving a file from outside /static/: %.200s",
-		    paths[i], r->status, r->body);
+		    "GET %s: status %ld serving a file from outside /static/: %s",
+		    paths[i], r->status, resp_snip(r));
 		CHECK(r->status != 200,
-		    "GET %s: status 200 (want a refusal or 404); Content-Type %s; body: %.200s",
+		    "GET %s: status 200 (want a refusal or 404); Content-Type %s; body: %s",
 		    paths[i], resp_header(r, "Content-Type") ? resp_header(r, "Content-Type") : "-",
-		    r->body);
+		    resp_snip(r));
 	}
 }
 
@@ -494,7 +489,8 @@ static void http_html_parses(void)
 		    "%s %s (%ld): inline event handler attribute (value \"%s\")", r->method, r->url,
 		    r->status, html_str(r, "//@*[starts-with(translate(name(), 'ON', 'on'), 'on')]"));
 		/* every POST form carries a CSRF token */
-		CHECK(html_count(r, "//form[translate(@method,'POST','post')='post'][not(.//input[@name='csrf'])]") == 0,
+		CHECK(html_count(r, "//form[translate(@method,'POST','post')='post']"
+		    "[not(.//input[@name='csrf'])]") == 0,
 		    "%s %s (%ld): a POST form without a csrf input", r->method, r->url, r->status);
 	}
 }

@@ -319,7 +319,7 @@ static void infra_db_restart(void)
 		    urls[i], r->body);
 		r = GET(client_with_session(urls[i], session), "/projects");
 		CHECK(r->status == 503, "GET %s/projects (signed in) with MariaDB stopped: status %ld, "
-		    "want 503; body: %.200s", urls[i], r->status, r->body);
+		    "want 503; body: %s", urls[i], r->status, resp_snip(r));
 	}
 	r = GET(c, "/login");
 	CHECK(r->status == 503 || r->status == 200,
