@@ -38,6 +38,7 @@ struct config {
 	unsigned max_parts;
 	unsigned long long max_image_pixels;
 	unsigned max_labels;
+	unsigned label_lease_seconds;
 
 	unsigned session_idle_timeout;
 	unsigned session_lifetime;

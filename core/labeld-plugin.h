@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LABELD_PLUGIN_ABI 20261127u
+#define LABELD_PLUGIN_ABI 20261128u
 #define LABELD_PLUGIN_ENTRY "labeld_plugin_init"
 
 struct json_object;     /* json-c */
@@ -80,14 +80,40 @@ struct labeld_box {
 
 /*
  * Task plugin operations.  Every function returns 0 on success or -1 with a
- * message for the person in *error (a static or ctx-owned string).
+ * message for the person in *error (a static or ctx-owned string), except
+ * where it says otherwise.
+ *
+ * The labeling page renders the plugin's editor template (a file in the
+ * plugin's template folder, plugins_dir/<name>/, named "<name>/<file>" in the
+ * template set) inside the core's page; the template sees the page's view:
+ *   item {id, width, height, format, image_url}, labels [{id, name, key,
+ *   key_hint}], lease, editor (what editor_view built), error, csrf,
+ * and must put its inputs inside the core's <form> (it does not open its own
+ * form).  Fields the core reserves: csrf, lease, item, action.
  */
 struct labeld_task_ops {
 	const char *description;   /* one line shown in the create-project wizard */
-	/* Template (from the plugin's template folder) that renders the editor
-	 * for an item; its view gets "item", "labels", "annotation". */
+	/* The editor template, relative to the plugin's folder: "editor"
+	 * renders "<plugin name>/editor". */
 	const char *editor_template;
-	/* Turn a submitted form into an annotation (a json object). */
+	/* What number keys do in labeld.js: "choose" (pick one class and
+	 * select it), "toggle" (switch classes on and off), "boxes" (set the
+	 * class of the selected or next box). */
+	const char *input_mode;
+	/* The editor's view for an item.  fields/nfields: the form just
+	 * submitted, when the page is shown again (an intermediate step or an
+	 * error), else NULL/0.  *view is a json object (ctx-owned through
+	 * host->json_own) that the template sees as "editor". */
+	int (*editor_view)(struct labeld_ctx *ctx, const struct labeld_item *item,
+	    const struct labeld_label *labels, size_t nlabels,
+	    const struct labeld_field *fields, size_t nfields,
+	    struct json_object **view, const char **error);
+	/* Turn a submitted form into an annotation (a json object, ctx-owned).
+	 * Returns 0 with *annotation set when the form is a complete answer,
+	 * 1 when it is an intermediate step that changes only what the page
+	 * shows (e.g. the first corner of a box clicked without JavaScript:
+	 * the core shows the page again with editor_view(fields)), or -1 with
+	 * *error. */
 	int (*parse_form)(struct labeld_ctx *ctx, const struct labeld_item *item,
 	    const struct labeld_label *labels, size_t nlabels,
 	    const struct labeld_field *fields, size_t nfields,

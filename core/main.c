@@ -4,7 +4,11 @@
  *   labeld [-c FILE] [--check | --migrate | --create-admin EMAIL |
  *           --create-user EMAIL | --version | --help]
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,11 @@
 #include "app.h"
 #include "arena.h"
 #include "auth.h"
+#include "blob.h"
+#include "catalog.h"
+#include "datastore.h"
+#include "image.h"
+#include "projects_model.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -30,7 +39,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: labeld [-c FILE] [--check | --migrate | --create-admin EMAIL |\n"
-	    "              --create-user EMAIL | --version | --help]\n"
+	    "              --create-user EMAIL | --create-demo DIR | --version | --help]\n"
 	    "\n"
 	    "  -c, --config FILE    configuration file (default $LABELD_CONFIG or\n"
 	    "                       " LABELD_SYSCONFDIR "/labeld.conf)\n"
@@ -39,6 +48,7 @@ static void usage(FILE *f)
 	    "  --create-admin EMAIL create an admin; password from LABELD_ADMIN_PASSWORD\n"
 	    "                       or the first line of standard input\n"
 	    "  --create-user EMAIL  the same for a labeler without admin rights\n"
+	    "  --create-demo DIR    create the demo project from the images in DIR\n"
 	    "  --version            print the version\n"
 	    "\n"
 	    "Every configuration key can be set by the environment: LABELD_<KEY>.\n");
@@ -66,10 +76,17 @@ static int migrate(const struct config *c)
 	if (db_ensure(db) != DB_OK) {
 		fprintf(stderr, "labeld: cannot connect to MariaDB: %s\n", db_errmsg(db));
 		rc = 2;
-	} else if (db_migrate(db, c->sql_dir, err, sizeof(err)) < 0)
+	} else if (db_migrate(db, c->sql_dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
-	else
-		rc = 0;
+	} else {
+		/* The default datastore follows datastore_dir from the config. */
+		struct arena *a = arena_new();
+		if (a != NULL && catalog_default_datastore_ensure(db, a, c) == DB_OK)
+			rc = 0;
+		else
+			fprintf(stderr, "labeld: cannot set up the default datastore %s\n", c->datastore_dir);
+		arena_free(a);
+	}
 	db_free(db);
 	return rc;
 }
@@ -144,6 +161,141 @@ static int create_user(const struct config *c, const char *email, int admin)
 	return rc;
 }
 
+#define DEMO_PROJECT "Demo: objects in photos"
+#define DEMO_DATASET "Demo photos"
+
+/* Copy one file into the datastore folder open on dirfd (never replacing,
+ * never following a symlink).  0, or -1 with a message on stderr. */
+static int demo_copy(const char *srcdir, const char *name, int dirfd)
+{
+	char path[4096], buf[65536];
+	int in, out, rc = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", srcdir, name);
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		fprintf(stderr, "labeld: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	out = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (out < 0) {
+		close(in);
+		if (errno == EEXIST)
+			return 0;   /* copied by an earlier, interrupted run */
+		fprintf(stderr, "labeld: cannot create demo/%s: %s\n", name, strerror(errno));
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	if (n < 0 || close(out) < 0)
+		rc = -1;
+	close(in);
+	if (rc < 0)
+		fprintf(stderr, "labeld: copying %s failed\n", path);
+	return rc;
+}
+
+/* --create-demo DIR: the images of DIR (not its subfolders) go to the
+ * default datastore's demo/ folder; a dataset and an object-detection
+ * project with four label classes are created and initialised by the job
+ * thread of a running labeld.  Exit 0 created, 3 when the demo project
+ * exists already, 1 on errors. */
+static int create_demo(const struct config *c, const char *dir)
+{
+	static const char *const labels[] = { "person", "animal", "vehicle", "object" };
+	struct arena *a = NULL;
+	struct db *db = NULL;
+	struct db_result *res;
+	struct datastore ds;
+	long long dataset_id = 0, project_id = 0, admin = 0;
+	char err[512], folder[4200];
+	DIR *d = NULL;
+	struct dirent *e;
+	int dirfd = -1, copied = 0, rc = 1;
+
+	if (migrate(c) != 0)
+		return 1;
+	a = arena_new();
+	db = db_open_from(c);
+	if (a == NULL || db == NULL || db_ensure(db) != DB_OK) {
+		fprintf(stderr, "labeld: cannot connect to MariaDB\n");
+		goto out;
+	}
+	if (db_query(db, a, &res, "SELECT id FROM projects WHERE name = ?", "s", DEMO_PROJECT) != DB_OK)
+		goto out;
+	if (res->nrows > 0) {
+		fprintf(stderr, "labeld: the demo project exists already; nothing changed\n");
+		rc = 3;
+		goto out;
+	}
+	if (catalog_datastore_default(db, a, &ds) != DB_OK || ds.id == 0) {
+		fprintf(stderr, "labeld: the default datastore is missing\n");
+		goto out;
+	}
+	if (datastore_local_mkdirs(ds.local_path, "demo", err, sizeof(err)) < 0) {
+		fprintf(stderr, "labeld: %s\n", err);
+		goto out;
+	}
+	snprintf(folder, sizeof(folder), "%s/demo", ds.local_path);
+	dirfd = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	d = opendir(dir);
+	if (dirfd < 0 || d == NULL) {
+		fprintf(stderr, "labeld: cannot open %s: %s\n", d == NULL ? dir : folder, strerror(errno));
+		goto out;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || image_format_from_name(e->d_name) == IMAGE_UNKNOWN)
+			continue;
+		if (demo_copy(dir, e->d_name, dirfd) < 0)
+			goto out;
+		copied++;
+	}
+	if (copied == 0) {
+		fprintf(stderr, "labeld: no images in %s\n", dir);
+		goto out;
+	}
+	/* Credit the first admin, if there is one. */
+	if (db_query(db, a, &res, "SELECT id FROM users WHERE is_admin = 1 ORDER BY id LIMIT 1", NULL) != DB_OK)
+		goto out;
+	if (res->nrows > 0)
+		admin = db_int(res, 0, 0);
+	/* Dataset and project in one transaction: all or nothing. */
+	if (db_begin(db) != DB_OK)
+		goto out;
+	if (db_query(db, a, &res, "SELECT id FROM datasets WHERE name = ?", "s", DEMO_DATASET) != DB_OK)
+		goto rollback;
+	if (res->nrows > 0)
+		dataset_id = db_int(res, 0, 0);
+	else if (catalog_dataset_create(db, DEMO_DATASET,
+	    "Sample photographs shipped with labeld (public domain or CC0; see LICENSES.txt).",
+	    ds.id, "demo", 0, "upload", admin, &dataset_id) != DB_OK)
+		goto rollback;
+	if (project_create(db, a, DEMO_PROJECT, "bbox", dataset_id,
+	    "A small object-detection project to try labeld with: draw a box around each "
+	    "person, animal, vehicle or other object.", "", labels, 4, admin, &project_id) != DB_OK)
+		goto rollback;
+	if (db_commit(db) != DB_OK)
+		goto out;
+	printf("created the demo project \"%s\" (id %lld) with %d images\n", DEMO_PROJECT, project_id, copied);
+	rc = 0;
+	goto out;
+rollback:
+	fprintf(stderr, "labeld: creating the demo failed: %s\n", db_errmsg(db));
+	db_rollback(db);
+out:
+	if (d != NULL)
+		closedir(d);
+	if (dirfd >= 0)
+		close(dirfd);
+	db_free(db);
+	arena_free(a);
+	return rc;
+}
+
 /* --check: configuration (already loaded), templates and plugins. */
 static int check(struct config *cfg)
 {
@@ -175,18 +327,19 @@ static int check(struct config *cfg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_MIGRATE, OPT_ADMIN, OPT_USER, OPT_VERSION };
+	enum { OPT_CHECK = 256, OPT_MIGRATE, OPT_ADMIN, OPT_USER, OPT_DEMO, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "migrate", no_argument, NULL, OPT_MIGRATE },
 		{ "create-admin", required_argument, NULL, OPT_ADMIN },
 		{ "create-user", required_argument, NULL, OPT_USER },
+		{ "create-demo", required_argument, NULL, OPT_DEMO },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf_path = getenv("LABELD_CONFIG"), *email = NULL;
+	const char *conf_path = getenv("LABELD_CONFIG"), *arg = NULL;
 	int mode = 0, must_exist = conf_path != NULL, opt, rc;
 	struct config cfg;
 	struct app app;
@@ -196,7 +349,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': conf_path = optarg; must_exist = 1; break;
 		case OPT_CHECK: case OPT_MIGRATE: mode = opt; break;
-		case OPT_ADMIN: case OPT_USER: mode = opt; email = optarg; break;
+		case OPT_ADMIN: case OPT_USER: case OPT_DEMO: mode = opt; arg = optarg; break;
 		case OPT_VERSION: printf("labeld %s (plugin ABI %u)\n", PACKAGE_VERSION, LABELD_PLUGIN_ABI); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -222,13 +375,15 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return rc;
 	}
-	if (db_library_init() != 0) {
-		fprintf(stderr, "labeld: cannot initialise the MariaDB client library\n");
+	if (db_library_init() != 0 || blob_global_init() != 0) {
+		fprintf(stderr, "labeld: cannot initialise the MariaDB or curl client library\n");
 		config_free(&cfg);
 		return 1;
 	}
-	if (mode == OPT_MIGRATE || mode == OPT_ADMIN || mode == OPT_USER) {
-		rc = mode == OPT_MIGRATE ? migrate(&cfg) : create_user(&cfg, email, mode == OPT_ADMIN);
+	if (mode == OPT_MIGRATE || mode == OPT_ADMIN || mode == OPT_USER || mode == OPT_DEMO) {
+		rc = mode == OPT_MIGRATE ? migrate(&cfg) :
+		    mode == OPT_DEMO ? create_demo(&cfg, arg) :
+		    create_user(&cfg, arg, mode == OPT_ADMIN);
 		config_free(&cfg);
 		db_library_end();
 		return rc;

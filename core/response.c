@@ -3,11 +3,13 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
 #include "app.h"
 #include "arena.h"
+#include "db.h"
 #include "log.h"
 #include "request.h"
 #include "response.h"
@@ -95,6 +97,42 @@ void resp_text(struct request *r, int status, const char *text)
 	r->responded = 1;
 }
 
+void resp_bytes(struct request *r, int status, const char *type, const void *data, size_t len)
+{
+	buf_clear(&r->body);
+	if (len > 0)
+		buf_add(&r->body, data, len);
+	if (r->body.failed) {
+		log_error("resp_bytes: out of memory for %zu bytes", len);
+		buf_init(&r->body, r->arena);
+		resp_text(r, 500, "Internal error: out of memory.\n");
+		return;
+	}
+	r->status = status;
+	r->resp_type = type;
+	r->responded = 1;
+}
+
+/* 1 when the handler added header `name` (case-insensitive) itself. */
+static int resp_has_header(const struct request *r, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p, *end;
+
+	if (r->resp_headers.data == NULL || r->resp_headers.len == 0)
+		return 0;
+	p = r->resp_headers.data;
+	end = p + r->resp_headers.len;
+	while (p != NULL && p < end) {
+		if ((size_t)(end - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return 1;
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
 static void json_put_cleanup(void *p)
 {
 	json_object_put(p);
@@ -118,6 +156,21 @@ struct json_object *view_new(struct request *r, const char *title)
 		json_object_object_add(v, "csrf", json_object_new_string(r->session->csrf));
 	}
 	return v;
+}
+
+void view_str(struct json_object *o, const char *key, const char *value)
+{
+	json_object_object_add(o, key, json_object_new_string(value ? value : ""));
+}
+
+void view_int(struct json_object *o, const char *key, long long value)
+{
+	json_object_object_add(o, key, json_object_new_int64(value));
+}
+
+void view_bool(struct json_object *o, const char *key, int value)
+{
+	json_object_object_add(o, key, json_object_new_boolean(value ? 1 : 0));
 }
 
 void page_render(struct request *r, int status, const char *page, struct json_object *view)
@@ -152,6 +205,19 @@ void page_error(struct request *r, int status, const char *title, const char *me
 		r->status = status;
 }
 
+void page_db_error(struct request *r, int rc, const char *what)
+{
+	char msg[256];
+
+	if (rc == DB_UNAVAILABLE) {
+		page_error(r, 503, "Database unavailable",
+		    "labeld cannot reach its database right now. Try again in a moment.");
+		return;
+	}
+	snprintf(msg, sizeof(msg), "%s; the log says why.", what);
+	page_error(r, 500, "Internal error", msg);
+}
+
 void resp_send(struct request *r)
 {
 	FCGX_Stream *out = r->fcgx->out;
@@ -170,8 +236,10 @@ void resp_send(struct request *r)
 	buf_printf(&h, "Content-Type: %s\r\n",
 	    r->resp_type ? r->resp_type : "text/plain; charset=utf-8");
 	buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
-	/* Every labeld answer is personal or short-lived: never cached. */
-	buf_adds(&h, "Cache-Control: no-store\r\n");
+	/* Every labeld answer is personal or short-lived: never cached,
+	 * unless the handler said otherwise (item images). */
+	if (!resp_has_header(r, "Cache-Control"))
+		buf_adds(&h, "Cache-Control: no-store\r\n");
 	buf_add(&h, r->resp_headers.data, r->resp_headers.len);
 	buf_adds(&h, "\r\n");
 	if (h.failed) {

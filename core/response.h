@@ -27,10 +27,21 @@ void resp_redirect(struct request *r, int status, const char *location);
 /* A plain-text response. */
 void resp_text(struct request *r, int status, const char *text);
 
+/* A response of media type `type` whose body is data[0..len) (any bytes;
+ * copied into the request's arena; data may be NULL when len is 0).  Out of
+ * memory answers 500.  Set a Cache-Control of your own with resp_header to
+ * replace the default "no-store" (resp_send adds it only when none is set). */
+void resp_bytes(struct request *r, int status, const char *type, const void *data, size_t len);
+
 /* A new view object for a page, owned by the request's arena, holding what
  * every page shows: "user" (email, name, is_admin) and "csrf" when signed in,
  * and "title". */
 struct json_object *view_new(struct request *r, const char *title);
+
+/* Set a view key: a string (NULL becomes ""), a number, a boolean. */
+void view_str(struct json_object *o, const char *key, const char *value);
+void view_int(struct json_object *o, const char *key, long long value);
+void view_bool(struct json_object *o, const char *key, int value);
 
 /* Render template `page` inside the layout with `view`; on a rendering
  * failure answers 500 instead. */
@@ -38,6 +49,11 @@ void page_render(struct request *r, int status, const char *page, struct json_ob
 
 /* An error page: status, a heading, and a sentence saying what was wrong. */
 void page_error(struct request *r, int status, const char *title, const char *message);
+
+/* The page for a failed database call: 503 "Database unavailable" when the
+ * database cannot be reached (DB_UNAVAILABLE), else 500 with `what` (a
+ * sentence such as "Signing in failed") and a pointer to the log. */
+void page_db_error(struct request *r, int rc, const char *what);
 
 /* Write status, headers and body to the FastCGI stream (once). */
 void resp_send(struct request *r);

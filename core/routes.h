@@ -12,6 +12,6 @@ extern const struct route routes[];
 extern const size_t routes_count;
 
 /* Templates the core renders itself; start-up fails when one is missing. */
-extern const char *const routes_required_templates[5];
+extern const char *const routes_required_templates[7];
 
 #endif

@@ -38,6 +38,7 @@
 #include "app.h"
 #include "arena.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "request.h"
 #include "server.h"
@@ -386,6 +387,9 @@ int server_run(struct app *app)
 		return 1;
 	}
 
+	if (jobs_start(app) < 0)
+		log_error("the job thread did not start; jobs wait for another labeld");
+
 	while (!app->stopping) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -410,6 +414,7 @@ int server_run(struct app *app)
 	pthread_join(dispatcher, NULL);
 	for (int i = 0; i < started; i++)
 		pthread_join(workers[i].thread, NULL);
+	jobs_stop(app);
 	free(workers);
 	free(srv.q.fds);
 	close(srv.epfd);

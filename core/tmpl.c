@@ -9,6 +9,9 @@
  * Choices the header leaves open:
  *  - whitespace is allowed around names and filters: {{ a.b | url }};
  *  - partial names may also hold '/' (plugin templates are "bbox/editor");
+ *  - {{>*name}} renders the template whose name is the view's value `name`
+ *    (a dynamic partial: nothing when missing or null, an error when it names
+ *    no template of the set);
  *  - {{>content}} is the page slot; tmpl_render() of a layout leaves it empty;
  *  - an empty object is truthy; "0" (a string) is truthy;
  *  - a key that is present with null hides the same key further out;
@@ -48,6 +51,7 @@ enum node_kind {
 	NODE_INVERTED,
 	NODE_PARTIAL,    /* pool + off is the NUL-terminated template name */
 	NODE_CONTENT,    /* {{>content}}: the page slot of a layout */
+	NODE_DYNAMIC,    /* {{>*name}}: the partial the view's value names */
 };
 
 struct node {
@@ -326,6 +330,14 @@ static int name_check(struct parser *p, unsigned line, const struct tag *tag)
 
 	if (n == 0)
 		return parse_fail(p, line, "empty name in tag");
+	if (partial && s[0] == '*') {
+		/* {{>*name}}: the rest is a value name. */
+		struct tag sub = *tag;
+		sub.kind = TAG_VAR;
+		sub.name = s + 1;
+		sub.namelen = n - 1;
+		return name_check(p, line, &sub);
+	}
 	if (n > TMPL_MAX_NAME)
 		return parse_fail(p, line, "name longer than %d bytes",
 		    TMPL_MAX_NAME);
@@ -487,6 +499,12 @@ static int tag_apply(struct parser *p, unsigned line, const struct tag *tag)
 		p->nopen--;
 		return 0;
 	case TAG_PARTIAL:
+		if (tag->name[0] == '*') {
+			struct tag sub = *tag;
+			sub.name = tag->name + 1;
+			sub.namelen = tag->namelen - 1;
+			return name_node(p, line, NODE_DYNAMIC, &sub);
+		}
 		off = pool_add(p, tag->name, tag->namelen);
 		if (off == (size_t)-1 || pool_add(p, "", 1) == (size_t)-1 ||
 		    (n = node_add(p)) == NULL)
@@ -1021,6 +1039,18 @@ static int render_nodes(struct render *r, const struct tmpl *t, size_t from,
 			if (r->page != NULL && render_partial(r, r->page, c) < 0)
 				return -1;
 			break;
+		case NODE_DYNAMIC: {
+			/* Missing or null: nothing.  A string: that template,
+			 * which must exist.  Anything else is an error. */
+			struct json_object *dn = ctx_lookup(c, str, n->nseg);
+			if (dn == NULL)
+				break;
+			if (!json_object_is_type(dn, json_type_string) ||
+			    (pt = set_find(r->set, json_object_get_string(dn))) == NULL ||
+			    render_partial(r, pt, c) < 0)
+				return -1;
+			break;
+		}
 		}
 		i++;
 	}

@@ -10,6 +10,8 @@
  *                                any other truthy value; skipped when falsy
  *   {{^name}}...{{/name}}        inverted section: rendered when falsy
  *   {{>partial}}                 another template of the same set
+ *   {{>*name}}                   the template of the set named by the view's
+ *                                value `name` (nothing when it is missing)
  *   {{>content}}                 in a layout only: the page being rendered
  *   {{! comment }}               dropped
  * Falsy: missing, null, false, 0, "", empty array.  Names are looked up in the

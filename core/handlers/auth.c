@@ -73,11 +73,7 @@ void handle_login_form(struct request *r)
 
 static void db_failed(struct request *r, int rc)
 {
-	if (rc == DB_UNAVAILABLE)
-		page_error(r, 503, "Database unavailable",
-		    "labeld cannot reach its database right now. Try again in a moment.");
-	else
-		page_error(r, 500, "Internal error", "Signing in failed; the log says why.");
+	page_db_error(r, rc, "Signing in failed");
 }
 
 void handle_login(struct request *r)

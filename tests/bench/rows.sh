@@ -21,3 +21,15 @@
 bench_row static      GET /static/labeld.css
 bench_row healthz     GET /healthz
 bench_row signin-page GET /login
+
+#   bench_init NAME SOURCE
+#
+# A project initialization row (value in items/s, its own table): SOURCE
+# "local" initializes 100 000 generated images (tests/bench/gen_images.c) in
+# nested folders of a local datastore, "azurite" 100 000 tiny image blobs in
+# an Azurite container (tests/bench/blob_list_bench.c uploads them and
+# times one full listing first).  The data is prepared once and kept in
+# var/bench/; see tests/bench/README.md.
+
+bench_init init-local-100k   local
+bench_init init-azurite-100k azurite

@@ -248,6 +248,9 @@ int main(int argc, char **argv)
 	const struct group groups[] = {
 		{ itest_http_cases, itest_http_ncases },
 		{ itest_auth_cases, itest_auth_ncases },
+		{ itest_datastores_cases, itest_datastores_ncases },
+		{ itest_projects_cases, itest_projects_ncases },
+		{ itest_labeling_cases, itest_labeling_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);

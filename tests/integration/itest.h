@@ -41,6 +41,12 @@ extern const struct itest_case itest_http_cases[];
 extern const size_t itest_http_ncases;
 extern const struct itest_case itest_auth_cases[];
 extern const size_t itest_auth_ncases;
+extern const struct itest_case itest_datastores_cases[];
+extern const size_t itest_datastores_ncases;
+extern const struct itest_case itest_projects_cases[];
+extern const size_t itest_projects_ncases;
+extern const struct itest_case itest_labeling_cases[];
+extern const size_t itest_labeling_ncases;
 extern const struct itest_case itest_infra_cases[];
 extern const size_t itest_infra_ncases;
 

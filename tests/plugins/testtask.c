@@ -137,9 +137,35 @@ static int testtask_describe(struct labeld_ctx *ctx, struct json_object *annotat
 	return 0;
 }
 
+/* The editor's view: which label the form chose, when it is shown again. */
+static int testtask_editor_view(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    const struct labeld_field *fields, size_t nfields,
+    struct json_object **view, const char **error)
+{
+	struct json_object *v = host->json_own(ctx, json_object_new_object());
+	int64_t chosen = 0;
+
+	(void)item;
+	if (v == NULL) {
+		*error = "Out of memory.";
+		return -1;
+	}
+	for (size_t i = 0; i < nfields; i++)
+		if (strcmp(fields[i].name, "label") == 0 &&
+		    testtask_parse_id(fields[i].value, &chosen) == 0 &&
+		    !testtask_label_known(labels, nlabels, chosen))
+			chosen = 0;
+	json_object_object_add(v, "chosen", json_object_new_int64(chosen));
+	*view = v;
+	return 0;
+}
+
 static const struct labeld_task_ops testtask_ops = {
 	.description = "A task type used by labeld's tests",
-	.editor_template = "testtask.html",
+	.editor_template = "editor",
+	.input_mode = "choose",
+	.editor_view = testtask_editor_view,
 	.parse_form = testtask_parse_form,
 	.validate = testtask_validate,
 	.describe = testtask_describe,

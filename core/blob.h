@@ -1,0 +1,91 @@
+/*
+ * blob.h: an Azure Blob Storage client over its REST API (libcurl, libxml2).
+ *
+ * Authentication: a SAS token (appended to the query string) or Shared Key
+ * (HMAC-SHA256 of the canonical request with the account key; OpenSSL's
+ * libcrypto).  Works against Azure and against Azurite (path-style endpoint
+ * "http://127.0.0.1:10000/devstoreaccount1").
+ *
+ * libcurl is used defensively: http and https only, no redirects followed,
+ * connect and total timeouts, a cap on every response body.  Errors are
+ * sentences for an admin and never contain the remote body.  XML is parsed
+ * with libxml2 without DTD loading, entity expansion or network access.
+ *
+ * Functions are thread-safe (each call uses its own easy handle, or the
+ * struct blob_client's handle when one is passed for connection reuse).
+ */
+#ifndef LABELD_BLOB_H
+#define LABELD_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct blob_account {
+	const char *endpoint;    /* account URL: https://ACCOUNT.blob.core.windows.net
+	                            or http://127.0.0.1:10000/devstoreaccount1 */
+	const char *account;     /* account name (Shared Key signing) */
+	const char *container;
+	const char *sas;         /* SAS token without '?', or NULL/"" */
+	const char *key;         /* base64 account key, or NULL/"" */
+};
+
+struct blob_limits {
+	long connect_timeout_ms;   /* default 5000 */
+	long total_timeout_ms;     /* default 30000 per request */
+	size_t max_response;       /* default 8 MiB per response body */
+};
+
+void blob_limits_default(struct blob_limits *l);
+
+/* Process-wide: call once before threads start (curl_global_init). */
+int blob_global_init(void);
+
+/* Check an endpoint URL: http or https, a host, no user info, no query or
+ * fragment.  0, or -1 with a sentence in err. */
+int blob_endpoint_check(const char *url, char *err, size_t errlen);
+
+/* A reusable connection (keep-alive) for many calls from one thread. */
+struct blob_client;
+struct blob_client *blob_client_new(const struct blob_account *acc, const struct blob_limits *lim);
+void blob_client_free(struct blob_client *c);
+
+/* One listing result: a blob (is_prefix 0, with its size) or, when a
+ * delimiter was given, a virtual folder (is_prefix 1, name ends with the
+ * delimiter).  Return non-zero from the callback to stop early. */
+typedef int (*blob_list_fn)(void *ctx, const char *name, uint64_t size, int is_prefix);
+
+/* List Blobs under prefix ("" for all), flat (delimiter NULL) or one level
+ * (delimiter "/"), following NextMarker until the end.  maxresults per page
+ * (0 = server default 5000).  0, or -1 with err. */
+int blob_list(struct blob_client *c, const char *prefix, const char *delimiter,
+    unsigned maxresults, blob_list_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Get Blob, at most max_bytes from offset 0 (a Range request when max_bytes
+ * is smaller than the blob).  *out is malloc'd (caller frees), *outlen its
+ * length, *total the blob's full size when known.  0, or -1 with err. */
+int blob_get(struct blob_client *c, const char *name, size_t max_bytes,
+    unsigned char **out, size_t *outlen, uint64_t *total, char *err, size_t errlen);
+
+/* Put Blob (BlockBlob) from memory.  0, or -1 with err. */
+int blob_put(struct blob_client *c, const char *name, const void *data, size_t len,
+    const char *content_type, char *err, size_t errlen);
+
+/* Create Container (for tests and the demo); an existing one is not an
+ * error.  0, or -1 with err. */
+int blob_container_create(struct blob_client *c, char *err, size_t errlen);
+
+/* Fetch the first `bytes` bytes of many blobs at once (curl multi, up to
+ * `parallel` transfers).  fn is called once per name, in any order, with the
+ * bytes (NULL and an error sentence on failure).  0 when the batch ran (per-
+ * blob failures go to fn), -1 with err when it could not run at all. */
+typedef void (*blob_head_fn)(void *ctx, size_t index, const unsigned char *data,
+    size_t len, const char *error);
+int blob_get_heads(const struct blob_account *acc, const struct blob_limits *lim,
+    const char *const *names, size_t n, size_t bytes, unsigned parallel,
+    blob_head_fn fn, void *ctx, char *err, size_t errlen);
+
+/* The URL of a blob (endpoint/container/name, name percent-encoded per
+ * segment), without credentials; malloc'd. */
+char *blob_url(const struct blob_account *acc, const char *name);
+
+#endif

@@ -1,0 +1,475 @@
+/*
+ * datastore.c: local directories and Azure Blob containers behind one small
+ * interface, with the path rules that keep every access inside its root.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "datastore.h"
+#include "log.h"
+
+#define PATH_MAX_REL 1024
+
+int datastore_path_check(const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	const char *seg;
+
+	if (path == NULL) {
+		snprintf(err, errlen, "no path given");
+		return -1;
+	}
+	len = strlen(path);
+	if (len > PATH_MAX_REL) {
+		snprintf(err, errlen, "the path is longer than %d bytes", PATH_MAX_REL);
+		return -1;
+	}
+	if (path[0] == '/') {
+		snprintf(err, errlen, "the path must be relative to the datastore (no leading '/')");
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "the path may not contain control characters");
+			return -1;
+		}
+		if (*p == '\\') {
+			snprintf(err, errlen, "the path may not contain backslashes; use '/'");
+			return -1;
+		}
+	}
+	/* Segment by segment: no "." or ".." and no empty segments inside. */
+	seg = path;
+	while (*seg != '\0') {
+		const char *end = strchr(seg, '/');
+		size_t n = end ? (size_t)(end - seg) : strlen(seg);
+		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) {
+			snprintf(err, errlen, "the path may not contain '.' or '..' segments");
+			return -1;
+		}
+		if (n == 0 && end != NULL) {
+			snprintf(err, errlen, "the path may not contain empty segments ('//')");
+			return -1;
+		}
+		if (end == NULL)
+			break;
+		seg = end + 1;
+	}
+	return 0;
+}
+
+int datastore_path_split(const char *in, char *out, size_t outlen, int *recursive)
+{
+	size_t n = strlen(in);
+
+	*recursive = 0;
+	if (n >= 3 && strcmp(in + n - 3, "/**") == 0) {
+		*recursive = 1;
+		n -= 3;
+	} else if (n == 2 && strcmp(in, "**") == 0) {
+		*recursive = 1;
+		n = 0;
+	}
+	while (n > 0 && in[n - 1] == '/')
+		n--;
+	if (n >= outlen)
+		return -1;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int datastore_local_check(const char *dir, const char *roots, char *resolved,
+    char *err, size_t errlen)
+{
+	char real[PATH_MAX], root[PATH_MAX];
+	const char *r = roots;
+	struct stat st;
+
+	if (dir == NULL || dir[0] != '/') {
+		snprintf(err, errlen, "a local datastore must be an absolute directory path");
+		return -1;
+	}
+	if (strlen(dir) >= PATH_MAX) {
+		snprintf(err, errlen, "the directory path is too long");
+		return -1;
+	}
+	if (realpath(dir, real) == NULL || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not an existing directory", dir);
+		return -1;
+	}
+	while (r != NULL && *r != '\0') {
+		const char *end = strchr(r, ':');
+		size_t n = end ? (size_t)(end - r) : strlen(r);
+		char want[PATH_MAX];
+		if (n > 0 && n < sizeof(want)) {
+			memcpy(want, r, n);
+			want[n] = '\0';
+			if (realpath(want, root) != NULL) {
+				size_t rl = strlen(root);
+				if (strncmp(real, root, rl) == 0 &&
+				    (real[rl] == '\0' || real[rl] == '/' || (rl == 1 && root[0] == '/'))) {
+					strcpy(resolved, real);
+					return 0;
+				}
+			}
+		}
+		r = end ? end + 1 : NULL;
+	}
+	snprintf(err, errlen, "%s is not under an allowed datastore root (datastore_roots in labeld.conf)", dir);
+	return -1;
+}
+
+/* openat2 beneath dirfd: symlinks may be followed only while they stay
+ * inside; "/proc/self/..."-style magic links never. */
+static int open_beneath(int dirfd, const char *path, int flags)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned long long)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, dirfd, path[0] ? path : ".", &how, sizeof(how));
+}
+
+int datastore_local_open(const char *root, const char *path, char *err, size_t errlen)
+{
+	int rootfd, fd;
+
+	if (datastore_path_check(path, err, errlen) < 0)
+		return -1;
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		snprintf(err, errlen, "the datastore directory cannot be opened: %s", strerror(errno));
+		return -1;
+	}
+	fd = open_beneath(rootfd, path, O_RDONLY | O_NOCTTY);
+	if (fd < 0)
+		snprintf(err, errlen, errno == EXDEV ? "the path leads outside the datastore" :
+		    "cannot open %s: %s", path, strerror(errno));
+	close(rootfd);
+	return fd;
+}
+
+struct walk {
+	int rootfd;
+	datastore_file_fn fn;
+	void *ctx;
+	int recursive;
+	char path[PATH_MAX_REL + 256];
+	char *err;
+	size_t errlen;
+};
+
+/* Walk the directory open on dirfd, whose path relative to the root is
+ * w->path[0..plen).  Takes ownership of dirfd.  0, 1 (stopped) or -1. */
+static int walk_dir(struct walk *w, int fd, size_t plen, int depth)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *e;
+	int rc = 0;
+
+	if (d == NULL) {
+		close(fd);
+		snprintf(w->err, w->errlen, "cannot read folder '%s': %s", w->path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
+		size_t nlen = strlen(e->d_name);
+		unsigned char type = e->d_type;
+		struct stat st;
+		if (e->d_name[0] == '.')
+			continue;
+		if (plen + 1 + nlen >= sizeof(w->path))
+			continue;   /* longer than any path we accept */
+		size_t at = plen;
+		if (plen > 0)
+			w->path[at++] = '/';
+		memcpy(w->path + at, e->d_name, nlen + 1);
+		if (type == DT_UNKNOWN || type == DT_LNK) {
+			/* Resolve through openat2 so a symlink leaving the root
+			 * is refused, not followed. */
+			int pfd = open_beneath(w->rootfd, w->path, O_PATH);
+			if (pfd < 0 || fstat(pfd, &st) < 0) {
+				if (pfd >= 0)
+					close(pfd);
+				w->path[plen] = '\0';
+				continue;
+			}
+			close(pfd);
+			if (S_ISREG(st.st_mode))
+				type = DT_REG;
+			else if (S_ISDIR(st.st_mode) && e->d_type != DT_LNK)
+				type = DT_DIR;   /* directory symlinks are not walked: no loops */
+			else
+				type = DT_UNKNOWN;
+		} else if (type == DT_REG) {
+			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				w->path[plen] = '\0';
+				continue;
+			}
+		}
+		if (type == DT_REG) {
+			if (w->fn(w->ctx, w->path, (uint64_t)st.st_size) != 0)
+				rc = 1;
+		} else if (type == DT_DIR && w->recursive && depth < 64) {
+			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				rc = walk_dir(w, sub, strlen(w->path), depth + 1);
+		}
+		w->path[plen] = '\0';
+	}
+	if (rc == 0 && errno != 0) {
+		snprintf(w->err, w->errlen, "cannot read folder '%s': %s", w->path, strerror(errno));
+		rc = -1;
+	}
+	closedir(d);
+	return rc;
+}
+
+struct blob_walk {
+	datastore_file_fn fn;
+	void *ctx;
+};
+
+static int blob_walk_cb(void *ctx, const char *name, uint64_t size, int is_prefix)
+{
+	struct blob_walk *bw = ctx;
+
+	if (is_prefix)
+		return 0;
+	return bw->fn(bw->ctx, name, size);
+}
+
+/* "a/b" -> "a/b/" for use as a blob prefix ("" stays ""). */
+static int blob_prefix(const char *path, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s%s", path, path[0] ? "/" : "");
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int datastore_walk(const struct datastore *ds, const char *path, int recursive,
+    datastore_file_fn fn, void *ctx, char *err, size_t errlen)
+{
+	if (datastore_path_check(path, err, errlen) < 0)
+		return -1;
+	if (ds->kind == DATASTORE_AZUREBLOB) {
+		struct blob_walk bw = { fn, ctx };
+		struct blob_client *c = blob_client_new(&ds->blob, NULL);
+		char prefix[PATH_MAX_REL + 2];
+		int rc;
+		if (c == NULL || blob_prefix(path, prefix, sizeof(prefix)) < 0) {
+			blob_client_free(c);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		rc = blob_list(c, prefix, recursive ? NULL : "/", 0, blob_walk_cb, &bw, err, errlen);
+		blob_client_free(c);
+		return rc < 0 ? -1 : 0;
+	}
+	struct walk *w = calloc(1, sizeof(*w));
+	int fd, rc;
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->rootfd = open(ds->local_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->rootfd < 0) {
+		snprintf(err, errlen, "the datastore directory cannot be opened: %s", strerror(errno));
+		free(w);
+		return -1;
+	}
+	fd = open_beneath(w->rootfd, path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0) {
+		snprintf(err, errlen, errno == EXDEV ? "the folder leads outside the datastore" :
+		    "the folder '%s' cannot be opened: %s", path, strerror(errno));
+		close(w->rootfd);
+		free(w);
+		return -1;
+	}
+	w->fn = fn;
+	w->ctx = ctx;
+	w->recursive = recursive;
+	w->err = err;
+	w->errlen = errlen;
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	rc = walk_dir(w, fd, strlen(w->path), 0);
+	close(w->rootfd);
+	free(w);
+	return rc < 0 ? -1 : 0;
+}
+
+struct blob_folders {
+	datastore_dir_fn fn;
+	void *ctx;
+};
+
+static int blob_folder_cb(void *ctx, const char *name, uint64_t size, int is_prefix)
+{
+	struct blob_folders *bf = ctx;
+	char path[PATH_MAX_REL + 2];
+	size_t n = strlen(name);
+
+	(void)size;
+	if (!is_prefix || n == 0 || n >= sizeof(path))
+		return 0;
+	memcpy(path, name, n - 1);   /* without the trailing '/' */
+	path[n - 1] = '\0';
+	return bf->fn(bf->ctx, path);
+}
+
+int datastore_folders(const struct datastore *ds, const char *path,
+    datastore_dir_fn fn, void *ctx, char *err, size_t errlen)
+{
+	if (datastore_path_check(path, err, errlen) < 0)
+		return -1;
+	if (ds->kind == DATASTORE_AZUREBLOB) {
+		struct blob_folders bf = { fn, ctx };
+		struct blob_client *c = blob_client_new(&ds->blob, NULL);
+		char prefix[PATH_MAX_REL + 2];
+		int rc;
+		if (c == NULL || blob_prefix(path, prefix, sizeof(prefix)) < 0) {
+			blob_client_free(c);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		rc = blob_list(c, prefix, "/", 0, blob_folder_cb, &bf, err, errlen);
+		blob_client_free(c);
+		return rc < 0 ? -1 : 0;
+	}
+	int rootfd = open(ds->local_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+	DIR *d;
+	struct dirent *e;
+	char sub[PATH_MAX_REL + 256];
+	int rc = 0;
+	if (rootfd < 0) {
+		snprintf(err, errlen, "the datastore directory cannot be opened: %s", strerror(errno));
+		return -1;
+	}
+	fd = open_beneath(rootfd, path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		snprintf(err, errlen, errno == EXDEV ? "the folder leads outside the datastore" :
+		    "the folder '%s' cannot be opened: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		close(rootfd);
+		return -1;
+	}
+	while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
+		struct stat st;
+		if (e->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "/" : "", e->d_name) >= (int)sizeof(sub))
+			continue;
+		rc = fn(ctx, sub);
+	}
+	if (rc == 0 && errno != 0) {
+		snprintf(err, errlen, "cannot read folder '%s': %s", path, strerror(errno));
+		rc = -1;
+	}
+	closedir(d);
+	close(rootfd);
+	return rc < 0 ? -1 : 0;
+}
+
+int datastore_read_head(const struct datastore *ds, const char *path,
+    unsigned char *buf, size_t max, size_t *got, char *err, size_t errlen)
+{
+	*got = 0;
+	if (ds->kind == DATASTORE_AZUREBLOB) {
+		struct blob_client *c = blob_client_new(&ds->blob, NULL);
+		unsigned char *data = NULL;
+		size_t len = 0;
+		uint64_t total = 0;
+		int rc;
+		if (c == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		rc = blob_get(c, path, max, &data, &len, &total, err, errlen);
+		blob_client_free(c);
+		if (rc < 0)
+			return -1;
+		if (len > max)
+			len = max;
+		memcpy(buf, data, len);
+		free(data);
+		*got = len;
+		return 0;
+	}
+	int fd = datastore_local_open(ds->local_path, path, err, errlen);
+	if (fd < 0)
+		return -1;
+	while (*got < max) {
+		ssize_t n = read(fd, buf + *got, max - *got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int datastore_local_mkdirs(const char *root, const char *path, char *err, size_t errlen)
+{
+	char part[PATH_MAX_REL + 1];
+	int rootfd;
+
+	if (datastore_path_check(path, err, errlen) < 0)
+		return -1;
+	if (mkdir(root, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", root, strerror(errno));
+		return -1;
+	}
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", root, strerror(errno));
+		return -1;
+	}
+	for (const char *p = path; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t n = (size_t)(p - path);
+			if (n > 0) {
+				memcpy(part, path, n);
+				part[n] = '\0';
+				/* The parent must resolve beneath the root; the last
+				 * component is created with mkdirat, which never
+				 * follows a symlink. */
+				char *slash = strrchr(part, '/');
+				int parent = slash ? (*slash = '\0', open_beneath(rootfd, part, O_RDONLY | O_DIRECTORY)) :
+				    dup(rootfd);
+				const char *leaf = slash ? slash + 1 : part;
+				if (parent < 0 || (mkdirat(parent, leaf, 0750) < 0 && errno != EEXIST)) {
+					snprintf(err, errlen, "cannot create folder %s: %s", path, strerror(errno));
+					if (parent >= 0)
+						close(parent);
+					close(rootfd);
+					return -1;
+				}
+				close(parent);
+			}
+			if (*p == '\0')
+				break;
+		}
+	}
+	close(rootfd);
+	return 0;
+}

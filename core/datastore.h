@@ -1,0 +1,71 @@
+/*
+ * datastore.h: where images live.  A datastore is a local directory (under
+ * one of the allowed roots from the configuration) or an Azure Blob
+ * container.  Paths inside a datastore are relative, '/'-separated, and
+ * checked by datastore_path_check before any use: no "..", no absolute
+ * paths, no NUL or control characters, no backslashes.  Local access goes
+ * through openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) from the
+ * datastore's root, so a symlink that leaves the root is never followed.
+ */
+#ifndef LABELD_DATASTORE_H
+#define LABELD_DATASTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blob.h"
+
+enum datastore_kind { DATASTORE_LOCAL = 1, DATASTORE_AZUREBLOB = 2 };
+
+struct datastore {
+	long long id;
+	const char *name;
+	enum datastore_kind kind;
+	const char *local_path;          /* absolute, for local */
+	struct blob_account blob;        /* for azureblob */
+};
+
+/* Check a path inside a datastore ("" is the root).  A trailing "/ **" (written without the space) is not
+ * part of the path (see datastore_path_split).  0, or -1 with a sentence
+ * in err ("the path may not contain '..'", ...). */
+int datastore_path_check(const char *path, char *err, size_t errlen);
+
+/* Split "a/b/ **" (no space) into "a/b" + recursive=1; "a/b/" into "a/b" + 0.  The
+ * result is written to out (at most outlen bytes).  0 or -1 (too long). */
+int datastore_path_split(const char *in, char *out, size_t outlen, int *recursive);
+
+/* Check a local directory for registration: absolute, exists, is a
+ * directory, and after resolving symlinks lies under one of the roots
+ * (a ':'-separated list).  On success the resolved path is written to
+ * resolved (PATH_MAX bytes).  0, or -1 with err. */
+int datastore_local_check(const char *dir, const char *roots, char *resolved, char *err, size_t errlen);
+
+/* One file found by datastore_walk: path relative to the datastore root. */
+typedef int (*datastore_file_fn)(void *ctx, const char *path, uint64_t size);
+
+/* Every regular file under path (recursive or one level), in no particular
+ * order; hidden files (names starting with '.') are skipped.  Return non-zero
+ * from fn to stop.  0, or -1 with err. */
+int datastore_walk(const struct datastore *ds, const char *path, int recursive,
+    datastore_file_fn fn, void *ctx, char *err, size_t errlen);
+
+/* The direct subfolders of path (for the Browse page): fn is called with each
+ * folder's path relative to the root. */
+typedef int (*datastore_dir_fn)(void *ctx, const char *path);
+int datastore_folders(const struct datastore *ds, const char *path,
+    datastore_dir_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Open a local file for reading, relative to the root, never leaving it.
+ * Returns an fd (O_CLOEXEC) or -1 with err. */
+int datastore_local_open(const char *root, const char *path, char *err, size_t errlen);
+
+/* Read up to `max` leading bytes of a file into buf; *got is the count.
+ * 0 or -1 with err. */
+int datastore_read_head(const struct datastore *ds, const char *path,
+    unsigned char *buf, size_t max, size_t *got, char *err, size_t errlen);
+
+/* Create the directories of a relative path under a local root (mode 0750),
+ * never leaving the root.  0 or -1 with err. */
+int datastore_local_mkdirs(const char *root, const char *path, char *err, size_t errlen);
+
+#endif

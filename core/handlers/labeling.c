@@ -1,0 +1,661 @@
+/*
+ * labeling.c: the labeling page (the next item for a labeler), answers and
+ * skips, item images, and Pause/Start.  The queue rules live in queue.c;
+ * docs/labeling.md tells them in prose.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "app.h"
+#include "arena.h"
+#include "blob.h"
+#include "catalog.h"
+#include "datastore.h"
+#include "db.h"
+#include "handlers.h"
+#include "host.h"
+#include "image.h"
+#include "log.h"
+#include "plugin.h"
+#include "queue.h"
+#include "request.h"
+#include "response.h"
+#include "session.h"
+#include "tmpl.h"
+
+/* The largest image labeld sends itself (datastores nginx cannot read). */
+#define IMAGE_MAX_BYTES ((size_t)64 << 20)
+
+/* What the labeling page works with: the page facts plus the project's id,
+ * its task plugin and its labels in the plugin's form. */
+struct label_page {
+	long long id;
+	struct queue_page pg;
+	const struct plugin *plugin;
+	struct labeld_label *labels;
+	size_t nlabels;
+	struct json_object *labels_view;   /* [{id, name, key, key_hint, position}] */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static void not_found(struct request *r, const char *what)
+{
+	page_error(r, 404, "Not found", what);
+}
+
+static void db_failed(struct request *r, int rc)
+{
+	page_db_error(r, rc, "The labeling page could not be produced");
+}
+
+/* "42%" of labeled items: floored, so 100% means every item is labeled;
+ * "<1%" when some but less than one percent are. */
+static const char *percent_text(struct request *r, long long labeled, long long total)
+{
+	if (total <= 0 || labeled <= 0)
+		return "0%";
+	if (labeled * 100 / total == 0)
+		return "<1%";
+	return arena_printf(r->arena, "%lld%%", labeled * 100 / total);
+}
+
+static void json_put(void *obj)
+{
+	json_object_put(obj);
+}
+
+/* Load the page facts of project `id` (item_id as queue_page_load).
+ * 0, 1 when there is no such project (a 404 was answered), or -1 when
+ * another response was made. */
+static int page_load(struct request *r, long long id, long long item_id, struct label_page *lp)
+{
+	int rc;
+
+	memset(lp, 0, sizeof(*lp));
+	lp->id = id;
+	rc = queue_page_load(r->db, r->arena, id, r->session->user_id, item_id, &lp->pg);
+	if (rc == QUEUE_NO_ITEM) {
+		not_found(r, "There is no such project.");
+		return 1;
+	}
+	if (rc != QUEUE_OK) {
+		db_failed(r, rc);
+		return -1;
+	}
+	lp->plugin = plugin_find(r->rt->plugins, LABELD_TASK, lp->pg.task);
+	return 0;
+}
+
+/* The project's labels in both forms: the plugin's array and the view's
+ * [{id, name, key, key_hint, position}].  0, or -1 when a response was
+ * made. */
+static int labels_make(struct request *r, struct label_page *lp)
+{
+	size_t n = lp->pg.nlabels;
+
+	lp->labels = arena_calloc(r->arena, n + 1, sizeof(*lp->labels));
+	lp->labels_view = json_object_new_array_ext((int)(n > 0 ? n : 1));
+	if (lp->labels == NULL || lp->labels_view == NULL ||
+	    arena_cleanup_add(r->arena, json_put, lp->labels_view) < 0) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct queue_label *ql = &lp->pg.labels[i];
+		struct json_object *l = json_object_new_object();
+		int key = i < 9 ? (int)i + 1 : 0;
+		lp->labels[i] = (struct labeld_label){ .id = ql->id, .name = ql->name, .key = key };
+		view_int(l, "id", ql->id);
+		view_str(l, "name", ql->name);
+		view_int(l, "key", key);
+		view_str(l, "key_hint", key ? arena_printf(r->arena, "%d", key) : "");
+		view_int(l, "position", (long long)i + 1);
+		json_object_array_add(lp->labels_view, l);
+	}
+	lp->nlabels = n;
+	return 0;
+}
+
+/* The project part of a view. */
+static struct json_object *project_view(const struct label_page *lp)
+{
+	struct json_object *p = json_object_new_object();
+
+	view_int(p, "id", lp->id);
+	view_str(p, "name", lp->pg.name);
+	view_str(p, "instructions_url", lp->pg.instructions_url);
+	view_str(p, "state", lp->pg.state);
+	return p;
+}
+
+/* The form's fields that belong to the plugin: all but csrf, lease,
+ * action and item.  Arena-owned; *n gets the count. */
+static struct labeld_field *plugin_fields(struct request *r, size_t *n)
+{
+	struct labeld_field *f = arena_calloc(r->arena, r->form.nfields + 1, sizeof(*f));
+
+	*n = 0;
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; i < r->form.nfields; i++) {
+		const struct hp_field *h = &r->form.fields[i];
+		if (strcmp(h->name, "csrf") == 0 || strcmp(h->name, "lease") == 0 ||
+		    strcmp(h->name, "action") == 0 || strcmp(h->name, "item") == 0)
+			continue;
+		f[*n].name = h->name;
+		f[*n].value = h->value;
+		(*n)++;
+	}
+	return f;
+}
+
+/* The plugin's view of the current item. */
+static struct labeld_item plugin_item(const struct queue_item *it)
+{
+	struct labeld_item li = {
+		.id = it->id, .path = it->path, .width = it->width, .height = it->height,
+		.format = it->format,
+	};
+	return li;
+}
+
+/* A page without an item: the queue is empty, the project paused, still
+ * initializing, failed, or its task type is not loaded. */
+static void status_render(struct request *r, const struct label_page *lp, int status,
+    const char *heading, const char *message, int counts, int retry)
+{
+	struct json_object *v = view_new(r, heading);
+
+	if (v == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return;
+	}
+	json_object_object_add(v, "project", project_view(lp));
+	view_str(v, "heading", heading);
+	view_str(v, "message", message);
+	view_bool(v, "show_counts", counts);
+	view_bool(v, "retry", retry);
+	view_int(v, "today", lp->pg.today);
+	view_str(v, "images", lp->pg.today == 1 ? "image" : "images");
+	view_int(v, "mine", lp->pg.mine);
+	view_str(v, "percent", percent_text(r, lp->pg.items_labeled, lp->pg.items_total));
+	view_str(v, "notice", queue_notice_text(req_query(r, "notice")));
+	page_render(r, status, "label_status", v);
+}
+
+static void plugin_missing(struct request *r, const struct label_page *lp)
+{
+	status_render(r, lp, 503, "Task type not available", arena_printf(r->arena,
+	    "This project's task type (the plugin \"%s\") is not loaded on this server, so its "
+	    "images cannot be labeled right now. An admin can look at the Plugins page.",
+	    lp->pg.task ? lp->pg.task : "?"), 0, 1);
+}
+
+/* The page for a project that is not running; 1 when one was answered. */
+static int not_running(struct request *r, const struct label_page *lp)
+{
+	const char *s = lp->pg.state;
+
+	if (strcmp(s, "paused") == 0)
+		status_render(r, lp, 200, "This project is paused",
+		    "An admin paused labeling for this project: no images are handed out until "
+		    "they start it again.", 1, 1);
+	else if (strcmp(s, "initializing") == 0)
+		status_render(r, lp, 200, "This project is still being set up",
+		    "labeld is still reading the project's images. Labeling starts when that is done.",
+		    0, 1);
+	else if (strcmp(s, "failed") == 0)
+		status_render(r, lp, 200, "This project could not be set up",
+		    "Its images could not be read, so there is nothing to label. The project's page "
+		    "says why.", 0, 0);
+	else if (strcmp(s, "running") != 0)
+		status_render(r, lp, 200, "This project is not running",
+		    "No images are handed out right now.", 0, 1);
+	else
+		return 0;
+	return 1;
+}
+
+/* Render the labeling page for lp->pg.item with the plugin's editor;
+ * fields/nfields: the form sent (an editor step or a refused answer).
+ * error: a sentence for the labeler, or NULL. */
+static void label_render(struct request *r, struct label_page *lp, int status,
+    const struct labeld_field *fields, size_t nfields, const char *error)
+{
+	const struct labeld_task_ops *ops = lp->plugin->desc->task;
+	const struct queue_item *it = &lp->pg.item;
+	struct labeld_ctx ctx = { .arena = r->arena };
+	struct labeld_item li = plugin_item(it);
+	struct json_object *v = view_new(r, lp->pg.name), *item, *editor = NULL;
+	const char *perr = NULL, *tmpl;
+
+	if (v == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return;
+	}
+	if (lp->labels_view == NULL && labels_make(r, lp) < 0)
+		return;
+	tmpl = arena_printf(r->arena, "%s/%s", lp->plugin->desc->name,
+	    ops->editor_template ? ops->editor_template : "editor");
+	if (tmpl == NULL || !tmpl_exists(r->rt->tmpl, tmpl)) {
+		log_error("project %lld: the editor template %s of task plugin %s is missing",
+		    lp->id, tmpl ? tmpl : "?", lp->plugin->desc->name);
+		status_render(r, lp, 503, "Task type not available",
+		    "The task type's editor is not installed on this server (its template folder "
+		    "is missing beside the plugin). An admin can look at the Plugins page.", 0, 1);
+		return;
+	}
+	if (ops->editor_view(&ctx, &li, lp->labels, lp->nlabels, fields, nfields, &editor,
+	    &perr) != 0 || editor == NULL) {
+		log_error("project %lld item %lld: plugin %s: editor_view failed: %s", lp->id, it->id,
+		    lp->plugin->desc->name, perr ? perr : "(no reason)");
+		page_error(r, 500, "Internal error", perr ? perr : "The task plugin could not show this image.");
+		return;
+	}
+	item = json_object_new_object();
+	view_int(item, "id", it->id);
+	view_int(item, "width", it->width);
+	view_int(item, "height", it->height);
+	view_str(item, "format", it->format);
+	view_str(item, "image_url", arena_printf(r->arena, "/projects/%lld/items/%lld/image",
+	    lp->id, it->id));
+	json_object_object_add(v, "item", item);
+	json_object_object_add(v, "project", project_view(lp));
+	json_object_object_add(v, "labels", json_object_get(lp->labels_view));
+	/* editor is owned by the request's arena (host->json_own). */
+	json_object_object_add(v, "editor", json_object_get(editor));
+	view_str(v, "editor_template", tmpl);
+	view_str(v, "input_mode", ops->input_mode ? ops->input_mode : "choose");
+	/* An editor that shows the image itself (boxes are drawn on it) gets
+	 * the page's width and the core leaves its own image out. */
+	view_bool(v, "wide", json_object_get_boolean(json_object_object_get(editor, "draws_image")) ||
+	    (ops->input_mode != NULL && strcmp(ops->input_mode, "boxes") == 0));
+	view_str(v, "lease", it->lease_token);
+	if (error != NULL)
+		view_str(v, "error", error);
+	view_str(v, "notice", queue_notice_text(req_query(r, "notice")));
+	view_int(v, "today", lp->pg.today);
+	view_str(v, "percent", percent_text(r, lp->pg.items_labeled, lp->pg.items_total));
+	if (lp->pg.next_id > 0)
+		view_str(v, "prefetch", arena_printf(r->arena, "/projects/%lld/items/%lld/image",
+		    lp->id, lp->pg.next_id));
+	page_render(r, status, "label", v);
+}
+
+/* The answer to a request whose lease check did not say QUEUE_OK. */
+static void outcome_respond(struct request *r, long long project_id, int st)
+{
+	const char *next = arena_printf(r->arena, "/projects/%lld/label", project_id);
+
+	switch (st) {
+	case QUEUE_OK:
+	case QUEUE_ALREADY:
+		resp_redirect(r, 303, next);
+		return;
+	case QUEUE_STALE:
+		resp_redirect(r, 303, arena_printf(r->arena, "%s?notice=stale", next));
+		return;
+	case QUEUE_NOT_RUNNING:
+		resp_redirect(r, 303, arena_printf(r->arena, "%s?notice=paused", next));
+		return;
+	case QUEUE_NOT_HELD:
+		page_error(r, 403, "Not your image",
+		    "That image is not reserved for you, so nothing was saved. Your other work is "
+		    "untouched; open the project's labeling page to get an image of your own.");
+		return;
+	case QUEUE_WRONG_LEASE:
+		page_error(r, 409, "Page out of date",
+		    "This page's reservation of the image does not match the one labeld holds for you "
+		    "(the page is out of date, or the form was changed). Nothing was saved; open the "
+		    "project's labeling page again.");
+		return;
+	case QUEUE_NO_ITEM:
+		not_found(r, "There is no such image in this project.");
+		return;
+	default:
+		if (st < 0)
+			db_failed(r, st);
+		else
+			page_error(r, 500, "Internal error", "The answer could not be handled.");
+		return;
+	}
+}
+
+/* ------------------------------------------------------------ the page */
+
+/* GET /projects/:id/label.  Handing out an item on GET is a reservation,
+ * not a change the labeler asked for: asking again gives the same item
+ * under the same lease (see docs/labeling.md). */
+void handle_label_next(struct request *r)
+{
+	long long id = catalog_parse_id(route_param(&r->params, "id"));
+	struct label_page lp;
+	int rc;
+
+	if (id == 0) {
+		not_found(r, "There is no such project.");
+		return;
+	}
+	if (page_load(r, id, 0, &lp) != 0)
+		return;
+	if (not_running(r, &lp))
+		return;
+	if (lp.plugin == NULL) {
+		plugin_missing(r, &lp);
+		return;
+	}
+	if (lp.pg.item.id == 0) {
+		rc = queue_lease_next(r->db, r->arena, id, r->session->user_id,
+		    r->app->cfg.label_lease_seconds, &lp.pg.item, &lp.pg.next_id);
+		if (rc == QUEUE_EMPTY) {
+			status_render(r, &lp, 200, "Nothing left to label",
+			    "Every image of this project is labeled, reserved by another labeler, or "
+			    "one you skipped. Thank you!", 1, 1);
+			return;
+		}
+		if (rc == QUEUE_NOT_RUNNING) {
+			lp.pg.state = "paused";
+			not_running(r, &lp);
+			return;
+		}
+		if (rc == QUEUE_NO_ITEM) {
+			not_found(r, "There is no such project.");
+			return;
+		}
+		if (rc != QUEUE_OK) {
+			db_failed(r, rc);
+			return;
+		}
+	}
+	label_render(r, &lp, 200, NULL, 0, NULL);
+}
+
+/* POST /projects/:id/items/:item: submit, skip, or an editor step. */
+void handle_label_submit(struct request *r)
+{
+	long long id = catalog_parse_id(route_param(&r->params, "id"));
+	long long item_id = catalog_parse_id(route_param(&r->params, "item"));
+	const char *action = req_form(r, "action"), *token = req_form(r, "lease");
+	enum queue_action act = QUEUE_STEP;
+	struct labeld_ctx ctx = { .arena = r->arena };
+	struct json_object *annotation = NULL;
+	const struct labeld_task_ops *ops;
+	struct labeld_field *fields;
+	struct labeld_item li;
+	struct label_page lp;
+	const char *perr = NULL, *json;
+	size_t nfields;
+	int rc;
+
+	if (id == 0 || item_id == 0) {
+		not_found(r, "There is no such image in this project.");
+		return;
+	}
+	if (action != NULL && strcmp(action, "submit") == 0)
+		act = QUEUE_SUBMIT;
+	else if (action != NULL && strcmp(action, "skip") == 0)
+		act = QUEUE_SKIP;
+	if (page_load(r, id, item_id, &lp) != 0)
+		return;
+	if (strcmp(lp.pg.state, "paused") == 0) {
+		outcome_respond(r, id, QUEUE_NOT_RUNNING);
+		return;
+	}
+	if (strcmp(lp.pg.state, "running") != 0) {
+		page_error(r, 409, "Project not running",
+		    "This project is not running, so nothing was saved.");
+		return;
+	}
+	if (!lp.pg.facts.found) {
+		outcome_respond(r, id, QUEUE_NO_ITEM);
+		return;
+	}
+	rc = queue_page_check(r->db, r->arena, id, r->session->user_id, token, act, &lp.pg);
+	if (rc != QUEUE_OK) {
+		outcome_respond(r, id, rc);
+		return;
+	}
+	if (act == QUEUE_SKIP) {
+		rc = queue_skip(r->db, r->arena, id, item_id, r->session->user_id, token);
+		outcome_respond(r, id, rc);
+		return;
+	}
+	if (lp.plugin == NULL) {
+		plugin_missing(r, &lp);
+		return;
+	}
+	ops = lp.plugin->desc->task;
+	if (labels_make(r, &lp) < 0)
+		return;
+	fields = plugin_fields(r, &nfields);
+	if (fields == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return;
+	}
+	if (act == QUEUE_STEP) {
+		label_render(r, &lp, 200, fields, nfields, NULL);
+		return;
+	}
+	li = plugin_item(&lp.pg.item);
+	rc = ops->parse_form(&ctx, &li, lp.labels, lp.nlabels, fields, nfields, &annotation, &perr);
+	if (rc == 1) {
+		label_render(r, &lp, 200, fields, nfields, NULL);
+		return;
+	}
+	if (rc == 0 && annotation != NULL &&
+	    ops->validate(&ctx, &li, lp.labels, lp.nlabels, annotation, &perr) != 0) {
+		log_error("project %lld item %lld: plugin %s refused its own answer: %s", id, item_id,
+		    lp.plugin->desc->name, perr ? perr : "(no reason)");
+		rc = -1;
+	}
+	if (rc != 0 || annotation == NULL) {
+		label_render(r, &lp, 422, fields, nfields,
+		    perr ? perr : "Your answer could not be read; check it and send it again.");
+		return;
+	}
+	json = json_object_to_json_string_ext(annotation, JSON_C_TO_STRING_PLAIN);
+	rc = queue_submit(r->db, r->arena, id, item_id, r->session->user_id, token, json);
+	outcome_respond(r, id, rc);
+}
+
+/* ------------------------------------------------------------ images */
+
+/* The media type for a stored format name ("png", "jpeg", ...). */
+static const char *format_media_type(const char *format)
+{
+	static const enum image_format all[] = {
+		IMAGE_PNG, IMAGE_JPEG, IMAGE_GIF, IMAGE_BMP, IMAGE_WEBP,
+	};
+
+	for (size_t i = 0; format != NULL && i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(format, image_format_name(all[i])) == 0)
+			return image_media_type(all[i]);
+	return "application/octet-stream";
+}
+
+/* Read a file of a local datastore into the arena.  0, or -1 with a
+ * status and a sentence for the page. */
+static int local_read(struct request *r, const struct datastore *ds, const char *path,
+    char **data, size_t *len, int *status, const char **why)
+{
+	char err[256];
+	struct stat st;
+	size_t got = 0;
+	int fd = datastore_local_open(ds->local_path, path, err, sizeof(err));
+
+	if (fd < 0) {
+		log_warn("item image %s in datastore %s: %s", path, ds->name, err);
+		*status = 404;
+		*why = "The image file is missing from its datastore.";
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > IMAGE_MAX_BYTES) {
+		close(fd);
+		*status = 502;
+		*why = "The image file cannot be sent (it is not a regular file, or larger than 64 MiB).";
+		return -1;
+	}
+	*data = arena_alloc(r->arena, (size_t)st.st_size + 1);
+	if (*data == NULL) {
+		close(fd);
+		*status = 500;
+		*why = "Out of memory.";
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return 0;
+}
+
+/* GET /projects/:id/items/:item/image: only the image of an item of this
+ * project, looked up in the database: the browser never names a path.
+ * The default datastore is sent by nginx (X-Accel-Redirect); others by
+ * labeld itself. */
+void handle_item_image(struct request *r)
+{
+	long long id = catalog_parse_id(route_param(&r->params, "id"));
+	long long item_id = catalog_parse_id(route_param(&r->params, "item"));
+	const char *path, *type, *why = NULL;
+	struct db_result *res;
+	struct datastore ds;
+	char err[256], *data = NULL;
+	size_t len = 0;
+	int rc, status = 500;
+
+	if (id == 0 || item_id == 0) {
+		not_found(r, "There is no such image in this project.");
+		return;
+	}
+	/* Any signed-in user may see every project for now; the people
+	 * issue narrows this to the project's teams. */
+	rc = db_query(r->db, r->arena, &res,
+	    "SELECT i.path, i.format, s.id, s.kind, s.is_default FROM items i "
+	    "JOIN projects p ON p.id = i.project_id JOIN datasets d ON d.id = p.dataset_id "
+	    "JOIN datastores s ON s.id = d.datastore_id WHERE i.id = ? AND i.project_id = ?",
+	    "ii", item_id, id);
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	if (res->nrows == 0) {
+		not_found(r, "There is no such image in this project.");
+		return;
+	}
+	path = db_value(res, 0, 0);
+	type = format_media_type(db_value(res, 0, 1));
+	if (datastore_path_check(path, err, sizeof(err)) < 0) {
+		log_error("item %lld: stored path refused: %s", item_id, err);
+		page_error(r, 500, "Internal error", "The image's stored path is not valid.");
+		return;
+	}
+	if (strcmp(db_value(res, 0, 3), "local") == 0 && db_int(res, 0, 4) == 1) {
+		char *uri = queue_accel_uri(r->arena, "/_datastore/", path);
+		if (uri == NULL) {
+			page_error(r, 500, "Internal error", "Out of memory.");
+			return;
+		}
+		resp_header(r, "X-Accel-Redirect", uri);
+		resp_header(r, "Cache-Control", "private, max-age=3600");
+		resp_bytes(r, 200, type, NULL, 0);
+		return;
+	}
+	rc = catalog_datastore_load(r->db, r->arena, db_int(res, 0, 2), &ds);
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	if (ds.kind == DATASTORE_LOCAL) {
+		if (local_read(r, &ds, path, &data, &len, &status, &why) < 0) {
+			page_error(r, status, status == 404 ? "Not found" : "Image unavailable", why);
+			return;
+		}
+	} else {
+		struct blob_limits lim;
+		struct blob_client *c;
+		unsigned char *bytes = NULL;
+		uint64_t total = 0;
+		blob_limits_default(&lim);
+		lim.max_response = IMAGE_MAX_BYTES;
+		c = blob_client_new(&ds.blob, &lim);
+		if (c == NULL || blob_get(c, path, IMAGE_MAX_BYTES, &bytes, &len, &total,
+		    err, sizeof(err)) < 0) {
+			log_warn("item image %s in datastore %s: %s", path, ds.name,
+			    c == NULL ? "out of memory" : err);
+			blob_client_free(c);
+			page_error(r, 502, "Image unavailable",
+			    "The image could not be fetched from its Azure Blob datastore; try again in a moment.");
+			return;
+		}
+		blob_client_free(c);
+		if (total > len) {
+			free(bytes);
+			page_error(r, 502, "Image unavailable", "The image is larger than 64 MiB.");
+			return;
+		}
+		data = arena_memdup(r->arena, bytes, len);
+		free(bytes);
+		if (data == NULL && len > 0) {
+			page_error(r, 500, "Internal error", "Out of memory.");
+			return;
+		}
+	}
+	resp_header(r, "Cache-Control", "private, max-age=3600");
+	resp_bytes(r, 200, type, data, len);
+}
+
+/* ------------------------------------------------------------ pause/start */
+
+/* POST /projects/:id/state (admins): state=running|paused. */
+void handle_project_state(struct request *r)
+{
+	long long id = catalog_parse_id(route_param(&r->params, "id"));
+	const char *state = req_form(r, "state");
+	int running, rc;
+
+	if (id == 0) {
+		not_found(r, "There is no such project.");
+		return;
+	}
+	if (state != NULL && strcmp(state, "running") == 0) {
+		running = 1;
+	} else if (state != NULL && strcmp(state, "paused") == 0) {
+		running = 0;
+	} else {
+		page_error(r, 422, "Unknown state",
+		    "A project can be set to running or paused only; use the Pause or Start button.");
+		return;
+	}
+	rc = queue_set_running(r->db, r->arena, id, running, r->session->user_id);
+	if (rc == QUEUE_NO_ITEM) {
+		not_found(r, "There is no such project.");
+		return;
+	}
+	if (rc == QUEUE_NOT_RUNNING) {
+		page_error(r, 409, "Cannot change the state",
+		    "Only a running or paused project can be paused or started; this one is still "
+		    "initializing or failed.");
+		return;
+	}
+	if (rc != QUEUE_OK) {
+		page_db_error(r, rc, "The project's state could not be changed");
+		return;
+	}
+	resp_redirect(r, 303, arena_printf(r->arena, "/projects/%lld?saved=%s", id,
+	    running ? "started" : "paused"));
+}

@@ -1,0 +1,231 @@
+/*
+ * jobs.c: the job thread, claiming with SKIP LOCKED, heartbeats, takeover.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "arena.h"
+#include "db.h"
+#include "jobs.h"
+#include "log.h"
+#include "project_init.h"
+
+static pthread_t job_thread;
+static int job_thread_started;
+static volatile int job_stopping;
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
+static int job_kick;
+static char runner_id[128];
+
+int jobs_enqueue(struct db *db, const char *kind, long long project_id, uint64_t *job_id)
+{
+	return db_exec(db, 0, NULL, job_id,
+	    "INSERT INTO jobs (kind, project_id) VALUES (?, ?)", "si", kind, project_id);
+}
+
+static void runner_id_init(void)
+{
+	char host[64] = "";
+
+	if (runner_id[0] != '\0')
+		return;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(runner_id, sizeof(runner_id), "%s:%ld:%lx", host, (long)getpid(),
+	    (unsigned long)time(NULL));
+}
+
+const char *jobs_runner_id(void)
+{
+	return runner_id;
+}
+
+void jobs_wake(void)
+{
+	pthread_mutex_lock(&job_lock);
+	job_kick = 1;
+	pthread_cond_signal(&job_cond);
+	pthread_mutex_unlock(&job_lock);
+}
+
+int job_heartbeat(struct job_ctx *job)
+{
+	uint64_t affected = 0;
+	int rc;
+
+	if (*job->stopping)
+		return -1;
+	/* Only while we are still its runner: a job taken over by another
+	 * labeld (we stalled past JOBS_STALE_SECONDS) is theirs now. */
+	rc = db_exec(job->db, 0, &affected, NULL,
+	    "UPDATE jobs SET heartbeat_at = NOW(6) WHERE id = ? AND runner = ? AND state = 'running'",
+	    "is", job->job_id, runner_id);
+	if (rc != DB_OK || affected == 0) {
+		log_warn("job %lld: no longer ours (taken over or removed); stopping", job->job_id);
+		return -1;
+	}
+	return 0;
+}
+
+static int job_finish(struct db *db, long long id, const char *state, const char *error)
+{
+	return db_exec(db, DB_IDEMPOTENT, NULL, NULL,
+	    "UPDATE jobs SET state = ?, error = ?, finished_at = NOW(6) WHERE id = ? AND runner = ?",
+	    "ssis", state, error, id, runner_id);
+}
+
+int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile int *stopping)
+{
+	struct db_result *res;
+	long long id, project_id, attempts;
+	const char *kind;
+	char err[512] = "";
+	int rc;
+
+	runner_id_init();
+	if (db_begin(db) != DB_OK)
+		return -1;
+	rc = db_query(db, arena, &res,
+	    "SELECT id, kind, project_id, attempts FROM jobs "
+	    "WHERE (state = 'queued' AND (run_after IS NULL OR run_after <= NOW(6))) "
+	    "OR (state = 'running' AND heartbeat_at < NOW(6) - INTERVAL ? SECOND) "
+	    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+	    "u", (unsigned long long)JOBS_STALE_SECONDS);
+	if (rc != DB_OK || res->nrows == 0) {
+		db_rollback(db);
+		return rc == DB_OK ? 0 : -1;
+	}
+	id = db_int(res, 0, 0);
+	kind = db_value(res, 0, 1);
+	project_id = db_int(res, 0, 2);
+	attempts = db_int(res, 0, 3) + 1;
+	rc = db_exec(db, 0, NULL, NULL,
+	    "UPDATE jobs SET state = 'running', runner = ?, attempts = attempts + 1, "
+	    "heartbeat_at = NOW(6), started_at = COALESCE(started_at, NOW(6)) WHERE id = ?",
+	    "si", runner_id, id);
+	if (rc != DB_OK || db_commit(db) != DB_OK) {
+		db_rollback(db);
+		return -1;
+	}
+	log_info("job %lld (%s, project %lld): claimed by %s", id, kind, project_id, runner_id);
+
+	struct job_ctx job = { db, arena, app, id, project_id, stopping };
+	if (strcmp(kind, "init") == 0) {
+		rc = project_init_run(&job, err, sizeof(err));
+	} else {
+		snprintf(err, sizeof(err), "unknown job kind '%s'", kind);
+		rc = PROJECT_INIT_FAILED;
+	}
+	switch (rc) {
+	case PROJECT_INIT_DONE:
+		job_finish(db, id, "done", NULL);
+		log_info("job %lld: done", id);
+		break;
+	case PROJECT_INIT_FAILED:
+		job_finish(db, id, "failed", err);
+		log_error("job %lld: failed: %s", id, err);
+		break;
+	case PROJECT_INIT_RETRY:
+		if (attempts >= JOBS_MAX_ATTEMPTS) {
+			char final[600];
+			snprintf(final, sizeof(final), "gave up after %lld attempts: %s", attempts, err);
+			job_finish(db, id, "failed", final);
+			project_init_give_up(&job);
+			log_error("job %lld: %s", id, final);
+			break;
+		}
+		db_exec(db, DB_IDEMPOTENT, NULL, NULL,
+		    "UPDATE jobs SET state = 'queued', runner = NULL, error = ?, "
+		    "run_after = NOW(6) + INTERVAL ? SECOND WHERE id = ? AND runner = ?",
+		    "suis", err, (unsigned long long)(10u << (attempts - 1)), id, runner_id);
+		log_warn("job %lld: attempt %lld failed (%s); trying again later", id, attempts, err);
+		break;
+	default:
+		/* Interrupted (stopping, or taken over): back to the queue if
+		 * still ours, so the next labeld starts it at once. */
+		db_exec(db, DB_IDEMPOTENT, NULL, NULL,
+		    "UPDATE jobs SET state = 'queued', runner = NULL WHERE id = ? AND runner = ? AND state = 'running'",
+		    "is", id, runner_id);
+		log_info("job %lld: interrupted; queued again", id);
+		break;
+	}
+	return 1;
+}
+
+struct job_thread_arg {
+	struct app *app;
+};
+
+static struct job_thread_arg thread_arg;
+
+static void *job_main(void *p)
+{
+	struct job_thread_arg *arg = p;
+	struct app *app = arg->app;
+	struct db_config dc = {
+		.socket = app->cfg.db_socket, .host = app->cfg.db_host, .port = app->cfg.db_port,
+		.user = app->cfg.db_user, .password = app->cfg.db_password, .name = app->cfg.db_name,
+		.connect_timeout = app->cfg.db_connect_timeout, .rw_timeout = app->cfg.db_rw_timeout,
+	};
+	struct db *db;
+	struct arena *arena;
+
+	db_thread_init();
+	db = db_new(&dc);
+	arena = arena_new();
+	while (db != NULL && arena != NULL && !job_stopping) {
+		int ran = 0;
+		if (db_ensure(db) == DB_OK)
+			ran = jobs_run_one(app, db, arena, &job_stopping);
+		arena_reset(arena);
+		if (ran == 1)
+			continue;   /* there may be more */
+		/* Sleep until woken or one second passed (other labelds'
+		 * jobs and stale takeovers are found by polling). */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_mutex_lock(&job_lock);
+		while (!job_kick && !job_stopping) {
+			if (pthread_cond_timedwait(&job_cond, &job_lock, &ts) == ETIMEDOUT)
+				break;
+		}
+		job_kick = 0;
+		pthread_mutex_unlock(&job_lock);
+	}
+	db_free(db);
+	arena_free(arena);
+	db_thread_end();
+	return NULL;
+}
+
+int jobs_start(struct app *app)
+{
+	runner_id_init();
+	thread_arg.app = app;
+	job_stopping = 0;
+	if (pthread_create(&job_thread, NULL, job_main, &thread_arg) != 0) {
+		log_error("jobs_start: cannot start the job thread");
+		return -1;
+	}
+	job_thread_started = 1;
+	return 0;
+}
+
+void jobs_stop(struct app *app)
+{
+	(void)app;
+	if (!job_thread_started)
+		return;
+	pthread_mutex_lock(&job_lock);
+	job_stopping = 1;
+	pthread_cond_signal(&job_cond);
+	pthread_mutex_unlock(&job_lock);
+	pthread_join(job_thread, NULL);
+	job_thread_started = 0;
+}

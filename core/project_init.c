@@ -1,0 +1,472 @@
+/*
+ * project_init.c: the "init" job.
+ *
+ * 1. Load the project's dataset and datastore.
+ * 2. Enumerate the dataset's files (one folder, or all subfolders).
+ * 3. For each file: read its leading bytes, check that they are an image of
+ *    the kind its name says, read width and height, check the pixel limit.
+ * 4. Insert the accepted files as items, PROJECT_INIT_BATCH per transaction,
+ *    with the refusals, the counters and the job's progress and heartbeat in
+ *    the same transaction.  INSERT IGNORE on (project, path) makes a re-run
+ *    after a crash add only what is missing.
+ * 5. The project becomes Running (or Failed when no image was accepted).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "buf.h"
+#include "datastore.h"
+#include "db.h"
+#include "image.h"
+#include "jobs.h"
+#include "log.h"
+#include "project_init.h"
+
+#define HEAD_LOCAL 4096
+#define HEAD_BLOB 65536
+#define HEAD_MAX (1024 * 1024)
+
+int project_init_check(const char *path, const unsigned char *head, size_t len,
+    unsigned long long max_pixels, struct image_info *info, size_t *need,
+    const char **reason)
+{
+	enum image_format named = image_format_from_name(path);
+	enum image_status st;
+
+	*reason = NULL;
+	*need = 0;
+	if (named == IMAGE_UNKNOWN) {
+		*reason = "the file name does not end in .png, .jpg, .jpeg, .gif, .bmp or .webp";
+		return -1;
+	}
+	st = image_probe(head, len, info, need);
+	if (st == IMAGE_NEED_MORE)
+		return -1;
+	if (st != IMAGE_OK) {
+		*reason = image_status_text(st);
+		return -1;
+	}
+	if (info->format != named) {
+		*reason = "the file's bytes are a different image format than its name says";
+		return -1;
+	}
+	if ((unsigned long long)info->width * info->height > max_pixels) {
+		*reason = "the image has more pixels than max_image_pixels allows";
+		return -1;
+	}
+	return 0;
+}
+
+/* All file paths of the dataset, collected by the walk. */
+struct file_list {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+
+static int collect(void *ctx, const char *path, uint64_t size)
+{
+	struct file_list *l = ctx;
+	(void)size;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL) {
+			l->oom = 1;
+			return 1;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n] = strdup(path);
+	if (l->v[l->n] == NULL) {
+		l->oom = 1;
+		return 1;
+	}
+	l->n++;
+	return 0;
+}
+
+static void file_list_free(struct file_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One batch in memory before it is written. */
+struct batch {
+	struct db_arg args[PROJECT_INIT_BATCH * 5];
+	size_t nitems;
+	const char *rpath[PROJECT_INIT_BATCH];
+	const char *rreason[PROJECT_INIT_BATCH];
+	size_t nrefused;
+};
+
+/* "INSERT IGNORE ... VALUES (?,?,?,?,?), ..." for n rows. */
+static char *insert_sql_build(size_t n)
+{
+	static const char head[] = "INSERT IGNORE INTO items (project_id, path, width, height, format) VALUES ";
+	static const char row[] = ",(?,?,?,?,?)";
+	size_t len = sizeof(head) - 1 + n * (sizeof(row) - 1);
+	char *sql = malloc(len + 1), *p;
+
+	if (sql == NULL)
+		return NULL;
+	memcpy(sql, head, sizeof(head) - 1);
+	p = sql + sizeof(head) - 1;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, i ? row : row + 1, i ? sizeof(row) - 1 : sizeof(row) - 2);
+		p += i ? sizeof(row) - 1 : sizeof(row) - 2;
+	}
+	*p = '\0';
+	return sql;
+}
+
+static char *full_batch_sql;
+static pthread_once_t full_batch_once = PTHREAD_ONCE_INIT;
+
+static void full_batch_build(void)
+{
+	full_batch_sql = insert_sql_build(PROJECT_INIT_BATCH);
+}
+
+/* The statement for n rows: the full-batch text is built once and kept for
+ * the life of the process, so the statement cache reuses it; the last, short
+ * batch gets its own (arena-owned) text. */
+static const char *insert_sql(struct arena *a, size_t n)
+{
+	char *sql, *copy;
+
+	if (n == PROJECT_INIT_BATCH) {
+		pthread_once(&full_batch_once, full_batch_build);
+		return full_batch_sql;
+	}
+	sql = insert_sql_build(n);
+	if (sql == NULL)
+		return NULL;
+	copy = arena_strdup(a, sql);
+	free(sql);
+	return copy;
+}
+
+/* Write one batch in one transaction.  0, PROJECT_INIT_INTERRUPTED when the
+ * job is no longer ours, or -1 on a database error. */
+static int batch_write(struct job_ctx *job, struct batch *bt,
+    unsigned long long progress, unsigned long long *refused_total)
+{
+	struct db *db = job->db;
+	uint64_t inserted = 0, affected = 0;
+	int rc;
+
+	rc = db_begin(db);
+	if (rc != DB_OK)
+		return -1;
+	if (bt->nitems > 0) {
+		const char *sql = insert_sql(job->arena, bt->nitems);
+		if (sql == NULL)
+			goto fail;
+		rc = db_exec_args(db, 0, &inserted, NULL, sql, bt->args, bt->nitems * 5);
+		if (rc != DB_OK)
+			goto fail;
+		if (inserted > 0) {
+			rc = db_exec(db, 0, NULL, NULL,
+			    "UPDATE project_counters SET items_total = items_total + ? WHERE project_id = ?",
+			    "ui", (unsigned long long)inserted, job->project_id);
+			if (rc != DB_OK)
+				goto fail;
+		}
+	}
+	for (size_t i = 0; i < bt->nrefused; i++) {
+		if (*refused_total + i >= PROJECT_INIT_MAX_REFUSALS)
+			break;
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO job_refusals (job_id, path, reason) VALUES (?, ?, ?)",
+		    "iss", job->job_id, bt->rpath[i], bt->rreason[i]);
+		if (rc != DB_OK)
+			goto fail;
+	}
+	*refused_total += bt->nrefused;
+	rc = db_exec(db, 0, &affected, NULL,
+	    "UPDATE jobs SET progress = ?, refused = ?, heartbeat_at = NOW(6) "
+	    "WHERE id = ? AND state = 'running' AND runner = ?",
+	    "uuis", progress, *refused_total, job->job_id, jobs_runner_id());
+	if (rc != DB_OK)
+		goto fail;
+	if (affected == 0) {
+		db_rollback(db);
+		return PROJECT_INIT_INTERRUPTED;
+	}
+	if (db_commit(db) != DB_OK)
+		return -1;
+	bt->nitems = 0;
+	bt->nrefused = 0;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+struct project_source {
+	struct datastore ds;
+	const char *path;
+	int recursive;
+};
+
+static int load_source(struct job_ctx *job, struct arena *a, struct project_source *src,
+    char *err, size_t errlen)
+{
+	struct db_result *res;
+	int rc;
+
+	rc = db_query(job->db, a, &res,
+	    "SELECT d.path, d.is_recursive, s.id, s.name, s.kind, s.local_path, s.blob_endpoint, "
+	    "s.blob_account, s.blob_container, s.blob_sas, s.blob_key "
+	    "FROM projects p JOIN datasets d ON d.id = p.dataset_id "
+	    "JOIN datastores s ON s.id = d.datastore_id WHERE p.id = ?",
+	    "i", job->project_id);
+	if (rc != DB_OK)
+		return -1;
+	if (res->nrows == 0) {
+		snprintf(err, errlen, "the project no longer exists");
+		return 1;
+	}
+	memset(src, 0, sizeof(*src));
+	src->path = db_value(res, 0, 0);
+	src->recursive = db_int(res, 0, 1) != 0;
+	src->ds.id = db_int(res, 0, 2);
+	src->ds.name = db_value(res, 0, 3);
+	src->ds.kind = strcmp(db_value(res, 0, 4), "azureblob") == 0 ? DATASTORE_AZUREBLOB : DATASTORE_LOCAL;
+	src->ds.local_path = db_value(res, 0, 5);
+	src->ds.blob.endpoint = db_value(res, 0, 6);
+	src->ds.blob.account = db_value(res, 0, 7);
+	src->ds.blob.container = db_value(res, 0, 8);
+	src->ds.blob.sas = db_value(res, 0, 9);
+	src->ds.blob.key = db_value(res, 0, 10);
+	return 0;
+}
+
+/* Leading bytes of every file of a blob batch, fetched in parallel. */
+struct blob_heads {
+	unsigned char **data;
+	size_t *len;
+	const char **error;
+};
+
+static void blob_head_cb(void *ctx, size_t index, const unsigned char *data, size_t len,
+    const char *error)
+{
+	struct blob_heads *h = ctx;
+
+	if (data != NULL) {
+		h->data[index] = malloc(len ? len : 1);
+		if (h->data[index] != NULL) {
+			memcpy(h->data[index], data, len);
+			h->len[index] = len;
+		}
+	} else {
+		h->error[index] = error ? strdup(error) : NULL;
+	}
+}
+
+static int set_project_state(struct job_ctx *job, const char *state)
+{
+	return db_exec(job->db, DB_IDEMPOTENT, NULL, NULL,
+	    "UPDATE projects SET state = ? WHERE id = ? AND state = 'initializing'",
+	    "si", state, job->project_id);
+}
+
+int project_init_run(struct job_ctx *job, char *err, size_t errlen)
+{
+	const struct config *cfg = &job->app->cfg;
+	struct project_source src;
+	struct file_list files = { 0 };
+	/* The source's strings outlive the per-batch arena resets. */
+	struct arena *keep = arena_new();
+	struct batch *bt = NULL;
+	unsigned long long refused = 0;
+	unsigned char *head = NULL;
+	int rc, result = PROJECT_INIT_FAILED;
+
+	if (keep == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return PROJECT_INIT_INTERRUPTED;
+	}
+	rc = load_source(job, keep, &src, err, errlen);
+	if (rc != 0) {
+		arena_free(keep);
+		return rc < 0 ? PROJECT_INIT_INTERRUPTED : PROJECT_INIT_FAILED;
+	}
+	/* A re-run starts clean: its refusals are recounted. */
+	if (db_exec(job->db, 0, NULL, NULL, "DELETE FROM job_refusals WHERE job_id = ?", "i", job->job_id) != DB_OK ||
+	    db_exec(job->db, 0, NULL, NULL,
+	    "UPDATE jobs SET progress = 0, refused = 0, total = NULL, error = NULL WHERE id = ?",
+	    "i", job->job_id) != DB_OK)
+		return PROJECT_INIT_INTERRUPTED;
+
+	if (datastore_walk(&src.ds, src.path, src.recursive, collect, &files, err, errlen) < 0 || files.oom) {
+		if (files.oom)
+			snprintf(err, errlen, "out of memory while listing the dataset");
+		/* A blob service may be down for a while: try again later.  A
+		 * local folder that cannot be listed stays broken. */
+		else if (src.ds.kind == DATASTORE_AZUREBLOB)
+			result = PROJECT_INIT_RETRY;
+		goto out;
+	}
+	/* Stable order: items are labeled in path order. */
+	qsort(files.v, files.n, sizeof(files.v[0]), path_cmp);
+	if (db_exec(job->db, 0, NULL, NULL, "UPDATE jobs SET total = ?, heartbeat_at = NOW(6) WHERE id = ?",
+	    "ui", (unsigned long long)files.n, job->job_id) != DB_OK ||
+	    db_exec(job->db, 0, NULL, NULL,
+	    "UPDATE datasets d JOIN projects p ON p.dataset_id = d.id SET d.file_count = ? "
+	    "WHERE p.id = ? AND d.file_count IS NULL",
+	    "ui", (unsigned long long)files.n, job->project_id) != DB_OK) {
+		result = PROJECT_INIT_INTERRUPTED;
+		goto out;
+	}
+	log_info("job %lld: %zu files in %s:%s%s", job->job_id, files.n, src.ds.name,
+	    src.path, src.recursive ? "/**" : "");
+
+	bt = calloc(1, sizeof(*bt));
+	head = malloc(HEAD_MAX);
+	if (bt == NULL || head == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t start = 0; start < files.n; start += PROJECT_INIT_BATCH) {
+		size_t end = start + PROJECT_INIT_BATCH < files.n ? start + PROJECT_INIT_BATCH : files.n;
+		struct blob_heads bh = { 0 };
+		if (src.ds.kind == DATASTORE_AZUREBLOB) {
+			size_t n = end - start;
+			bh.data = calloc(n, sizeof(*bh.data));
+			bh.len = calloc(n, sizeof(*bh.len));
+			bh.error = calloc(n, sizeof(*bh.error));
+			struct blob_limits lim;
+			blob_limits_default(&lim);
+			if (bh.data == NULL || bh.len == NULL || bh.error == NULL ||
+			    blob_get_heads(&src.ds.blob, &lim, (const char *const *)files.v + start, n,
+			    HEAD_BLOB, 16, blob_head_cb, &bh, err, errlen) < 0) {
+				if (err[0] == '\0')
+					snprintf(err, errlen, "out of memory");
+				else
+					result = PROJECT_INIT_RETRY;
+				free(bh.data);
+				free(bh.len);
+				free(bh.error);
+				goto out;
+			}
+		}
+		for (size_t i = start; i < end; i++) {
+			const char *path = files.v[i], *reason = NULL;
+			struct image_info info = { 0 };
+			size_t got = 0, need = 0;
+			char rerr[256] = "";
+			const unsigned char *data = head;
+			if (strlen(path) > 1024) {
+				reason = "the path is longer than 1024 bytes";
+			} else if (src.ds.kind == DATASTORE_AZUREBLOB) {
+				data = bh.data[i - start];
+				got = bh.len[i - start];
+				if (data == NULL)
+					reason = arena_strdup(job->arena, bh.error[i - start] ?
+					    bh.error[i - start] : "the blob could not be read");
+			} else if (datastore_read_head(&src.ds, path, head, HEAD_LOCAL, &got, rerr, sizeof(rerr)) < 0) {
+				reason = arena_strdup(job->arena, rerr);
+			}
+			/* A JPEG keeps its size after its metadata segments: read
+			 * further while the probe asks for more (up to HEAD_MAX).
+			 * When fewer bytes came than were asked for, the buffer holds
+			 * the whole file, and a probe that still wants more means
+			 * the file ends inside its header. */
+			size_t asked = src.ds.kind == DATASTORE_AZUREBLOB ? HEAD_BLOB : HEAD_LOCAL;
+			while (reason == NULL &&
+			    project_init_check(path, data, got, cfg->max_image_pixels, &info, &need, &reason) < 0 &&
+			    reason == NULL) {
+				if (got < asked)
+					reason = "the file ends inside its image header";
+				else if (need > HEAD_MAX)
+					reason = "the image header is larger than 1 MiB";
+				else if (need <= got)
+					reason = "the image header could not be read";
+				else if (datastore_read_head(&src.ds, path, head, need, &got, rerr, sizeof(rerr)) < 0)
+					reason = arena_strdup(job->arena, rerr);
+				else {
+					data = head;
+					asked = need;
+				}
+			}
+			if (reason != NULL) {
+				bt->rpath[bt->nrefused] = path;
+				bt->rreason[bt->nrefused] = reason ? reason : "refused";
+				bt->nrefused++;
+				continue;
+			}
+			struct db_arg *a = &bt->args[bt->nitems * 5];
+			a[0] = (struct db_arg){ .type = 'i', .i = job->project_id };
+			a[1] = (struct db_arg){ .type = 's', .ptr = path };
+			a[2] = (struct db_arg){ .type = 'u', .u = info.width };
+			a[3] = (struct db_arg){ .type = 'u', .u = info.height };
+			a[4] = (struct db_arg){ .type = 's', .ptr = image_format_name(info.format) };
+			bt->nitems++;
+		}
+		rc = batch_write(job, bt, end, &refused);
+		if (bh.data != NULL) {
+			for (size_t i = 0; i < end - start; i++) {
+				free(bh.data[i]);
+				free((void *)bh.error[i]);
+			}
+			free(bh.data);
+			free(bh.len);
+			free(bh.error);
+		}
+		arena_reset(job->arena);
+		if (rc != 0 || *job->stopping) {
+			result = PROJECT_INIT_INTERRUPTED;
+			goto out;
+		}
+	}
+
+	struct db_result *res;
+	if (db_query(job->db, job->arena, &res,
+	    "SELECT items_total FROM project_counters WHERE project_id = ?", "i", job->project_id) != DB_OK) {
+		result = PROJECT_INIT_INTERRUPTED;
+		goto out;
+	}
+	if (res->nrows == 0 || db_int(res, 0, 0) == 0) {
+		snprintf(err, errlen, files.n == 0 ? "the dataset holds no files" :
+		    "none of the dataset's %zu files is a usable image", files.n);
+		set_project_state(job, "failed");
+		goto out;
+	}
+	if (set_project_state(job, "running") != DB_OK) {
+		result = PROJECT_INIT_INTERRUPTED;
+		goto out;
+	}
+	log_info("job %lld: project %lld initialised: %lld items, %llu refused", job->job_id,
+	    job->project_id, db_int(res, 0, 0), refused);
+	result = PROJECT_INIT_DONE;
+out:
+	if (result == PROJECT_INIT_FAILED)
+		set_project_state(job, "failed");
+	/* A retried job's project stays Initializing; jobs.c gives up (and
+	 * fails the project through project_init_give_up) after a few tries. */
+	free(head);
+	free(bt);
+	file_list_free(&files);
+	arena_free(keep);
+	return result;
+}
+
+int project_init_give_up(struct job_ctx *job)
+{
+	return set_project_state(job, "failed");
+}

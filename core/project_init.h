@@ -1,0 +1,38 @@
+/*
+ * project_init.h: the "init" job: enumerate a project's dataset, read each
+ * image's format and size from its header, and insert the items in batches.
+ */
+#ifndef LABELD_PROJECT_INIT_H
+#define LABELD_PROJECT_INIT_H
+
+#include <stddef.h>
+
+struct job_ctx;
+
+enum {
+	PROJECT_INIT_DONE = 0,
+	PROJECT_INIT_FAILED = 1,        /* err says why; the project is Failed */
+	PROJECT_INIT_INTERRUPTED = 2,   /* stopping or taken over: run again */
+	PROJECT_INIT_RETRY = 3          /* a passing failure (err says which):
+	                                   run again later, a few times */
+};
+
+/* Items per INSERT (and per transaction). */
+#define PROJECT_INIT_BATCH 500
+/* Refused files recorded per job (the count is always exact). */
+#define PROJECT_INIT_MAX_REFUSALS 1000
+
+int project_init_run(struct job_ctx *job, char *err, size_t errlen);
+
+/* Mark the job's project Failed (after the last retry). */
+int project_init_give_up(struct job_ctx *job);
+
+/* Decide about one file from its name and leading bytes: 0 with *info
+ * filled, or -1 with a reason for the person.  *need is set (and -1
+ * returned with reason NULL) when a JPEG needs more leading bytes. */
+struct image_info;
+int project_init_check(const char *path, const unsigned char *head, size_t len,
+    unsigned long long max_pixels, struct image_info *info, size_t *need,
+    const char **reason);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * queue.h: the labeling queue.  Items are handed to labelers under leases
+ * (a labeler, an expiry time and a fresh 256-bit token) taken with
+ * SELECT ... FOR UPDATE SKIP LOCKED in a short transaction; every answer and
+ * skip is checked against the lease again in its own transaction.  Pausing a
+ * project ends its leases.  docs/labeling.md tells the rules in prose.
+ *
+ * Functions that touch the database return a queue_status (>= 0) or a DB_*
+ * code of db.h (< 0; DB_RETRY only after a transaction was tried three
+ * times).  Strings they hand back live in the caller's arena.
+ */
+#ifndef LABELD_QUEUE_H
+#define LABELD_QUEUE_H
+
+#include <stddef.h>
+
+struct arena;
+struct db;
+
+enum queue_status {
+	QUEUE_OK = 0,          /* done, or found */
+	QUEUE_EMPTY = 1,       /* nothing left to hand to this labeler */
+	QUEUE_ALREADY = 2,     /* this lease already did it (a double submit or skip) */
+	QUEUE_STALE = 3,       /* the labeler's lease ended and the item was labeled,
+	                          leased by someone else, or released since */
+	QUEUE_NOT_HELD = 4,    /* the labeler never held this item */
+	QUEUE_WRONG_LEASE = 5, /* the labeler holds the item, under another token */
+	QUEUE_NO_ITEM = 6,     /* no such item in this project (or no such project) */
+	QUEUE_NOT_RUNNING = 7  /* the project is not running (paused, ...) */
+};
+
+/* What a request does with a leased item. */
+enum queue_action {
+	QUEUE_SUBMIT,          /* store an answer */
+	QUEUE_SKIP,            /* give the item back, never see it again */
+	QUEUE_STEP             /* an editor step: only shows the page again */
+};
+
+/* An item as the labeling page needs it. */
+struct queue_item {
+	long long id;
+	const char *path;
+	unsigned width, height;
+	const char *format;
+	const char *lease_token;   /* its current lease token, or NULL */
+};
+
+/* One label class of a project. */
+struct queue_label {
+	long long id;
+	const char *name;
+};
+
+/* What the database says about an item and one labeler. */
+struct queue_facts {
+	int found;                 /* the item exists in this project */
+	int labeled;               /* its state is 'labeled' */
+	long long lease_user;      /* 0 when nobody holds it */
+	const char *lease_token;   /* NULL when nobody holds it */
+	int history;               /* the three below were loaded */
+	int answered_by_token;     /* an annotation of this labeler under the token exists */
+	int skipped;               /* this labeler skipped it */
+	int ever_held;             /* this labeler leased it at some time */
+};
+
+/* Everything the labeling page needs to know about a project for one
+ * labeler, read in ONE query: the page is labeld's hot path, and the
+ * database's work per page is what limits its throughput. */
+struct queue_page {
+	const char *name, *task, *state, *instructions_url;
+	long long items_total, items_labeled;
+	long long today, mine;     /* this labeler's answers here today (UTC) / ever */
+	struct queue_label *labels;   /* in position order (the number keys follow it) */
+	size_t nlabels;
+	struct queue_item item;    /* item.id == 0 when there is none */
+	struct queue_facts facts;  /* about item, from its row only (no history) */
+	long long next_id;         /* a guess at the next free item after it, or 0 */
+};
+
+/* Load the page of project_id for user_id.  item_id == 0: the item the
+ * labeler holds under an unexpired lease, if any (the same item again when
+ * they come back); item_id > 0: that item, if it belongs to the project.
+ * QUEUE_OK, QUEUE_NO_ITEM when there is no such project, or DB_*.  No
+ * transaction, no locks. */
+int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
+    long long item_id, struct queue_page *pg);
+
+/* What user_id may do with the item of a page loaded with item_id > 0
+ * under lease `token` (as sent: any string or NULL): queue_classify,
+ * loading the labeler's history with the item when the row alone cannot
+ * decide.  A queue_status or DB_*. */
+int queue_page_check(struct db *db, struct arena *a, long long project_id, long long user_id,
+    const char *token, enum queue_action action, struct queue_page *pg);
+
+/* The next item for a labeler who holds none: a new lease of lease_seconds
+ * on the first unlabeled, unleased (or expired) item of the project that
+ * they did not skip, in id order.  One short transaction: the project row
+ * is read in share mode (Pause waits for it and it waits for Pause), the
+ * labeler's row is locked (one labeler's requests take turns, so a labeler
+ * holds at most one lease per project: a request that finds the lease
+ * another one just took returns that), the item is taken with FOR UPDATE
+ * SKIP LOCKED (labelers never wait for each other) and an item_events
+ * "leased" row is written.  *next_id gets a guess at the item after it
+ * (the next free one when the lease was taken; 0 when none), for
+ * prefetching its image.  QUEUE_OK with *item, QUEUE_EMPTY,
+ * QUEUE_NOT_RUNNING, QUEUE_NO_ITEM (no such project), or DB_*; nothing is
+ * changed on any error. */
+int queue_lease_next(struct db *db, struct arena *a, long long project_id, long long user_id,
+    unsigned lease_seconds, struct queue_item *item, long long *next_id);
+
+/* Store an answer (annotation_json, the plugin's annotation) in one
+ * transaction.  Call it after queue_page_check said QUEUE_OK (which
+ * compares the token in constant time); the transaction checks the lease
+ * again atomically (the item must still be unlabeled and held by the
+ * labeler under token), then adds the annotation (with labeler, lease
+ * token and time), makes the item labeled with its lease cleared, counts
+ * it for the project and the labeler, and writes an item_events "labeled"
+ * row.  QUEUE_OK; QUEUE_ALREADY when the same lease stored its answer
+ * before (a double submit: nothing is added); another queue_status when
+ * the lease changed meanwhile; or DB_*.  Nothing is changed unless
+ * QUEUE_OK. */
+int queue_submit(struct db *db, struct arena *a, long long project_id, long long item_id,
+    long long user_id, const char *token, const char *annotation_json);
+
+/* Skip, as queue_submit (after queue_page_check): the lease is released,
+ * the skip remembered (the item is never handed to this labeler again), the
+ * labeler's daily count and an item_events "skipped" row written.
+ * QUEUE_ALREADY when the labeler skipped this item before. */
+int queue_skip(struct db *db, struct arena *a, long long project_id, long long item_id,
+    long long user_id, const char *token);
+
+/* Pause (running = 0) or start (running = 1) a project in one transaction;
+ * pausing ends every lease of the project (item_events "released" for the
+ * unexpired ones).  QUEUE_OK (also when the project already was in that
+ * state), QUEUE_NO_ITEM when there is no such project, QUEUE_NOT_RUNNING
+ * when it is initializing or failed (nothing to toggle), or DB_*. */
+int queue_set_running(struct db *db, struct arena *a, long long project_id, int running,
+    long long user_id);
+
+/* ------------------------------------------------------------ pure parts
+ * No I/O; unit-tested in tests/unit/test_queue.c. */
+
+/* Decide what a request of user_id with lease token `token` (as sent: any
+ * string or NULL) may do with the item.  The token is compared in constant
+ * time.  A lease that expired is still good while nobody else took the
+ * item: nothing is lost by accepting the answer.  f->history must be set
+ * unless the labeler holds the item (see queue_page_check). */
+enum queue_status queue_classify(const struct queue_facts *f, enum queue_action action,
+    long long user_id, const char *token);
+
+/* Parse the page query's label list "ID:HEXNAME,ID:HEXNAME,..." (names
+ * hex-encoded by the database, so any name is safe) into an arena array.
+ * NULL or "" is no labels.  0, or -1 when the text is malformed or memory
+ * runs out. */
+int queue_labels_parse(struct arena *a, const char *text, struct queue_label **labels,
+    size_t *n);
+
+/* The sentence for a notice code of the labeling page's query string
+ * ("stale", "paused"); NULL for anything else.  Never echoes its input. */
+const char *queue_notice_text(const char *code);
+
+/* The X-Accel-Redirect target for a path inside the default datastore:
+ * prefix + the path with every byte outside [A-Za-z0-9._~/-] percent-
+ * encoded (so '?', '%', '#' and spaces reach nginx as part of the name).
+ * Arena-owned; NULL when out of memory. */
+char *queue_accel_uri(struct arena *a, const char *prefix, const char *path);
+
+#endif

@@ -1,0 +1,1006 @@
+/*
+ * bbox.c: the task type "Object detection (bounding boxes)".
+ *
+ * Zero or more boxes per image, each with one label and pixel coordinates
+ * inside the image (origin top-left), or the explicit answer "no objects".
+ * The annotation is
+ *   {"boxes": [{"label": id, "x": X, "y": Y, "w": W, "h": H}, ...],
+ *    "no_objects": false|true}
+ *
+ * Form fields (see docs/task-plugins.md):
+ *   box        "x,y,w,h,label_id", one per box drawn so far (repeated)
+ *   label      the class for the next box (radio buttons)
+ *   noobjects  "1": the image shows none of the classes
+ *   pt.x pt.y  a click on <input type="image" name="pt"> (no JavaScript)
+ *   corner     "x,y": the first corner clicked, waiting for the second
+ *   remove     a box's index, or "corner" to forget the first corner
+ * A click or a remove is an intermediate step (parse_form returns 1 and
+ * editor_view shows the result); anything else is the answer.
+ *
+ * Uses only <labeld/plugin.h> and json-c.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "labeld-plugin.h"
+
+#define PLUGIN_NAME "bbox"
+
+#define DEFAULT_MIN_BOX_SIZE 4
+#define DEFAULT_MAX_BOXES 500
+#define CONFIG_MAX 100000
+
+/* Longest accepted values: a box is five numbers and commas. */
+#define BOX_VALUE_MAX 128
+#define ID_MAX_DIGITS 18
+#define INT_MAX_DIGITS 10       /* pixel positions (uint32) */
+#define FRAC_MAX_DIGITS 17
+/* Slack for floating-point sums (x + w) only; no pixel tolerance. */
+#define EPS 1e-6
+
+#define REMOVE_NONE (-1L)
+#define REMOVE_CORNER (-2L)
+
+static const struct labeld_host *host;
+/* Read from the configuration when labeld loads the plugin. */
+static unsigned min_box_size = DEFAULT_MIN_BOX_SIZE;
+static unsigned max_boxes = DEFAULT_MAX_BOXES;
+
+static const char msg_oom[] = "Out of memory.";
+static const char msg_shape[] =
+    "The annotation is not {\"boxes\": [{\"label\", \"x\", \"y\", \"w\", \"h\"}], \"no_objects\"}.";
+static const char msg_need_box[] = "Draw at least one box, or tick \u201cNo objects\u201d.";
+static const char msg_box_and_none[] =
+    "You ticked \u201cNo objects\u201d but drew boxes: remove the boxes or untick it.";
+
+struct bbox_box {
+	double x, y, w, h;
+	int64_t label;
+	/* The numbers as text, exactly as they are sent again and stored. */
+	const char *sx, *sy, *sw, *sh;
+};
+
+/* A label id and its index in the project's labels, sorted by id. */
+struct bbox_label_ref {
+	int64_t id;
+	size_t index;
+};
+
+struct bbox_labels {
+	const struct labeld_label *labels;
+	struct bbox_label_ref *byid;
+	size_t n;
+};
+
+/* What a form says, and the editor's state after its step. */
+struct bbox_form {
+	struct bbox_box *boxes;
+	size_t nboxes, cap;
+	int64_t label;          /* class for the next box; 0: none chosen */
+	int noobjects;
+	int has_corner;
+	uint32_t cx, cy;
+	int has_pt;
+	uint32_t px, py;
+	long remove;            /* a box index, REMOVE_NONE or REMOVE_CORNER */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+/* A sentence in ctx memory; a fixed fallback when out of memory. */
+static const char *bbox_msg(struct labeld_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *bbox_msg(struct labeld_ctx *ctx, const char *fmt, ...)
+{
+	char *s = host->alloc(ctx, 256);
+	va_list ap;
+
+	if (s == NULL)
+		return "The boxes are not valid.";
+	va_start(ap, fmt);
+	vsnprintf(s, 256, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Parse a label id: 1..18 decimal digits without sign, spaces or leading
+ * zeros.  len is the length of s.  Returns 0 with *id set, or -1. */
+static int bbox_parse_id(const char *s, size_t len, int64_t *id)
+{
+	int64_t v = 0;
+
+	if (s == NULL || len == 0 || len > ID_MAX_DIGITS || s[0] < '1' || s[0] > '9')
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*id = v;
+	return 0;
+}
+
+/* Parse a pixel position: 1..10 digits, no leading zeros, at most
+ * UINT32_MAX.  Returns 0 with *out set, or -1. */
+static int bbox_parse_uint(const char *s, size_t len, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || len == 0 || len > INT_MAX_DIGITS || (len > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Parse a plain decimal number of at least 0: digits (no leading zeros, at
+ * most 10), optionally a point and 1..17 digits.  No sign, exponent, space,
+ * "nan" or "inf".  Independent of the locale.  Returns 0 or -1.
+ */
+static int bbox_parse_number(const char *s, size_t len, double *out)
+{
+	uint64_t ip = 0, fp = 0, scale = 1;
+	size_t i = 0, nint, nfrac;
+
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		ip = ip * 10 + (uint64_t)(s[i++] - '0');
+	nint = i;
+	if (nint == 0 || nint > INT_MAX_DIGITS || (nint > 1 && s[0] == '0'))
+		return -1;
+	if (i == len) {
+		*out = (double)ip;
+		return 0;
+	}
+	if (s[i++] != '.')
+		return -1;
+	for (nfrac = 0; i < len; i++, nfrac++) {
+		if (s[i] < '0' || s[i] > '9' || nfrac == FRAC_MAX_DIGITS)
+			return -1;
+		fp = fp * 10 + (uint64_t)(s[i] - '0');
+		scale *= 10;
+	}
+	if (nfrac == 0)
+		return -1;
+	*out = (double)ip + (double)fp / (double)scale;
+	return 0;
+}
+
+/* A number as short text for the view: at most two decimals, no trailing
+ * zeros.  ctx memory; NULL when out of memory. */
+static const char *bbox_fmt(struct labeld_ctx *ctx, double v)
+{
+	char *s = host->alloc(ctx, 40), *e;
+
+	if (s == NULL)
+		return NULL;
+	snprintf(s, 40, "%.2f", v);
+	e = s + strlen(s);
+	while (e > s && e[-1] == '0')
+		*--e = '\0';
+	if (e > s && e[-1] == '.')
+		*--e = '\0';
+	if (strcmp(s, "-0") == 0)
+		strcpy(s, "0");
+	return s;
+}
+
+static const char *bbox_fmt_uint(struct labeld_ctx *ctx, uint32_t v)
+{
+	char *s = host->alloc(ctx, 16);
+
+	if (s != NULL)
+		snprintf(s, 16, "%u", (unsigned)v);
+	return s;
+}
+
+static int bbox_cmp_ref(const void *a, const void *b)
+{
+	int64_t x = ((const struct bbox_label_ref *)a)->id;
+	int64_t y = ((const struct bbox_label_ref *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* Index the labels by id (ctx memory).  Returns 0, or -1 out of memory. */
+static int bbox_labels_index(struct labeld_ctx *ctx, const struct labeld_label *labels,
+    size_t nlabels, struct bbox_labels *out)
+{
+	out->labels = labels;
+	out->n = nlabels;
+	out->byid = NULL;
+	if (nlabels == 0)
+		return 0;
+	out->byid = host->alloc(ctx, nlabels * sizeof(*out->byid));
+	if (out->byid == NULL)
+		return -1;
+	for (size_t i = 0; i < nlabels; i++) {
+		out->byid[i].id = labels[i].id;
+		out->byid[i].index = i;
+	}
+	qsort(out->byid, nlabels, sizeof(*out->byid), bbox_cmp_ref);
+	return 0;
+}
+
+/* The label with this id, or NULL. */
+static const struct labeld_label *bbox_labels_find(const struct bbox_labels *l, int64_t id)
+{
+	struct bbox_label_ref key = { .id = id }, *r;
+
+	if (l->n == 0)
+		return NULL;
+	r = bsearch(&key, l->byid, l->n, sizeof(key), bbox_cmp_ref);
+	return r != NULL ? &l->labels[r->index] : NULL;
+}
+
+/*
+ * Check a box's geometry against the item: finite, x,y >= 0, w,h at least
+ * min_box_size, inside the image.  n is the 1-based number for messages.
+ * Returns 0, or -1 with *error.
+ */
+static int bbox_check_geometry(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct bbox_box *b, size_t n, const char **error)
+{
+	double W = item->width, H = item->height;
+
+	if (!isfinite(b->x) || !isfinite(b->y) || !isfinite(b->w) || !isfinite(b->h) ||
+	    b->x < 0 || b->y < 0 || b->w < 0 || b->h < 0) {
+		*error = bbox_msg(ctx, "Box %zu has a coordinate that is not a number of at least 0.", n);
+		return -1;
+	}
+	if (b->w + EPS < min_box_size || b->h + EPS < min_box_size) {
+		*error = bbox_msg(ctx, "Box %zu is smaller than the minimum of %u \u00d7 %u pixels.",
+		    n, min_box_size, min_box_size);
+		return -1;
+	}
+	if (b->x + b->w > W + EPS || b->y + b->h > H + EPS) {
+		*error = bbox_msg(ctx, "Box %zu reaches outside the image (%u \u00d7 %u pixels).",
+		    n, (unsigned)item->width, (unsigned)item->height);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Parse a box field "x,y,w,h,label" into *b (number texts copied to ctx
+ * memory) and check it against the item and the labels.  n is the 1-based
+ * number for messages.  Returns 0, or -1 with *error.
+ */
+static int bbox_parse_box(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct bbox_labels *labels, const char *value, size_t n,
+    struct bbox_box *b, const char **error)
+{
+	const char *part[5];
+	size_t plen[5], len, k = 0;
+	double *num[4] = { &b->x, &b->y, &b->w, &b->h };
+	const char **txt[4] = { &b->sx, &b->sy, &b->sw, &b->sh };
+	char *copy;
+
+	len = value != NULL ? strnlen(value, BOX_VALUE_MAX + 1) : 0;
+	if (len == 0 || len > BOX_VALUE_MAX)
+		goto form;
+	part[0] = value;
+	for (size_t i = 0; i < len; i++) {
+		if (value[i] != ',')
+			continue;
+		if (k == 4)
+			goto form;
+		plen[k] = (size_t)(value + i - part[k]);
+		part[++k] = value + i + 1;
+	}
+	if (k != 4)
+		goto form;
+	plen[4] = (size_t)(value + len - part[4]);
+	for (k = 0; k < 4; k++) {
+		if (bbox_parse_number(part[k], plen[k], num[k]) != 0) {
+			*error = bbox_msg(ctx,
+			    "Box %zu has a coordinate that is not a number of at least 0.", n);
+			return -1;
+		}
+	}
+	if (bbox_parse_id(part[4], plen[4], &b->label) != 0 ||
+	    bbox_labels_find(labels, b->label) == NULL) {
+		*error = bbox_msg(ctx, "Box %zu has a label that is not one of this project's labels.", n);
+		return -1;
+	}
+	if (bbox_check_geometry(ctx, item, b, n, error) != 0)
+		return -1;
+	copy = host->alloc(ctx, len + 1);
+	if (copy == NULL) {
+		*error = msg_oom;
+		return -1;
+	}
+	memcpy(copy, value, len + 1);
+	for (k = 0; k < 4; k++) {
+		copy[part[k] - value + plen[k]] = '\0';
+		*txt[k] = copy + (part[k] - value);
+	}
+	return 0;
+form:
+	*error = bbox_msg(ctx, "Box %zu is not of the form x,y,width,height,label.", n);
+	return -1;
+}
+
+/* Parse "x,y" (a point inside the image).  Returns 0 or -1. */
+static int bbox_parse_point(const struct labeld_item *item, const char *s,
+    uint32_t *x, uint32_t *y)
+{
+	const char *comma;
+	size_t len = s != NULL ? strnlen(s, 32) : 0;
+
+	if (len == 0 || len >= 32 || (comma = memchr(s, ',', len)) == NULL)
+		return -1;
+	if (bbox_parse_uint(s, (size_t)(comma - s), x) != 0 ||
+	    bbox_parse_uint(comma + 1, len - (size_t)(comma - s) - 1, y) != 0)
+		return -1;
+	return *x < item->width && *y < item->height ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ the form */
+
+/*
+ * Read a form into *f.  strict: the first field that is malformed, out of
+ * range, unknown or repeated where it may not be is an error (parse_form);
+ * otherwise such fields are skipped (editor_view shows what it can).  Fields
+ * of other names are ignored.  Returns 0, or -1 with *error.
+ */
+static int bbox_form_read(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct bbox_labels *labels, const struct labeld_field *fields, size_t nfields,
+    int strict, struct bbox_form *f, const char **error)
+{
+	int seen_label = 0, seen_noobjects = 0, seen_corner = 0, seen_px = 0, seen_py = 0;
+	int good_px = 0, good_py = 0;
+	const char *remove = NULL;
+	size_t count = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->remove = REMOVE_NONE;
+	for (size_t i = 0; i < nfields; i++)
+		if (fields[i].name != NULL && strcmp(fields[i].name, "box") == 0)
+			count++;
+	if (strict && count > max_boxes) {
+		*error = bbox_msg(ctx, "At most %u boxes are allowed per image.", max_boxes);
+		return -1;
+	}
+	if (count > max_boxes)
+		count = max_boxes;
+	/* One spare slot for the box a second click creates. */
+	f->cap = count + 1;
+	f->boxes = host->alloc(ctx, f->cap * sizeof(*f->boxes));
+	if (f->boxes == NULL) {
+		*error = msg_oom;
+		return -1;
+	}
+	for (size_t i = 0; i < nfields; i++) {
+		const char *name = fields[i].name, *value = fields[i].value;
+		uint32_t u;
+		int64_t id;
+
+		if (name == NULL)
+			continue;
+		if (value == NULL)
+			value = "";
+		if (strcmp(name, "box") == 0) {
+			if (f->nboxes == count)
+				continue;       /* lenient: beyond the limit */
+			if (bbox_parse_box(ctx, item, labels, value, f->nboxes + 1,
+			    &f->boxes[f->nboxes], error) == 0)
+				f->nboxes++;
+			else if (strict)
+				return -1;
+		} else if (strcmp(name, "label") == 0) {
+			if (seen_label++ && strict) {
+				*error = "Choose only one class.";
+				return -1;
+			}
+			if (bbox_parse_id(value, strnlen(value, ID_MAX_DIGITS + 1), &id) == 0 &&
+			    bbox_labels_find(labels, id) != NULL)
+				f->label = id;
+			else if (strict) {
+				*error = "That class is not one of this project's labels.";
+				return -1;
+			}
+		} else if (strcmp(name, "noobjects") == 0) {
+			if ((seen_noobjects++ || strcmp(value, "1") != 0) && strict) {
+				*error = "The \u201cNo objects\u201d answer is not valid.";
+				return -1;
+			}
+			if (strcmp(value, "1") == 0)
+				f->noobjects = 1;
+		} else if (strcmp(name, "corner") == 0) {
+			if (seen_corner++ && strict) {
+				*error = "The first corner was sent twice.";
+				return -1;
+			}
+			if (bbox_parse_point(item, value, &f->cx, &f->cy) == 0)
+				f->has_corner = 1;
+			else if (strict) {
+				*error = "The first corner is not a point of the image.";
+				return -1;
+			}
+		} else if (strcmp(name, "pt.x") == 0 || strcmp(name, "pt.y") == 0) {
+			int is_x = name[3] == 'x';
+			int bad = (is_x ? seen_px++ : seen_py++) != 0 ||
+			    bbox_parse_uint(value, strnlen(value, INT_MAX_DIGITS + 1), &u) != 0 ||
+			    u >= (is_x ? item->width : item->height);
+			if (bad && strict) {
+				*error = "The click was not on the image.";
+				return -1;
+			}
+			if (!bad && is_x) {
+				f->px = u;
+				good_px = 1;
+			} else if (!bad) {
+				f->py = u;
+				good_py = 1;
+			}
+		} else if (strcmp(name, "remove") == 0) {
+			if (remove != NULL && strict) {
+				*error = "Remove one box at a time.";
+				return -1;
+			}
+			remove = value;
+		}
+	}
+	f->has_pt = seen_px == 1 && seen_py == 1 && good_px && good_py;
+	if (strict && (seen_px || seen_py) && !f->has_pt) {
+		*error = "The click was not on the image.";
+		return -1;
+	}
+	if (remove != NULL) {
+		uint32_t idx;
+		if (strcmp(remove, "corner") == 0)
+			f->remove = REMOVE_CORNER;
+		else if (bbox_parse_uint(remove, strnlen(remove, INT_MAX_DIGITS + 1), &idx) == 0 &&
+		    idx < f->nboxes)
+			f->remove = (long)idx;
+		else if (strict) {
+			*error = "There is no such box to remove.";
+			return -1;
+		}
+	}
+	if (f->has_pt && f->remove != REMOVE_NONE) {
+		if (strict) {
+			*error = "Make one change at a time.";
+			return -1;
+		}
+		f->has_pt = 0;
+	}
+	return 0;
+}
+
+/*
+ * Apply the form's step (a click or a remove) to its state.  Returns 0 when
+ * the form has no step (it is an answer), 1 when the step was applied, or
+ * -1 with *error when the step is refused (the state is then unchanged:
+ * boxes and the first corner are kept).
+ */
+static int bbox_form_step(struct labeld_ctx *ctx, struct bbox_form *f, const char **error)
+{
+	struct bbox_box *b;
+	uint32_t x0, y0, x1, y1;
+
+	if (f->remove == REMOVE_CORNER) {
+		f->has_corner = 0;
+		return 1;
+	}
+	if (f->remove >= 0) {
+		size_t i = (size_t)f->remove;
+		memmove(&f->boxes[i], &f->boxes[i + 1], (f->nboxes - i - 1) * sizeof(*f->boxes));
+		f->nboxes--;
+		return 1;
+	}
+	if (!f->has_pt)
+		return 0;
+	if (f->nboxes >= max_boxes) {
+		*error = bbox_msg(ctx, "At most %u boxes are allowed per image: remove one first.",
+		    max_boxes);
+		return -1;
+	}
+	if (!f->has_corner) {
+		f->has_corner = 1;
+		f->cx = f->px;
+		f->cy = f->py;
+		return 1;
+	}
+	if (f->label == 0) {
+		*error = "Choose the class of the box, then click its opposite corner again.";
+		return -1;
+	}
+	/* Both clicked pixels belong to the box. */
+	x0 = f->cx < f->px ? f->cx : f->px;
+	x1 = f->cx < f->px ? f->px : f->cx;
+	y0 = f->cy < f->py ? f->cy : f->py;
+	y1 = f->cy < f->py ? f->py : f->cy;
+	if (x1 - x0 + 1 < min_box_size || y1 - y0 + 1 < min_box_size) {
+		*error = bbox_msg(ctx, "A box must be at least %u \u00d7 %u pixels: "
+		    "click its opposite corner again.", min_box_size, min_box_size);
+		return -1;
+	}
+	b = &f->boxes[f->nboxes];
+	b->x = x0;
+	b->y = y0;
+	b->w = (double)(x1 - x0) + 1;
+	b->h = (double)(y1 - y0) + 1;
+	b->label = f->label;
+	b->sx = bbox_fmt_uint(ctx, x0);
+	b->sy = bbox_fmt_uint(ctx, y0);
+	b->sw = bbox_fmt_uint(ctx, x1 - x0 + 1);
+	b->sh = bbox_fmt_uint(ctx, y1 - y0 + 1);
+	if (b->sx == NULL || b->sy == NULL || b->sw == NULL || b->sh == NULL) {
+		*error = msg_oom;
+		return -1;
+	}
+	f->nboxes++;
+	f->has_corner = 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------ json */
+
+/* Add val to obj under key; on failure puts val and sets *bad. */
+static void bbox_json_add(struct json_object *obj, const char *key,
+    struct json_object *val, int *bad)
+{
+	if (val == NULL) {
+		*bad = 1;
+		return;
+	}
+	if (json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		*bad = 1;
+	}
+}
+
+/* Append val to arr; on failure puts val and sets *bad. */
+static void bbox_json_append(struct json_object *arr, struct json_object *val, int *bad)
+{
+	if (val == NULL) {
+		*bad = 1;
+		return;
+	}
+	if (json_object_array_add(arr, val) != 0) {
+		json_object_put(val);
+		*bad = 1;
+	}
+}
+
+static struct json_object *bbox_json_str(const char *s)
+{
+	return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+/* Hand a finished tree to the ctx.  Returns it, or NULL (and *error set)
+ * when building it failed or the ctx could not take it; the tree is put
+ * either way on failure. */
+static struct json_object *bbox_json_finish(struct labeld_ctx *ctx,
+    struct json_object *root, int bad, const char **error)
+{
+	if (root != NULL && bad) {
+		json_object_put(root);
+		root = NULL;
+	}
+	if (root != NULL)
+		root = host->json_own(ctx, root);
+	if (root == NULL)
+		*error = msg_oom;
+	return root;
+}
+
+/* The annotation for a form's boxes (ctx-owned); NULL with *error. */
+static struct json_object *bbox_annotation_new(struct labeld_ctx *ctx,
+    const struct bbox_form *f, const char **error)
+{
+	struct json_object *root = json_object_new_object(), *arr, *o;
+	int bad = 0;
+
+	if (root == NULL)
+		return bbox_json_finish(ctx, NULL, 1, error);
+	arr = json_object_new_array_ext((int)(f->nboxes < 1 ? 1 : f->nboxes));
+	bbox_json_add(root, "boxes", arr, &bad);
+	for (size_t i = 0; !bad && i < f->nboxes; i++) {
+		const struct bbox_box *b = &f->boxes[i];
+		o = json_object_new_object();
+		bbox_json_append(arr, o, &bad);
+		if (bad)
+			break;
+		/* The numbers serialise exactly as the form sent them. */
+		bbox_json_add(o, "label", json_object_new_int64(b->label), &bad);
+		bbox_json_add(o, "x", json_object_new_double_s(b->x, b->sx), &bad);
+		bbox_json_add(o, "y", json_object_new_double_s(b->y, b->sy), &bad);
+		bbox_json_add(o, "w", json_object_new_double_s(b->w, b->sw), &bad);
+		bbox_json_add(o, "h", json_object_new_double_s(b->h, b->sh), &bad);
+	}
+	bbox_json_add(root, "no_objects", json_object_new_boolean(f->noobjects), &bad);
+	return bbox_json_finish(ctx, root, bad, error);
+}
+
+/* A json number (integer or finite double) as a double; 0 or -1. */
+static int bbox_json_number(struct json_object *v, double *out)
+{
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t i = json_object_get_int64(v);
+		if (i < 0 || i == INT64_MAX)
+			return -1;
+		*out = (double)i;
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_double)) {
+		*out = json_object_get_double(v);
+		return isfinite(*out) ? 0 : -1;
+	}
+	return -1;
+}
+
+/*
+ * The boxes of an annotation of the right shape (ctx memory): an object
+ * with exactly "boxes" (an array of objects with exactly label, x, y, w, h)
+ * and "no_objects" (a boolean); numbers finite and at least 0, label ids
+ * > 0, at most max_boxes; "no objects" exactly when there is no box.
+ * Geometry against an item is checked by the caller.  Returns 0, or -1
+ * with *error.
+ */
+static int bbox_annotation_boxes(struct labeld_ctx *ctx, struct json_object *annotation,
+    struct bbox_box **boxes, size_t *nboxes, const char **error)
+{
+	static const char *const keys[4] = { "x", "y", "w", "h" };
+	struct json_object *arr, *none, *o, *v;
+	struct bbox_box *bv;
+	size_t n;
+
+	*boxes = NULL;
+	*nboxes = 0;
+	if (!json_object_is_type(annotation, json_type_object) ||
+	    json_object_object_length(annotation) != 2 ||
+	    !json_object_object_get_ex(annotation, "boxes", &arr) ||
+	    !json_object_is_type(arr, json_type_array) ||
+	    !json_object_object_get_ex(annotation, "no_objects", &none) ||
+	    !json_object_is_type(none, json_type_boolean)) {
+		*error = msg_shape;
+		return -1;
+	}
+	n = json_object_array_length(arr);
+	if (n > max_boxes) {
+		*error = bbox_msg(ctx, "The annotation has more than %u boxes.", max_boxes);
+		return -1;
+	}
+	if (json_object_get_boolean(none) && n > 0) {
+		*error = "The annotation says \u201cno objects\u201d but has boxes.";
+		return -1;
+	}
+	if (!json_object_get_boolean(none) && n == 0) {
+		*error = "The annotation has no boxes and does not say \u201cno objects\u201d.";
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	bv = host->alloc(ctx, n * sizeof(*bv));
+	if (bv == NULL) {
+		*error = msg_oom;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double *num[4] = { &bv[i].x, &bv[i].y, &bv[i].w, &bv[i].h };
+		o = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(o, json_type_object) ||
+		    json_object_object_length(o) != 5 ||
+		    !json_object_object_get_ex(o, "label", &v) ||
+		    !json_object_is_type(v, json_type_int) ||
+		    (bv[i].label = json_object_get_int64(v)) <= 0 || bv[i].label == INT64_MAX) {
+			*error = bbox_msg(ctx, "Box %zu of the annotation is not "
+			    "{\"label\", \"x\", \"y\", \"w\", \"h\"}.", i + 1);
+			return -1;
+		}
+		for (size_t k = 0; k < 4; k++) {
+			if (!json_object_object_get_ex(o, keys[k], &v)) {
+				*error = bbox_msg(ctx, "Box %zu of the annotation is not "
+				    "{\"label\", \"x\", \"y\", \"w\", \"h\"}.", i + 1);
+				return -1;
+			}
+			if (bbox_json_number(v, num[k]) != 0) {
+				*error = bbox_msg(ctx, "Box %zu has a coordinate that is not a "
+				    "number of at least 0.", i + 1);
+				return -1;
+			}
+		}
+	}
+	*boxes = bv;
+	*nboxes = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------ operations */
+
+static int bbox_parse_form(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    const struct labeld_field *fields, size_t nfields,
+    struct json_object **annotation, const char **error)
+{
+	struct bbox_labels idx;
+	struct bbox_form f;
+	int rc;
+
+	*annotation = NULL;
+	if (bbox_labels_index(ctx, labels, nlabels, &idx) != 0) {
+		*error = msg_oom;
+		return -1;
+	}
+	if (bbox_form_read(ctx, item, &idx, fields, nfields, 1, &f, error) != 0)
+		return -1;
+	rc = bbox_form_step(ctx, &f, error);
+	if (rc != 0)
+		return rc;
+	if (f.has_corner) {
+		*error = "Finish the box you started: click its opposite corner, or cancel it.";
+		return -1;
+	}
+	if (f.noobjects && f.nboxes > 0) {
+		*error = msg_box_and_none;
+		return -1;
+	}
+	if (!f.noobjects && f.nboxes == 0) {
+		*error = msg_need_box;
+		return -1;
+	}
+	*annotation = bbox_annotation_new(ctx, &f, error);
+	return *annotation != NULL ? 0 : -1;
+}
+
+static int bbox_validate(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    struct json_object *annotation, const char **error)
+{
+	struct bbox_labels idx;
+	struct bbox_box *boxes;
+	size_t n;
+
+	if (bbox_annotation_boxes(ctx, annotation, &boxes, &n, error) != 0)
+		return -1;
+	if (bbox_labels_index(ctx, labels, nlabels, &idx) != 0) {
+		*error = msg_oom;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (bbox_labels_find(&idx, boxes[i].label) == NULL) {
+			*error = bbox_msg(ctx, "Box %zu names a label this project does not have.",
+			    i + 1);
+			return -1;
+		}
+		if (bbox_check_geometry(ctx, item, &boxes[i], i + 1, error) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int bbox_cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* label_ids: the distinct labels of the boxes, ascending; boxes: every box
+ * in the annotation's order.  "No objects" gives two empty lists. */
+static int bbox_describe(struct labeld_ctx *ctx, struct json_object *annotation,
+    int64_t **label_ids, size_t *nlabel_ids,
+    struct labeld_box **boxes, size_t *nboxes, const char **error)
+{
+	struct bbox_box *bv;
+	struct labeld_box *out;
+	int64_t *ids;
+	size_t n, nids = 0;
+
+	*label_ids = NULL;
+	*nlabel_ids = 0;
+	*boxes = NULL;
+	*nboxes = 0;
+	if (bbox_annotation_boxes(ctx, annotation, &bv, &n, error) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (bv[i].w <= 0 || bv[i].h <= 0) {
+			*error = bbox_msg(ctx, "Box %zu has no width or height.", i + 1);
+			return -1;
+		}
+	}
+	out = host->alloc(ctx, n * sizeof(*out));
+	ids = host->alloc(ctx, n * sizeof(*ids));
+	if (out == NULL || ids == NULL) {
+		*error = msg_oom;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		out[i].label_id = bv[i].label;
+		out[i].x = bv[i].x;
+		out[i].y = bv[i].y;
+		out[i].width = bv[i].w;
+		out[i].height = bv[i].h;
+		ids[i] = bv[i].label;
+	}
+	qsort(ids, n, sizeof(*ids), bbox_cmp_id);
+	for (size_t i = 0; i < n; i++)
+		if (nids == 0 || ids[nids - 1] != ids[i])
+			ids[nids++] = ids[i];
+	*label_ids = ids;
+	*nlabel_ids = nids;
+	*boxes = out;
+	*nboxes = n;
+	return 0;
+}
+
+/*
+ * The editor's view (ctx-owned):
+ *   width, height, font, min_box_size, max_boxes, noobjects, draws_image,
+ *   step_error                            why a click or remove was refused
+ *   labels [{id, name, key, checked}]     the class for the next box
+ *   boxes  [{index, value, x, y, w, h, tx, ty, name}]
+ *   corner {value, x, y, r}               only while a first corner waits
+ * For a form shown again it applies the form's step the way parse_form
+ * does; a refused step leaves the boxes and the corner as they were and
+ * says why in step_error (the template shows it when the page has no error
+ * of its own, so it appears whether or not the core called parse_form for
+ * the step).  Fields that are not valid are left out.
+ */
+static int bbox_editor_view(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    const struct labeld_field *fields, size_t nfields,
+    struct json_object **view, const char **error)
+{
+	struct json_object *root, *arr, *o;
+	struct bbox_labels idx;
+	struct bbox_form f;
+	const char *step_error = NULL;
+	uint32_t big = item->width > item->height ? item->width : item->height;
+	unsigned font = big / 60 > 12 ? big / 60 : 12;
+	int bad = 0;
+
+	if (bbox_labels_index(ctx, labels, nlabels, &idx) != 0) {
+		*error = msg_oom;
+		return -1;
+	}
+	if (bbox_form_read(ctx, item, &idx, fields, nfields, 0, &f, error) != 0)
+		return -1;
+	if (bbox_form_step(ctx, &f, &step_error) >= 0)
+		step_error = NULL;
+	else if (step_error == msg_oom) {
+		*error = msg_oom;
+		return -1;
+	}
+	/* With a single class there is nothing to choose. */
+	if (f.label == 0 && nlabels == 1)
+		f.label = labels[0].id;
+
+	root = json_object_new_object();
+	if (root == NULL)
+		return bbox_json_finish(ctx, NULL, 1, error) != NULL ? 0 : -1;
+	bbox_json_add(root, "width", json_object_new_int64(item->width), &bad);
+	bbox_json_add(root, "height", json_object_new_int64(item->height), &bad);
+	bbox_json_add(root, "font", json_object_new_int64(font), &bad);
+	bbox_json_add(root, "min_box_size", json_object_new_int64(min_box_size), &bad);
+	bbox_json_add(root, "max_boxes", json_object_new_int64(max_boxes), &bad);
+	bbox_json_add(root, "noobjects", json_object_new_boolean(f.noobjects), &bad);
+	/* The core shows the image only when the editor does not. */
+	bbox_json_add(root, "draws_image", json_object_new_boolean(1), &bad);
+	if (step_error != NULL)
+		bbox_json_add(root, "step_error", json_object_new_string(step_error), &bad);
+
+	arr = json_object_new_array_ext((int)(nlabels < 1 ? 1 : nlabels));
+	bbox_json_add(root, "labels", arr, &bad);
+	for (size_t i = 0; !bad && i < nlabels; i++) {
+		o = json_object_new_object();
+		bbox_json_append(arr, o, &bad);
+		if (bad)
+			break;
+		bbox_json_add(o, "id", json_object_new_int64(labels[i].id), &bad);
+		bbox_json_add(o, "name",
+		    json_object_new_string(labels[i].name ? labels[i].name : ""), &bad);
+		bbox_json_add(o, "key", json_object_new_int(labels[i].key >= 1 &&
+		    labels[i].key <= 9 ? labels[i].key : 0), &bad);
+		bbox_json_add(o, "checked", json_object_new_boolean(labels[i].id == f.label), &bad);
+	}
+
+	arr = bad ? NULL : json_object_new_array_ext((int)(f.nboxes < 1 ? 1 : f.nboxes));
+	bbox_json_add(root, "boxes", arr, &bad);
+	for (size_t i = 0; !bad && i < f.nboxes; i++) {
+		const struct bbox_box *b = &f.boxes[i];
+		const struct labeld_label *l = bbox_labels_find(&idx, b->label);
+		char value[BOX_VALUE_MAX + 32];
+
+		o = json_object_new_object();
+		bbox_json_append(arr, o, &bad);
+		if (bad)
+			break;
+		snprintf(value, sizeof(value), "%s,%s,%s,%s,%lld", b->sx, b->sy, b->sw, b->sh,
+		    (long long)b->label);
+		bbox_json_add(o, "index", json_object_new_int64((int64_t)i), &bad);
+		bbox_json_add(o, "value", json_object_new_string(value), &bad);
+		bbox_json_add(o, "x", bbox_json_str(b->sx), &bad);
+		bbox_json_add(o, "y", bbox_json_str(b->sy), &bad);
+		bbox_json_add(o, "w", bbox_json_str(b->sw), &bad);
+		bbox_json_add(o, "h", bbox_json_str(b->sh), &bad);
+		bbox_json_add(o, "tx", bbox_json_str(bbox_fmt(ctx, b->x + font / 4.0)), &bad);
+		bbox_json_add(o, "ty", bbox_json_str(bbox_fmt(ctx, b->y + font)), &bad);
+		bbox_json_add(o, "name", json_object_new_string(l && l->name ? l->name : ""), &bad);
+	}
+
+	if (!bad && f.has_corner) {
+		char value[32];
+		o = json_object_new_object();
+		bbox_json_add(root, "corner", o, &bad);
+		snprintf(value, sizeof(value), "%u,%u", (unsigned)f.cx, (unsigned)f.cy);
+		if (!bad) {
+			bbox_json_add(o, "value", json_object_new_string(value), &bad);
+			bbox_json_add(o, "x", json_object_new_int64(f.cx), &bad);
+			bbox_json_add(o, "y", json_object_new_int64(f.cy), &bad);
+			bbox_json_add(o, "r", json_object_new_int64(font / 3 > 3 ? font / 3 : 3), &bad);
+		}
+	}
+	*view = bbox_json_finish(ctx, root, bad, error);
+	return *view != NULL ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ loading */
+
+/* A configuration value "plugin.bbox.<key>": an integer 1..CONFIG_MAX, or
+ * def (with a warning in the log when the value is not valid). */
+static unsigned bbox_config_uint(const char *key, unsigned def)
+{
+	const char *s = host->config != NULL ? host->config(PLUGIN_NAME, key) : NULL;
+	uint32_t v;
+
+	if (s == NULL)
+		return def;
+	if (bbox_parse_uint(s, strnlen(s, INT_MAX_DIGITS + 1), &v) != 0 || v < 1 ||
+	    v > CONFIG_MAX) {
+		host->log(LABELD_LOG_WARN, PLUGIN_NAME,
+		    "plugin.bbox.%s = \"%.40s\" is not a whole number from 1 to %u; using %u",
+		    key, s, (unsigned)CONFIG_MAX, def);
+		return def;
+	}
+	return v;
+}
+
+static const struct labeld_task_ops bbox_ops = {
+	.description = "Draw a box around each object and give it a label.",
+	.editor_template = "editor",
+	.input_mode = "boxes",
+	.editor_view = bbox_editor_view,
+	.parse_form = bbox_parse_form,
+	.validate = bbox_validate,
+	.describe = bbox_describe,
+};
+
+static const struct labeld_plugin bbox_plugin = {
+	LABELD_PLUGIN_HEADER,
+	.kind = LABELD_TASK,
+	.name = PLUGIN_NAME,
+	.title = "Object detection (bounding boxes)",
+	.version = "1.0",
+	.task = &bbox_ops,
+};
+
+/* The entry point: checks the host's ABI, keeps its service table and reads
+ * plugin.bbox.min_box_size and plugin.bbox.max_boxes.  Returns the
+ * descriptor, or NULL for a host this plugin was not built for. */
+const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *h)
+{
+	if (h == NULL || h->abi != LABELD_PLUGIN_ABI || h->struct_size < sizeof(*h))
+		return NULL;
+	host = h;
+	min_box_size = bbox_config_uint("min_box_size", DEFAULT_MIN_BOX_SIZE);
+	max_boxes = bbox_config_uint("max_boxes", DEFAULT_MAX_BOXES);
+	return &bbox_plugin;
+}

@@ -1,0 +1,275 @@
+/*
+ * multiclass.c: the task type "Image classification (multi-class)".
+ *
+ * Exactly one label per image.  The editor is a set of radio buttons named
+ * "label" whose values are label ids; the annotation is {"label": <id>}.
+ * Uses only <labeld/plugin.h> and json-c (see docs/task-plugins.md).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "labeld-plugin.h"
+
+#define PLUGIN_NAME "multiclass"
+/* A label id is at most 18 digits (fits int64 without overflow checks). */
+#define ID_MAX_DIGITS 18
+
+static const struct labeld_host *host;
+
+static const char msg_oom[] = "Out of memory.";
+static const char msg_shape[] = "The annotation is not {\"label\": <label id>}.";
+
+/* Parse a label id: 1..18 decimal digits without sign, spaces or leading
+ * zeros, greater than 0.  Returns 0 with *id set, or -1. */
+static int multiclass_parse_id(const char *s, int64_t *id)
+{
+	int64_t v = 0;
+	size_t n;
+
+	if (s == NULL || s[0] < '1' || s[0] > '9')
+		return -1;
+	for (n = 0; s[n] != '\0'; n++) {
+		if (s[n] < '0' || s[n] > '9' || n == ID_MAX_DIGITS)
+			return -1;
+		v = v * 10 + (s[n] - '0');
+	}
+	*id = v;
+	return 0;
+}
+
+/* Index of the label with this id, or -1. */
+static long multiclass_label_index(const struct labeld_label *labels, size_t nlabels,
+    int64_t id)
+{
+	for (size_t i = 0; i < nlabels; i++)
+		if (labels[i].id == id)
+			return (long)i;
+	return -1;
+}
+
+/* Add val to obj under key; on failure puts val and sets *bad. */
+static void multiclass_json_add(struct json_object *obj, const char *key,
+    struct json_object *val, int *bad)
+{
+	if (val == NULL) {
+		*bad = 1;
+		return;
+	}
+	if (json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		*bad = 1;
+	}
+}
+
+/* Append val to arr; on failure puts val and sets *bad. */
+static void multiclass_json_append(struct json_object *arr, struct json_object *val, int *bad)
+{
+	if (val == NULL) {
+		*bad = 1;
+		return;
+	}
+	if (json_object_array_add(arr, val) != 0) {
+		json_object_put(val);
+		*bad = 1;
+	}
+}
+
+/* Hand a finished tree to the ctx.  Returns it, or NULL (and *error set)
+ * when building it failed or the ctx could not take it; the tree is put
+ * either way on failure. */
+static struct json_object *multiclass_json_finish(struct labeld_ctx *ctx,
+    struct json_object *root, int bad, const char **error)
+{
+	if (root != NULL && bad) {
+		json_object_put(root);
+		root = NULL;
+	}
+	if (root != NULL)
+		root = host->json_own(ctx, root);
+	if (root == NULL)
+		*error = msg_oom;
+	return root;
+}
+
+/*
+ * Read the form: the one "label" field.  Returns 0 with *id set, or -1 with
+ * *error.  Fields with other names are not this editor's and are ignored.
+ */
+static int multiclass_form_label(const struct labeld_label *labels, size_t nlabels,
+    const struct labeld_field *fields, size_t nfields, int64_t *id, const char **error)
+{
+	const char *value = NULL;
+
+	for (size_t i = 0; i < nfields; i++) {
+		if (fields[i].name == NULL || strcmp(fields[i].name, "label") != 0)
+			continue;
+		if (value != NULL) {
+			*error = "Choose only one label.";
+			return -1;
+		}
+		value = fields[i].value;
+	}
+	if (value == NULL || value[0] == '\0') {
+		*error = "Choose a label.";
+		return -1;
+	}
+	if (multiclass_parse_id(value, id) != 0 ||
+	    multiclass_label_index(labels, nlabels, *id) < 0) {
+		*error = "That label is not one of this project's labels.";
+		return -1;
+	}
+	return 0;
+}
+
+static int multiclass_parse_form(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    const struct labeld_field *fields, size_t nfields,
+    struct json_object **annotation, const char **error)
+{
+	struct json_object *obj;
+	int64_t id;
+	int bad = 0;
+
+	(void)item;
+	if (multiclass_form_label(labels, nlabels, fields, nfields, &id, error) != 0)
+		return -1;
+	obj = json_object_new_object();
+	if (obj != NULL)
+		multiclass_json_add(obj, "label", json_object_new_int64(id), &bad);
+	*annotation = multiclass_json_finish(ctx, obj, bad, error);
+	return *annotation != NULL ? 0 : -1;
+}
+
+/* The label id of an annotation of the right shape ({"label": id > 0} and
+ * nothing else), or -1. */
+static int64_t multiclass_annotation_label(struct json_object *annotation)
+{
+	struct json_object *v;
+	int64_t id;
+
+	if (!json_object_is_type(annotation, json_type_object) ||
+	    json_object_object_length(annotation) != 1 ||
+	    !json_object_object_get_ex(annotation, "label", &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	id = json_object_get_int64(v);
+	return id > 0 && id < INT64_MAX ? id : -1;
+}
+
+static int multiclass_validate(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    struct json_object *annotation, const char **error)
+{
+	int64_t id = multiclass_annotation_label(annotation);
+
+	(void)ctx;
+	(void)item;
+	if (id <= 0) {
+		*error = msg_shape;
+		return -1;
+	}
+	if (multiclass_label_index(labels, nlabels, id) < 0) {
+		*error = "The annotation names a label this project does not have.";
+		return -1;
+	}
+	return 0;
+}
+
+static int multiclass_describe(struct labeld_ctx *ctx, struct json_object *annotation,
+    int64_t **label_ids, size_t *nlabel_ids,
+    struct labeld_box **boxes, size_t *nboxes, const char **error)
+{
+	int64_t id = multiclass_annotation_label(annotation);
+
+	*label_ids = NULL;
+	*nlabel_ids = 0;
+	*boxes = NULL;
+	*nboxes = 0;
+	if (id <= 0) {
+		*error = msg_shape;
+		return -1;
+	}
+	*label_ids = host->alloc(ctx, sizeof(**label_ids));
+	if (*label_ids == NULL) {
+		*error = msg_oom;
+		return -1;
+	}
+	(*label_ids)[0] = id;
+	*nlabel_ids = 1;
+	return 0;
+}
+
+/*
+ * The editor's view: {"labels": [{id, name, key, checked}]} in the
+ * project's order; the label the form chose (when the page is shown again)
+ * is checked.  A form that chose nothing valid checks nothing.
+ */
+static int multiclass_editor_view(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    const struct labeld_field *fields, size_t nfields,
+    struct json_object **view, const char **error)
+{
+	struct json_object *root, *arr, *l;
+	const char *ignored;
+	int64_t chosen = 0;
+	int bad = 0;
+
+	(void)item;
+	if (multiclass_form_label(labels, nlabels, fields, nfields, &chosen, &ignored) != 0)
+		chosen = 0;
+	root = json_object_new_object();
+	arr = json_object_new_array_ext((int)(nlabels < 1 ? 1 : nlabels));
+	if (root == NULL) {
+		json_object_put(arr);
+	} else {
+		multiclass_json_add(root, "labels", arr, &bad);
+		for (size_t i = 0; !bad && i < nlabels; i++) {
+			l = json_object_new_object();
+			multiclass_json_append(arr, l, &bad);
+			if (bad)
+				break;
+			multiclass_json_add(l, "id", json_object_new_int64(labels[i].id), &bad);
+			multiclass_json_add(l, "name",
+			    json_object_new_string(labels[i].name ? labels[i].name : ""), &bad);
+			multiclass_json_add(l, "key",
+			    json_object_new_int(labels[i].key >= 1 && labels[i].key <= 9 ?
+			    labels[i].key : 0), &bad);
+			multiclass_json_add(l, "checked",
+			    json_object_new_boolean(chosen != 0 && labels[i].id == chosen), &bad);
+		}
+	}
+	*view = multiclass_json_finish(ctx, root, bad, error);
+	return *view != NULL ? 0 : -1;
+}
+
+static const struct labeld_task_ops multiclass_ops = {
+	.description = "Choose exactly one label for each image.",
+	.editor_template = "editor",
+	.input_mode = "choose",
+	.editor_view = multiclass_editor_view,
+	.parse_form = multiclass_parse_form,
+	.validate = multiclass_validate,
+	.describe = multiclass_describe,
+};
+
+static const struct labeld_plugin multiclass_plugin = {
+	LABELD_PLUGIN_HEADER,
+	.kind = LABELD_TASK,
+	.name = PLUGIN_NAME,
+	.title = "Image classification (multi-class)",
+	.version = "1.0",
+	.task = &multiclass_ops,
+};
+
+/* The entry point: checks the host's ABI and keeps its service table.
+ * Returns the descriptor, or NULL for a host this plugin was not built for. */
+const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *h)
+{
+	if (h == NULL || h->abi != LABELD_PLUGIN_ABI || h->struct_size < sizeof(*h))
+		return NULL;
+	host = h;
+	return &multiclass_plugin;
+}

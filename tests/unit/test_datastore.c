@@ -1,0 +1,258 @@
+/* Unit tests: datastore path rules and the local walk (symlinks that leave
+ * the root are never followed). */
+#include <check.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "datastore.h"
+
+static char root[64], outside[64];
+
+static void touch(const char *dir, const char *rel, const char *content)
+{
+	char p[PATH_MAX + 256];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void mk(const char *dir, const char *rel)
+{
+	char p[PATH_MAX + 256];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+}
+
+static void setup(void)
+{
+	char p[PATH_MAX], q[PATH_MAX];
+	snprintf(root, sizeof(root), "/tmp/labeld-ds-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(outside, sizeof(outside), "/tmp/labeld-out-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(outside));
+	touch(outside, "secret.png", "outside");
+	mk(root, "a");
+	mk(root, "a/b");
+	mk(root, "a/b/c");
+	mk(root, "z");
+	touch(root, "top.png", "1");
+	touch(root, "a/one.png", "22");
+	touch(root, "a/b/two.jpg", "333");
+	touch(root, "a/b/c/three.gif", "4444");
+	touch(root, "a/.hidden.png", "h");
+	/* A symlink inside the root to a file inside: followed. */
+	snprintf(p, sizeof(p), "%s/a/link-in.png", root);
+	ck_assert_int_eq(symlink("one.png", p), 0);
+	/* Symlinks that leave the root: never followed. */
+	snprintf(p, sizeof(p), "%s/a/link-out.png", root);
+	snprintf(q, sizeof(q), "%s/secret.png", outside);
+	ck_assert_int_eq(symlink(q, p), 0);
+	snprintf(p, sizeof(p), "%s/a/dir-out", root);
+	ck_assert_int_eq(symlink(outside, p), 0);
+	snprintf(p, sizeof(p), "%s/a/rel-out.png", root);
+	ck_assert_int_eq(symlink("../../../../../../../../../../../etc/hostname", p), 0);
+}
+
+static void teardown(void)
+{
+	char cmd[2 * PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", root, outside);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+struct seen {
+	char paths[32][256];
+	unsigned long long sizes[32];
+	int n;
+};
+
+static int record(void *ctx, const char *path, uint64_t size)
+{
+	struct seen *s = ctx;
+	if (s->n < 32) {
+		snprintf(s->paths[s->n], sizeof(s->paths[0]), "%s", path);
+		s->sizes[s->n] = size;
+		s->n++;
+	}
+	return 0;
+}
+
+static int has(const struct seen *s, const char *p)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->paths[i], p) == 0)
+			return 1;
+	return 0;
+}
+
+START_TEST(path_rules)
+{
+	char err[256];
+	ck_assert_int_eq(datastore_path_check("", err, sizeof(err)), 0);
+	ck_assert_int_eq(datastore_path_check("a/b/c.png", err, sizeof(err)), 0);
+	ck_assert_int_eq(datastore_path_check("a/b/", err, sizeof(err)), 0);
+	ck_assert_int_eq(datastore_path_check("..", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("a/../b", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ".."));
+	ck_assert_int_eq(datastore_path_check("a/./b", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("/etc", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("a//b", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("a\\b", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("a\nb", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check(NULL, err, sizeof(err)), -1);
+	char longp[1100];
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	ck_assert_int_eq(datastore_path_check(longp, err, sizeof(err)), -1);
+	/* "..." is a name, not a parent reference. */
+	ck_assert_int_eq(datastore_path_check("a/.../b", err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(path_split)
+{
+	char out[64];
+	int rec;
+	ck_assert_int_eq(datastore_path_split("a/b/**", out, sizeof(out), &rec), 0);
+	ck_assert_str_eq(out, "a/b");
+	ck_assert_int_eq(rec, 1);
+	ck_assert_int_eq(datastore_path_split("a/b/", out, sizeof(out), &rec), 0);
+	ck_assert_str_eq(out, "a/b");
+	ck_assert_int_eq(rec, 0);
+	ck_assert_int_eq(datastore_path_split("**", out, sizeof(out), &rec), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(rec, 1);
+	ck_assert_int_eq(datastore_path_split("a", out, 1, &rec), -1);
+}
+END_TEST
+
+START_TEST(walk_one_level_and_recursive)
+{
+	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
+	struct seen s = { .n = 0 };
+	char err[256];
+
+	ck_assert_int_eq(datastore_walk(&ds, "a", 0, record, &s, err, sizeof(err)), 0);
+	ck_assert(has(&s, "a/one.png"));
+	ck_assert(has(&s, "a/link-in.png"));
+	ck_assert(!has(&s, "a/b/two.jpg"));
+	ck_assert(!has(&s, "a/.hidden.png"));
+	ck_assert(!has(&s, "a/link-out.png"));
+	ck_assert(!has(&s, "a/rel-out.png"));
+	ck_assert_int_eq(s.n, 2);
+
+	s.n = 0;
+	ck_assert_int_eq(datastore_walk(&ds, "", 1, record, &s, err, sizeof(err)), 0);
+	ck_assert(has(&s, "top.png"));
+	ck_assert(has(&s, "a/b/two.jpg"));
+	ck_assert(has(&s, "a/b/c/three.gif"));
+	ck_assert(!has(&s, "a/dir-out/secret.png"));
+	for (int i = 0; i < s.n; i++)
+		ck_assert_msg(strstr(s.paths[i], "secret") == NULL, "walked outside: %s", s.paths[i]);
+	ck_assert_int_eq(s.n, 5);
+
+	s.n = 0;
+	ck_assert_int_eq(datastore_walk(&ds, "a/dir-out", 1, record, &s, err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_walk(&ds, "nope", 1, record, &s, err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_walk(&ds, "../", 1, record, &s, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(open_and_read_stay_inside)
+{
+	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
+	unsigned char buf[16];
+	size_t got;
+	char err[256];
+
+	ck_assert_int_eq(datastore_read_head(&ds, "a/b/two.jpg", buf, sizeof(buf), &got, err, sizeof(err)), 0);
+	ck_assert_uint_eq(got, 3);
+	ck_assert_int_eq(datastore_read_head(&ds, "a/link-in.png", buf, sizeof(buf), &got, err, sizeof(err)), 0);
+	ck_assert_uint_eq(got, 2);
+	ck_assert_int_eq(datastore_read_head(&ds, "a/link-out.png", buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_read_head(&ds, "a/rel-out.png", buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_read_head(&ds, "a/dir-out/secret.png", buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_local_open(root, "../x", err, sizeof(err)), -1);
+}
+END_TEST
+
+struct dirs {
+	char names[8][64];
+	int n;
+};
+
+static int record_dir(void *ctx, const char *path)
+{
+	struct dirs *d = ctx;
+	if (d->n < 8)
+		snprintf(d->names[d->n++], 64, "%s", path);
+	return 0;
+}
+
+START_TEST(folders_and_mkdirs)
+{
+	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
+	struct dirs d = { .n = 0 };
+	char err[256];
+
+	ck_assert_int_eq(datastore_folders(&ds, "", record_dir, &d, err, sizeof(err)), 0);
+	ck_assert_int_eq(d.n, 2);   /* a and z; dir-out is deeper, symlinks are not folders */
+	d.n = 0;
+	ck_assert_int_eq(datastore_folders(&ds, "a", record_dir, &d, err, sizeof(err)), 0);
+	ck_assert_int_eq(d.n, 1);
+	ck_assert_str_eq(d.names[0], "a/b");
+
+	ck_assert_int_eq(datastore_local_mkdirs(root, "up/x/y", err, sizeof(err)), 0);
+	ck_assert_int_eq(datastore_local_mkdirs(root, "up/x/y", err, sizeof(err)), 0);
+	/* Through a symlink that leaves the root: refused. */
+	ck_assert_int_eq(datastore_local_mkdirs(root, "a/dir-out/new", err, sizeof(err)), -1);
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/new", outside);
+	ck_assert_int_ne(access(p, F_OK), 0);
+}
+END_TEST
+
+START_TEST(local_check_roots)
+{
+	char resolved[PATH_MAX], err[256], roots[2 * PATH_MAX + 2], p[PATH_MAX];
+
+	snprintf(roots, sizeof(roots), "/nonexistent:%s", root);
+	snprintf(p, sizeof(p), "%s/a", root);
+	ck_assert_int_eq(datastore_local_check(p, roots, resolved, err, sizeof(err)), 0);
+	ck_assert_int_eq(datastore_local_check(root, roots, resolved, err, sizeof(err)), 0);
+	ck_assert_int_eq(datastore_local_check(outside, roots, resolved, err, sizeof(err)), -1);
+	snprintf(p, sizeof(p), "%s/a/dir-out", root);
+	ck_assert_int_eq(datastore_local_check(p, roots, resolved, err, sizeof(err)), -1);
+	snprintf(p, sizeof(p), "%s/a/../../", root);
+	ck_assert_int_eq(datastore_local_check(p, roots, resolved, err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_local_check("relative/dir", roots, resolved, err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_local_check(p, "", resolved, err, sizeof(err)), -1);
+	/* A root that is a prefix of another name is not that name's root. */
+	snprintf(roots, sizeof(roots), "%.*s", (int)strlen(root) - 1, root);
+	ck_assert_int_eq(datastore_local_check(root, roots, resolved, err, sizeof(err)), -1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("datastore");
+	TCase *t = tcase_create("datastore");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, path_rules);
+	tcase_add_test(t, path_split);
+	tcase_add_test(t, walk_one_level_and_recursive);
+	tcase_add_test(t, open_and_read_stay_inside);
+	tcase_add_test(t, folders_and_mkdirs);
+	tcase_add_test(t, local_check_roots);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+#include "unit.h"
