@@ -241,10 +241,7 @@ static int facts_load(struct db *db, struct arena *a, long long project_id, long
 	"AND d.user_id = ?), 0), " \
 	"(SELECT GROUP_CONCAT(l.id, ':', HEX(l.name) ORDER BY l.position SEPARATOR ',') " \
 	"FROM labels l WHERE l.project_id = p.id), " \
-	"i.id, i.path, i.width, i.height, i.format, i.lease_token, i.state, i.lease_user, " \
-	"(SELECT n.id FROM items n FORCE INDEX (items_queue) WHERE n.project_id = p.id " \
-	"AND n.state = 'unlabeled' AND n.id > i.id " \
-	"AND (n.lease_until IS NULL OR n.lease_until < NOW(6)) ORDER BY n.id LIMIT 1) " \
+	"i.id, i.path, i.width, i.height, i.format, i.lease_token, i.state, i.lease_user " \
 	"FROM projects p LEFT JOIN project_counters c ON c.project_id = p.id "
 
 int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
@@ -292,7 +289,10 @@ int queue_page_load(struct db *db, struct arena *a, long long project_id, long l
 		pg->facts.labeled = strcmp(db_value(res, 0, 15), "labeled") == 0;
 		pg->facts.lease_user = db_int(res, 0, 16);
 		pg->facts.lease_token = pg->item.lease_token;
-		pg->next_id = db_int(res, 0, 17);
+		/* No prefetch guess when a page is shown again (a reload, an
+		 * editor step): only a fresh lease finds the next free item, for
+		 * free.  Guessing here cost a scan per page view under load. */
+		pg->next_id = 0;
 	}
 	return QUEUE_OK;
 }

@@ -74,7 +74,8 @@ struct queue_page {
 	size_t nlabels;
 	struct queue_item item;    /* item.id == 0 when there is none */
 	struct queue_facts facts;  /* about item, from its row only (no history) */
-	long long next_id;         /* a guess at the next free item after it, or 0 */
+	long long next_id;         /* a guess at the next free item after it (fresh
+	                              leases only), or 0 */
 };
 
 /* Load the page of project_id for user_id.  item_id == 0: the item the

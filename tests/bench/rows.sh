@@ -33,3 +33,16 @@ bench_row signin-page GET /login
 
 bench_init init-local-100k   local
 bench_init init-azurite-100k azurite
+
+#   bench_label NAME page|submit|weight
+#
+# The labeling rows (see "Labeling rows" in tests/bench/README.md): a
+# multiclass project of 100 000 items and one signed-in labeler per wrk
+# connection (wrk -t32 -c32, tests/bench/label.lua).  "page": each labeler
+# GETs its labeling page again and again; "submit": GET (a new lease) then
+# POST the answer, reported as POSTs/s; "weight": bytes of the labeling
+# page's HTML + CSS + JS for each task type.
+
+bench_label label-page        page
+bench_label label-submit      submit
+bench_label label-page-weight weight

@@ -1,0 +1,183 @@
+-- label.lua: the wrk script of the labeling rows (label-page, label-submit);
+-- see "Labeling rows" in README.md.  ./stack runs
+--
+--   wrk -tN -cN -dSs -s tests/bench/label.lua http://HOST:PORT/projects/P/label
+--
+-- with as many threads as connections, so that each thread (its own Lua
+-- state) drives exactly one connection as one signed-in labeler.
+--
+-- Environment:
+--   LABELD_BENCH_SESSIONS  a file with one labeler per line: "Cookie-value TAB csrf"
+--   LABELD_BENCH_MODE      "page": every request is GET /projects/P/label (the
+--                          labeler's current lease: found again and rendered);
+--                          "submit": GET the page, take the item id and lease
+--                          token from the form, POST the answer (label =
+--                          LABELD_BENCH_LABEL), and again: every GET takes a
+--                          new lease, every POST stores one annotation.
+--   LABELD_BENCH_LABEL     the label id to answer with (submit)
+--
+-- Each thread times its own requests (monotonic clock) by kind; done()
+-- prints one machine-readable line that ./stack parses:
+--   LABELD_BENCH {"requests":..,"rps":..,"p50_ms":..,"get":{...},"post":{...},"bad":..}
+-- and up to five "LABELD_BENCH_BAD ..." lines describing unexpected answers.
+
+local ffi = require("ffi")
+ffi.cdef [[
+	struct labeld_timespec { long tv_sec; long tv_nsec; };
+	int clock_gettime(int clk, struct labeld_timespec *ts);
+]]
+local ts = ffi.new("struct labeld_timespec")
+
+local function now_us()
+	ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+	return tonumber(ts.tv_sec) * 1e6 + tonumber(ts.tv_nsec) / 1e3
+end
+
+local mode = os.getenv("LABELD_BENCH_MODE") or "page"
+local label = os.getenv("LABELD_BENCH_LABEL") or ""
+
+-- main state: one session per thread -------------------------------------
+
+local sessions, threads, nthreads = {}, {}, 0
+
+local function load_sessions()
+	local path = os.getenv("LABELD_BENCH_SESSIONS")
+	local f = path and io.open(path, "r")
+	if not f then
+		error("LABELD_BENCH_SESSIONS: cannot read " .. tostring(path))
+	end
+	for line in f:lines() do
+		local cookie, csrf = line:match("^(%S+)\t(%S+)$")
+		if cookie then
+			sessions[#sessions + 1] = { cookie = cookie, csrf = csrf }
+		end
+	end
+	f:close()
+end
+
+function setup(thread)
+	if #sessions == 0 then
+		load_sessions()
+	end
+	nthreads = nthreads + 1
+	local s = sessions[(nthreads - 1) % #sessions + 1]
+	thread:set("cookie", s.cookie)
+	thread:set("csrf", s.csrf)
+	thread:set("tid", nthreads)
+	threads[nthreads] = thread
+end
+
+-- thread state ----------------------------------------------------------
+
+local state = "get"       -- what the next request is (submit mode)
+local item_path, lease    -- from the last page
+local sent_kind, sent_at
+local lat = { get = {}, post = {} }
+bad = 0
+bad_notes = {}
+
+local function note(msg)
+	bad = bad + 1
+	if #bad_notes < 5 then
+		bad_notes[#bad_notes + 1] = msg
+	end
+end
+
+local function urlencode(s)
+	return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+
+function init(args)
+	lat_get, lat_post = lat.get, lat.post
+end
+
+function request()
+	local headers = { ["Cookie"] = cookie }
+	if mode == "submit" and state == "post" and item_path then
+		sent_kind = "post"
+		headers["Content-Type"] = "application/x-www-form-urlencoded"
+		local body = "csrf=" .. urlencode(csrf) .. "&lease=" .. urlencode(lease) ..
+			"&label=" .. label .. "&action=submit"
+		sent_at = now_us()
+		return wrk.format("POST", item_path, headers, body)
+	end
+	sent_kind = "get"
+	sent_at = now_us()
+	return wrk.format("GET", nil, headers, nil)
+end
+
+function response(status, headers, body)
+	local us = now_us() - sent_at
+	if sent_kind == "get" then
+		lat.get[#lat.get + 1] = us
+		if status ~= 200 or not body:find('id="labelform"', 1, true) then
+			note("GET: status " .. status .. (status == 200 and " without a labeling form" or ""))
+			state = "get"
+			return
+		end
+		local p = body:match('<form method="post" action="(/projects/%d+/items/%d+)"')
+		local l = body:match('<input type="hidden" name="lease" value="([^"]+)"')
+		local c = body:match('<input type="hidden" name="csrf" value="([^"]+)"')
+		if not p or not l then
+			note("GET: no item or lease in the form")
+			return
+		end
+		item_path, lease = p, l
+		if c then
+			csrf = c
+		end
+		state = "post"
+	else
+		lat.post[#lat.post + 1] = us
+		local loc = headers["Location"] or headers["location"] or ""
+		if status ~= 303 or loc:find("notice=", 1, true) then
+			note("POST: status " .. status .. " Location " .. loc)
+		end
+		state = "get"
+	end
+end
+
+-- report (main state) ------------------------------------------------------
+
+local function pct(sorted, p)
+	local n = #sorted
+	if n == 0 then
+		return 0
+	end
+	local i = math.ceil(p / 100 * n)
+	if i < 1 then i = 1 end
+	return sorted[i] / 1000.0
+end
+
+local function kind_json(v, secs)
+	table.sort(v)
+	return string.format('{"requests":%d,"rps":%.2f,"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f}',
+		#v, #v / secs, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 100))
+end
+
+function done(summary, latency, requests)
+	local secs = summary.duration / 1e6
+	local gets, posts, nbad, notes = {}, {}, 0, {}
+	for _, t in ipairs(threads) do
+		for _, v in ipairs(t:get("lat_get") or {}) do gets[#gets + 1] = v end
+		for _, v in ipairs(t:get("lat_post") or {}) do posts[#posts + 1] = v end
+		nbad = nbad + (t:get("bad") or 0)
+		for _, n in ipairs(t:get("bad_notes") or {}) do
+			if #notes < 5 then notes[#notes + 1] = n end
+		end
+	end
+	for _, n in ipairs(notes) do
+		io.write("LABELD_BENCH_BAD " .. n .. "\n")
+	end
+	local e = summary.errors
+	io.write(string.format(
+		'LABELD_BENCH {"requests":%d,"duration_s":%.3f,"rps":%.2f,' ..
+		'"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f,' ..
+		'"bytes":%d,"errors_status":%d,"errors_socket":%d,"bad":%d,"threads":%d,' ..
+		'"get":%s,"post":%s}\n',
+		summary.requests, secs, summary.requests / secs,
+		latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+		latency:percentile(99) / 1000, latency.max / 1000,
+		summary.bytes, e.status, e.connect + e.read + e.write + e.timeout, nbad, #threads,
+		kind_json(gets, secs), kind_json(posts, secs)))
+end

@@ -1,0 +1,372 @@
+// label.test.js: the labeling page in a real browser (headless chromium):
+// one project of each task type made from the sample photos, labeled with
+// the keyboard (and the mouse for boxes), then the same without JavaScript
+// for multiclass and bbox; every answer is checked in the database.
+'use strict';
+
+const L = require('./lib');
+const { assert } = L;
+
+const ADMIN = () => [L.env('LABELD_TEST_ADMIN_EMAIL'), L.env('LABELD_TEST_ADMIN_PASSWORD')];
+const P = {};          // task -> project made by browser_projects_running
+let B = null;          // { browser, profile }
+
+function project(task) {
+	assert.ok(P[task], `no ${task} project (browser_projects_running failed)`);
+	return P[task];
+}
+
+// A signed-in page (JS on unless js === false), with every request's URL
+// kept in page.requests.
+async function labeler(js = true) {
+	const page = await L.newPage(B.browser, { js });
+	page.requests = [];
+	page.on('request', (r) => page.requests.push(new URL(r.url()).pathname));
+	await L.signIn(page, ...ADMIN());
+	return page;
+}
+
+// Open the labeling page of project p; checks the form and its mode.
+async function openLabel(page, p, mode) {
+	const resp = await page.goto(`/projects/${p.id}/label`);
+	assert.equal(resp.status(), 200, `GET /projects/${p.id}/label: ${resp.status()}`);
+	const info = await L.formInfo(page);
+	assert.ok(info, 'no #labelform on the labeling page');
+	assert.equal(info.project, p.id);
+	assert.equal(info.mode, mode);
+	assert.match(info.lease, /^[A-Za-z0-9_-]{43}$/, 'lease token');
+	return info;
+}
+
+// Submit or skip with a key or a click and wait for the next page; checks
+// the status and returns the next page's form (null when there is none).
+async function send(page, action, wantStatus = 200) {
+	const resp = await L.navigate(page, action);
+	assert.equal(resp.status(), wantStatus, `answer page status ${resp.status()}, want ${wantStatus} (${page.url()})`);
+	return L.formInfo(page);
+}
+
+async function checkedValues(page) {
+	return page.$$eval('#labelform input[name=label]:checked', (l) => l.map((i) => Number(i.value)));
+}
+
+async function flashText(page) {
+	return page.$$eval('.flash', (l) => l.map((e) => e.textContent.trim()).join(' | '));
+}
+
+// The state the tests leave: the admin's answers are checked per item.
+function checkLabeler(ann) {
+	assert.equal(ann.email, L.env('LABELD_TEST_ADMIN_EMAIL'), 'annotation labeler');
+}
+
+function noProblems(page) {
+	assert.deepEqual(page.problems, [], 'console errors / page errors (CSP?)');
+}
+
+// The prefetch hint of the page names an image the browser loaded.
+function checkPrefetch(page, info) {
+	if (info.prefetch)
+		assert.ok(page.requests.includes(info.prefetch), `prefetch ${info.prefetch} was not requested`);
+}
+
+async function checkSkipped(p, item) {
+	assert.equal(L.annotationCount(item), 0, `skipped item ${item} has an annotation`);
+	const n = Number(L.sqlOne(`SELECT COUNT(*) FROM item_skips s JOIN users u ON u.id = s.user_id
+		WHERE s.item_id = ${item} AND s.project_id = ${p.id} AND u.email = ${L.q(ADMIN()[0])}`));
+	assert.equal(n, 1, `item ${item}: no item_skips row`);
+}
+
+// ------------------------------------------------------------------ tests
+
+async function browser_start() {
+	B = await L.launch();
+	const page = await L.newPage(B.browser);
+	await L.signIn(page, ...ADMIN());
+	assert.equal(new URL(page.url()).pathname, '/projects');
+	noProblems(page);
+	await page.context().close();
+}
+
+async function browser_projects_running() {
+	P.multiclass = await L.makeProject('multiclass', ['cat', 'dog', 'bird', 'fish', 'horse']);
+	P.multilabel = await L.makeProject('multilabel', ['sky', 'water', 'person', 'animal', 'plant']);
+	P.bbox = await L.makeProject('bbox', ['person', 'animal', 'vehicle', 'object']);
+	for (const p of Object.values(P))
+		assert.equal(p.items, 8, `${p.task}: ${p.items} items, want the 8 sample photos`);
+}
+
+// Keys 1-9 choose, Enter submits, S skips.
+async function browser_multiclass_keys() {
+	const p = project('multiclass'), L5 = p.labelIds;
+	const page = await labeler();
+	let info = await openLabel(page, p, 'choose');
+	assert.ok(await page.evaluate(() => document.documentElement.classList.contains('js')), 'no js class');
+	assert.equal(await page.locator('#labelform input[type=radio][data-key]').count(), 5);
+	assert.equal(await page.locator('#editor-labels kbd').count(), 5, 'the keys 1-5 are not shown');
+	checkPrefetch(page, info);
+	const keys = [['3', '2'], ['5'], ['1']], done = [];
+	for (let i = 0; i < keys.length; i++) {
+		for (const k of keys[i])
+			await page.keyboard.press(k);
+		const want = L5[Number(keys[i][keys[i].length - 1]) - 1];
+		assert.deepEqual(await checkedValues(page), [want], `item ${info.item}: checked radios`);
+		if (i === 0)
+			await L.screenshot(page, 'multiclass-js');
+		const before = info.item;
+		info = await send(page, () => page.keyboard.press('Enter'));
+		assert.ok(info && info.item !== before, 'Enter did not lead to the next item');
+		done.push([before, want]);
+	}
+	assert.match(await page.textContent('.label-top'), /You labeled\s*3\s*today/);
+	const skipped = info.item;
+	info = await send(page, () => page.keyboard.press('s'));
+	assert.ok(info && info.item !== skipped, 'S did not lead to another item');
+	await checkSkipped(p, skipped);
+	for (const [item, label] of done) {
+		const a = L.annotation(item);
+		checkLabeler(a);
+		L.assertKeys(a.data, ['label'], `item ${item}`);
+		assert.deepEqual(a.data, { label }, `item ${item}: ${a.text}`);
+	}
+	noProblems(page);
+	await page.context().close();
+}
+
+// Keys toggle, the answer is the sorted set; Enter with nothing chosen is
+// refused with the plugin's sentence and nothing stored.
+async function browser_multilabel_keys() {
+	const p = project('multilabel'), ids = p.labelIds;
+	const page = await labeler();
+	let info = await openLabel(page, p, 'toggle');
+	const rounds = [
+		{ keys: ['1', '3', '3', '4'], want: [ids[0], ids[3]] },
+		{ keys: ['5', '2'], want: [ids[1], ids[4]] },
+		{ keys: ['2'], want: [ids[1]], emptyFirst: true },
+	];
+	const done = [];
+	for (let i = 0; i < rounds.length; i++) {
+		const r = rounds[i], item = info.item;
+		if (r.emptyFirst) {
+			info = await send(page, () => page.keyboard.press('Enter'), 422);
+			assert.equal(info.item, item, 'a refused answer must show the same item');
+			assert.match(await flashText(page), /Choose at least one label/);
+			assert.equal(L.annotationCount(item), 0);
+		}
+		for (const k of r.keys)
+			await page.keyboard.press(k);
+		assert.deepEqual((await checkedValues(page)).sort((a, b) => a - b), r.want, `item ${item}: checked boxes`);
+		if (i === 0)
+			await L.screenshot(page, 'multilabel-js');
+		info = await send(page, () => page.keyboard.press('Enter'));
+		assert.ok(info && info.item !== item, 'Enter did not lead to the next item');
+		done.push([item, r.want]);
+	}
+	for (const [item, labels] of done) {
+		const a = L.annotation(item);
+		checkLabeler(a);
+		L.assertKeys(a.data, ['labels'], `item ${item}`);
+		assert.deepEqual(a.data, { labels }, `item ${item}: ${a.text}`);
+	}
+	noProblems(page);
+	await page.context().close();
+}
+
+// The image element of the bbox stage, scrolled into view: its box on the
+// screen and the image's natural size.
+async function stage(page) {
+	const img = page.locator('#bbox-stage input[type=image], #bbox-stage img').first();
+	await img.scrollIntoViewIfNeeded();
+	const bb = await img.boundingBox();
+	const W = Number(await page.getAttribute('#bbox-stage', 'data-width'));
+	const H = Number(await page.getAttribute('#bbox-stage', 'data-height'));
+	assert.ok(bb && W > 0 && H > 0, 'no #bbox-stage image');
+	return { bb, W, H };
+}
+
+// Drag on the stage from natural pixel (x0,y0) to (x1,y1) (the screen
+// points are whole CSS pixels; the end may lie outside the image).
+// Returns the box labeld.js should store, computed from the screen points
+// exactly as a person's drag is converted: displayed -> natural pixels,
+// kept inside the image.
+async function drag(page, st, x0, y0, x1, y1) {
+	const sx = st.bb.width / st.W, sy = st.bb.height / st.H;
+	const a = [Math.round(st.bb.x + x0 * sx), Math.round(st.bb.y + y0 * sy)];
+	const b = [Math.round(st.bb.x + x1 * sx), Math.round(st.bb.y + y1 * sy)];
+	await page.mouse.move(a[0], a[1]);
+	await page.mouse.down();
+	await page.mouse.move((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, { steps: 3 });
+	await page.mouse.move(b[0], b[1], { steps: 3 });
+	await page.mouse.up();
+	const nat = (p) => [Math.max(0, Math.min(st.W, (p[0] - st.bb.x) / sx)),
+		Math.max(0, Math.min(st.H, (p[1] - st.bb.y) / sy))];
+	const [na, nb] = [nat(a), nat(b)];
+	return { x: Math.min(na[0], nb[0]), y: Math.min(na[1], nb[1]),
+		w: Math.abs(nb[0] - na[0]), h: Math.abs(nb[1] - na[1]) };
+}
+
+async function click(page, st, x, y) {
+	await page.mouse.click(Math.round(st.bb.x + x * st.bb.width / st.W),
+		Math.round(st.bb.y + y * st.bb.height / st.H));
+}
+
+async function boxInputs(page) {
+	return page.$$eval('#bbox-boxes input[name=box]', (l) => l.map((i) => i.value));
+}
+
+// One stored box against the drawn one: exactly the keys label, x, y, w,
+// h; the label; each coordinate within a pixel.
+function checkBox(got, want, what) {
+	L.assertKeys(got, ['label', 'x', 'y', 'w', 'h'], what);
+	assert.equal(got.label, want.label, `${what}: label`);
+	for (const k of ['x', 'y', 'w', 'h']) {
+		assert.equal(typeof got[k], 'number', `${what}.${k}`);
+		assert.ok(Math.abs(got[k] - want[k]) <= 1, `${what}.${k} = ${got[k]}, drawn ${want[k].toFixed(2)}`);
+	}
+}
+
+// Boxes with the mouse; 1-9 set the class of the next / selected box; a
+// click selects; Delete removes; Z undoes; Enter submits; S skips.
+async function browser_bbox_draw() {
+	const p = project('bbox'), ids = p.labelIds;
+	const page = await labeler();
+	let info = await openLabel(page, p, 'boxes');
+	checkPrefetch(page, info);
+
+	// Nothing drawn: refused with the plugin's sentence.
+	let item = info.item;
+	info = await send(page, () => page.keyboard.press('Enter'), 422);
+	assert.equal(info.item, item);
+	assert.match(await flashText(page), /Draw at least one box/);
+	await L.screenshot(page, 'bbox-js-refused');
+
+	let st = await stage(page);
+	await page.keyboard.press('2');
+	assert.deepEqual(await checkedValues(page), [ids[1]]);
+	const A = await drag(page, st, 20, 20, 120, 100);
+	const B2 = await drag(page, st, 150, 40, 260, 160);
+	await page.keyboard.press('3');                  // B is selected: B becomes class 3
+	await click(page, st, 70, 60);                   // select A
+	await page.keyboard.press('1');                  // A becomes class 1
+	await drag(page, st, 30, 150, 90, 220);          // C (class 1) ...
+	assert.equal((await boxInputs(page)).length, 3);
+	await page.keyboard.press('Delete');             // ... removed
+	await drag(page, st, 200, 200, 300, 260);        // D ...
+	assert.equal((await boxInputs(page)).length, 3);
+	await page.keyboard.press('z');                  // ... undone
+	const inputs = await boxInputs(page);
+	assert.equal(inputs.length, 2, `box inputs ${JSON.stringify(inputs)}`);
+	assert.equal(await page.locator('#bbox-overlay rect').count(), 2, 'rectangles drawn');
+	await L.screenshot(page, 'bbox-js');
+	info = await send(page, () => page.keyboard.press('Enter'));
+	assert.ok(info && info.item !== item, 'Enter did not lead to the next item');
+	let a = L.annotation(item);
+	checkLabeler(a);
+	L.assertKeys(a.data, ['boxes', 'no_objects'], `item ${item}`);
+	assert.equal(a.data.no_objects, false);
+	assert.equal(a.data.boxes.length, 2, `item ${item}: ${a.text}`);
+	checkBox(a.data.boxes[0], { label: ids[0], ...A }, 'box A');
+	checkBox(a.data.boxes[1], { label: ids[2], ...B2 }, 'box B');
+
+	// A drag that ends outside the image is kept inside it.
+	item = info.item;
+	st = await stage(page);
+	await page.keyboard.press('4');
+	const C = await drag(page, st, st.W - 60, 10, st.W + 30, 80);
+	assert.ok(Math.abs(C.x + C.w - st.W) < 1e-6, 'the test drag did not reach past the edge');
+	info = await send(page, () => page.keyboard.press('Enter'));
+	a = L.annotation(item);
+	assert.equal(a.data.boxes.length, 1, a.text);
+	checkBox(a.data.boxes[0], { label: ids[3], ...C }, 'edge box');
+	assert.ok(a.data.boxes[0].x + a.data.boxes[0].w <= st.W + 1e-6, `edge box outside the image: ${a.text}`);
+
+	item = info.item;
+	info = await send(page, () => page.keyboard.press('S'));
+	assert.ok(info && info.item !== item);
+	await checkSkipped(p, item);
+	noProblems(page);
+	await page.context().close();
+}
+
+// Without JavaScript: radio buttons and the Submit button.
+async function browser_nojs_multiclass() {
+	const p = project('multiclass'), ids = p.labelIds;
+	const page = await labeler(false);
+	let info = await openLabel(page, p, 'choose');
+	assert.ok(!(await page.evaluate(() => document.documentElement.className.includes('js'))), 'js class without JS');
+	const item = info.item;
+	info = await send(page, () => page.click('#submit-button'), 422);
+	assert.equal(info.item, item);
+	assert.match(await flashText(page), /Choose a label/);
+	await page.check(`#labelform input[name=label][value="${ids[3]}"]`);
+	await L.screenshot(page, 'multiclass-nojs');
+	info = await send(page, () => page.click('#submit-button'));
+	assert.ok(info && info.item !== item);
+	const a = L.annotation(item);
+	checkLabeler(a);
+	assert.deepEqual(a.data, { label: ids[3] }, a.text);
+	noProblems(page);
+	await page.context().close();
+}
+
+// Without JavaScript: choose the class, click one corner then the opposite
+// one on <input type="image">, remove a box, Submit; then "no objects".
+async function browser_nojs_bbox() {
+	const p = project('bbox'), ids = p.labelIds;
+	const page = await labeler(false);
+	let info = await openLabel(page, p, 'boxes');
+	const item = info.item;
+	const pt = async (x, y) => {
+		info = await send(page, () => page.click('#bbox-stage input[name=pt]', { position: { x, y } }));
+		assert.equal(info.item, item, 'a corner click must show the same item');
+	};
+	const bb = await page.locator('#bbox-stage input[name=pt]').boundingBox();
+	assert.ok(Math.abs(bb.width - info.width) < 0.5, `the image is shown at ${bb.width} px, not its natural ${info.width}`);
+
+	await page.check(`#labelform input[name=label][value="${ids[1]}"]`);
+	await pt(20, 30);
+	assert.equal(await page.inputValue('input[name=corner]'), '20,30');
+	assert.match(await page.textContent('.bbox-hint'), /opposite corner/);
+	await L.screenshot(page, 'bbox-nojs-corner');
+	await pt(120, 90);
+	await page.check(`#labelform input[name=label][value="${ids[3]}"]`);
+	await pt(260, 150);
+	await pt(200, 40);
+	await pt(10, 200);
+	await pt(50, 260);
+	assert.equal((await boxInputs(page)).length, 3);
+	assert.equal(await page.locator('#bbox-overlay rect').count(), 3);
+	info = await send(page, () => page.click('#bbox-list button[name=remove][value="2"]'));
+	assert.equal(info.item, item);
+	assert.equal((await boxInputs(page)).length, 2);
+	await L.screenshot(page, 'bbox-nojs');
+	info = await send(page, () => page.click('#submit-button'));
+	assert.ok(info && info.item !== item);
+	let a = L.annotation(item);
+	checkLabeler(a);
+	// Both clicked pixels belong to the box: w = |x1 - x0| + 1.
+	assert.deepEqual(a.data, {
+		boxes: [{ label: ids[1], x: 20, y: 30, w: 101, h: 61 }, { label: ids[3], x: 200, y: 40, w: 61, h: 111 }],
+		no_objects: false,
+	}, a.text);
+
+	const next = info.item;
+	await page.check('#labelform input[name=noobjects]');
+	info = await send(page, () => page.click('#submit-button'));
+	assert.ok(info && info.item !== next);
+	a = L.annotation(next);
+	assert.deepEqual(a.data, { boxes: [], no_objects: true }, a.text);
+	noProblems(page);
+	await page.context().close();
+}
+
+async function teardown() {
+	if (B && B.browser)
+		await B.browser.close();
+	B = null;
+}
+
+module.exports = {
+	tests: [browser_start, browser_projects_running, browser_multiclass_keys, browser_multilabel_keys,
+		browser_bbox_draw, browser_nojs_multiclass, browser_nojs_bbox],
+	teardown,
+};
