@@ -136,6 +136,11 @@ int project_labels_apply(struct db *db, struct arena *a, long long project_id,
 		if (rc != DB_OK)
 			goto fail;
 	}
+	/* Labeling pages cache the labels per process under this version. */
+	rc = db_exec(db, 0, NULL, NULL,
+	    "UPDATE projects SET meta_version = meta_version + 1 WHERE id = ?", "i", project_id);
+	if (rc != DB_OK)
+		goto fail;
 	rc = db_commit(db);
 	if (rc != DB_OK)
 		goto fail;
@@ -149,7 +154,8 @@ int project_instructions_set(struct db *db, long long project_id, const char *ur
     const char *description)
 {
 	return db_exec(db, DB_IDEMPOTENT, NULL, NULL,
-	    "UPDATE projects SET instructions_url = ?, description = ? WHERE id = ?",
+	    "UPDATE projects SET instructions_url = ?, description = ?, "
+	    "meta_version = meta_version + 1 WHERE id = ?",
 	    "ssi", url, description, project_id);
 }
 

@@ -2,23 +2,33 @@
  * queue.c: leases, answers, skips and pause/start.  See queue.h and
  * docs/labeling.md.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
+#include "buf.h"
+#include "combine.h"
 #include "db.h"
 #include "log.h"
+#include "project_cache.h"
 #include "queue.h"
 #include "session.h"
 
 /* A transaction that ends in a deadlock is tried this many times. */
 #define QUEUE_TRIES 3
 
-/* The columns of struct queue_item, in this order (the second form for
- * "i." in front). */
+/* Batches (see "batches" below): at most this many run at once per
+ * process (one can wait for its commit while the next is built), and at
+ * most this many jobs go into one. */
+#define QUEUE_BATCH_LEADERS 2
+#define QUEUE_BATCH_MAX 32
+
+/* The columns of struct queue_item, in this order (the second form with
+ * the table's alias, for joins). */
 #define ITEM_COLUMNS "id, path, width, height, format, lease_token"
-#define ITEM_COLUMNS_I "id, i.path, i.width, i.height, i.format, i.lease_token"
+#define ITEM_COLUMNS_I "i.id, i.path, i.width, i.height, i.format, i.lease_token"
 
 /* Fill *item from row `row` of res: ITEM_COLUMNS from column col on. */
 static void item_from_row(const struct db_result *res, size_t row, size_t col,
@@ -227,74 +237,147 @@ static int facts_load(struct db *db, struct arena *a, long long project_id, long
 	return facts_history(db, a, project_id, item_id, user_id, token, f);
 }
 
-/* The page query: the project, its counters, the labeler's counts, the
- * labels (GROUP_CONCAT of "id:HEX(name)", see queue_labels_parse), then
- * one item (from column 9; two variants: the held one, or one by id) and
- * the guess at the next free item.  No sorting of the outer rows and no
- * json building: this runs for every page view. */
-#define PAGE_SELECT \
-	"SELECT p.name, p.task, p.state, p.instructions_url, " \
-	"COALESCE(c.items_total, 0), COALESCE(c.items_labeled, 0), " \
-	"COALESCE((SELECT d.labeled FROM labeler_days d WHERE d.project_id = p.id " \
-	"AND d.user_id = ? AND d.day = UTC_DATE()), 0), " \
-	"COALESCE((SELECT SUM(d.labeled) FROM labeler_days d WHERE d.project_id = p.id " \
-	"AND d.user_id = ?), 0), " \
-	"(SELECT GROUP_CONCAT(l.id, ':', HEX(l.name) ORDER BY l.position SEPARATOR ',') " \
-	"FROM labels l WHERE l.project_id = p.id), " \
-	"i.id, i.path, i.width, i.height, i.format, i.lease_token, i.state, i.lease_user " \
-	"FROM projects p LEFT JOIN project_counters c ON c.project_id = p.id "
+/* The page queries: what changes per request (the project's state and
+ * meta_version; for the page of the labeler's own lease also the counters
+ * and the labeler's count today) and one item (two variants: the held one,
+ * or one by id; an answer needs no counts unless its page is shown again,
+ * queue_page_counts).  Every table is reached by its primary key or the
+ * items_lease index: no subqueries, no sorting, no json.  The project's
+ * name, task, link and labels come from project_cache (meta_load on a
+ * miss). */
+#define ITEM_PAGE_COLUMNS "i.id, i.path, i.width, i.height, i.format, i.lease_token, i.state, i.lease_user"
 
-int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
-    long long item_id, struct queue_page *pg)
+/* Load the fixed facts of project_id at (at least) `version` from the
+ * database and cache them.  DB_OK, QUEUE_NO_ITEM, or DB_*. */
+static int meta_load(struct db *db, struct arena *a, long long project_id,
+    struct project_meta *m)
 {
 	struct db_result *res;
 	int rc;
 
-	memset(pg, 0, sizeof(*pg));
-	/* A labeler holds at most one lease per project (queue_lease_next
-	 * takes turns per labeler), so the join gives at most one row. */
-	if (item_id == 0)
-		rc = db_query(db, a, &res, PAGE_SELECT
-		    "LEFT JOIN items i ON i.lease_user = ? AND i.project_id = p.id "
-		    "AND i.state = 'unlabeled' AND i.lease_until > NOW(6) WHERE p.id = ?",
-		    "iiii", user_id, user_id, user_id, project_id);
-	else
-		rc = db_query(db, a, &res, PAGE_SELECT
-		    "LEFT JOIN items i ON i.id = ? AND i.project_id = p.id WHERE p.id = ?",
-		    "iiii", user_id, user_id, item_id, project_id);
+	rc = db_query(db, a, &res,
+	    "SELECT p.name, p.task, p.instructions_url, p.meta_version, "
+	    "(SELECT GROUP_CONCAT(l.id, ':', HEX(l.name) ORDER BY l.position SEPARATOR ',') "
+	    "FROM labels l WHERE l.project_id = p.id) FROM projects p WHERE p.id = ?",
+	    "i", project_id);
 	if (rc != DB_OK)
 		return rc;
 	if (res->nrows == 0)
 		return QUEUE_NO_ITEM;
-	pg->name = db_value(res, 0, 0);
-	pg->task = db_value(res, 0, 1);
-	pg->state = db_value(res, 0, 2);
-	pg->instructions_url = db_value(res, 0, 3);
-	pg->items_total = db_int(res, 0, 4);
-	pg->items_labeled = db_int(res, 0, 5);
-	pg->today = db_int(res, 0, 6);
-	pg->mine = db_int(res, 0, 7);
-	if (queue_labels_parse(a, db_value(res, 0, 8), &pg->labels, &pg->nlabels) < 0) {
+	memset(m, 0, sizeof(*m));
+	m->id = project_id;
+	m->name = db_value(res, 0, 0);
+	m->task = db_value(res, 0, 1);
+	m->instructions_url = db_value(res, 0, 2);
+	m->version = db_int(res, 0, 3);
+	if (queue_labels_parse(a, db_value(res, 0, 4), &m->labels, &m->nlabels) < 0) {
 		log_error("queue_page_load: project %lld: the label list could not be read", project_id);
 		return DB_ERR;
 	}
-	if (db_value(res, 0, 9) != NULL) {
-		pg->item.id = db_int(res, 0, 9);
-		pg->item.path = db_value(res, 0, 10);
-		pg->item.width = (unsigned)db_int(res, 0, 11);
-		pg->item.height = (unsigned)db_int(res, 0, 12);
-		pg->item.format = db_value(res, 0, 13);
-		pg->item.lease_token = db_value(res, 0, 14);
+	project_cache_put(m);
+	return DB_OK;
+}
+
+int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
+    long long item_id, struct queue_page *pg)
+{
+	struct project_meta m;
+	struct db_result *res;
+	size_t col;
+	int rc;
+
+	memset(pg, 0, sizeof(*pg));
+	pg->mine = -1;
+	/* A labeler holds at most one lease per project (queue_lease_next
+	 * takes turns per labeler), so the join gives at most one row. */
+	if (item_id == 0) {
+		rc = db_query(db, a, &res,
+		    "SELECT p.state, p.meta_version, COALESCE(c.items_total, 0), "
+		    "COALESCE(c.items_labeled, 0), COALESCE(d.labeled, 0), " ITEM_PAGE_COLUMNS
+		    " FROM projects p LEFT JOIN project_counters c ON c.project_id = p.id "
+		    "LEFT JOIN labeler_days d ON d.project_id = p.id AND d.user_id = ? AND d.day = UTC_DATE() "
+		    "LEFT JOIN items i ON i.lease_user = ? AND i.project_id = p.id "
+		    "AND i.state = 'unlabeled' AND i.lease_until > NOW(6) WHERE p.id = ?",
+		    "iii", user_id, user_id, project_id);
+		col = 5;
+	} else {
+		rc = db_query(db, a, &res,
+		    "SELECT p.state, p.meta_version, " ITEM_PAGE_COLUMNS " FROM projects p "
+		    "LEFT JOIN items i ON i.id = ? AND i.project_id = p.id WHERE p.id = ?",
+		    "ii", item_id, project_id);
+		col = 2;
+	}
+	if (rc != DB_OK)
+		return rc;
+	if (res->nrows == 0)
+		return QUEUE_NO_ITEM;
+	pg->state = db_value(res, 0, 0);
+	if (item_id == 0) {
+		pg->items_total = db_int(res, 0, 2);
+		pg->items_labeled = db_int(res, 0, 3);
+		pg->today = db_int(res, 0, 4);
+		pg->counted = 1;
+	}
+	if (db_value(res, 0, col) != NULL) {
+		pg->item.id = db_int(res, 0, col);
+		pg->item.path = db_value(res, 0, col + 1);
+		pg->item.width = (unsigned)db_int(res, 0, col + 2);
+		pg->item.height = (unsigned)db_int(res, 0, col + 3);
+		pg->item.format = db_value(res, 0, col + 4);
+		pg->item.lease_token = db_value(res, 0, col + 5);
 		pg->facts.found = 1;
-		pg->facts.labeled = strcmp(db_value(res, 0, 15), "labeled") == 0;
-		pg->facts.lease_user = db_int(res, 0, 16);
+		pg->facts.labeled = strcmp(db_value(res, 0, col + 6), "labeled") == 0;
+		pg->facts.lease_user = db_int(res, 0, col + 7);
 		pg->facts.lease_token = pg->item.lease_token;
 		/* No prefetch guess when a page is shown again (a reload, an
 		 * editor step): only a fresh lease finds the next free item, for
 		 * free.  Guessing here cost a scan per page view under load. */
 		pg->next_id = 0;
 	}
+	rc = project_cache_get(a, project_id, db_int(res, 0, 1), &m);
+	if (rc < 0)
+		return DB_ERR;
+	if (rc == 0) {
+		rc = meta_load(db, a, project_id, &m);
+		if (rc != DB_OK)
+			return rc;
+	}
+	pg->name = m.name;
+	pg->task = m.task;
+	pg->instructions_url = m.instructions_url;
+	pg->labels = m.labels;
+	pg->nlabels = m.nlabels;
 	return QUEUE_OK;
+}
+
+int queue_page_counts(struct db *db, struct arena *a, long long project_id, long long user_id,
+    int mine, struct queue_page *pg)
+{
+	struct db_result *res;
+	int rc;
+
+	if (!pg->counted) {
+		rc = db_query(db, a, &res,
+		    "SELECT COALESCE(c.items_total, 0), COALESCE(c.items_labeled, 0), "
+		    "(SELECT d.labeled FROM labeler_days d WHERE d.project_id = ? AND d.user_id = ? "
+		    "AND d.day = UTC_DATE()) FROM project_counters c WHERE c.project_id = ?",
+		    "iii", project_id, user_id, project_id);
+		if (rc != DB_OK)
+			return rc;
+		pg->items_total = db_int(res, 0, 0);
+		pg->items_labeled = db_int(res, 0, 1);
+		pg->today = db_int(res, 0, 2);
+		pg->counted = 1;
+	}
+	if (mine && pg->mine < 0) {
+		rc = db_query(db, a, &res,
+		    "SELECT COALESCE(SUM(labeled), 0) FROM labeler_days WHERE project_id = ? AND user_id = ?",
+		    "ii", project_id, user_id);
+		if (rc != DB_OK)
+			return rc;
+		pg->mine = db_int(res, 0, 0);
+	}
+	return DB_OK;
 }
 
 int queue_page_check(struct db *db, struct arena *a, long long project_id, long long user_id,
@@ -337,7 +420,7 @@ static int lease_once(struct db *db, struct arena *a, long long project_id, long
 	 * commit; this lease waits for a Pause to commit), and the item a
 	 * request of this labeler may have leased meanwhile. */
 	rc = db_query(db, a, &res,
-	    "SELECT p.state, i." ITEM_COLUMNS_I " FROM projects p LEFT JOIN items i "
+	    "SELECT p.state, " ITEM_COLUMNS_I " FROM projects p LEFT JOIN items i "
 	    "ON i.lease_user = ? AND i.project_id = p.id AND i.state = 'unlabeled' "
 	    "AND i.lease_until > NOW(6) WHERE p.id = ? LOCK IN SHARE MODE",
 	    "ii", user_id, project_id);
@@ -395,7 +478,9 @@ fail:
 	return rc;
 }
 
-int queue_lease_next(struct db *db, struct arena *a, long long project_id, long long user_id,
+/* queue_lease_next for one labeler in its own transaction (the way back
+ * when a batch could not be run). */
+static int lease_single(struct db *db, struct arena *a, long long project_id, long long user_id,
     unsigned lease_seconds, struct queue_item *item, long long *next_id)
 {
 	int rc = DB_RETRY;
@@ -500,13 +585,12 @@ fail:
 	return rc;
 }
 
-int queue_submit(struct db *db, struct arena *a, long long project_id, long long item_id,
+/* queue_submit for one answer in its own transaction. */
+static int submit_single(struct db *db, struct arena *a, long long project_id, long long item_id,
     long long user_id, const char *token, const char *annotation_json)
 {
 	int rc = DB_RETRY;
 
-	if (annotation_json == NULL || token == NULL)
-		return DB_ERR;
 	for (int i = 0; i < QUEUE_TRIES && rc == DB_RETRY; i++)
 		rc = answer_once(db, a, project_id, item_id, user_id, token, annotation_json,
 		    QUEUE_SUBMIT);
@@ -523,6 +607,482 @@ int queue_skip(struct db *db, struct arena *a, long long project_id, long long i
 	for (int i = 0; i < QUEUE_TRIES && rc == DB_RETRY; i++)
 		rc = answer_once(db, a, project_id, item_id, user_id, token, NULL, QUEUE_SKIP);
 	return rc;
+}
+
+/* ------------------------------------------------------------ batches
+ *
+ * Leases and answers of many labelers of one project are combined into one
+ * transaction each (combine.h): the statements below take a JSON array of
+ * the batch's rows as their one changing parameter (JSON_TABLE), so each
+ * is prepared once and runs once per batch whatever its size.  A batch that
+ * fails for any reason other than a deadlock hands every job back to its
+ * owner, which then runs the single-request transaction above: a batch is
+ * only ever a faster way to the same result.
+ */
+
+enum { JOB_LEASE = 1, JOB_SUBMIT = 2 };
+
+/* Set by the leader for a job it could not do in its batch. */
+#define JOB_ALONE (-100)
+
+struct queue_job {
+	struct combine_job cj;     /* first: the combiner's part */
+	struct arena *arena;       /* the owner's: results are copied here */
+	long long project_id, user_id;
+	/* lease */
+	unsigned lease_seconds;
+	struct queue_item item;
+	long long next_id;
+	/* submit */
+	long long item_id;
+	const char *token, *json;
+	int rc;
+};
+
+/* The leader's own context. */
+struct batch_ctx {
+	struct db *db;
+	struct arena *arena;
+};
+
+static struct combiner lease_combiner, submit_combiner;
+static pthread_once_t combiners_once = PTHREAD_ONCE_INIT;
+
+/* The JSON_TABLE columns of an id list ("[1,2,3]"). */
+#define JT_IDS "JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j"
+
+/* Append s as a JSON string. */
+static void buf_add_json_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	buf_addc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)*p);
+		} else if (*p < 0x20) {
+			char esc[7] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], '\0' };
+			buf_adds(b, esc);
+		} else {
+			buf_addc(b, (char)*p);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+static int cmp_ll(const void *x, const void *y)
+{
+	long long a = *(const long long *)x, b = *(const long long *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* "[v0,v1,...]" of n sorted, distinct values (sorted in place; *n gets the
+ * distinct count).  NULL when out of memory. */
+static const char *ids_json(struct arena *a, long long *v, size_t *n)
+{
+	struct buf b;
+	size_t k = 0;
+
+	qsort(v, *n, sizeof(*v), cmp_ll);
+	buf_init(&b, a);
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < *n; i++) {
+		if (i > 0 && v[i] == v[i - 1])
+			continue;
+		buf_printf(&b, "%s%lld", k > 0 ? "," : "", v[i]);
+		v[k++] = v[i];
+	}
+	buf_addc(&b, ']');
+	*n = k;
+	return b.failed ? NULL : b.data;
+}
+
+/* Copy an item into the job owner's arena.  0, or -1. */
+static int item_copy(struct queue_job *j, const struct queue_item *it)
+{
+	j->item = *it;
+	j->item.path = arena_strdup(j->arena, it->path);
+	j->item.format = arena_strdup(j->arena, it->format);
+	j->item.lease_token = arena_strdup(j->arena, it->lease_token);
+	return j->item.path && j->item.format && j->item.lease_token ? 0 : -1;
+}
+
+/* A lease this batch gives: labeler, item, token. */
+struct grant {
+	long long user_id;
+	struct queue_item item;
+	char token[TOKEN_LEN + 1];
+};
+
+/* Hand grant g to every job of its labeler (next_id: the prefetch guess). */
+static void grant_jobs(struct queue_job **jobs, size_t n, const struct grant *g, long long next_id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i]->user_id != g->user_id || jobs[i]->rc != JOB_ALONE)
+			continue;
+		jobs[i]->rc = item_copy(jobs[i], &g->item) == 0 ? QUEUE_OK : DB_ERR;
+		jobs[i]->next_id = next_id;
+	}
+}
+
+/* 1 when id is among the first n grants. */
+static int granted(const struct grant *g, size_t n, long long id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (g[i].item.id == id)
+			return 1;
+	return 0;
+}
+
+/* One attempt at leasing for jobs[0..n-1] (one project).  Sets each job's
+ * rc (and item, next_id); returns DB_OK, or DB_* for the whole batch
+ * (rolled back, no job's result is kept). */
+static int lease_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_t n)
+{
+	struct db *db = bc->db;
+	struct arena *a = bc->arena;
+	long long project_id = jobs[0]->project_id, *users, *plain, guess = 0;
+	size_t nusers = n, nplain = 0, ng = 0;
+	struct db_result *res, *held, *skippers, *cand;
+	struct grant *g;
+	struct buf b;
+	const char *ulist;
+	int rc;
+
+	users = arena_calloc(a, n, sizeof(*users));
+	plain = arena_calloc(a, n, sizeof(*plain));
+	g = arena_calloc(a, n, sizeof(*g));
+	if (users == NULL || plain == NULL || g == NULL)
+		return DB_ERR;
+	for (size_t i = 0; i < n; i++) {
+		users[i] = jobs[i]->user_id;
+		jobs[i]->rc = JOB_ALONE;
+		jobs[i]->next_id = 0;
+	}
+	if ((ulist = ids_json(a, users, &nusers)) == NULL)
+		return DB_ERR;
+
+	/* READ COMMITTED as in lease_once: the scan keeps locks only on the
+	 * rows it returns. */
+	rc = db_exec(db, 0, NULL, NULL, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "");
+	if (rc == DB_OK)
+		rc = db_begin(db);
+	if (rc != DB_OK)
+		return rc;
+	/* The labelers' rows, in id order (every batch locks in that order):
+	 * one labeler's requests take turns, as in lease_once. */
+	rc = db_query(db, a, &res, "SELECT u.id FROM " JT_IDS " JOIN users u ON u.id = j.id FOR UPDATE",
+	    "s", ulist);
+	if (rc == DB_OK)
+		rc = db_query(db, a, &res, "SELECT state FROM projects WHERE id = ? LOCK IN SHARE MODE",
+		    "i", project_id);
+	if (rc != DB_OK)
+		goto fail;
+	if (res->nrows == 0 || strcmp(db_value(res, 0, 0), "running") != 0) {
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->rc = res->nrows == 0 ? QUEUE_NO_ITEM : QUEUE_NOT_RUNNING;
+		db_rollback(db);
+		return DB_OK;
+	}
+	/* Leases these labelers took meanwhile (another tab, another process),
+	 * and who of them skipped anything here (they need the scan that
+	 * leaves their skips out; everyone else shares one). */
+	rc = db_query(db, a, &held, "SELECT i.lease_user, " ITEM_COLUMNS_I " FROM " JT_IDS
+	    " JOIN items i ON i.lease_user = j.id AND i.project_id = ? AND i.state = 'unlabeled' "
+	    "AND i.lease_until > NOW(6)", "si", ulist, project_id);
+	if (rc == DB_OK)
+		rc = db_query(db, a, &skippers, "SELECT j.id, (SELECT 1 FROM item_skips s WHERE "
+		    "s.user_id = j.id AND s.project_id = ? LIMIT 1) AS skipped FROM " JT_IDS
+		    " HAVING skipped IS NOT NULL", "is", project_id, ulist);
+	if (rc != DB_OK)
+		goto fail;
+	for (size_t u = 0; u < nusers; u++) {
+		int has = 0, skips = 0;
+		for (size_t r = 0; r < held->nrows; r++)
+			has |= db_int(held, r, 0) == users[u];
+		for (size_t r = 0; r < skippers->nrows; r++)
+			skips |= db_int(skippers, r, 0) == users[u];
+		if (has)
+			continue;
+		if (!skips) {
+			plain[nplain++] = users[u];
+			continue;
+		}
+		/* Its own scan.  Items this batch took are locked by this
+		 * transaction, so SKIP LOCKED returns them: ask for as many more. */
+		rc = db_query(db, a, &cand,
+		    "SELECT " ITEM_COLUMNS " FROM items i WHERE i.project_id = ? AND i.state = 'unlabeled' "
+		    "AND (i.lease_until IS NULL OR i.lease_until < NOW(6)) "
+		    "AND NOT EXISTS (SELECT 1 FROM item_skips s WHERE s.user_id = ? AND s.project_id = ? "
+		    "AND s.item_id = i.id) ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED",
+		    "iiii", project_id, users[u], project_id, (long long)ng + 1);
+		if (rc != DB_OK)
+			goto fail;
+		for (size_t r = 0; r < cand->nrows; r++)
+			if (!granted(g, ng, db_int(cand, r, 0))) {
+				g[ng].user_id = users[u];
+				item_from_row(cand, r, 0, &g[ng++].item);
+				break;
+			}
+	}
+	if (nplain > 0) {
+		/* One scan for everyone else, in id order, one more row than
+		 * needed: the guess at the next free item, for prefetching. */
+		size_t first = ng, next = 0;
+		rc = db_query(db, a, &cand,
+		    "SELECT " ITEM_COLUMNS " FROM items i WHERE i.project_id = ? AND i.state = 'unlabeled' "
+		    "AND (i.lease_until IS NULL OR i.lease_until < NOW(6)) "
+		    "ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED",
+		    "ii", project_id, (long long)(nplain + ng + 1));
+		if (rc != DB_OK)
+			goto fail;
+		for (size_t r = 0; r < cand->nrows; r++) {
+			long long id = db_int(cand, r, 0);
+			if (granted(g, first, id))
+				continue;
+			if (next == nplain) {
+				guess = id;
+				break;
+			}
+			g[ng].user_id = plain[next++];
+			item_from_row(cand, r, 0, &g[ng++].item);
+		}
+	}
+	if (ng > 0) {
+		buf_init(&b, a);
+		buf_addc(&b, '[');
+		for (size_t i = 0; i < ng; i++) {
+			if (token_new(g[i].token) < 0) {
+				log_error("queue_lease_next: no random bytes for a lease token");
+				rc = DB_ERR;
+				goto fail;
+			}
+			g[i].item.lease_token = g[i].token;
+			buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\"}", i > 0 ? "," : "",
+			    g[i].item.id, g[i].user_id, g[i].token);
+		}
+		buf_addc(&b, ']');
+		if (b.failed) {
+			rc = DB_ERR;
+			goto fail;
+		}
+		rc = db_exec(db, 0, NULL, NULL,
+		    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.i', "
+		    "u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t')) j "
+		    "JOIN items i ON i.id = j.id SET i.lease_user = j.u, i.lease_token = j.t, "
+		    "i.lease_until = NOW(6) + INTERVAL ? SECOND, i.version = i.version + 1",
+		    "si", b.data, (long long)jobs[0]->lease_seconds);
+		if (rc == DB_OK)
+			rc = db_exec(db, 0, NULL, NULL,
+			    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
+			    "SELECT j.i, ?, j.u, 'leased' FROM JSON_TABLE(?, '$[*]' COLUMNS "
+			    "(i BIGINT UNSIGNED PATH '$.i', u BIGINT UNSIGNED PATH '$.u')) j",
+			    "is", project_id, b.data);
+		if (rc != DB_OK)
+			goto fail;
+	}
+	rc = db_commit(db);
+	if (rc != DB_OK)
+		return rc;
+	for (size_t r = 0; r < held->nrows; r++) {
+		struct grant h = { .user_id = db_int(held, r, 0) };
+		item_from_row(held, r, 1, &h.item);
+		grant_jobs(jobs, n, &h, 0);
+	}
+	for (size_t i = 0; i < ng; i++)
+		grant_jobs(jobs, n, &g[i], guess);
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i]->rc == JOB_ALONE)
+			jobs[i]->rc = QUEUE_EMPTY;
+	return DB_OK;
+fail:
+	db_rollback(db);
+	return rc;
+}
+
+typedef int (*batch_once_fn)(struct batch_ctx *bc, struct queue_job **jobs, size_t n);
+
+/* Run a batch (one project's jobs) with its deadlock retries; when it
+ * cannot be done, every job goes back to its owner (JOB_ALONE). */
+static void batch_run(batch_once_fn once, void *ctx, struct combine_job **cjobs, size_t n)
+{
+	struct queue_job **jobs = (struct queue_job **)cjobs;
+	int rc = DB_RETRY;
+
+	for (int t = 0; t < QUEUE_TRIES && rc == DB_RETRY; t++)
+		rc = once(ctx, jobs, n);
+	if (rc != DB_OK)
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->rc = JOB_ALONE;
+}
+
+/* The combiner's function for leases. */
+static void lease_batch(void *ctx, struct combine_job **cjobs, size_t n)
+{
+	batch_run(lease_batch_once, ctx, cjobs, n);
+}
+
+/* One attempt at storing the answers jobs[0..n-1] (one project).  A job
+ * whose lease does not hold is left JOB_ALONE (its owner's own
+ * transaction says why).  DB_OK, or DB_* for the whole batch. */
+static int submit_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_t n)
+{
+	struct db *db = bc->db;
+	struct arena *a = bc->arena;
+	long long project_id = jobs[0]->project_id, *ids;
+	size_t nids = n, nok = 0;
+	struct db_result *res;
+	const char *list;
+	struct buf b;
+	int rc;
+
+	ids = arena_calloc(a, n, sizeof(*ids));
+	if (ids == NULL)
+		return DB_ERR;
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = jobs[i]->item_id;
+		jobs[i]->rc = JOB_ALONE;
+	}
+	if ((list = ids_json(a, ids, &nids)) == NULL)
+		return DB_ERR;
+	rc = db_begin(db);
+	if (rc != DB_OK)
+		return rc;
+	/* The items, locked in id order: the guard of answer_once, checked
+	 * here for each. */
+	rc = db_query(db, a, &res, "SELECT i.id, i.state, i.lease_user, i.lease_token FROM " JT_IDS
+	    " JOIN items i ON i.id = j.id WHERE i.project_id = ? FOR UPDATE", "si", list, project_id);
+	if (rc != DB_OK)
+		goto fail;
+	buf_init(&b, a);
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < n; i++) {
+		struct queue_job *j = jobs[i];
+		int dup = 0;
+		for (size_t k = 0; k < i; k++)
+			dup |= jobs[k]->rc == QUEUE_OK && jobs[k]->item_id == j->item_id;
+		for (size_t r = 0; !dup && r < res->nrows; r++) {
+			const char *tok = db_value(res, r, 3);
+			if (db_int(res, r, 0) != j->item_id)
+				continue;
+			if (strcmp(db_value(res, r, 1), "unlabeled") == 0 &&
+			    db_int(res, r, 2) == j->user_id && tok != NULL &&
+			    secure_equal(j->token, tok)) {
+				j->rc = QUEUE_OK;
+				buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\",\"d\":", nok > 0 ? "," : "",
+				    j->item_id, j->user_id, tok);
+				buf_add_json_str(&b, j->json);
+				buf_addc(&b, '}');
+				nok++;
+			}
+			break;
+		}
+	}
+	buf_addc(&b, ']');
+	if (b.failed) {
+		rc = DB_ERR;
+		goto fail;
+	}
+	if (nok == 0) {
+		db_rollback(db);
+		return DB_OK;
+	}
+#define JT_ANSWERS "JSON_TABLE(?, '$[*]' COLUMNS (i BIGINT UNSIGNED PATH '$.i', " \
+	"u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t', " \
+	"d LONGTEXT CHARACTER SET utf8mb4 PATH '$.d')) j"
+	rc = db_exec(db, 0, NULL, NULL,
+	    "UPDATE " JT_ANSWERS " JOIN items i ON i.id = j.i SET i.state = 'labeled', "
+	    "i.lease_user = NULL, i.lease_until = NULL, i.lease_token = NULL, i.version = i.version + 1",
+	    "s", b.data);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO annotations (item_id, project_id, labeler_id, data, lease_token) "
+		    "SELECT j.i, ?, j.u, j.d, j.t FROM " JT_ANSWERS, "is", project_id, b.data);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO labeler_days (project_id, user_id, day, labeled) "
+		    "SELECT ?, j.u, UTC_DATE(), COUNT(*) FROM " JT_ANSWERS " GROUP BY j.u "
+		    "ON DUPLICATE KEY UPDATE labeled = labeled + VALUES(labeled)", "is", project_id, b.data);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
+		    "SELECT j.i, ?, j.u, 'labeled' FROM " JT_ANSWERS, "is", project_id, b.data);
+	/* The project's counter last, as in answer_once. */
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "UPDATE project_counters SET items_labeled = items_labeled + ? WHERE project_id = ?",
+		    "ii", (long long)nok, project_id);
+#undef JT_ANSWERS
+	if (rc != DB_OK)
+		goto fail;
+	rc = db_commit(db);
+	return rc;
+fail:
+	db_rollback(db);
+	return rc;
+}
+
+/* The combiner's function for answers. */
+static void submit_batch(void *ctx, struct combine_job **cjobs, size_t n)
+{
+	batch_run(submit_batch_once, ctx, cjobs, n);
+}
+
+static void combiners_init(void)
+{
+	combiner_init(&lease_combiner, QUEUE_BATCH_LEADERS, QUEUE_BATCH_MAX, lease_batch);
+	combiner_init(&submit_combiner, QUEUE_BATCH_LEADERS, QUEUE_BATCH_MAX, submit_batch);
+}
+
+int queue_lease_next(struct db *db, struct arena *a, long long project_id, long long user_id,
+    unsigned lease_seconds, struct queue_item *item, long long *next_id)
+{
+	struct queue_job j = {
+		.cj = { .kind = JOB_LEASE, .group = project_id }, .arena = a,
+		.project_id = project_id, .user_id = user_id, .lease_seconds = lease_seconds,
+	};
+	struct batch_ctx bc = { .db = db, .arena = a };
+
+	pthread_once(&combiners_once, combiners_init);
+	/* Leases of one length batch together. */
+	j.cj.group = project_id * 0x10000 + (lease_seconds & 0xffff);
+	combine_submit(&lease_combiner, &j.cj, &bc);
+	if (j.rc == JOB_ALONE)
+		return lease_single(db, a, project_id, user_id, lease_seconds, item, next_id);
+	*item = j.item;
+	*next_id = j.next_id;
+	return j.rc;
+}
+
+int queue_submit(struct db *db, struct arena *a, long long project_id, long long item_id,
+    long long user_id, const char *token, const char *annotation_json)
+{
+	struct queue_job j = {
+		.cj = { .kind = JOB_SUBMIT, .group = project_id }, .arena = a,
+		.project_id = project_id, .user_id = user_id, .item_id = item_id,
+		.token = token, .json = annotation_json,
+	};
+	struct batch_ctx bc = { .db = db, .arena = a };
+
+	if (annotation_json == NULL || token == NULL)
+		return DB_ERR;
+	pthread_once(&combiners_once, combiners_init);
+	if (token_syntax_ok(token) && !db_in_transaction(db)) {
+		combine_submit(&submit_combiner, &j.cj, &bc);
+		if (j.rc != JOB_ALONE)
+			return j.rc;
+	}
+	return submit_single(db, a, project_id, item_id, user_id, token, annotation_json);
+}
+
+void queue_batch_stats(unsigned long long *lease_batches, unsigned long long *leases,
+    unsigned long long *submit_batches, unsigned long long *submits)
+{
+	pthread_once(&combiners_once, combiners_init);
+	combine_stats(&lease_combiner, lease_batches, leases);
+	combine_stats(&submit_combiner, submit_batches, submits);
 }
 
 /* ------------------------------------------------------------ pause/start */

@@ -69,7 +69,9 @@ struct queue_facts {
 struct queue_page {
 	const char *name, *task, *state, *instructions_url;
 	long long items_total, items_labeled;
-	long long today, mine;     /* this labeler's answers here today (UTC) / ever */
+	long long today, mine;     /* this labeler's answers here today (UTC) / ever
+	                              (mine: -1 until queue_page_counts) */
+	int counted;               /* items_*, today are loaded */
 	struct queue_label *labels;   /* in position order (the number keys follow it) */
 	size_t nlabels;
 	struct queue_item item;    /* item.id == 0 when there is none */
@@ -85,6 +87,14 @@ struct queue_page {
  * transaction, no locks. */
 int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
     long long item_id, struct queue_page *pg);
+
+/* Fill the counts of pg that queue_page_load left out (an item by id
+ * comes without them: an answer that is stored needs none): the
+ * project's counters and this labeler's count today; with mine also the
+ * labeler's answers in the project on all days (only pages without an
+ * item show that).  DB_OK or DB_*. */
+int queue_page_counts(struct db *db, struct arena *a, long long project_id, long long user_id,
+    int mine, struct queue_page *pg);
 
 /* What user_id may do with the item of a page loaded with item_id > 0
  * under lease `token` (as sent: any string or NULL): queue_classify,
@@ -129,6 +139,12 @@ int queue_submit(struct db *db, struct arena *a, long long project_id, long long
  * QUEUE_ALREADY when the labeler skipped this item before. */
 int queue_skip(struct db *db, struct arena *a, long long project_id, long long item_id,
     long long user_id, const char *token);
+
+/* How many leases and answers were stored in how many batches (a batch
+ * is one transaction for the requests of many labelers that arrived
+ * together; see docs/labeling.md), since start. */
+void queue_batch_stats(unsigned long long *lease_batches, unsigned long long *leases,
+    unsigned long long *submit_batches, unsigned long long *submits);
 
 /* Pause (running = 0) or start (running = 1) a project in one transaction;
  * pausing ends every lease of the project (item_events "released" for the

@@ -40,6 +40,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
+#include "queue.h"
 #include "request.h"
 #include "server.h"
 
@@ -405,6 +406,8 @@ int server_run(struct app *app)
 		}
 	}
 
+	unsigned long long lb, ln, sb, sn;
+
 	/* Stop accepting at once; the dispatcher closes the queue, workers
 	 * finish what is in flight and queued, then exit. */
 	shutdown(srv.listen_fd, SHUT_RDWR);
@@ -423,6 +426,10 @@ int server_run(struct app *app)
 		close(srv.listen_fd);
 		unlink(c->socket);
 	}
+	queue_batch_stats(&lb, &ln, &sb, &sn);
+	if (ln + sn > 0)
+		log_info("labeling: %llu leases in %llu transactions, %llu answers in %llu",
+		    ln, lb, sn, sb);
 	log_info("stopped");
 	return status;
 }

@@ -169,11 +169,17 @@ static struct labeld_item plugin_item(const struct queue_item *it)
 
 /* A page without an item: the queue is empty, the project paused, still
  * initializing, failed, or its task type is not loaded. */
-static void status_render(struct request *r, const struct label_page *lp, int status,
+static void status_render(struct request *r, struct label_page *lp, int status,
     const char *heading, const char *message, int counts, int retry)
 {
 	struct json_object *v = view_new(r, heading);
+	int rc;
 
+	if ((rc = queue_page_counts(r->db, r->arena, lp->id, r->session->user_id, counts,
+	    &lp->pg)) != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
 	if (v == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
@@ -191,7 +197,7 @@ static void status_render(struct request *r, const struct label_page *lp, int st
 	page_render(r, status, "label_status", v);
 }
 
-static void plugin_missing(struct request *r, const struct label_page *lp)
+static void plugin_missing(struct request *r, struct label_page *lp)
 {
 	status_render(r, lp, 503, "Task type not available", arena_printf(r->arena,
 	    "This project's task type (the plugin \"%s\") is not loaded on this server, so its "
@@ -200,7 +206,7 @@ static void plugin_missing(struct request *r, const struct label_page *lp)
 }
 
 /* The page for a project that is not running; 1 when one was answered. */
-static int not_running(struct request *r, const struct label_page *lp)
+static int not_running(struct request *r, struct label_page *lp)
 {
 	const char *s = lp->pg.state;
 
@@ -236,9 +242,15 @@ static void label_render(struct request *r, struct label_page *lp, int status,
 	struct labeld_item li = plugin_item(it);
 	struct json_object *v = view_new(r, lp->pg.name), *item, *editor = NULL;
 	const char *perr = NULL, *tmpl;
+	int rc;
 
 	if (v == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");
+		return;
+	}
+	if ((rc = queue_page_counts(r->db, r->arena, lp->id, r->session->user_id, 0,
+	    &lp->pg)) != DB_OK) {
+		db_failed(r, rc);
 		return;
 	}
 	if (lp->labels_view == NULL && labels_make(r, lp) < 0)

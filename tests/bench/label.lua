@@ -14,7 +14,14 @@
 --                          token from the form, POST the answer (label =
 --                          LABELD_BENCH_LABEL), and again: every GET takes a
 --                          new lease, every POST stores one annotation.
---   LABELD_BENCH_LABEL     the label id to answer with (submit)
+--                          "answer": every request POSTs the answer to a lease
+--                          the labeler holds (LABELD_BENCH_LEASES), one lease
+--                          per request, never one twice.
+--   LABELD_BENCH_LABEL     the label id to answer with (submit, answer)
+--   LABELD_BENCH_LEASES    (answer) a file with one held lease per line:
+--                          "Cookie-value TAB csrf TAB /projects/P/items/I TAB lease";
+--                          thread t of n takes lines t, t+n, t+2n, ...
+--   LABELD_BENCH_THREADS   (answer) n, the number of wrk threads
 --
 -- Each thread times its own requests (monotonic clock) by kind; done()
 -- prints one machine-readable line that ./stack parses:
@@ -87,11 +94,50 @@ local function urlencode(s)
 	return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
 end
 
+local leases, next_lease = {}, 1
+exhausted = 0
+
 function init(args)
 	lat_get, lat_post = lat.get, lat.post
+	if mode == "answer" then
+		local path = os.getenv("LABELD_BENCH_LEASES")
+		local n = tonumber(os.getenv("LABELD_BENCH_THREADS") or "1")
+		local f = path and io.open(path, "r")
+		if not f then
+			error("LABELD_BENCH_LEASES: cannot read " .. tostring(path))
+		end
+		local k = 0
+		for line in f:lines() do
+			local c, x, p, l = line:match("^(%S+)\t(%S+)\t(%S+)\t(%S+)$")
+			if c then
+				if k % n == tid - 1 then
+					leases[#leases + 1] = { cookie = c, csrf = x, path = p, lease = l }
+				end
+				k = k + 1
+			end
+		end
+		f:close()
+	end
 end
 
 function request()
+	if mode == "answer" then
+		local l = leases[next_lease]
+		if not l then
+			-- Every lease of this thread was answered: stop rather than
+			-- send double submits (which are cheaper).
+			exhausted = 1
+			wrk.thread:stop()
+			l = leases[#leases]
+		end
+		next_lease = next_lease + 1
+		sent_kind = "post"
+		local body = "csrf=" .. urlencode(l.csrf) .. "&lease=" .. urlencode(l.lease) ..
+			"&label=" .. label .. "&action=submit"
+		sent_at = now_us()
+		return wrk.format("POST", l.path, { ["Cookie"] = l.cookie,
+			["Content-Type"] = "application/x-www-form-urlencoded" }, body)
+	end
 	local headers = { ["Cookie"] = cookie }
 	if mode == "submit" and state == "post" and item_path then
 		sent_kind = "post"
@@ -157,8 +203,9 @@ end
 
 function done(summary, latency, requests)
 	local secs = summary.duration / 1e6
-	local gets, posts, nbad, notes = {}, {}, 0, {}
+	local gets, posts, nbad, notes, nexhausted = {}, {}, 0, {}, 0
 	for _, t in ipairs(threads) do
+		nexhausted = nexhausted + (t:get("exhausted") or 0)
 		for _, v in ipairs(t:get("lat_get") or {}) do gets[#gets + 1] = v end
 		for _, v in ipairs(t:get("lat_post") or {}) do posts[#posts + 1] = v end
 		nbad = nbad + (t:get("bad") or 0)
@@ -173,11 +220,11 @@ function done(summary, latency, requests)
 	io.write(string.format(
 		'LABELD_BENCH {"requests":%d,"duration_s":%.3f,"rps":%.2f,' ..
 		'"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f,' ..
-		'"bytes":%d,"errors_status":%d,"errors_socket":%d,"bad":%d,"threads":%d,' ..
+		'"bytes":%d,"errors_status":%d,"errors_socket":%d,"bad":%d,"threads":%d,"exhausted":%d,' ..
 		'"get":%s,"post":%s}\n',
 		summary.requests, secs, summary.requests / secs,
 		latency:percentile(50) / 1000, latency:percentile(90) / 1000,
 		latency:percentile(99) / 1000, latency.max / 1000,
-		summary.bytes, e.status, e.connect + e.read + e.write + e.timeout, nbad, #threads,
+		summary.bytes, e.status, e.connect + e.read + e.write + e.timeout, nbad, #threads, nexhausted,
 		kind_json(gets, secs), kind_json(posts, secs)))
 end

@@ -45,4 +45,5 @@ bench_init init-azurite-100k azurite
 
 bench_label label-page        page
 bench_label label-submit      submit
+bench_label label-cycle       cycle
 bench_label label-page-weight weight

@@ -1,0 +1,79 @@
+/*
+ * combine.c: see combine.h.
+ */
+#include "combine.h"
+
+void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, combine_run_fn run)
+{
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->head = NULL;
+	c->tail = &c->head;
+	c->running = 0;
+	c->leaders = leaders > 0 ? leaders : 1;
+	c->max_batch = max_batch == 0 ? 1 : max_batch > COMBINE_MAX_BATCH ?
+	    COMBINE_MAX_BATCH : max_batch;
+	c->run = run;
+	c->batches = c->jobs = 0;
+}
+
+/* Unlink the oldest job and every later one of its kind and group, up to
+ * max_batch, into jobs[].  Called with the mutex held and a job queued. */
+static size_t take_batch(struct combiner *c, struct combine_job **jobs)
+{
+	struct combine_job *first = c->head, **pp = &c->head;
+	size_t n = 0;
+
+	while (*pp != NULL && n < c->max_batch) {
+		struct combine_job *j = *pp;
+		if (j->kind == first->kind && j->group == first->group) {
+			*pp = j->next;
+			j->next = NULL;
+			jobs[n++] = j;
+		} else {
+			pp = &j->next;
+		}
+	}
+	/* The tail pointer: the last remaining job's next, or head. */
+	c->tail = &c->head;
+	while (*c->tail != NULL)
+		c->tail = &(*c->tail)->next;
+	return n;
+}
+
+void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
+{
+	struct combine_job *batch[COMBINE_MAX_BATCH];
+
+	job->done = 0;
+	job->next = NULL;
+	pthread_mutex_lock(&c->mu);
+	*c->tail = job;
+	c->tail = &job->next;
+	while (!job->done) {
+		if (c->running < c->leaders && c->head != NULL) {
+			size_t n = take_batch(c, batch);
+			c->running++;
+			pthread_mutex_unlock(&c->mu);
+			c->run(ctx, batch, n);
+			pthread_mutex_lock(&c->mu);
+			c->running--;
+			c->batches++;
+			c->jobs += n;
+			for (size_t i = 0; i < n; i++)
+				batch[i]->done = 1;
+			pthread_cond_broadcast(&c->cv);
+		} else {
+			pthread_cond_wait(&c->cv, &c->mu);
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void combine_stats(struct combiner *c, unsigned long long *batches, unsigned long long *jobs)
+{
+	pthread_mutex_lock(&c->mu);
+	*batches = c->batches;
+	*jobs = c->jobs;
+	pthread_mutex_unlock(&c->mu);
+}

@@ -1,0 +1,56 @@
+/*
+ * combine.h: batching of small database transactions by the threads that
+ * wait for them ("flat combining").  A worker that has a job (a lease to
+ * take, an answer to store) queues it; while fewer than `leaders` batches
+ * run, a waiting worker becomes a leader, takes every queued job of the
+ * same group as the oldest one (up to `max_batch`) and runs them in one
+ * transaction on its own database connection; everyone else sleeps until
+ * their job is done.  Under load the jobs that queue up while a batch runs
+ * form the next batch, so the per-statement cost of the database is paid
+ * once per batch instead of once per request; with a single request in
+ * flight a batch is just that request and nothing waits.
+ *
+ * The leader writes a job's results into the job (and into the job owner's
+ * arena: its owner is asleep until done is set, under the mutex).
+ */
+#ifndef LABELD_COMBINE_H
+#define LABELD_COMBINE_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct combine_job {
+	int kind;                  /* jobs batch together when kind and group match */
+	long long group;
+	int done;
+	struct combine_job *next;
+};
+
+/* Run jobs[0..n-1] (same kind and group) on ctx, the leader's context;
+ * must finish every job (set its results) before returning. */
+typedef void (*combine_run_fn)(void *ctx, struct combine_job **jobs, size_t n);
+
+struct combiner {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct combine_job *head, **tail;
+	unsigned running;          /* batches being run now */
+	unsigned leaders;          /* at most this many at once */
+	size_t max_batch;
+	combine_run_fn run;
+	unsigned long long batches, jobs;   /* counters (combine_stats) */
+};
+
+#define COMBINE_MAX_BATCH 64
+
+/* Initialise c (leaders >= 1, 1 <= max_batch <= COMBINE_MAX_BATCH). */
+void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, combine_run_fn run);
+
+/* Queue job and return once it was run (by this thread or another);
+ * ctx is used if this thread becomes a leader. */
+void combine_submit(struct combiner *c, struct combine_job *job, void *ctx);
+
+/* Batches run and jobs done since start. */
+void combine_stats(struct combiner *c, unsigned long long *batches, unsigned long long *jobs);
+
+#endif
