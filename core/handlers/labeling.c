@@ -178,6 +178,7 @@ static void status_render(struct request *r, const struct label_page *lp, int st
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
+	view_str(v, "page_css", "label.css");
 	json_object_object_add(v, "project", project_view(lp));
 	view_str(v, "heading", heading);
 	view_str(v, "message", message);
@@ -241,6 +242,7 @@ static void label_render(struct request *r, struct label_page *lp, int status,
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
+	view_str(v, "page_css", "label.css");
 	if (lp->labels_view == NULL && labels_make(r, lp) < 0)
 		return;
 	tmpl = arena_printf(r->arena, "%s/%s", lp->plugin->desc->name,

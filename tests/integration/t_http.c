@@ -362,15 +362,19 @@ static void http_too_many_fields(void)
 
 /* ------------------------------------------------------------ static */
 
-/* nginx serves the stylesheet with the right type and the same headers. */
+/* nginx serves the stylesheets with the right type and the same headers. */
 static void http_static(void)
 {
+	static const char *const css[] = { "/static/base.css", "/static/labeld.css", "/static/label.css" };
 	struct client *c = CLIENT(NULL);
-	struct resp *r = GET(c, "/static/labeld.css");
+	struct resp *r;
 
-	CHECK_STATUS(r, 200);
-	CHECK_TYPE(r, "text/css");
-	CHECK(r->len > 0, "GET /static/labeld.css: empty");
+	for (size_t i = 0; i < sizeof(css) / sizeof(css[0]); i++) {
+		r = GET(c, css[i]);
+		CHECK_STATUS(r, 200);
+		CHECK_TYPE(r, "text/css");
+		CHECK(r->len > 0, "GET %s: empty", css[i]);
+	}
 	r = GET(c, "/static/no-such-file.css");
 	CHECK_STATUS(r, 404);
 }
