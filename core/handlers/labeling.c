@@ -184,6 +184,7 @@ static void status_render(struct request *r, struct label_page *lp, int status,
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
+	view_str(v, "page_css", "label.css");
 	json_object_object_add(v, "project", project_view(lp));
 	view_str(v, "heading", heading);
 	view_str(v, "message", message);
@@ -248,6 +249,7 @@ static void label_render(struct request *r, struct label_page *lp, int status,
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
+	view_str(v, "page_css", "label.css");
 	if ((rc = queue_page_counts(r->db, r->arena, lp->id, r->session->user_id, 0,
 	    &lp->pg)) != DB_OK) {
 		db_failed(r, rc);

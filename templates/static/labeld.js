@@ -3,7 +3,7 @@
  * docs/labeling.md lists the keys. */
 (function () {
 'use strict';
-var form = document.getElementById('labelform');
+var id = document.getElementById.bind(document), form = id('labelform');
 if (!form)
 	return;
 document.documentElement.classList.add('js');
@@ -13,32 +13,46 @@ if (form.dataset.prefetch)
 
 /* Boxes: drag on #bbox-stage; one hidden "x,y,w,h,label" input per box
  * in #bbox-boxes, drawn as SVG rects in #bbox-overlay (image pixels). */
-var stage = document.getElementById('bbox-stage'), svg = document.getElementById('bbox-overlay');
-var list = document.getElementById('bbox-boxes'), boxes = [], undo = [], sel = -1, drag = null;
-var W, H, MIN, NS = 'http://www.w3.org/2000/svg';
+var stage = id('bbox-stage'), svg = id('bbox-overlay'), list = id('bbox-boxes');
+var boxes = [], undo = [], sel = -1, drag = null, W, H, MIN, FS;
+var RADIO = 'input[type=radio][name=label]';
 
-function radio(v) { return $('input[type=radio][name=label][value="' + v + '"]'); }
-function el(tag, attrs, parent) {
-	var e = document.createElementNS(NS, tag);
+/* The class name of label id v: the text after its radio button. */
+function name(v) {
+	var r = $(RADIO + '[value="' + v + '"]'), t = r && r.parentNode.lastChild;
+	return t && t.nodeType === 3 ? t.nodeValue.trim() : '';
+}
+function set(e, attrs) {
 	for (var k in attrs)
 		e.setAttribute(k, attrs[k]);
-	return parent.appendChild(e);
+	return e;
+}
+function el(tag, attrs) {
+	return svg.appendChild(set(document.createElementNS('http://www.w3.org/2000/svg', tag), attrs));
+}
+/* The box spanned by two points. */
+function span(a, b) {
+	return { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y),
+		w: Math.abs(b.x - a.x), h: Math.abs(b.y - a.y) };
 }
 function r1(v) { return Math.round(v * 10) / 10; }
-function save() { undo.push(JSON.stringify(boxes)); }
+/* Before a change: for Z; and a refused answer's sentence no longer
+ * applies: hidden, keeping its place (the image must not move under the
+ * mouse). */
+function save() {
+	undo.push(JSON.stringify(boxes));
+	document.querySelectorAll('.flash.error').forEach(function (f) { f.style.visibility = 'hidden'; });
+}
+/* Captions as the no-JS page draws them: the class name, FS (the svg's
+ * font-size) in image pixels. */
 function draw() {
-	var fs = Math.max(W, H) / 40;
 	svg.textContent = '';
 	list.querySelectorAll('input[name=box]').forEach(function (n) { n.remove(); });
 	boxes.forEach(function (b, i) {
-		var r = radio(b.l), inp = document.createElement('input');
-		el('rect', { x: b.x, y: b.y, width: b.w, height: b.h, 'class': i === sel ? 'sel' : '' }, svg);
-		el('text', { x: b.x + fs / 4, y: b.y + fs, 'font-size': fs }, svg).textContent =
-			r ? r.dataset.key || '' : '';
-		inp.type = 'hidden';
-		inp.name = 'box';
-		inp.value = [b.x, b.y, b.w, b.h, b.l].join(',');
-		list.appendChild(inp);
+		el('rect', { x: b.x, y: b.y, width: b.w, height: b.h, 'class': i === sel ? 'sel' : '' });
+		el('text', { x: b.x + FS / 4, y: b.y + FS }).textContent = name(b.l);
+		list.appendChild(set(document.createElement('input'),
+			{ type: 'hidden', name: 'box', value: [b.x, b.y, b.w, b.h, b.l].join(',') }));
 	});
 }
 /* A mouse position in image pixels, kept inside the image. */
@@ -62,8 +76,8 @@ if (mode === 'boxes' && stage && svg && list) {
 	W = +(stage.dataset.width || form.dataset.width);
 	H = +(stage.dataset.height || form.dataset.height);
 	MIN = Math.max(2, +stage.dataset.minBox || 0);
-	svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
-	svg.setAttribute('preserveAspectRatio', 'none');
+	FS = +svg.getAttribute('font-size') || Math.max(12, W / 60, H / 60);
+	set(svg, { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', 'font-size': FS });
 	list.querySelectorAll('input[name=box]').forEach(function (n) {
 		var v = n.value.split(',').map(Number);
 		if (v.length === 5 && v.every(isFinite))
@@ -77,28 +91,26 @@ if (mode === 'boxes' && stage && svg && list) {
 	stage.addEventListener('mousedown', function (e) {
 		if (e.button === 0) {
 			e.preventDefault();
-			drag = { a: at(e), r: el('rect', { 'class': 'new' }, svg) };
+			drag = { a: at(e), r: el('rect', { 'class': 'new' }) };
 		}
 	});
 	addEventListener('mousemove', function (e) {
 		if (!drag)
 			return;
-		var a = drag.a, b = at(e);
-		[['x', Math.min(a.x, b.x)], ['y', Math.min(a.y, b.y)], ['width', Math.abs(b.x - a.x)],
-			['height', Math.abs(b.y - a.y)]].forEach(function (kv) { drag.r.setAttribute(kv[0], kv[1]); });
+		var s = span(drag.a, at(e));
+		set(drag.r, { x: s.x, y: s.y, width: s.w, height: s.h });
 	});
 	addEventListener('mouseup', function (e) {
 		if (!drag)
 			return;
-		var a = drag.a, b = at(e), r = $('input[type=radio][name=label]:checked') ||
-			$('input[type=radio][name=label]'), no = $('input[name=noobjects]');
+		var a = drag.a, s = span(a, at(e)), r = $(RADIO + ':checked') || $(RADIO),
+			no = $('input[name=noobjects]');
 		drag = null;
-		if (Math.abs(b.x - a.x) < MIN || Math.abs(b.y - a.y) < MIN) {
+		if (s.w < MIN || s.h < MIN) {
 			sel = hit(a);        /* a click selects a box (or none) */
 		} else {
 			save();
-			boxes.push({ x: r1(Math.min(a.x, b.x)), y: r1(Math.min(a.y, b.y)),
-				w: r1(Math.abs(b.x - a.x)), h: r1(Math.abs(b.y - a.y)), l: r ? r.value : '0' });
+			boxes.push({ x: r1(s.x), y: r1(s.y), w: r1(s.w), h: r1(s.h), l: r ? r.value : '0' });
 			sel = boxes.length - 1;
 			if (no)
 				no.checked = false;
@@ -123,9 +135,9 @@ document.addEventListener('keydown', function (e) {
 			draw();
 		}
 	} else if (k === 'Enter' && !/^(BUTTON|A)$/.test(t.tagName)) {
-		document.getElementById('submit-button').click();
+		id('submit-button').click();
 	} else if (k === 's' || k === 'S') {
-		document.getElementById('skip-button').click();
+		id('skip-button').click();
 	} else if (mode === 'boxes' && (k === 'Delete' || k === 'Backspace') && boxes[sel]) {
 		save();
 		boxes.splice(sel, 1);

@@ -4,12 +4,16 @@
 // for multiclass and bbox; every answer is checked in the database.
 'use strict';
 
+const fs = require('node:fs');
+const path = require('node:path');
 const L = require('./lib');
 const { assert } = L;
 
 const ADMIN = () => [L.env('LABELD_TEST_ADMIN_EMAIL'), L.env('LABELD_TEST_ADMIN_PASSWORD')];
 const P = {};          // task -> project made by browser_projects_running
 let B = null;          // { browser, profile }
+const WEIGHT_MAX = 20480;
+const heaviest = {};   // "mode, JS on|off" -> the heaviest labeling page seen
 
 function project(task) {
 	assert.ok(P[task], `no ${task} project (browser_projects_running failed)`);
@@ -17,16 +21,50 @@ function project(task) {
 }
 
 // A signed-in page (JS on unless js === false), with every request's URL
-// kept in page.requests.
+// kept in page.requests and the size of every stylesheet and script as
+// the browser received it (decoded) in page.sizes (URL -> promise).
 async function labeler(js = true) {
 	const page = await L.newPage(B.browser, { js });
+	page.js = js;
 	page.requests = [];
+	page.sizes = new Map();
 	page.on('request', (r) => page.requests.push(new URL(r.url()).pathname));
+	page.on('response', (r) => {
+		const t = r.request().resourceType();
+		if ((t === 'stylesheet' || t === 'script') && !page.sizes.has(r.url()))
+			page.sizes.set(r.url(), r.body().then((b) => b.length, () => -1));
+	});
 	await L.signIn(page, ...ADMIN());
 	return page;
 }
 
-// Open the labeling page of project p; checks the form and its mode.
+// The labeling page's weight: its HTML (resp) and every stylesheet and
+// script it links, as the browser received them (without JavaScript the
+// browser loads no script: the test fetches it, as a browser with
+// JavaScript would); at most WEIGHT_MAX bytes.  The heaviest page of each
+// mode goes to label-weight.txt.
+async function checkWeight(page, resp, mode) {
+	const html = (await resp.body()).length;
+	const links = await page.$$eval('link[rel=stylesheet][href], script[src]',
+		(l) => l.map((e) => [e.href || e.src, e.tagName === 'SCRIPT']));
+	const parts = [`HTML ${html}`];
+	let total = html;
+	for (const [u, script] of links) {
+		if (!page.js && script && !page.sizes.has(u))
+			page.sizes.set(u, page.request.get(u).then((r) => (r.ok() ? r.body() : '')).then((b) => b.length));
+		const n = await page.sizes.get(u);
+		assert.ok(n > 0, `${page.url()} links ${u}, which the browser did not receive`);
+		parts.push(`${new URL(u).pathname} ${n}`);
+		total += n;
+	}
+	const what = `${mode}, JS ${page.js ? 'on' : 'off'}`;
+	assert.ok(total <= WEIGHT_MAX, `${what}: ${page.url()} weighs ${total} bytes (${parts.join(' + ')}), more than ${WEIGHT_MAX}`);
+	if (!heaviest[what] || heaviest[what].total < total)
+		heaviest[what] = { total, parts, url: new URL(page.url()).pathname };
+}
+
+// Open the labeling page of project p; checks the form, its mode and the
+// page's weight.
 async function openLabel(page, p, mode) {
 	const resp = await page.goto(`/projects/${p.id}/label`);
 	assert.equal(resp.status(), 200, `GET /projects/${p.id}/label: ${resp.status()}`);
@@ -35,15 +73,20 @@ async function openLabel(page, p, mode) {
 	assert.equal(info.project, p.id);
 	assert.equal(info.mode, mode);
 	assert.match(info.lease, /^[A-Za-z0-9_-]{43}$/, 'lease token');
+	await checkWeight(page, resp, mode);
 	return info;
 }
 
 // Submit or skip with a key or a click and wait for the next page; checks
-// the status and returns the next page's form (null when there is none).
+// the status (and the weight of a labeling page) and returns the next
+// page's form (null when there is none).
 async function send(page, action, wantStatus = 200) {
 	const resp = await L.navigate(page, action);
 	assert.equal(resp.status(), wantStatus, `answer page status ${resp.status()}, want ${wantStatus} (${page.url()})`);
-	return L.formInfo(page);
+	const info = await L.formInfo(page);
+	if (info)
+		await checkWeight(page, resp, info.mode);
+	return info;
 }
 
 async function checkedValues(page) {
@@ -237,12 +280,15 @@ async function browser_bbox_draw() {
 	info = await send(page, () => page.keyboard.press('Enter'), 422);
 	assert.equal(info.item, item);
 	assert.match(await flashText(page), /Draw at least one box/);
+	assert.ok(await page.isVisible('.flash.error'), 'the refusal is not shown');
 	await L.screenshot(page, 'bbox-js-refused');
 
 	let st = await stage(page);
 	await page.keyboard.press('2');
 	assert.deepEqual(await checkedValues(page), [ids[1]]);
 	const A = await drag(page, st, 20, 20, 120, 100);
+	// A box drawn: the refusal no longer applies and is hidden.
+	assert.ok(await page.isHidden('.flash.error'), 'the refusal stays on screen after a box was drawn');
 	const B2 = await drag(page, st, 150, 40, 260, 160);
 	await page.keyboard.press('3');                  // B is selected: B becomes class 3
 	await click(page, st, 70, 60);                   // select A
@@ -256,6 +302,9 @@ async function browser_bbox_draw() {
 	const inputs = await boxInputs(page);
 	assert.equal(inputs.length, 2, `box inputs ${JSON.stringify(inputs)}`);
 	assert.equal(await page.locator('#bbox-overlay rect').count(), 2, 'rectangles drawn');
+	// Captions: the class names, as the page without JavaScript draws them.
+	assert.deepEqual(await page.$$eval('#bbox-overlay text', (l) => l.map((t) => t.textContent)),
+		['person', 'vehicle'], 'box captions');
 	await L.screenshot(page, 'bbox-js');
 	info = await send(page, () => page.keyboard.press('Enter'));
 	assert.ok(info && info.item !== item, 'Enter did not lead to the next item');
@@ -363,6 +412,10 @@ async function teardown() {
 	if (B && B.browser)
 		await B.browser.close();
 	B = null;
+	const lines = Object.entries(heaviest).map(([what, w]) =>
+		`${what}: ${w.total} bytes (${w.parts.join(' + ')}) ${w.url}\n`);
+	if (lines.length)
+		fs.writeFileSync(path.join(L.OUT, 'label-weight.txt'), lines.join(''));
 }
 
 module.exports = {

@@ -81,15 +81,14 @@ async function newPage(browser, opts = {}) {
 	const page = await context.newPage();
 	page.problems = [];
 	// Failed requests are recorded with their URL (below); chromium's
-	// console line about them says less.  A refused answer is a 422 page;
-	// the browser's own /favicon.ico request may 404.
+	// console line about them says less.  A refused answer is a 422 page.
 	page.on('console', (m) => {
 		if (m.type() === 'error' && !/^Failed to load resource: /.test(m.text()))
 			page.problems.push('console: ' + m.text());
 	});
 	page.on('response', (r) => {
 		const u = new URL(r.url());
-		if (r.status() < 400 || u.pathname === '/favicon.ico')
+		if (r.status() < 400)
 			return;
 		if (r.status() === 422 && r.request().method() === 'POST' && /^\/projects\/\d+\/items\/\d+$/.test(u.pathname))
 			return;

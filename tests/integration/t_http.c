@@ -362,15 +362,26 @@ static void http_too_many_fields(void)
 
 /* ------------------------------------------------------------ static */
 
-/* nginx serves the stylesheet with the right type and the same headers. */
+/* nginx serves the stylesheets and the icon with the right type and the
+ * same headers; /favicon.ico is an empty 204 from nginx, not a 404 page. */
 static void http_static(void)
 {
+	static const char *const css[] = { "/static/base.css", "/static/labeld.css", "/static/label.css" };
 	struct client *c = CLIENT(NULL);
-	struct resp *r = GET(c, "/static/labeld.css");
+	struct resp *r;
 
+	for (size_t i = 0; i < sizeof(css) / sizeof(css[0]); i++) {
+		r = GET(c, css[i]);
+		CHECK_STATUS(r, 200);
+		CHECK_TYPE(r, "text/css");
+		CHECK(r->len > 0, "GET %s: empty", css[i]);
+	}
+	r = GET(c, "/static/favicon.svg");
 	CHECK_STATUS(r, 200);
-	CHECK_TYPE(r, "text/css");
-	CHECK(r->len > 0, "GET /static/labeld.css: empty");
+	CHECK_TYPE(r, "image/svg+xml");
+	r = GET(c, "/favicon.ico");
+	CHECK_STATUS(r, 204);
+	CHECK(r->len == 0, "GET /favicon.ico: %zu bytes", r->len);
 	r = GET(c, "/static/no-such-file.css");
 	CHECK_STATUS(r, 404);
 }

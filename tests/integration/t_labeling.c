@@ -200,6 +200,10 @@ static void labeling_page_and_submit(void)
 	CHECK(html_count(r, "//form[@id='labelform']//button[@name='action' and @value='skip']") == 1,
 	    "no Skip button");
 	CHECK(html_count(r, "//script[@src='/static/labeld.js' and @defer]") == 1, "labeld.js not loaded");
+	/* The labeling pages' own small stylesheet, not the rest of the site's. */
+	CHECK(html_count(r, "//link[@rel='stylesheet' and @href='/static/base.css']") == 1 &&
+	    html_count(r, "//link[@rel='stylesheet' and @href='/static/label.css']") == 1 &&
+	    html_count(r, "//link[@rel='stylesheet']") == 2, "the labeling page does not link base.css + label.css");
 	CHECK(html_count(r, "//script[not(@src)]") == 0, "an inline script");
 	CHECK(html_count(r, "//*[@style]") == 0, "a style attribute");
 	CHECK_TEXT(r, "You labeled 0 today");

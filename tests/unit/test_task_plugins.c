@@ -1069,7 +1069,7 @@ START_TEST(template_multiclass)
 	assert_page_rules(html);
 	ck_assert_int_eq(count_of(html, "type=\"radio\" name=\"label\""), 10);
 	ck_assert_ptr_nonnull(strstr(html,
-	    "<label class=\"choice\"><input type=\"radio\" name=\"label\" value=\"101\" "
+	    "<label><input type=\"radio\" name=\"label\" value=\"101\" "
 	    "data-key=\"1\"><kbd>1</kbd> person</label>"));
 	ck_assert_ptr_nonnull(strstr(html, "value=\"103\" data-key=\"3\" checked><kbd>3</kbd> car"));
 	ck_assert_ptr_nonnull(strstr(html, "data-key=\"9\""));
