@@ -6,7 +6,6 @@
 void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, combine_run_fn run)
 {
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
 	c->head = NULL;
 	c->tail = &c->head;
 	c->running = 0;
@@ -47,6 +46,7 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 
 	job->done = 0;
 	job->next = NULL;
+	sem_init(&job->wake, 0, 0);
 	pthread_mutex_lock(&c->mu);
 	*c->tail = job;
 	c->tail = &job->next;
@@ -60,14 +60,24 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 			c->running--;
 			c->batches++;
 			c->jobs += n;
-			for (size_t i = 0; i < n; i++)
+			/* Wake each owner once, and only them; then hand the
+			 * lead to the owner of the oldest job still queued. */
+			for (size_t i = 0; i < n; i++) {
 				batch[i]->done = 1;
-			pthread_cond_broadcast(&c->cv);
+				if (batch[i] != job)
+					sem_post(&batch[i]->wake);
+			}
+			if (c->head != NULL && c->running < c->leaders && c->head != job)
+				sem_post(&c->head->wake);
 		} else {
-			pthread_cond_wait(&c->cv, &c->mu);
+			pthread_mutex_unlock(&c->mu);
+			while (sem_wait(&job->wake) != 0)
+				;   /* EINTR */
+			pthread_mutex_lock(&c->mu);
 		}
 	}
 	pthread_mutex_unlock(&c->mu);
+	sem_destroy(&job->wake);
 }
 
 void combine_stats(struct combiner *c, unsigned long long *batches, unsigned long long *jobs)

@@ -11,19 +11,32 @@
  * flight a batch is just that request and nothing waits.
  *
  * The leader writes a job's results into the job (and into the job owner's
- * arena: its owner is asleep until done is set, under the mutex).
+ * arena: its owner is asleep until done is set, under the mutex).  Each
+ * owner sleeps on its own semaphore and is woken once, when its job is done
+ * (or when it should lead the next batch): no thundering herd.
  */
 #ifndef LABELD_COMBINE_H
 #define LABELD_COMBINE_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stddef.h>
+
+struct arena;
+struct db;
+
+/* What a leader runs a batch with: its own connection and request arena. */
+struct combine_ctx {
+	struct db *db;
+	struct arena *arena;
+};
 
 struct combine_job {
 	int kind;                  /* jobs batch together when kind and group match */
 	long long group;
 	int done;
 	struct combine_job *next;
+	sem_t wake;                /* posted when done, or when it may lead */
 };
 
 /* Run jobs[0..n-1] (same kind and group) on ctx, the leader's context;
@@ -32,7 +45,6 @@ typedef void (*combine_run_fn)(void *ctx, struct combine_job **jobs, size_t n);
 
 struct combiner {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	struct combine_job *head, **tail;
 	unsigned running;          /* batches being run now */
 	unsigned leaders;          /* at most this many at once */

@@ -1041,6 +1041,43 @@ const char *db_value(const struct db_result *res, size_t row, size_t col)
 	return res->rows[row][col];
 }
 
+struct db_result *db_row_copy(struct arena *a, const struct db_result *res, size_t row,
+    size_t from_col)
+{
+	struct db_result *out;
+	size_t n;
+
+	if (res == NULL || row >= res->nrows || from_col > res->ncols)
+		return NULL;
+	n = res->ncols - from_col;
+	out = arena_alloc(a, sizeof(*out));
+	if (out == NULL)
+		return NULL;
+	out->nrows = 1;
+	out->ncols = n;
+	out->rows = arena_alloc(a, sizeof(*out->rows));
+	out->lens = arena_alloc(a, sizeof(*out->lens));
+	if (out->rows == NULL || out->lens == NULL)
+		return NULL;
+	out->rows[0] = arena_calloc(a, n + 1, sizeof(**out->rows));
+	out->lens[0] = arena_calloc(a, n + 1, sizeof(**out->lens));
+	if (out->rows[0] == NULL || out->lens[0] == NULL)
+		return NULL;
+	for (size_t c = 0; c < n; c++) {
+		const char *v = res->rows[row][from_col + c];
+		unsigned long len = res->lens[row][from_col + c];
+		if (v == NULL)
+			continue;
+		out->rows[0][c] = arena_alloc(a, len + 1);
+		if (out->rows[0][c] == NULL)
+			return NULL;
+		memcpy(out->rows[0][c], v, len);
+		out->rows[0][c][len] = '\0';
+		out->lens[0][c] = len;
+	}
+	return out;
+}
+
 /* Cell as a long long (base 10); 0 when out of range, NULL or not a
  * number. */
 long long db_int(const struct db_result *res, size_t row, size_t col)

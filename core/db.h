@@ -107,6 +107,13 @@ int db_in_transaction(const struct db *db);
 /* The last error's text for logs ("" when none). */
 const char *db_errmsg(const struct db *db);
 
+/* A one-row result in arena a holding row `row` of res from column
+ * from_col on (every value copied): how a result read on one thread's
+ * connection is handed to another request.  NULL when out of memory or out
+ * of range. */
+struct db_result *db_row_copy(struct arena *a, const struct db_result *res, size_t row,
+    size_t from_col);
+
 /* Row/column helpers: NULL / 0 when out of range or SQL NULL. */
 const char *db_value(const struct db_result *res, size_t row, size_t col);
 long long db_int(const struct db_result *res, size_t row, size_t col);

@@ -2,7 +2,7 @@
  * project_cache.h: each labeld process's copy of the facts of a project that
  * every labeling page shows but only an admin's edit changes: its name, task
  * type, instructions link and label classes.  An entry is keyed by the
- * project's id and its meta_version (sql/004_project_versions.sql), which
+ * project's id and its meta_version (sql/004_labeling_reads.sql), which
  * every such edit raises in the same transaction; the labeling page reads
  * the version with the facts that change per request (state, counters, the
  * lease) and uses an entry only when it holds exactly that version, so a

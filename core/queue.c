@@ -22,8 +22,9 @@
 /* Batches (see "batches" below): at most this many run at once per
  * process (one can wait for its commit while the next is built), and at
  * most this many jobs go into one. */
-#define QUEUE_BATCH_LEADERS 2
+#define QUEUE_BATCH_LEADERS 1
 #define QUEUE_BATCH_MAX 32
+
 
 /* The columns of struct queue_item, in this order (the second form with
  * the table's alias, for joins). */
@@ -278,39 +279,107 @@ static int meta_load(struct db *db, struct arena *a, long long project_id,
 	return DB_OK;
 }
 
+/* Page reads are combined like leases and answers (see "batches" below):
+ * the pages of one project asked for together are read by one statement
+ * over a JSON array of the requests.  Kinds: the labeler's own lease, or an
+ * item by id. */
+enum { PAGE_HELD = 1, PAGE_ITEM = 2 };
+
+struct page_job {
+	struct combine_job cj;     /* first: the combiner's part */
+	struct arena *arena;       /* the owner's */
+	long long user_id, item_id;
+	struct db_result *row;     /* the owner's copy of its row; NULL: no project */
+	int rc;
+};
+
+static struct combiner page_combiner;
+static pthread_once_t page_once = PTHREAD_ONCE_INIT;
+
+static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
+{
+	struct combine_ctx *bc = ctx;
+	struct page_job **jobs = (struct page_job **)cjobs;
+	long long project_id = jobs[0]->cj.group;
+	struct db_result *res;
+	struct buf b;
+	int rc;
+
+	buf_init(&b, bc->arena);
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(&b, "%s{\"k\":%zu,\"v\":%lld}", i > 0 ? "," : "", i,
+		    jobs[i]->cj.kind == PAGE_HELD ? jobs[i]->user_id : jobs[i]->item_id);
+		jobs[i]->row = NULL;
+	}
+	buf_addc(&b, ']');
+	if (b.failed) {
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->rc = DB_ERR;
+		return;
+	}
+#define JT_PAGES "JSON_TABLE(?, '$[*]' COLUMNS (k INT UNSIGNED PATH '$.k', " \
+	"v BIGINT UNSIGNED PATH '$.v')) j STRAIGHT_JOIN projects p ON p.id = ? "
+	if (jobs[0]->cj.kind == PAGE_HELD)
+		rc = db_query(bc->db, bc->arena, &res,
+		    "SELECT j.k, p.state, p.meta_version, COALESCE(c.items_total, 0), "
+		    "COALESCE(c.items_labeled, 0), COALESCE(d.labeled, 0), " ITEM_PAGE_COLUMNS
+		    " FROM " JT_PAGES "LEFT JOIN project_counters c ON c.project_id = p.id "
+		    "LEFT JOIN labeler_days d ON d.project_id = p.id AND d.user_id = j.v "
+		    "AND d.day = UTC_DATE() "
+		    "LEFT JOIN labeler_leases l ON l.project_id = p.id AND l.user_id = j.v "
+		    "LEFT JOIN items i ON i.id = l.item_id AND i.project_id = p.id "
+		    "AND i.lease_user = l.user_id AND i.state = 'unlabeled' AND i.lease_until > NOW(6)",
+		    "si", b.data, project_id);
+	else
+		rc = db_query(bc->db, bc->arena, &res,
+		    "SELECT j.k, p.state, p.meta_version, " ITEM_PAGE_COLUMNS " FROM " JT_PAGES
+		    "LEFT JOIN items i ON i.id = j.v AND i.project_id = p.id",
+		    "si", b.data, project_id);
+#undef JT_PAGES
+	for (size_t i = 0; i < n; i++)
+		jobs[i]->rc = rc;
+	if (rc != DB_OK)
+		return;
+	for (size_t r = 0; r < res->nrows; r++) {
+		long long k = db_int(res, r, 0);
+		if (k < 0 || (size_t)k >= n)
+			continue;
+		jobs[k]->row = db_row_copy(jobs[k]->arena, res, r, 1);
+		if (jobs[k]->row == NULL)
+			jobs[k]->rc = DB_ERR;
+	}
+}
+
+static void page_init(void)
+{
+	combiner_init(&page_combiner, QUEUE_BATCH_LEADERS, QUEUE_BATCH_MAX, page_batch);
+}
+
 int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
     long long item_id, struct queue_page *pg)
 {
+	struct page_job j = {
+		.cj = { .kind = item_id == 0 ? PAGE_HELD : PAGE_ITEM, .group = project_id },
+		.arena = a, .user_id = user_id, .item_id = item_id,
+	};
+	struct combine_ctx bc = { .db = db, .arena = a };
 	struct project_meta m;
 	struct db_result *res;
-	size_t col;
+	size_t col = item_id == 0 ? 5 : 2;
 	int rc;
 
 	memset(pg, 0, sizeof(*pg));
 	pg->mine = -1;
-	/* A labeler holds at most one lease per project (queue_lease_next
-	 * takes turns per labeler), so the join gives at most one row. */
-	if (item_id == 0) {
-		rc = db_query(db, a, &res,
-		    "SELECT p.state, p.meta_version, COALESCE(c.items_total, 0), "
-		    "COALESCE(c.items_labeled, 0), COALESCE(d.labeled, 0), " ITEM_PAGE_COLUMNS
-		    " FROM projects p LEFT JOIN project_counters c ON c.project_id = p.id "
-		    "LEFT JOIN labeler_days d ON d.project_id = p.id AND d.user_id = ? AND d.day = UTC_DATE() "
-		    "LEFT JOIN items i ON i.lease_user = ? AND i.project_id = p.id "
-		    "AND i.state = 'unlabeled' AND i.lease_until > NOW(6) WHERE p.id = ?",
-		    "iii", user_id, user_id, project_id);
-		col = 5;
-	} else {
-		rc = db_query(db, a, &res,
-		    "SELECT p.state, p.meta_version, " ITEM_PAGE_COLUMNS " FROM projects p "
-		    "LEFT JOIN items i ON i.id = ? AND i.project_id = p.id WHERE p.id = ?",
-		    "ii", item_id, project_id);
-		col = 2;
-	}
-	if (rc != DB_OK)
-		return rc;
-	if (res->nrows == 0)
+	pthread_once(&page_once, page_init);
+	combine_submit(&page_combiner, &j.cj, &bc);
+	if (j.rc != DB_OK)
+		return j.rc;
+	if (j.row == NULL)
 		return QUEUE_NO_ITEM;
+	res = j.row;
+	/* A labeler holds at most one lease per project (queue_lease_next
+	 * takes turns per labeler): one row per request. */
 	pg->state = db_value(res, 0, 0);
 	if (item_id == 0) {
 		pg->items_total = db_int(res, 0, 2);
@@ -466,6 +535,11 @@ static int lease_once(struct db *db, struct arena *a, long long project_id, long
 		rc = db_exec(db, 0, NULL, NULL,
 		    "INSERT INTO item_events (item_id, project_id, user_id, kind) VALUES (?, ?, ?, 'leased')",
 		    "iii", item->id, project_id, user_id);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO labeler_leases (project_id, user_id, item_id) VALUES (?, ?, ?) "
+		    "ON DUPLICATE KEY UPDATE item_id = VALUES(item_id)",
+		    "iii", project_id, user_id, item->id);
 	if (rc != DB_OK)
 		goto fail;
 	rc = db_commit(db);
@@ -639,11 +713,6 @@ struct queue_job {
 	int rc;
 };
 
-/* The leader's own context. */
-struct batch_ctx {
-	struct db *db;
-	struct arena *arena;
-};
 
 static struct combiner lease_combiner, submit_combiner;
 static pthread_once_t combiners_once = PTHREAD_ONCE_INIT;
@@ -736,10 +805,24 @@ static int granted(const struct grant *g, size_t n, long long id)
 	return 0;
 }
 
+/* Point the page's hints (labeler_leases) at the leases in `rows`, a JSON
+ * array of {"i": item, "u": labeler}: the page's way to a lease by primary
+ * key (only a hint: the page checks it against the item's own lease
+ * columns).  DB_OK or DB_*. */
+static int hints_write(struct db *db, long long project_id, const char *rows)
+{
+	return db_exec(db, 0, NULL, NULL,
+	    "INSERT INTO labeler_leases (project_id, user_id, item_id) "
+	    "SELECT ?, j.u, j.i FROM JSON_TABLE(?, '$[*]' COLUMNS "
+	    "(i BIGINT UNSIGNED PATH '$.i', u BIGINT UNSIGNED PATH '$.u')) j "
+	    "ON DUPLICATE KEY UPDATE item_id = VALUES(item_id)",
+	    "is", project_id, rows);
+}
+
 /* One attempt at leasing for jobs[0..n-1] (one project).  Sets each job's
  * rc (and item, next_id); returns DB_OK, or DB_* for the whole batch
  * (rolled back, no job's result is kept). */
-static int lease_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_t n)
+static int lease_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
 {
 	struct db *db = bc->db;
 	struct arena *a = bc->arena;
@@ -773,7 +856,7 @@ static int lease_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_
 		return rc;
 	/* The labelers' rows, in id order (every batch locks in that order):
 	 * one labeler's requests take turns, as in lease_once. */
-	rc = db_query(db, a, &res, "SELECT u.id FROM " JT_IDS " JOIN users u ON u.id = j.id FOR UPDATE",
+	rc = db_query(db, a, &res, "SELECT u.id FROM " JT_IDS " STRAIGHT_JOIN users u ON u.id = j.id FOR UPDATE",
 	    "s", ulist);
 	if (rc == DB_OK)
 		rc = db_query(db, a, &res, "SELECT state FROM projects WHERE id = ? LOCK IN SHARE MODE",
@@ -790,7 +873,7 @@ static int lease_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_
 	 * and who of them skipped anything here (they need the scan that
 	 * leaves their skips out; everyone else shares one). */
 	rc = db_query(db, a, &held, "SELECT i.lease_user, " ITEM_COLUMNS_I " FROM " JT_IDS
-	    " JOIN items i ON i.lease_user = j.id AND i.project_id = ? AND i.state = 'unlabeled' "
+	    " STRAIGHT_JOIN items i ON i.lease_user = j.id AND i.project_id = ? AND i.state = 'unlabeled' "
 	    "AND i.lease_until > NOW(6)", "si", ulist, project_id);
 	if (rc == DB_OK)
 		rc = db_query(db, a, &skippers, "SELECT j.id, (SELECT 1 FROM item_skips s WHERE "
@@ -850,6 +933,19 @@ static int lease_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_
 			item_from_row(cand, r, 0, &g[ng++].item);
 		}
 	}
+	if (held->nrows > 0) {
+		/* Leases found by the items_lease index rather than the page's
+		 * hint: write the hint, so the next page finds them directly. */
+		buf_init(&b, a);
+		buf_addc(&b, '[');
+		for (size_t r = 0; r < held->nrows; r++)
+			buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld}", r > 0 ? "," : "",
+			    db_int(held, r, 1), db_int(held, r, 0));
+		buf_addc(&b, ']');
+		rc = b.failed ? DB_ERR : hints_write(db, project_id, b.data);
+		if (rc != DB_OK)
+			goto fail;
+	}
 	if (ng > 0) {
 		buf_init(&b, a);
 		buf_addc(&b, '[');
@@ -871,7 +967,7 @@ static int lease_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_
 		rc = db_exec(db, 0, NULL, NULL,
 		    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.i', "
 		    "u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t')) j "
-		    "JOIN items i ON i.id = j.id SET i.lease_user = j.u, i.lease_token = j.t, "
+		    "STRAIGHT_JOIN items i ON i.id = j.id SET i.lease_user = j.u, i.lease_token = j.t, "
 		    "i.lease_until = NOW(6) + INTERVAL ? SECOND, i.version = i.version + 1",
 		    "si", b.data, (long long)jobs[0]->lease_seconds);
 		if (rc == DB_OK)
@@ -880,6 +976,8 @@ static int lease_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_
 			    "SELECT j.i, ?, j.u, 'leased' FROM JSON_TABLE(?, '$[*]' COLUMNS "
 			    "(i BIGINT UNSIGNED PATH '$.i', u BIGINT UNSIGNED PATH '$.u')) j",
 			    "is", project_id, b.data);
+		if (rc == DB_OK)
+			rc = hints_write(db, project_id, b.data);
 		if (rc != DB_OK)
 			goto fail;
 	}
@@ -902,7 +1000,7 @@ fail:
 	return rc;
 }
 
-typedef int (*batch_once_fn)(struct batch_ctx *bc, struct queue_job **jobs, size_t n);
+typedef int (*batch_once_fn)(struct combine_ctx *bc, struct queue_job **jobs, size_t n);
 
 /* Run a batch (one project's jobs) with its deadlock retries; when it
  * cannot be done, every job goes back to its owner (JOB_ALONE). */
@@ -927,7 +1025,7 @@ static void lease_batch(void *ctx, struct combine_job **cjobs, size_t n)
 /* One attempt at storing the answers jobs[0..n-1] (one project).  A job
  * whose lease does not hold is left JOB_ALONE (its owner's own
  * transaction says why).  DB_OK, or DB_* for the whole batch. */
-static int submit_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size_t n)
+static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
 {
 	struct db *db = bc->db;
 	struct arena *a = bc->arena;
@@ -953,7 +1051,7 @@ static int submit_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size
 	/* The items, locked in id order: the guard of answer_once, checked
 	 * here for each. */
 	rc = db_query(db, a, &res, "SELECT i.id, i.state, i.lease_user, i.lease_token FROM " JT_IDS
-	    " JOIN items i ON i.id = j.id WHERE i.project_id = ? FOR UPDATE", "si", list, project_id);
+	    " STRAIGHT_JOIN items i ON i.id = j.id WHERE i.project_id = ? FOR UPDATE", "si", list, project_id);
 	if (rc != DB_OK)
 		goto fail;
 	buf_init(&b, a);
@@ -993,7 +1091,7 @@ static int submit_batch_once(struct batch_ctx *bc, struct queue_job **jobs, size
 	"u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t', " \
 	"d LONGTEXT CHARACTER SET utf8mb4 PATH '$.d')) j"
 	rc = db_exec(db, 0, NULL, NULL,
-	    "UPDATE " JT_ANSWERS " JOIN items i ON i.id = j.i SET i.state = 'labeled', "
+	    "UPDATE " JT_ANSWERS " STRAIGHT_JOIN items i ON i.id = j.i SET i.state = 'labeled', "
 	    "i.lease_user = NULL, i.lease_until = NULL, i.lease_token = NULL, i.version = i.version + 1",
 	    "s", b.data);
 	if (rc == DB_OK)
@@ -1043,7 +1141,7 @@ int queue_lease_next(struct db *db, struct arena *a, long long project_id, long 
 		.cj = { .kind = JOB_LEASE, .group = project_id }, .arena = a,
 		.project_id = project_id, .user_id = user_id, .lease_seconds = lease_seconds,
 	};
-	struct batch_ctx bc = { .db = db, .arena = a };
+	struct combine_ctx bc = { .db = db, .arena = a };
 
 	pthread_once(&combiners_once, combiners_init);
 	/* Leases of one length batch together. */
@@ -1064,7 +1162,7 @@ int queue_submit(struct db *db, struct arena *a, long long project_id, long long
 		.project_id = project_id, .user_id = user_id, .item_id = item_id,
 		.token = token, .json = annotation_json,
 	};
-	struct batch_ctx bc = { .db = db, .arena = a };
+	struct combine_ctx bc = { .db = db, .arena = a };
 
 	if (annotation_json == NULL || token == NULL)
 		return DB_ERR;

@@ -43,6 +43,7 @@
 #include "queue.h"
 #include "request.h"
 #include "server.h"
+#include "session.h"
 
 /* Connections ready for a worker: a ring of fds. */
 struct conn_queue {
@@ -430,6 +431,9 @@ int server_run(struct app *app)
 	if (ln + sn > 0)
 		log_info("labeling: %llu leases in %llu transactions, %llu answers in %llu",
 		    ln, lb, sn, sb);
+	session_lookup_stats(&lb, &ln);
+	if (ln > 0)
+		log_info("sessions: %llu lookups in %llu statements", ln, lb);
 	log_info("stopped");
 	return status;
 }

@@ -3,6 +3,7 @@
  * rule, and the sessions table.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,9 +12,15 @@
 #include <openssl/sha.h>
 
 #include "arena.h"
+#include "buf.h"
+#include "combine.h"
 #include "db.h"
 #include "log.h"
 #include "session.h"
+
+/* Combined lookups (below): batches at once per process, jobs per batch. */
+#define SESSION_LOOKUP_LEADERS 1
+#define SESSION_LOOKUP_BATCH 32
 
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -139,50 +146,137 @@ int session_create(struct db *db, long long user_id, const char *remote_addr,
 	    "iuu", user_id, (unsigned long long)idle_timeout, (unsigned long long)lifetime);
 }
 
+/*
+ * Lookups are combined (combine.h): the sessions of the requests that
+ * arrive while another lookup runs are checked together, in one statement
+ * over a JSON array of their token hashes.  Every request is still checked
+ * against the sessions table by a statement that ran after it arrived.
+ */
+
+struct lookup_job {
+	struct combine_job cj;     /* first: the combiner's part */
+	struct arena *arena;       /* the owner's: results are copied here */
+	unsigned char hash[32];
+	unsigned idle_timeout, lifetime;
+	struct session *out;       /* NULL: no valid session */
+	long long age;             /* seconds since last_seen_at */
+	int rc;
+};
+
+static struct combiner lookup_combiner;
+static pthread_once_t lookup_once = PTHREAD_ONCE_INIT;
+
+static void lookup_batch(void *ctx, struct combine_job **cjobs, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct combine_ctx *lc = ctx;
+	struct lookup_job **jobs = (struct lookup_job **)cjobs;
+	struct db_result *res;
+	struct buf b;
+	int rc;
+
+	buf_init(&b, lc->arena);
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < n; i++) {
+		char h[65];
+		for (size_t k = 0; k < 32; k++) {
+			h[2 * k] = hex[jobs[i]->hash[k] >> 4];
+			h[2 * k + 1] = hex[jobs[i]->hash[k] & 15];
+		}
+		h[64] = '\0';
+		buf_printf(&b, "%s{\"k\":%zu,\"h\":\"%s\"}", i > 0 ? "," : "", i, h);
+		jobs[i]->out = NULL;
+	}
+	buf_addc(&b, ']');
+	if (b.failed) {
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->rc = DB_ERR;
+		return;
+	}
+	/* One idle timeout and lifetime per batch (the job's group). */
+	rc = db_query(lc->db, lc->arena, &res,
+	    "SELECT j.k, s.user_id, u.email, u.display_name, u.is_admin, s.csrf_token, "
+	    "TIMESTAMPDIFF(SECOND, s.last_seen_at, NOW(6)) "
+	    "FROM JSON_TABLE(?, '$[*]' COLUMNS (k INT UNSIGNED PATH '$.k', "
+	    "h CHAR(64) CHARACTER SET ascii PATH '$.h')) j "
+	    "STRAIGHT_JOIN sessions s ON s.token_hash = UNHEX(j.h) "
+	    "STRAIGHT_JOIN users u ON u.id = s.user_id "
+	    "WHERE u.is_disabled = 0 "
+	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND "
+	    "AND s.created_at > NOW(6) - INTERVAL ? SECOND",
+	    "suu", b.data, (unsigned long long)jobs[0]->idle_timeout,
+	    (unsigned long long)jobs[0]->lifetime);
+	for (size_t i = 0; i < n; i++)
+		jobs[i]->rc = rc;
+	if (rc != DB_OK)
+		return;
+	for (size_t r = 0; r < res->nrows; r++) {
+		long long k = db_int(res, r, 0);
+		struct lookup_job *j;
+		struct session *se;
+		if (k < 0 || (size_t)k >= n)
+			continue;
+		j = jobs[k];
+		se = arena_alloc(j->arena, sizeof(*se));
+		if (se == NULL) {
+			j->rc = DB_ERR;
+			continue;
+		}
+		se->user_id = db_int(res, r, 1);
+		se->email = arena_strdup(j->arena, db_value(res, r, 2));
+		se->display_name = db_value(res, r, 3) ?
+		    arena_strdup(j->arena, db_value(res, r, 3)) : NULL;
+		se->is_admin = db_int(res, r, 4) != 0;
+		se->csrf = arena_strdup(j->arena, db_value(res, r, 5));
+		memcpy(se->hash, j->hash, sizeof(se->hash));
+		if (se->email == NULL || se->csrf == NULL) {
+			j->rc = DB_ERR;
+			continue;
+		}
+		j->age = db_int(res, r, 6);
+		j->out = se;
+	}
+}
+
+static void lookup_init(void)
+{
+	combiner_init(&lookup_combiner, SESSION_LOOKUP_LEADERS, SESSION_LOOKUP_BATCH, lookup_batch);
+}
+
 int session_lookup(struct db *db, struct arena *a, const char *token,
     unsigned idle_timeout, unsigned lifetime, struct session **out)
 {
-	struct db_result *res;
-	struct session *s;
-	unsigned char hash[32];
+	struct lookup_job j = {
+		.cj = { .kind = 1, .group = (long long)idle_timeout << 32 | lifetime },
+		.arena = a, .idle_timeout = idle_timeout, .lifetime = lifetime,
+	};
+	struct combine_ctx lc = { .db = db, .arena = a };
 	int rc;
 
 	*out = NULL;
 	if (!token_syntax_ok(token))
 		return DB_OK;
-	token_hash(token, hash);
-	rc = db_query(db, a, &res,
-	    "SELECT s.user_id, u.email, u.display_name, u.is_admin, s.csrf_token, "
-	    "TIMESTAMPDIFF(SECOND, s.last_seen_at, NOW(6)) "
-	    "FROM sessions s JOIN users u ON u.id = s.user_id "
-	    "WHERE s.token_hash = ? AND u.is_disabled = 0 "
-	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND "
-	    "AND s.created_at > NOW(6) - INTERVAL ? SECOND",
-	    "buu", hash, sizeof(hash), (unsigned long long)idle_timeout,
-	    (unsigned long long)lifetime);
-	if (rc != DB_OK)
-		return rc;
-	if (res->nrows == 0)
-		return DB_OK;
-	s = arena_alloc(a, sizeof(*s));
-	if (s == NULL)
-		return DB_ERR;
-	s->user_id = db_int(res, 0, 0);
-	s->email = db_value(res, 0, 1);
-	s->display_name = db_value(res, 0, 2);
-	s->is_admin = db_int(res, 0, 3) != 0;
-	s->csrf = db_value(res, 0, 4);
-	memcpy(s->hash, hash, sizeof(hash));
-	if (db_int(res, 0, 5) >= 60) {
+	token_hash(token, j.hash);
+	pthread_once(&lookup_once, lookup_init);
+	combine_submit(&lookup_combiner, &j.cj, &lc);
+	if (j.rc != DB_OK || j.out == NULL)
+		return j.rc;
+	if (j.age >= 60) {
 		/* Idempotent: a retry after a lost connection is harmless. */
 		rc = db_exec(db, DB_IDEMPOTENT, NULL, NULL,
 		    "UPDATE sessions SET last_seen_at = NOW(6) WHERE token_hash = ?",
-		    "b", hash, sizeof(hash));
+		    "b", j.hash, sizeof(j.hash));
 		if (rc != DB_OK)
 			return rc;
 	}
-	*out = s;
+	*out = j.out;
 	return DB_OK;
+}
+
+void session_lookup_stats(unsigned long long *batches, unsigned long long *lookups)
+{
+	pthread_once(&lookup_once, lookup_init);
+	combine_stats(&lookup_combiner, batches, lookups);
 }
 
 int session_destroy(struct db *db, const unsigned char hash[32])

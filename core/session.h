@@ -58,6 +58,9 @@ int session_create(struct db *db, long long user_id, const char *remote_addr,
  * more than idle_timeout seconds, older than lifetime, or its user disabled.
  * last_seen_at is refreshed at most once a minute, so a busy labeler costs
  * one read per request, not a write. */
+/* Lookups done, and the statements (batches) they took, since start. */
+void session_lookup_stats(unsigned long long *batches, unsigned long long *lookups);
+
 int session_lookup(struct db *db, struct arena *a, const char *token,
     unsigned idle_timeout, unsigned lifetime, struct session **out);
 

@@ -111,7 +111,12 @@ function init(args)
 			local c, x, p, l = line:match("^(%S+)\t(%S+)\t(%S+)\t(%S+)$")
 			if c then
 				if k % n == tid - 1 then
-					leases[#leases + 1] = { cookie = c, csrf = x, path = p, lease = l }
+					-- The whole request, made once here rather than per
+					-- request: the client shares the CPUs with labeld.
+					local body = "csrf=" .. urlencode(x) .. "&lease=" .. urlencode(l) ..
+						"&label=" .. label .. "&action=submit"
+					leases[#leases + 1] = wrk.format("POST", p, { ["Cookie"] = c,
+						["Content-Type"] = "application/x-www-form-urlencoded" }, body)
 				end
 				k = k + 1
 			end
@@ -122,21 +127,25 @@ end
 
 function request()
 	if mode == "answer" then
-		local l = leases[next_lease]
-		if not l then
+		local req = leases[next_lease]
+		if not req then
 			-- Every lease of this thread was answered: stop rather than
 			-- send double submits (which are cheaper).
 			exhausted = 1
 			wrk.thread:stop()
-			l = leases[#leases]
+			req = leases[#leases]
 		end
 		next_lease = next_lease + 1
 		sent_kind = "post"
-		local body = "csrf=" .. urlencode(l.csrf) .. "&lease=" .. urlencode(l.lease) ..
-			"&label=" .. label .. "&action=submit"
 		sent_at = now_us()
-		return wrk.format("POST", l.path, { ["Cookie"] = l.cookie,
-			["Content-Type"] = "application/x-www-form-urlencoded" }, body)
+		return req
+	end
+	if mode == "page" then
+		-- The same request every time: format it once.
+		page_request = page_request or wrk.format("GET", nil, { ["Cookie"] = cookie }, nil)
+		sent_kind = "get"
+		sent_at = now_us()
+		return page_request
 	end
 	local headers = { ["Cookie"] = cookie }
 	if mode == "submit" and state == "post" and item_path then
@@ -159,6 +168,11 @@ function response(status, headers, body)
 		if status ~= 200 or not body:find('id="labelform"', 1, true) then
 			note("GET: status " .. status .. (status == 200 and " without a labeling form" or ""))
 			state = "get"
+			return
+		end
+		if mode == "page" then
+			-- Nothing to answer: the client's own work stays as small as
+			-- wrk's for the request rows (it shares the CPUs with labeld).
 			return
 		end
 		local p = body:match('<form method="post" action="(/projects/%d+/items/%d+)"')
