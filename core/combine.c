@@ -1,6 +1,8 @@
 /*
  * combine.c: see combine.h.
  */
+#include <sched.h>
+
 #include "combine.h"
 
 void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, combine_run_fn run)
@@ -40,17 +42,28 @@ static size_t take_batch(struct combiner *c, struct combine_job **jobs)
 	return n;
 }
 
+/* 1 once the job is done (read without the mutex: see below). */
+static int job_done(struct combine_job *job)
+{
+	return atomic_load_explicit(&job->done, memory_order_acquire);
+}
+
 void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 {
 	struct combine_job *batch[COMBINE_MAX_BATCH];
 
-	job->done = 0;
+	atomic_store_explicit(&job->done, 0, memory_order_relaxed);
 	job->next = NULL;
 	sem_init(&job->wake, 0, 0);
 	pthread_mutex_lock(&c->mu);
 	*c->tail = job;
 	c->tail = &job->next;
-	while (!job->done) {
+	for (;;) {
+		/* The mutex is held here. */
+		if (job_done(job)) {
+			pthread_mutex_unlock(&c->mu);
+			break;
+		}
 		if (c->running < c->leaders && c->head != NULL) {
 			size_t n = take_batch(c, batch);
 			c->running++;
@@ -60,23 +73,31 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 			c->running--;
 			c->batches++;
 			c->jobs += n;
-			/* Wake each owner once, and only them; then hand the
-			 * lead to the owner of the oldest job still queued. */
+			/* Wake each owner once, and only them.  Post first, then
+			 * mark done, and touch the job no more: an owner that sees
+			 * done may return (its job lives on its stack) at once. */
 			for (size_t i = 0; i < n; i++) {
-				batch[i]->done = 1;
 				if (batch[i] != job)
 					sem_post(&batch[i]->wake);
+				atomic_store_explicit(&batch[i]->done, 1, memory_order_release);
 			}
+			/* Hand the lead to the owner of the oldest job still queued. */
 			if (c->head != NULL && c->running < c->leaders && c->head != job)
 				sem_post(&c->head->wake);
-		} else {
-			pthread_mutex_unlock(&c->mu);
-			while (sem_wait(&job->wake) != 0)
-				;   /* EINTR */
-			pthread_mutex_lock(&c->mu);
+			continue;
 		}
+		pthread_mutex_unlock(&c->mu);
+		while (sem_wait(&job->wake) != 0)
+			;   /* EINTR */
+		/* Done is set right after the post that woke us, while the
+		 * leader still holds the mutex: give it a moment rather than
+		 * queueing on that mutex. */
+		for (int spin = 0; spin < 20 && !job_done(job); spin++)
+			sched_yield();
+		if (job_done(job))
+			break;
+		pthread_mutex_lock(&c->mu);
 	}
-	pthread_mutex_unlock(&c->mu);
 	sem_destroy(&job->wake);
 }
 

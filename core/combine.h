@@ -20,6 +20,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct arena;
@@ -34,7 +35,7 @@ struct combine_ctx {
 struct combine_job {
 	int kind;                  /* jobs batch together when kind and group match */
 	long long group;
-	int done;
+	atomic_int done;           /* set by the leader, read without the mutex */
 	struct combine_job *next;
 	sem_t wake;                /* posted when done, or when it may lead */
 };

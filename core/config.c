@@ -46,7 +46,7 @@ static const struct config_key config_keys[] = {
 	KS(socket, "/run/labeld/labeld.sock"),
 	KO(socket_mode, "0660"),
 	KU(socket_backlog, "128", 1, 65535),
-	KU(workers, "8", 1, 1024),
+	KU(workers, "32", 1, 1024),
 	KS(db_socket, "/run/mysqld/mysqld.sock"),
 	KS(db_host, "localhost"),
 	KU(db_port, "3306", 1, 65535),

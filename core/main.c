@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,12 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct app app;
 	char err[1024];
+
+	/* Every request allocates and frees much the same memory: keep freed
+	 * memory in the process rather than handing it back to the kernel
+	 * (and faulting it in again) request after request. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {

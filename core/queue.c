@@ -23,6 +23,9 @@
  * process (one can wait for its commit while the next is built), and at
  * most this many jobs go into one. */
 #define QUEUE_BATCH_LEADERS 1
+/* Page reads take no locks: two batches may run at once, so that one
+ * leader the scheduler preempts does not hold up every page. */
+#define QUEUE_READ_LEADERS 2
 #define QUEUE_BATCH_MAX 32
 
 
@@ -353,7 +356,7 @@ static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
 
 static void page_init(void)
 {
-	combiner_init(&page_combiner, QUEUE_BATCH_LEADERS, QUEUE_BATCH_MAX, page_batch);
+	combiner_init(&page_combiner, QUEUE_READ_LEADERS, QUEUE_BATCH_MAX, page_batch);
 }
 
 int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,

@@ -19,7 +19,7 @@
 #include "session.h"
 
 /* Combined lookups (below): batches at once per process, jobs per batch. */
-#define SESSION_LOOKUP_LEADERS 1
+#define SESSION_LOOKUP_LEADERS 2
 #define SESSION_LOOKUP_BATCH 32
 
 static const char b64url[] =

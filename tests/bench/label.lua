@@ -1,15 +1,22 @@
 -- label.lua: the wrk script of the labeling rows (label-page, label-submit);
 -- see "Labeling rows" in README.md.  ./stack runs
 --
---   wrk -tN -cN -dSs -s tests/bench/label.lua http://HOST:PORT/projects/P/label
+--   wrk -tT -cN -dSs -s tests/bench/label.lua http://HOST:PORT/projects/P/label
 --
--- with as many threads as connections, so that each thread (its own Lua
--- state) drives exactly one connection as one signed-in labeler.
+-- "page" and "answer" requests stand alone (each carries its labeler's
+-- cookie, and an answer its lease), so they run like the request rows with
+-- two threads (T = 2) and every connection takes the thread's next labeler
+-- or lease; "submit" (the label-cycle row) needs a GET and the POST that
+-- answers it on one labeler, so it runs with as many threads as connections
+-- (T = N) and each thread (its own Lua state) drives one connection as one
+-- labeler.
 --
 -- Environment:
 --   LABELD_BENCH_SESSIONS  a file with one labeler per line: "Cookie-value TAB csrf"
---   LABELD_BENCH_MODE      "page": every request is GET /projects/P/label (the
---                          labeler's current lease: found again and rendered);
+--   LABELD_BENCH_MODE      "page": every request is GET /projects/P/label by the
+--                          thread's next labeler (thread t of n has the lines
+--                          t, t+n, ... of LABELD_BENCH_SESSIONS; the labeler's
+--                          current lease: found again and rendered);
 --                          "submit": GET the page, take the item id and lease
 --                          token from the form, POST the answer (label =
 --                          LABELD_BENCH_LABEL), and again: every GET takes a
@@ -21,9 +28,10 @@
 --   LABELD_BENCH_LEASES    (answer) a file with one held lease per line:
 --                          "Cookie-value TAB csrf TAB /projects/P/items/I TAB lease";
 --                          thread t of n takes lines t, t+n, t+2n, ...
---   LABELD_BENCH_THREADS   (answer) n, the number of wrk threads
+--   LABELD_BENCH_THREADS   (page, answer) n, the number of wrk threads
 --
--- Each thread times its own requests (monotonic clock) by kind; done()
+-- In "submit" mode each thread times its own requests (monotonic clock) by
+-- kind; "page" and "answer" have one kind, timed by wrk itself.  done()
 -- prints one machine-readable line that ./stack parses:
 --   LABELD_BENCH {"requests":..,"rps":..,"p50_ms":..,"get":{...},"post":{...},"bad":..}
 -- and up to five "LABELD_BENCH_BAD ..." lines describing unexpected answers.
@@ -97,8 +105,25 @@ end
 local leases, next_lease = {}, 1
 exhausted = 0
 
+local pages, next_page = {}, 1
+
 function init(args)
 	lat_get, lat_post = lat.get, lat.post
+	if mode == "page" then
+		-- The same request per labeler every time: format them once.
+		local n = tonumber(os.getenv("LABELD_BENCH_THREADS") or "1")
+		if #sessions == 0 then
+			load_sessions()
+		end
+		for k, s in ipairs(sessions) do
+			if (k - 1) % n == tid - 1 then
+				pages[#pages + 1] = wrk.format("GET", nil, { ["Cookie"] = s.cookie }, nil)
+			end
+		end
+		if #pages == 0 then
+			error("page: no labeler for thread " .. tid)
+		end
+	end
 	if mode == "answer" then
 		local path = os.getenv("LABELD_BENCH_LEASES")
 		local n = tonumber(os.getenv("LABELD_BENCH_THREADS") or "1")
@@ -137,15 +162,13 @@ function request()
 		end
 		next_lease = next_lease + 1
 		sent_kind = "post"
-		sent_at = now_us()
 		return req
 	end
 	if mode == "page" then
-		-- The same request every time: format it once.
-		page_request = page_request or wrk.format("GET", nil, { ["Cookie"] = cookie }, nil)
+		local req = pages[next_page]
+		next_page = next_page % #pages + 1
 		sent_kind = "get"
-		sent_at = now_us()
-		return page_request
+		return req
 	end
 	local headers = { ["Cookie"] = cookie }
 	if mode == "submit" and state == "post" and item_path then
@@ -162,17 +185,25 @@ function request()
 end
 
 function response(status, headers, body)
+	if mode == "page" then
+		if status ~= 200 or not body:find('id="labelform"', 1, true) then
+			note("GET: status " .. status .. (status == 200 and " without a labeling form" or ""))
+		end
+		return
+	end
+	if mode == "answer" then
+		local loc = headers["Location"] or headers["location"] or ""
+		if status ~= 303 or loc:find("notice=", 1, true) then
+			note("POST: status " .. status .. " Location " .. loc)
+		end
+		return
+	end
 	local us = now_us() - sent_at
 	if sent_kind == "get" then
 		lat.get[#lat.get + 1] = us
 		if status ~= 200 or not body:find('id="labelform"', 1, true) then
 			note("GET: status " .. status .. (status == 200 and " without a labeling form" or ""))
 			state = "get"
-			return
-		end
-		if mode == "page" then
-			-- Nothing to answer: the client's own work stays as small as
-			-- wrk's for the request rows (it shares the CPUs with labeld).
 			return
 		end
 		local p = body:match('<form method="post" action="(/projects/%d+/items/%d+)"')
@@ -215,6 +246,13 @@ local function kind_json(v, secs)
 		#v, #v / secs, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 100))
 end
 
+-- The one kind of a "page" or "answer" run, as wrk timed it.
+local function wrk_kind(summary, latency, secs)
+	return string.format('{"requests":%d,"rps":%.2f,"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f}',
+		summary.requests, summary.requests / secs, latency:percentile(50) / 1000,
+		latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000)
+end
+
 function done(summary, latency, requests)
 	local secs = summary.duration / 1e6
 	local gets, posts, nbad, notes, nexhausted = {}, {}, 0, {}, 0
@@ -240,5 +278,6 @@ function done(summary, latency, requests)
 		latency:percentile(50) / 1000, latency:percentile(90) / 1000,
 		latency:percentile(99) / 1000, latency.max / 1000,
 		summary.bytes, e.status, e.connect + e.read + e.write + e.timeout, nbad, #threads, nexhausted,
-		kind_json(gets, secs), kind_json(posts, secs)))
+		mode == "page" and wrk_kind(summary, latency, secs) or kind_json(gets, secs),
+		mode == "answer" and wrk_kind(summary, latency, secs) or kind_json(posts, secs)))
 end
