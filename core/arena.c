@@ -9,7 +9,7 @@
 
 #include "arena.h"
 
-#define ARENA_BLOCK 16384u
+#define ARENA_BLOCK 65536u
 #define ARENA_ALIGN 16u
 /* Standard blocks kept for the next request after a reset (a busy page
  * needs a few; malloc and free of them per request showed in profiles). */

@@ -48,11 +48,34 @@ static int job_done(struct combine_job *job)
 	return atomic_load_explicit(&job->done, memory_order_acquire);
 }
 
+/* Finish jobs[0..n-1] (not the caller's own, self): wake each owner once.
+ * Called without the mutex.  Post first, then mark done, and touch the job
+ * no more: an owner that sees done returns at once (its job lives on its
+ * stack), and an owner woken by the post waits the moment until done. */
+static void finish(struct combine_job **jobs, size_t n, struct combine_job *self)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i] != self)
+			sem_post(&jobs[i]->wake);
+		atomic_store_explicit(&jobs[i]->done, 1, memory_order_release);
+	}
+}
+
+/* After a post that was not a call to lead: the job is done, or will be
+ * marked done by the leader's very next store. */
+static void await_done(struct combine_job *job)
+{
+	for (int spin = 0; !job_done(job); spin++)
+		if (spin >= 64)
+			sched_yield();   /* the leader was preempted in between */
+}
+
 void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 {
 	struct combine_job *batch[COMBINE_MAX_BATCH];
 
 	atomic_store_explicit(&job->done, 0, memory_order_relaxed);
+	atomic_store_explicit(&job->lead, 0, memory_order_relaxed);
 	job->next = NULL;
 	sem_init(&job->wake, 0, 0);
 	pthread_mutex_lock(&c->mu);
@@ -65,6 +88,7 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 			break;
 		}
 		if (c->running < c->leaders && c->head != NULL) {
+			struct combine_job *next = NULL;
 			size_t n = take_batch(c, batch);
 			c->running++;
 			pthread_mutex_unlock(&c->mu);
@@ -73,29 +97,26 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 			c->running--;
 			c->batches++;
 			c->jobs += n;
-			/* Wake each owner once, and only them.  Post first, then
-			 * mark done, and touch the job no more: an owner that sees
-			 * done may return (its job lives on its stack) at once. */
-			for (size_t i = 0; i < n; i++) {
-				if (batch[i] != job)
-					sem_post(&batch[i]->wake);
-				atomic_store_explicit(&batch[i]->done, 1, memory_order_release);
-			}
 			/* Hand the lead to the owner of the oldest job still queued. */
-			if (c->head != NULL && c->running < c->leaders && c->head != job)
-				sem_post(&c->head->wake);
+			if (c->head != NULL && c->running < c->leaders && c->head != job) {
+				next = c->head;
+				atomic_store_explicit(&next->lead, 1, memory_order_release);
+			}
+			pthread_mutex_unlock(&c->mu);
+			if (next != NULL)
+				sem_post(&next->wake);
+			finish(batch, n, job);
+			pthread_mutex_lock(&c->mu);
 			continue;
 		}
 		pthread_mutex_unlock(&c->mu);
 		while (sem_wait(&job->wake) != 0)
 			;   /* EINTR */
-		/* Done is set right after the post that woke us, while the
-		 * leader still holds the mutex: give it a moment rather than
-		 * queueing on that mutex. */
-		for (int spin = 0; spin < 20 && !job_done(job); spin++)
-			sched_yield();
-		if (job_done(job))
+		if (atomic_exchange_explicit(&job->lead, 0, memory_order_acq_rel) == 0) {
+			await_done(job);
 			break;
+		}
+		/* Asked to lead: look again under the mutex. */
 		pthread_mutex_lock(&c->mu);
 	}
 	sem_destroy(&job->wake);

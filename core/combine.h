@@ -36,6 +36,7 @@ struct combine_job {
 	int kind;                  /* jobs batch together when kind and group match */
 	long long group;
 	atomic_int done;           /* set by the leader, read without the mutex */
+	atomic_int lead;           /* set when the owner is woken to lead */
 	struct combine_job *next;
 	sem_t wake;                /* posted when done, or when it may lead */
 };

@@ -23,6 +23,10 @@
  * process (one can wait for its commit while the next is built), and at
  * most this many jobs go into one. */
 #define QUEUE_BATCH_LEADERS 1
+/* Answer batches: two at once.  Each batch's last statement updates the
+ * project's counter row, so the second waits there for the first one's
+ * commit, but everything before it (the guard, the items, annotations,
+ * days, events) overlaps with the first one's commit. */
 /* Page reads take no locks: two batches may run at once, so that one
  * leader the scheduler preempts does not hold up every page. */
 #define QUEUE_READ_LEADERS 2
@@ -286,13 +290,16 @@ static int meta_load(struct db *db, struct arena *a, long long project_id,
  * the pages of one project asked for together are read by one statement
  * over a JSON array of the requests.  Kinds: the labeler's own lease, or an
  * item by id. */
-enum { PAGE_HELD = 1, PAGE_ITEM = 2 };
+enum { PAGE_HELD = 1, PAGE_ITEM = 2, PAGE_HELD_SIGNED = 3, PAGE_ITEM_SIGNED = 4 };
 
 struct page_job {
 	struct combine_job cj;     /* first: the combiner's part */
 	struct arena *arena;       /* the owner's */
 	long long user_id, item_id;
-	struct db_result *row;     /* the owner's copy of its row; NULL: no project */
+	unsigned char hash[32];    /* signed kinds: the session token's hash */
+	unsigned idle_timeout, lifetime;
+	struct db_result *row;     /* the owner's copy of its row; NULL: no project
+	                              (signed kinds: no valid session) */
 	int rc;
 };
 
@@ -311,8 +318,12 @@ static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
 	buf_init(&b, bc->arena);
 	buf_addc(&b, '[');
 	for (size_t i = 0; i < n; i++) {
-		buf_printf(&b, "%s{\"k\":%zu,\"v\":%lld}", i > 0 ? "," : "", i,
-		    jobs[i]->cj.kind == PAGE_HELD ? jobs[i]->user_id : jobs[i]->item_id);
+		char h[65] = "";
+		int kind = jobs[i]->cj.kind;
+		if (kind == PAGE_HELD_SIGNED || kind == PAGE_ITEM_SIGNED)
+			session_hash_hex(jobs[i]->hash, h);
+		buf_printf(&b, "%s{\"k\":%zu,\"v\":%lld,\"h\":\"%s\"}", i > 0 ? "," : "", i,
+		    kind == PAGE_HELD ? jobs[i]->user_id : jobs[i]->item_id, h);
 		jobs[i]->row = NULL;
 	}
 	buf_addc(&b, ']');
@@ -321,24 +332,54 @@ static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
 			jobs[i]->rc = DB_ERR;
 		return;
 	}
+	/* The rows: k, then (signed kinds) SESSION_COLUMNS, then the page:
+	 * state, meta_version, [counters, today,] the item. */
 #define JT_PAGES "JSON_TABLE(?, '$[*]' COLUMNS (k INT UNSIGNED PATH '$.k', " \
-	"v BIGINT UNSIGNED PATH '$.v')) j STRAIGHT_JOIN projects p ON p.id = ? "
-	if (jobs[0]->cj.kind == PAGE_HELD)
+	"v BIGINT UNSIGNED PATH '$.v', h CHAR(64) CHARACTER SET ascii PATH '$.h')) j "
+#define PAGE_HELD_COLUMNS "p.state, p.meta_version, COALESCE(c.items_total, 0), " \
+	"COALESCE(c.items_labeled, 0), COALESCE(d.labeled, 0), " ITEM_PAGE_COLUMNS
+/* The held item of labeler U, from the hint (see labeler_leases). */
+#define PAGE_HELD_JOINS(U) "LEFT JOIN project_counters c ON c.project_id = p.id " \
+	"LEFT JOIN labeler_days d ON d.project_id = p.id AND d.user_id = " U " " \
+	"AND d.day = UTC_DATE() " \
+	"LEFT JOIN labeler_leases l ON l.project_id = p.id AND l.user_id = " U " " \
+	"LEFT JOIN items i ON i.id = l.item_id AND i.project_id = p.id " \
+	"AND i.lease_user = l.user_id AND i.state = 'unlabeled' AND i.lease_until > NOW(6)"
+	switch (jobs[0]->cj.kind) {
+	case PAGE_HELD:
 		rc = db_query(bc->db, bc->arena, &res,
-		    "SELECT j.k, p.state, p.meta_version, COALESCE(c.items_total, 0), "
-		    "COALESCE(c.items_labeled, 0), COALESCE(d.labeled, 0), " ITEM_PAGE_COLUMNS
-		    " FROM " JT_PAGES "LEFT JOIN project_counters c ON c.project_id = p.id "
-		    "LEFT JOIN labeler_days d ON d.project_id = p.id AND d.user_id = j.v "
-		    "AND d.day = UTC_DATE() "
-		    "LEFT JOIN labeler_leases l ON l.project_id = p.id AND l.user_id = j.v "
-		    "LEFT JOIN items i ON i.id = l.item_id AND i.project_id = p.id "
-		    "AND i.lease_user = l.user_id AND i.state = 'unlabeled' AND i.lease_until > NOW(6)",
+		    "SELECT j.k, " PAGE_HELD_COLUMNS " FROM " JT_PAGES
+		    "STRAIGHT_JOIN projects p ON p.id = ? " PAGE_HELD_JOINS("j.v"),
 		    "si", b.data, project_id);
-	else
+		break;
+	case PAGE_ITEM:
 		rc = db_query(bc->db, bc->arena, &res,
 		    "SELECT j.k, p.state, p.meta_version, " ITEM_PAGE_COLUMNS " FROM " JT_PAGES
+		    "STRAIGHT_JOIN projects p ON p.id = ? "
 		    "LEFT JOIN items i ON i.id = j.v AND i.project_id = p.id",
 		    "si", b.data, project_id);
+		break;
+	case PAGE_HELD_SIGNED:
+		/* The session check of session_lookup, and the page of its
+		 * labeler: one row per valid session. */
+		rc = db_query(bc->db, bc->arena, &res,
+		    "SELECT j.k, " SESSION_COLUMNS ", " PAGE_HELD_COLUMNS " FROM " JT_PAGES SESSION_JOIN
+		    "LEFT JOIN projects p ON p.id = ? " PAGE_HELD_JOINS("s.user_id")
+		    " WHERE " SESSION_VALID,
+		    "siuu", b.data, project_id, (unsigned long long)jobs[0]->idle_timeout,
+		    (unsigned long long)jobs[0]->lifetime);
+		break;
+	default:
+		rc = db_query(bc->db, bc->arena, &res,
+		    "SELECT j.k, " SESSION_COLUMNS ", p.state, p.meta_version, " ITEM_PAGE_COLUMNS
+		    " FROM " JT_PAGES SESSION_JOIN "LEFT JOIN projects p ON p.id = ? "
+		    "LEFT JOIN items i ON i.id = j.v AND i.project_id = p.id WHERE " SESSION_VALID,
+		    "siuu", b.data, project_id, (unsigned long long)jobs[0]->idle_timeout,
+		    (unsigned long long)jobs[0]->lifetime);
+		break;
+	}
+#undef PAGE_HELD_JOINS
+#undef PAGE_HELD_COLUMNS
 #undef JT_PAGES
 	for (size_t i = 0; i < n; i++)
 		jobs[i]->rc = rc;
@@ -359,35 +400,28 @@ static void page_init(void)
 	combiner_init(&page_combiner, QUEUE_READ_LEADERS, QUEUE_BATCH_MAX, page_batch);
 }
 
-int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
-    long long item_id, struct queue_page *pg)
+/* Fill *pg from row 0 of res, whose columns from `base` on are the page
+ * columns of page_batch (with the counters when item_id == 0), and the
+ * project's fixed facts from the cache.  QUEUE_OK, QUEUE_NO_ITEM when the
+ * project's columns are NULL (no such project), or DB_*. */
+static int page_from_row(struct db *db, struct arena *a, long long project_id, long long item_id,
+    const struct db_result *res, size_t base, struct queue_page *pg)
 {
-	struct page_job j = {
-		.cj = { .kind = item_id == 0 ? PAGE_HELD : PAGE_ITEM, .group = project_id },
-		.arena = a, .user_id = user_id, .item_id = item_id,
-	};
-	struct combine_ctx bc = { .db = db, .arena = a };
+	size_t col = base + (item_id == 0 ? 5 : 2);
 	struct project_meta m;
-	struct db_result *res;
-	size_t col = item_id == 0 ? 5 : 2;
 	int rc;
 
 	memset(pg, 0, sizeof(*pg));
 	pg->mine = -1;
-	pthread_once(&page_once, page_init);
-	combine_submit(&page_combiner, &j.cj, &bc);
-	if (j.rc != DB_OK)
-		return j.rc;
-	if (j.row == NULL)
+	if (db_value(res, 0, base) == NULL)
 		return QUEUE_NO_ITEM;
-	res = j.row;
 	/* A labeler holds at most one lease per project (queue_lease_next
 	 * takes turns per labeler): one row per request. */
-	pg->state = db_value(res, 0, 0);
+	pg->state = db_value(res, 0, base);
 	if (item_id == 0) {
-		pg->items_total = db_int(res, 0, 2);
-		pg->items_labeled = db_int(res, 0, 3);
-		pg->today = db_int(res, 0, 4);
+		pg->items_total = db_int(res, 0, base + 2);
+		pg->items_labeled = db_int(res, 0, base + 3);
+		pg->today = db_int(res, 0, base + 4);
 		pg->counted = 1;
 	}
 	if (db_value(res, 0, col) != NULL) {
@@ -406,7 +440,7 @@ int queue_page_load(struct db *db, struct arena *a, long long project_id, long l
 		 * free.  Guessing here cost a scan per page view under load. */
 		pg->next_id = 0;
 	}
-	rc = project_cache_get(a, project_id, db_int(res, 0, 1), &m);
+	rc = project_cache_get(a, project_id, db_int(res, 0, base + 1), &m);
 	if (rc < 0)
 		return DB_ERR;
 	if (rc == 0) {
@@ -420,6 +454,57 @@ int queue_page_load(struct db *db, struct arena *a, long long project_id, long l
 	pg->labels = m.labels;
 	pg->nlabels = m.nlabels;
 	return QUEUE_OK;
+}
+
+int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
+    long long item_id, struct queue_page *pg)
+{
+	struct page_job j = {
+		.cj = { .kind = item_id == 0 ? PAGE_HELD : PAGE_ITEM, .group = project_id },
+		.arena = a, .user_id = user_id, .item_id = item_id,
+	};
+	struct combine_ctx bc = { .db = db, .arena = a };
+
+	memset(pg, 0, sizeof(*pg));
+	pthread_once(&page_once, page_init);
+	combine_submit(&page_combiner, &j.cj, &bc);
+	if (j.rc != DB_OK)
+		return j.rc;
+	if (j.row == NULL)
+		return QUEUE_NO_ITEM;
+	return page_from_row(db, a, project_id, item_id, j.row, 0, pg);
+}
+
+int queue_page_load_signed(struct db *db, struct arena *a, const char *token,
+    unsigned idle_timeout, unsigned lifetime, long long project_id, long long item_id,
+    struct session **session, struct queue_page *pg)
+{
+	struct page_job j = {
+		.cj = { .kind = item_id == 0 ? PAGE_HELD_SIGNED : PAGE_ITEM_SIGNED, .group = project_id },
+		.arena = a, .item_id = item_id, .idle_timeout = idle_timeout, .lifetime = lifetime,
+	};
+	struct combine_ctx bc = { .db = db, .arena = a };
+	long long age;
+	int rc;
+
+	*session = NULL;
+	memset(pg, 0, sizeof(*pg));
+	if (!token_syntax_ok(token))
+		return DB_OK;
+	token_hash(token, j.hash);
+	pthread_once(&page_once, page_init);
+	combine_submit(&page_combiner, &j.cj, &bc);
+	if (j.rc != DB_OK || j.row == NULL)
+		return j.rc;   /* DB_OK without a row: no valid session */
+	*session = session_from_row(a, j.row, 0, 0, j.hash, &age);
+	if (*session == NULL)
+		return DB_ERR;
+	rc = session_touch(db, *session, age);
+	if (rc != DB_OK) {
+		*session = NULL;
+		return rc;
+	}
+	return page_from_row(db, a, project_id, item_id, j.row, 6, pg);
 }
 
 int queue_page_counts(struct db *db, struct arena *a, long long project_id, long long user_id,
@@ -1025,9 +1110,106 @@ static void lease_batch(void *ctx, struct combine_job **cjobs, size_t n)
 	batch_run(lease_batch_once, ctx, cjobs, n);
 }
 
-/* One attempt at storing the answers jobs[0..n-1] (one project).  A job
- * whose lease does not hold is left JOB_ALONE (its owner's own
- * transaction says why).  DB_OK, or DB_* for the whole batch. */
+#define JT_ANSWERS "JSON_TABLE(?, '$[*]' COLUMNS (i BIGINT UNSIGNED PATH '$.i', " \
+	"u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t', " \
+	"d LONGTEXT CHARACTER SET utf8mb4 PATH '$.d')) j"
+
+/* Append a job's answer row {"i", "u", "t", "d"} to the array in b. */
+static void answer_row(struct buf *b, const struct queue_job *j, size_t k)
+{
+	buf_printf(b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\",\"d\":", k > 0 ? "," : "",
+	    j->item_id, j->user_id, j->token);
+	buf_add_json_str(b, j->json);
+	buf_addc(b, '}');
+}
+
+/* The rest of an answer batch once its items were made labeled: the
+ * annotations, the labelers' days, the events, the project's counter (last,
+ * as in answer_once: the row every answer locks), commit.  `rows` is the
+ * JSON_TABLE array of the nok answers.  DB_OK or DB_* (rolled back). */
+static int answers_store(struct db *db, long long project_id, const char *rows, size_t nok)
+{
+	int rc = db_exec(db, 0, NULL, NULL,
+	    "INSERT INTO annotations (item_id, project_id, labeler_id, data, lease_token) "
+	    "SELECT j.i, ?, j.u, j.d, j.t FROM " JT_ANSWERS, "is", project_id, rows);
+
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO labeler_days (project_id, user_id, day, labeled) "
+		    "SELECT ?, j.u, UTC_DATE(), COUNT(*) FROM " JT_ANSWERS " GROUP BY j.u "
+		    "ON DUPLICATE KEY UPDATE labeled = labeled + VALUES(labeled)", "is", project_id, rows);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
+		    "SELECT j.i, ?, j.u, 'labeled' FROM " JT_ANSWERS, "is", project_id, rows);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "UPDATE project_counters SET items_labeled = items_labeled + ? WHERE project_id = ?",
+		    "ii", (long long)nok, project_id);
+	if (rc == DB_OK)
+		return db_commit(db);
+	db_rollback(db);
+	return rc;
+}
+
+/* The way a batch first tries: one guarded UPDATE for every answer (the
+ * guard of answer_once, joined row by row), in item id order.  When it
+ * changed every row, the batch goes on; otherwise (a stale, tampered or
+ * double submit among them, or the same item twice) it is rolled back and
+ * QUEUE_RETRY_PRECISE says to take the careful way below.  Sets every job
+ * QUEUE_OK on success. */
+#define QUEUE_RETRY_PRECISE 1
+static int submit_batch_fast(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
+{
+	struct db *db = bc->db;
+	long long project_id = jobs[0]->project_id;
+	struct queue_job **sorted = arena_calloc(bc->arena, n, sizeof(*sorted));
+	uint64_t changed = 0;
+	struct buf b;
+	int rc;
+
+	if (sorted == NULL)
+		return DB_ERR;
+	memcpy(sorted, jobs, n * sizeof(*sorted));
+	for (size_t i = 1; i < n; i++)   /* insertion sort by item id: n is small */
+		for (size_t k = i; k > 0 && sorted[k - 1]->item_id > sorted[k]->item_id; k--) {
+			struct queue_job *t = sorted[k];
+			sorted[k] = sorted[k - 1];
+			sorted[k - 1] = t;
+		}
+	buf_init(&b, bc->arena);
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && sorted[i]->item_id == sorted[i - 1]->item_id)
+			return QUEUE_RETRY_PRECISE;
+		answer_row(&b, sorted[i], i);
+	}
+	buf_addc(&b, ']');
+	if (b.failed)
+		return DB_ERR;
+	rc = db_begin(db);
+	if (rc != DB_OK)
+		return rc;
+	rc = db_exec(db, 0, &changed, NULL,
+	    "UPDATE " JT_ANSWERS " STRAIGHT_JOIN items i ON i.id = j.i AND i.project_id = ? "
+	    "AND i.state = 'unlabeled' AND i.lease_user = j.u AND i.lease_token = j.t "
+	    "SET i.state = 'labeled', i.lease_user = NULL, i.lease_until = NULL, "
+	    "i.lease_token = NULL, i.version = i.version + 1", "si", b.data, project_id);
+	if (rc != DB_OK || changed != n) {
+		db_rollback(db);
+		return rc != DB_OK ? rc : QUEUE_RETRY_PRECISE;
+	}
+	rc = answers_store(db, project_id, b.data, n);
+	if (rc == DB_OK)
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->rc = QUEUE_OK;
+	return rc;
+}
+
+/* One attempt at storing the answers jobs[0..n-1] (one project): the fast
+ * way, or when it cannot take them all, each job's guard checked on the
+ * locked rows.  A job whose lease does not hold is left JOB_ALONE (its
+ * owner's own transaction says why).  DB_OK, or DB_* for the whole batch. */
 static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
 {
 	struct db *db = bc->db;
@@ -1039,13 +1221,16 @@ static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, si
 	struct buf b;
 	int rc;
 
+	for (size_t i = 0; i < n; i++)
+		jobs[i]->rc = JOB_ALONE;
+	rc = submit_batch_fast(bc, jobs, n);
+	if (rc != QUEUE_RETRY_PRECISE)
+		return rc;
 	ids = arena_calloc(a, n, sizeof(*ids));
 	if (ids == NULL)
 		return DB_ERR;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		ids[i] = jobs[i]->item_id;
-		jobs[i]->rc = JOB_ALONE;
-	}
 	if ((list = ids_json(a, ids, &nids)) == NULL)
 		return DB_ERR;
 	rc = db_begin(db);
@@ -1072,11 +1257,7 @@ static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, si
 			    db_int(res, r, 2) == j->user_id && tok != NULL &&
 			    secure_equal(j->token, tok)) {
 				j->rc = QUEUE_OK;
-				buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\",\"d\":", nok > 0 ? "," : "",
-				    j->item_id, j->user_id, tok);
-				buf_add_json_str(&b, j->json);
-				buf_addc(&b, '}');
-				nok++;
+				answer_row(&b, j, nok++);
 			}
 			break;
 		}
@@ -1090,40 +1271,18 @@ static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, si
 		db_rollback(db);
 		return DB_OK;
 	}
-#define JT_ANSWERS "JSON_TABLE(?, '$[*]' COLUMNS (i BIGINT UNSIGNED PATH '$.i', " \
-	"u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t', " \
-	"d LONGTEXT CHARACTER SET utf8mb4 PATH '$.d')) j"
 	rc = db_exec(db, 0, NULL, NULL,
 	    "UPDATE " JT_ANSWERS " STRAIGHT_JOIN items i ON i.id = j.i SET i.state = 'labeled', "
 	    "i.lease_user = NULL, i.lease_until = NULL, i.lease_token = NULL, i.version = i.version + 1",
 	    "s", b.data);
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO annotations (item_id, project_id, labeler_id, data, lease_token) "
-		    "SELECT j.i, ?, j.u, j.d, j.t FROM " JT_ANSWERS, "is", project_id, b.data);
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO labeler_days (project_id, user_id, day, labeled) "
-		    "SELECT ?, j.u, UTC_DATE(), COUNT(*) FROM " JT_ANSWERS " GROUP BY j.u "
-		    "ON DUPLICATE KEY UPDATE labeled = labeled + VALUES(labeled)", "is", project_id, b.data);
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
-		    "SELECT j.i, ?, j.u, 'labeled' FROM " JT_ANSWERS, "is", project_id, b.data);
-	/* The project's counter last, as in answer_once. */
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "UPDATE project_counters SET items_labeled = items_labeled + ? WHERE project_id = ?",
-		    "ii", (long long)nok, project_id);
-#undef JT_ANSWERS
 	if (rc != DB_OK)
 		goto fail;
-	rc = db_commit(db);
-	return rc;
+	return answers_store(db, project_id, b.data, nok);
 fail:
 	db_rollback(db);
 	return rc;
 }
+#undef JT_ANSWERS
 
 /* The combiner's function for answers. */
 static void submit_batch(void *ctx, struct combine_job **cjobs, size_t n)

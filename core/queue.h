@@ -16,6 +16,7 @@
 
 struct arena;
 struct db;
+struct session;
 
 enum queue_status {
 	QUEUE_OK = 0,          /* done, or found */
@@ -87,6 +88,17 @@ struct queue_page {
  * transaction, no locks. */
 int queue_page_load(struct db *db, struct arena *a, long long project_id, long long user_id,
     long long item_id, struct queue_page *pg);
+
+/* queue_page_load together with the check of a session token (any
+ * string; a labeling route's preload, see router.h): one statement finds
+ * the session by the rules of session_lookup and the page of its labeler.
+ * *session gets the session (arena-owned), or NULL when the token names no
+ * valid session (DB_OK, pg untouched); last_seen_at is refreshed as by
+ * session_lookup.  With a session: QUEUE_OK, QUEUE_NO_ITEM when there is
+ * no such project, or DB_*. */
+int queue_page_load_signed(struct db *db, struct arena *a, const char *token,
+    unsigned idle_timeout, unsigned lifetime, long long project_id, long long item_id,
+    struct session **session, struct queue_page *pg);
 
 /* Fill the counts of pg that queue_page_load left out (an item by id
  * comes without them: an answer that is stored needs none): the

@@ -180,7 +180,8 @@ static int enforce_needs(struct request *r)
 		}
 		token = req_cookie(r, SESSION_COOKIE);
 		if (token != NULL) {
-			rc = session_lookup(r->db, r->arena, token, r->app->cfg.session_idle_timeout,
+			rc = r->route->preload != NULL ? r->route->preload(r, token) :
+			    session_lookup(r->db, r->arena, token, r->app->cfg.session_idle_timeout,
 			    r->app->cfg.session_lifetime, &r->session);
 			if (rc != DB_OK) {
 				page_error(r, rc == DB_UNAVAILABLE ? 503 : 500,

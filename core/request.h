@@ -50,6 +50,7 @@ struct request {
 	size_t body_read;           /* bytes of the body consumed so far */
 
 	struct session *session;    /* NULL when not signed in */
+	void *preload;              /* what the route's preload read, or NULL */
 	const char *login_token;    /* the double-submit token on sign-in forms */
 
 	/* The response. */

@@ -16,6 +16,13 @@ struct request;
 
 typedef void (*route_handler)(struct request *r);
 
+/* A route's own way to check the session cookie (token) together with the
+ * data its handler reads first, in one statement: it must set r->session
+ * exactly as session_lookup would (NULL unless the token names a valid
+ * session) and may leave the data in r->preload.  The dispatcher then
+ * enforces the route's needs as always.  DB_OK or DB_*. */
+typedef int (*route_preload)(struct request *r, const char *token);
+
 enum route_need {
 	NEED_LOGIN = 1u << 0,   /* a valid session; else sign-in (GET) or 401 */
 	NEED_CSRF = 1u << 1,    /* the form's csrf field matches */
@@ -28,6 +35,7 @@ struct route {
 	const char *pattern;    /* "/projects/:id" */
 	route_handler handler;
 	unsigned needs;
+	route_preload preload;  /* NULL: session_lookup */
 };
 
 #define ROUTE_MAX_PARAMS 6

@@ -1,6 +1,7 @@
 /*
  * routes.c: every page labeld serves, with what it needs.  The dispatcher
- * (request.c) enforces `needs` before the handler runs.  Literal routes come
+ * (request.c) enforces `needs` before the handler runs; a route with a
+ * preload checks the session with the data its handler reads first.  Literal routes come
  * before patterns that could also match them.
  */
 #include "handlers/handlers.h"
@@ -10,36 +11,36 @@
 #define ADMIN (NEED_DB | NEED_LOGIN | NEED_ADMIN)
 
 const struct route routes[] = {
-	{ "GET",  "/healthz",                       handle_healthz,              0 },
-	{ "GET",  "/",                              handle_home,                 NEED_DB },
-	{ "GET",  "/login",                         handle_login_form,           NEED_DB },
-	{ "POST", "/login",                         handle_login,                NEED_DB | NEED_CSRF },
-	{ "POST", "/logout",                        handle_logout,               LOGIN | NEED_CSRF },
+	{ "GET",  "/healthz",                       handle_healthz,              0, NULL },
+	{ "GET",  "/",                              handle_home,                 NEED_DB, NULL },
+	{ "GET",  "/login",                         handle_login_form,           NEED_DB, NULL },
+	{ "POST", "/login",                         handle_login,                NEED_DB | NEED_CSRF, NULL },
+	{ "POST", "/logout",                        handle_logout,               LOGIN | NEED_CSRF, NULL },
 
 	/* Projects and the create-project wizard (projects.c, wizard.c). */
-	{ "GET",  "/projects",                      handle_projects,             LOGIN },
-	{ "POST", "/projects/drafts",               handle_draft_new,            ADMIN | NEED_CSRF },
-	{ "GET",  "/projects/drafts/:draft/:step",  handle_draft_step,           ADMIN },
-	{ "POST", "/projects/drafts/:draft/:step",  handle_draft_step_post,      ADMIN | NEED_CSRF },
-	{ "GET",  "/projects/:id",                  handle_project_details,      LOGIN },
-	{ "POST", "/projects/:id/labels",           handle_project_labels,       ADMIN | NEED_CSRF },
-	{ "POST", "/projects/:id/instructions",     handle_project_instructions, ADMIN | NEED_CSRF },
+	{ "GET",  "/projects",                      handle_projects,             LOGIN, NULL },
+	{ "POST", "/projects/drafts",               handle_draft_new,            ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/projects/drafts/:draft/:step",  handle_draft_step,           ADMIN, NULL },
+	{ "POST", "/projects/drafts/:draft/:step",  handle_draft_step_post,      ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/projects/:id",                  handle_project_details,      LOGIN, NULL },
+	{ "POST", "/projects/:id/labels",           handle_project_labels,       ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/projects/:id/instructions",     handle_project_instructions, ADMIN | NEED_CSRF, NULL },
 	/* Labeling (labeling.c). */
-	{ "GET",  "/projects/:id/label",            handle_label_next,           LOGIN },
-	{ "POST", "/projects/:id/items/:item",      handle_label_submit,         LOGIN | NEED_CSRF },
-	{ "GET",  "/projects/:id/items/:item/image", handle_item_image,          LOGIN },
-	{ "POST", "/projects/:id/state",            handle_project_state,        ADMIN | NEED_CSRF },
-	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          LOGIN },
+	{ "GET",  "/projects/:id/label",            handle_label_next,           LOGIN, label_preload },
+	{ "POST", "/projects/:id/items/:item",      handle_label_submit,         LOGIN | NEED_CSRF, label_preload },
+	{ "GET",  "/projects/:id/items/:item/image", handle_item_image,          LOGIN, NULL },
+	{ "POST", "/projects/:id/state",            handle_project_state,        ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          LOGIN, NULL },
 
 	/* Datastores and datasets (datastores.c, datasets.c). */
-	{ "GET",  "/admin/datastores",              handle_datastores,           ADMIN },
-	{ "POST", "/admin/datastores",              handle_datastore_create,     ADMIN | NEED_CSRF },
-	{ "GET",  "/admin/datastores/new",          handle_datastore_new,        ADMIN },
-	{ "GET",  "/admin/datastores/:id",          handle_datastore_details,    ADMIN },
-	{ "GET",  "/datasets",                      handle_datasets,             ADMIN },
-	{ "GET",  "/datasets/:id",                  handle_dataset_details,      ADMIN },
+	{ "GET",  "/admin/datastores",              handle_datastores,           ADMIN, NULL },
+	{ "POST", "/admin/datastores",              handle_datastore_create,     ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/admin/datastores/new",          handle_datastore_new,        ADMIN, NULL },
+	{ "GET",  "/admin/datastores/:id",          handle_datastore_details,    ADMIN, NULL },
+	{ "GET",  "/datasets",                      handle_datasets,             ADMIN, NULL },
+	{ "GET",  "/datasets/:id",                  handle_dataset_details,      ADMIN, NULL },
 
-	{ "GET",  "/admin/plugins",                 handle_admin_plugins,        ADMIN },
+	{ "GET",  "/admin/plugins",                 handle_admin_plugins,        ADMIN, NULL },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "arena.h"
@@ -86,9 +87,25 @@ int token_syntax_ok(const char *s)
 	return i == TOKEN_LEN;
 }
 
+/* SHA-256, fetched from OpenSSL's provider once: the one-shot SHA256()
+ * looks the algorithm up on every call, and every request hashes its
+ * session cookie. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void token_hash(const char *token, unsigned char out[32])
 {
-	SHA256((const unsigned char *)token, strlen(token), out);
+	unsigned int len = 32;
+
+	pthread_once(&sha256_once, sha256_fetch);
+	if (sha256_md == NULL ||
+	    EVP_Digest(token, strlen(token), out, &len, sha256_md, NULL) != 1 || len != 32)
+		SHA256((const unsigned char *)token, strlen(token), out);
 }
 
 int secure_equal(const char *a, const char *b)
@@ -166,9 +183,47 @@ struct lookup_job {
 static struct combiner lookup_combiner;
 static pthread_once_t lookup_once = PTHREAD_ONCE_INIT;
 
-static void lookup_batch(void *ctx, struct combine_job **cjobs, size_t n)
+void session_hash_hex(const unsigned char hash[32], char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
+
+	for (size_t k = 0; k < 32; k++) {
+		out[2 * k] = hex[hash[k] >> 4];
+		out[2 * k + 1] = hex[hash[k] & 15];
+	}
+	out[64] = '\0';
+}
+
+struct session *session_from_row(struct arena *a, const struct db_result *res, size_t row,
+    size_t col, const unsigned char hash[32], long long *age)
+{
+	struct session *se = arena_alloc(a, sizeof(*se));
+
+	if (se == NULL)
+		return NULL;
+	se->user_id = db_int(res, row, col);
+	se->email = arena_strdup(a, db_value(res, row, col + 1));
+	se->display_name = db_value(res, row, col + 2) ?
+	    arena_strdup(a, db_value(res, row, col + 2)) : NULL;
+	se->is_admin = db_int(res, row, col + 3) != 0;
+	se->csrf = arena_strdup(a, db_value(res, row, col + 4));
+	memcpy(se->hash, hash, sizeof(se->hash));
+	*age = db_int(res, row, col + 5);
+	return se->email != NULL && se->csrf != NULL ? se : NULL;
+}
+
+int session_touch(struct db *db, const struct session *s, long long age)
+{
+	if (age < 60)
+		return DB_OK;
+	/* Idempotent: a retry after a lost connection is harmless. */
+	return db_exec(db, DB_IDEMPOTENT, NULL, NULL,
+	    "UPDATE sessions SET last_seen_at = NOW(6) WHERE token_hash = ?",
+	    "b", s->hash, sizeof(s->hash));
+}
+
+static void lookup_batch(void *ctx, struct combine_job **cjobs, size_t n)
+{
 	struct combine_ctx *lc = ctx;
 	struct lookup_job **jobs = (struct lookup_job **)cjobs;
 	struct db_result *res;
@@ -179,11 +234,7 @@ static void lookup_batch(void *ctx, struct combine_job **cjobs, size_t n)
 	buf_addc(&b, '[');
 	for (size_t i = 0; i < n; i++) {
 		char h[65];
-		for (size_t k = 0; k < 32; k++) {
-			h[2 * k] = hex[jobs[i]->hash[k] >> 4];
-			h[2 * k + 1] = hex[jobs[i]->hash[k] & 15];
-		}
-		h[64] = '\0';
+		session_hash_hex(jobs[i]->hash, h);
 		buf_printf(&b, "%s{\"k\":%zu,\"h\":\"%s\"}", i > 0 ? "," : "", i, h);
 		jobs[i]->out = NULL;
 	}
@@ -195,15 +246,8 @@ static void lookup_batch(void *ctx, struct combine_job **cjobs, size_t n)
 	}
 	/* One idle timeout and lifetime per batch (the job's group). */
 	rc = db_query(lc->db, lc->arena, &res,
-	    "SELECT j.k, s.user_id, u.email, u.display_name, u.is_admin, s.csrf_token, "
-	    "TIMESTAMPDIFF(SECOND, s.last_seen_at, NOW(6)) "
-	    "FROM JSON_TABLE(?, '$[*]' COLUMNS (k INT UNSIGNED PATH '$.k', "
-	    "h CHAR(64) CHARACTER SET ascii PATH '$.h')) j "
-	    "STRAIGHT_JOIN sessions s ON s.token_hash = UNHEX(j.h) "
-	    "STRAIGHT_JOIN users u ON u.id = s.user_id "
-	    "WHERE u.is_disabled = 0 "
-	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND "
-	    "AND s.created_at > NOW(6) - INTERVAL ? SECOND",
+	    "SELECT j.k, " SESSION_COLUMNS " FROM " SESSION_JSON_TABLE SESSION_JOIN
+	    "WHERE " SESSION_VALID,
 	    "suu", b.data, (unsigned long long)jobs[0]->idle_timeout,
 	    (unsigned long long)jobs[0]->lifetime);
 	for (size_t i = 0; i < n; i++)
@@ -212,29 +256,11 @@ static void lookup_batch(void *ctx, struct combine_job **cjobs, size_t n)
 		return;
 	for (size_t r = 0; r < res->nrows; r++) {
 		long long k = db_int(res, r, 0);
-		struct lookup_job *j;
-		struct session *se;
 		if (k < 0 || (size_t)k >= n)
 			continue;
-		j = jobs[k];
-		se = arena_alloc(j->arena, sizeof(*se));
-		if (se == NULL) {
-			j->rc = DB_ERR;
-			continue;
-		}
-		se->user_id = db_int(res, r, 1);
-		se->email = arena_strdup(j->arena, db_value(res, r, 2));
-		se->display_name = db_value(res, r, 3) ?
-		    arena_strdup(j->arena, db_value(res, r, 3)) : NULL;
-		se->is_admin = db_int(res, r, 4) != 0;
-		se->csrf = arena_strdup(j->arena, db_value(res, r, 5));
-		memcpy(se->hash, j->hash, sizeof(se->hash));
-		if (se->email == NULL || se->csrf == NULL) {
-			j->rc = DB_ERR;
-			continue;
-		}
-		j->age = db_int(res, r, 6);
-		j->out = se;
+		jobs[k]->out = session_from_row(jobs[k]->arena, res, r, 1, jobs[k]->hash, &jobs[k]->age);
+		if (jobs[k]->out == NULL)
+			jobs[k]->rc = DB_ERR;
 	}
 }
 
@@ -261,14 +287,9 @@ int session_lookup(struct db *db, struct arena *a, const char *token,
 	combine_submit(&lookup_combiner, &j.cj, &lc);
 	if (j.rc != DB_OK || j.out == NULL)
 		return j.rc;
-	if (j.age >= 60) {
-		/* Idempotent: a retry after a lost connection is harmless. */
-		rc = db_exec(db, DB_IDEMPOTENT, NULL, NULL,
-		    "UPDATE sessions SET last_seen_at = NOW(6) WHERE token_hash = ?",
-		    "b", j.hash, sizeof(j.hash));
-		if (rc != DB_OK)
-			return rc;
-	}
+	rc = session_touch(db, j.out, j.age);
+	if (rc != DB_OK)
+		return rc;
 	*out = j.out;
 	return DB_OK;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 struct arena;
+struct db_result;
 struct db;
 
 #define SESSION_COOKIE "labeld_session"
@@ -58,6 +59,37 @@ int session_create(struct db *db, long long user_id, const char *remote_addr,
  * more than idle_timeout seconds, older than lifetime, or its user disabled.
  * last_seen_at is refreshed at most once a minute, so a busy labeler costs
  * one read per request, not a write. */
+/* The pieces of the one rule for a valid session, for statements that
+ * check a session together with other data (a route's preload, see
+ * router.h).  SESSION_JSON_TABLE is a JSON array of {"k": n, "h": hex of
+ * the token's hash} (session_hash_hex) as table j; SESSION_JOIN joins the
+ * session and its user; SESSION_VALID (two parameters: idle timeout and
+ * lifetime, seconds) keeps valid sessions of enabled users only;
+ * SESSION_COLUMNS are the six columns session_from_row reads. */
+#define SESSION_JSON_TABLE \
+	"JSON_TABLE(?, '$[*]' COLUMNS (k INT UNSIGNED PATH '$.k', " \
+	"h CHAR(64) CHARACTER SET ascii PATH '$.h')) j "
+#define SESSION_JOIN \
+	"STRAIGHT_JOIN sessions s ON s.token_hash = UNHEX(j.h) " \
+	"STRAIGHT_JOIN users u ON u.id = s.user_id "
+#define SESSION_VALID \
+	"u.is_disabled = 0 AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND " \
+	"AND s.created_at > NOW(6) - INTERVAL ? SECOND"
+#define SESSION_COLUMNS \
+	"s.user_id, u.email, u.display_name, u.is_admin, s.csrf_token, " \
+	"TIMESTAMPDIFF(SECOND, s.last_seen_at, NOW(6))"
+
+/* The 64 hex digits of a token hash (out: 65 bytes). */
+void session_hash_hex(const unsigned char hash[32], char out[65]);
+
+/* The session in SESSION_COLUMNS from column col of a row (strings in a);
+ * *age gets the seconds since it was last seen.  NULL when out of memory. */
+struct session *session_from_row(struct arena *a, const struct db_result *res, size_t row,
+    size_t col, const unsigned char hash[32], long long *age);
+
+/* Refresh last_seen_at when age (seconds) reached a minute.  DB_OK or DB_*. */
+int session_touch(struct db *db, const struct session *s, long long age);
+
 /* Lookups done, and the statements (batches) they took, since start. */
 void session_lookup_stats(unsigned long long *batches, unsigned long long *lookups);
 

@@ -72,16 +72,60 @@ static void json_put(void *obj)
 	json_object_put(obj);
 }
 
-/* Load the page facts of project `id` (item_id as queue_page_load).
- * 0, 1 when there is no such project (a 404 was answered), or -1 when
- * another response was made. */
+/* What label_preload read with the session: the page's facts. */
+struct label_preloaded {
+	long long id, item_id;
+	int rc;                    /* queue_page_load_signed's */
+	struct queue_page pg;
+};
+
+/* The route preload of the labeling page and of answers (router.h): the
+ * session and the page's facts in one statement (queue_page_load_signed);
+ * page_load below takes them from r->preload.  A malformed id needs no
+ * page: the plain session check. */
+int label_preload(struct request *r, const char *token)
+{
+	long long id = catalog_parse_id(route_param(&r->params, "id"));
+	const char *item = route_param(&r->params, "item");
+	long long item_id = item != NULL ? catalog_parse_id(item) : 0;
+	struct label_preloaded *p;
+	int rc;
+
+	if (id == 0 || (item != NULL && item_id == 0))
+		return session_lookup(r->db, r->arena, token, r->app->cfg.session_idle_timeout,
+		    r->app->cfg.session_lifetime, &r->session);
+	p = arena_calloc(r->arena, 1, sizeof(*p));
+	if (p == NULL)
+		return DB_ERR;
+	p->id = id;
+	p->item_id = item_id;
+	rc = queue_page_load_signed(r->db, r->arena, token, r->app->cfg.session_idle_timeout,
+	    r->app->cfg.session_lifetime, id, item_id, &r->session, &p->pg);
+	if (rc < 0)
+		return rc;
+	p->rc = rc;
+	if (r->session != NULL)
+		r->preload = p;
+	return DB_OK;
+}
+
+/* Load the page facts of project `id` (item_id as queue_page_load), or
+ * take them from the preload.  0, 1 when there is no such project (a 404
+ * was answered), or -1 when another response was made. */
 static int page_load(struct request *r, long long id, long long item_id, struct label_page *lp)
 {
+	struct label_preloaded *p = r->preload;
 	int rc;
 
 	memset(lp, 0, sizeof(*lp));
 	lp->id = id;
-	rc = queue_page_load(r->db, r->arena, id, r->session->user_id, item_id, &lp->pg);
+	if (p != NULL && p->id == id && p->item_id == item_id) {
+		r->preload = NULL;   /* once: a second page_load reads afresh */
+		rc = p->rc;
+		lp->pg = p->pg;
+	} else {
+		rc = queue_page_load(r->db, r->arena, id, r->session->user_id, item_id, &lp->pg);
+	}
 	if (rc == QUEUE_NO_ITEM) {
 		not_found(r, "There is no such project.");
 		return 1;
@@ -94,33 +138,43 @@ static int page_load(struct request *r, long long id, long long item_id, struct 
 	return 0;
 }
 
-/* The project's labels in both forms: the plugin's array and the view's
- * [{id, name, key, key_hint, position}].  0, or -1 when a response was
- * made. */
-static int labels_make(struct request *r, struct label_page *lp)
+/* The project's labels as the plugin's array and (view: also) as the
+ * page view's [{id, name, key, key_hint, position}]; an answer that is
+ * stored needs no view.  0, or -1 when a response was made. */
+static int labels_make(struct request *r, struct label_page *lp, int view)
 {
 	size_t n = lp->pg.nlabels;
 
-	lp->labels = arena_calloc(r->arena, n + 1, sizeof(*lp->labels));
+	if (lp->labels == NULL) {
+		lp->labels = arena_calloc(r->arena, n + 1, sizeof(*lp->labels));
+		if (lp->labels == NULL) {
+			page_error(r, 500, "Internal error", "Out of memory.");
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			lp->labels[i] = (struct labeld_label){ .id = lp->pg.labels[i].id,
+			    .name = lp->pg.labels[i].name, .key = i < 9 ? (int)i + 1 : 0 };
+		lp->nlabels = n;
+	}
+	if (!view || lp->labels_view != NULL)
+		return 0;
 	lp->labels_view = json_object_new_array_ext((int)(n > 0 ? n : 1));
-	if (lp->labels == NULL || lp->labels_view == NULL ||
-	    arena_cleanup_add(r->arena, json_put, lp->labels_view) < 0) {
+	if (lp->labels_view == NULL || arena_cleanup_add(r->arena, json_put, lp->labels_view) < 0) {
+		json_object_put(lp->labels_view);
+		lp->labels_view = NULL;
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct queue_label *ql = &lp->pg.labels[i];
 		struct json_object *l = json_object_new_object();
-		int key = i < 9 ? (int)i + 1 : 0;
-		lp->labels[i] = (struct labeld_label){ .id = ql->id, .name = ql->name, .key = key };
-		view_int(l, "id", ql->id);
-		view_str(l, "name", ql->name);
+		int key = lp->labels[i].key;
+		view_int(l, "id", lp->labels[i].id);
+		view_str(l, "name", lp->labels[i].name);
 		view_int(l, "key", key);
 		view_str(l, "key_hint", key ? arena_printf(r->arena, "%d", key) : "");
 		view_int(l, "position", (long long)i + 1);
 		json_object_array_add(lp->labels_view, l);
 	}
-	lp->nlabels = n;
 	return 0;
 }
 
@@ -255,7 +309,7 @@ static void label_render(struct request *r, struct label_page *lp, int status,
 		db_failed(r, rc);
 		return;
 	}
-	if (lp->labels_view == NULL && labels_make(r, lp) < 0)
+	if (labels_make(r, lp, 1) < 0)
 		return;
 	tmpl = arena_printf(r->arena, "%s/%s", lp->plugin->desc->name,
 	    ops->editor_template ? ops->editor_template : "editor");
@@ -447,7 +501,7 @@ void handle_label_submit(struct request *r)
 		return;
 	}
 	ops = lp.plugin->desc->task;
-	if (labels_make(r, &lp) < 0)
+	if (labels_make(r, &lp, 0) < 0)
 		return;
 	fields = plugin_fields(r, &nfields);
 	if (fields == NULL) {

@@ -10,12 +10,12 @@ static void h_a(struct request *r) { (void)r; }
 static void h_b(struct request *r) { (void)r; }
 
 static const struct route table[] = {
-	{ "GET", "/", h_a, 0 },
-	{ "GET", "/projects", h_a, NEED_LOGIN },
-	{ "POST", "/projects", h_b, NEED_LOGIN | NEED_CSRF },
-	{ "GET", "/projects/:id", h_b, NEED_LOGIN },
-	{ "GET", "/projects/:id/items/:item", h_a, NEED_LOGIN },
-	{ "POST", "/logout", h_b, NEED_LOGIN | NEED_CSRF },
+	{ "GET", "/", h_a, 0, NULL },
+	{ "GET", "/projects", h_a, NEED_LOGIN, NULL },
+	{ "POST", "/projects", h_b, NEED_LOGIN | NEED_CSRF, NULL },
+	{ "GET", "/projects/:id", h_b, NEED_LOGIN, NULL },
+	{ "GET", "/projects/:id/items/:item", h_a, NEED_LOGIN, NULL },
+	{ "POST", "/logout", h_b, NEED_LOGIN | NEED_CSRF, NULL },
 };
 #define N (sizeof(table) / sizeof(table[0]))
 
@@ -75,10 +75,10 @@ END_TEST
 START_TEST(table_check)
 {
 	char err[256];
-	const struct route dup[] = { { "GET", "/a", h_a, 0 }, { "GET", "/a", h_b, 0 } };
-	const struct route bad1[] = { { "GET", "a", h_a, 0 } };
-	const struct route bad2[] = { { "GET", "/a//b", h_a, 0 } };
-	const struct route bad3[] = { { "GET", "/a:b", h_a, 0 } };
+	const struct route dup[] = { { "GET", "/a", h_a, 0, NULL }, { "GET", "/a", h_b, 0, NULL } };
+	const struct route bad1[] = { { "GET", "a", h_a, 0, NULL } };
+	const struct route bad2[] = { { "GET", "/a//b", h_a, 0, NULL } };
+	const struct route bad3[] = { { "GET", "/a:b", h_a, 0, NULL } };
 
 	ck_assert_int_eq(router_check(table, N, err, sizeof(err)), 0);
 	ck_assert_int_eq(router_check(dup, 2, err, sizeof(err)), -1);
