@@ -5,7 +5,8 @@
 
 #include "combine.h"
 
-void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, combine_run_fn run)
+void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, unsigned extra,
+    combine_run_fn run)
 {
 	pthread_mutex_init(&c->mu, NULL);
 	c->head = NULL;
@@ -14,6 +15,7 @@ void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, combi
 	c->leaders = leaders > 0 ? leaders : 1;
 	c->max_batch = max_batch == 0 ? 1 : max_batch > COMBINE_MAX_BATCH ?
 	    COMBINE_MAX_BATCH : max_batch;
+	c->extra = extra;
 	c->run = run;
 	c->batches = c->jobs = 0;
 }
@@ -81,14 +83,24 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 	pthread_mutex_lock(&c->mu);
 	*c->tail = job;
 	c->tail = &job->next;
-	for (;;) {
-		/* The mutex is held here. */
-		if (job_done(job)) {
+	for (unsigned led = 0;;) {
+		/* The mutex is held here.  A leader whose own job is done runs
+		 * up to c->extra more batches while jobs wait (combiner_init). */
+		if (job_done(job) && (led == 0 || led > c->extra || c->head == NULL ||
+		    c->running >= c->leaders)) {
+			struct combine_job *next = NULL;
+			/* Leaving with jobs queued and no leader: wake the owner
+			 * of the oldest one to lead. */
+			if (led > 0 && c->head != NULL && c->running < c->leaders) {
+				next = c->head;
+				atomic_store_explicit(&next->lead, 1, memory_order_release);
+			}
 			pthread_mutex_unlock(&c->mu);
+			if (next != NULL)
+				sem_post(&next->wake);
 			break;
 		}
 		if (c->running < c->leaders && c->head != NULL) {
-			struct combine_job *next = NULL;
 			size_t n = take_batch(c, batch);
 			c->running++;
 			pthread_mutex_unlock(&c->mu);
@@ -97,14 +109,8 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 			c->running--;
 			c->batches++;
 			c->jobs += n;
-			/* Hand the lead to the owner of the oldest job still queued. */
-			if (c->head != NULL && c->running < c->leaders && c->head != job) {
-				next = c->head;
-				atomic_store_explicit(&next->lead, 1, memory_order_release);
-			}
+			led++;
 			pthread_mutex_unlock(&c->mu);
-			if (next != NULL)
-				sem_post(&next->wake);
 			finish(batch, n, job);
 			pthread_mutex_lock(&c->mu);
 			continue;

@@ -51,14 +51,21 @@ struct combiner {
 	unsigned running;          /* batches being run now */
 	unsigned leaders;          /* at most this many at once */
 	size_t max_batch;
+	unsigned extra;            /* batches a leader runs after its own job's */
 	combine_run_fn run;
 	unsigned long long batches, jobs;   /* counters (combine_stats) */
 };
 
 #define COMBINE_MAX_BATCH 64
 
-/* Initialise c (leaders >= 1, 1 <= max_batch <= COMBINE_MAX_BATCH). */
-void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, combine_run_fn run);
+/* Initialise c (leaders >= 1, 1 <= max_batch <= COMBINE_MAX_BATCH).  A
+ * leader whose own job is done runs up to `extra` more batches while jobs
+ * wait (it is on a CPU already; waking a sleeping owner to lead leaves the
+ * queue idle until that thread gets one), then wakes the oldest waiting
+ * owner to lead.  Its own request waits for those batches: keep `extra`
+ * small for slow batches. */
+void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, unsigned extra,
+    combine_run_fn run);
 
 /* Queue job and return once it was run (by this thread or another);
  * ctx is used if this thread becomes a leader. */

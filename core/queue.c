@@ -397,7 +397,7 @@ static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
 
 static void page_init(void)
 {
-	combiner_init(&page_combiner, QUEUE_READ_LEADERS, QUEUE_BATCH_MAX, page_batch);
+	combiner_init(&page_combiner, QUEUE_READ_LEADERS, QUEUE_BATCH_MAX, 4, page_batch);
 }
 
 /* Fill *pg from row 0 of res, whose columns from `base` on are the page
@@ -1292,8 +1292,8 @@ static void submit_batch(void *ctx, struct combine_job **cjobs, size_t n)
 
 static void combiners_init(void)
 {
-	combiner_init(&lease_combiner, QUEUE_BATCH_LEADERS, QUEUE_BATCH_MAX, lease_batch);
-	combiner_init(&submit_combiner, QUEUE_BATCH_LEADERS, QUEUE_BATCH_MAX, submit_batch);
+	combiner_init(&lease_combiner, QUEUE_BATCH_LEADERS, QUEUE_BATCH_MAX, 1, lease_batch);
+	combiner_init(&submit_combiner, QUEUE_BATCH_LEADERS, QUEUE_BATCH_MAX, 1, submit_batch);
 }
 
 int queue_lease_next(struct db *db, struct arena *a, long long project_id, long long user_id,

@@ -266,7 +266,7 @@ static void lookup_batch(void *ctx, struct combine_job **cjobs, size_t n)
 
 static void lookup_init(void)
 {
-	combiner_init(&lookup_combiner, SESSION_LOOKUP_LEADERS, SESSION_LOOKUP_BATCH, lookup_batch);
+	combiner_init(&lookup_combiner, SESSION_LOOKUP_LEADERS, SESSION_LOOKUP_BATCH, 4, lookup_batch);
 }
 
 int session_lookup(struct db *db, struct arena *a, const char *token,

@@ -78,7 +78,7 @@ START_TEST(every_job_runs_once_in_its_own_group)
 	pthread_t th[THREADS];
 	unsigned long long batches, jobs;
 
-	combiner_init(&comb, 2, 16, run_batch);
+	combiner_init(&comb, 2, 16, 2, run_batch);
 	for (long t = 0; t < THREADS; t++)
 		ck_assert_int_eq(pthread_create(&th[t], NULL, submitter, (void *)t), 0);
 	for (int t = 0; t < THREADS; t++)
@@ -111,7 +111,7 @@ START_TEST(alone_the_caller_leads_its_own_job)
 	struct test_job j = { .cj = { .kind = 1, .group = 5 } };
 	int led = 0;
 
-	combiner_init(&c, 1, 8, run_single);
+	combiner_init(&c, 1, 8, 0, run_single);
 	combine_submit(&c, &j.cj, &led);
 	ck_assert_int_eq(led, 1);               /* run with this caller's context */
 	ck_assert_uint_eq(single_n, 1);
