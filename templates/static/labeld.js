@@ -36,12 +36,17 @@ function span(a, b) {
 		w: Math.abs(b.x - a.x), h: Math.abs(b.y - a.y) };
 }
 function r1(v) { return Math.round(v * 10) / 10; }
-/* Before a change: for Z; and a refused answer's sentence no longer
+/* After any change of the answer a refused answer's sentence no longer
  * applies: hidden, keeping its place (the image must not move under the
  * mouse). */
+function calm() {
+	document.querySelectorAll('.flash.error').forEach(function (f) { f.style.visibility = 'hidden'; });
+}
+form.addEventListener('change', calm);
+/* Before a change of the boxes: for Z. */
 function save() {
 	undo.push(JSON.stringify(boxes));
-	document.querySelectorAll('.flash.error').forEach(function (f) { f.style.visibility = 'hidden'; });
+	calm();
 }
 /* Captions as the no-JS page draws them: the class name, FS (the svg's
  * font-size) in image pixels. */
@@ -129,6 +134,7 @@ document.addEventListener('keydown', function (e) {
 		return;
 	if (k >= '1' && k <= '9' && (r = $('input[data-key="' + k + '"]'))) {
 		r.checked = mode === 'toggle' ? !r.checked : true;
+		calm();
 		if (mode === 'boxes' && boxes[sel]) {
 			save();
 			boxes[sel].l = r.value;

@@ -193,10 +193,14 @@ async function browser_multilabel_keys() {
 			info = await send(page, () => page.keyboard.press('Enter'), 422);
 			assert.equal(info.item, item, 'a refused answer must show the same item');
 			assert.match(await flashText(page), /Choose at least one label/);
+			assert.ok(await page.isVisible('.flash.error'), 'the refusal is not shown');
 			assert.equal(L.annotationCount(item), 0);
 		}
 		for (const k of r.keys)
 			await page.keyboard.press(k);
+		if (r.emptyFirst)
+			assert.ok(await page.isHidden('.flash.error'),
+				'the refusal stays on screen after a label was chosen');
 		assert.deepEqual((await checkedValues(page)).sort((a, b) => a - b), r.want, `item ${item}: checked boxes`);
 		if (i === 0)
 			await L.screenshot(page, 'multilabel-js');
