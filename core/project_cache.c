@@ -22,7 +22,6 @@ struct entry {
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *slots[PROJECT_CACHE_SLOTS];
-static unsigned long long cache_hits, cache_misses;
 
 static size_t slot_of(long long id)
 {
@@ -96,10 +95,6 @@ int project_cache_get(struct arena *a, long long id, long long version,
 	e = slots[slot_of(id)];
 	if (e != NULL && e->m.id == id && e->m.version == version)
 		rc = entry_copy(a, e, out) < 0 ? -1 : 1;
-	if (rc == 1)
-		cache_hits++;
-	else
-		cache_misses++;
 	pthread_mutex_unlock(&cache_mu);
 	return rc;
 }
@@ -131,13 +126,5 @@ void project_cache_clear(void)
 		free(slots[i]);
 		slots[i] = NULL;
 	}
-	pthread_mutex_unlock(&cache_mu);
-}
-
-void project_cache_stats(unsigned long long *hits, unsigned long long *misses)
-{
-	pthread_mutex_lock(&cache_mu);
-	*hits = cache_hits;
-	*misses = cache_misses;
 	pthread_mutex_unlock(&cache_mu);
 }

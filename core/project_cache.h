@@ -42,7 +42,4 @@ void project_cache_put(const struct project_meta *m);
 /* Forget everything (tests; freed memory at exit for leak checkers). */
 void project_cache_clear(void);
 
-/* Lookups answered from the cache and lookups that missed, since start. */
-void project_cache_stats(unsigned long long *hits, unsigned long long *misses);
-
 #endif

@@ -19,17 +19,15 @@
 /* A transaction that ends in a deadlock is tried this many times. */
 #define QUEUE_TRIES 3
 
-/* Batches (see "batches" below): at most this many run at once per
- * process (one can wait for its commit while the next is built), and at
- * most this many jobs go into one. */
+/* Lease and answer batches (see "batches" below): one at a time per
+ * process.  Every answer batch updates the project's counter row, so a
+ * second one would wait for the first one's commit there, and both would
+ * be smaller (measured: fewer answers per second). */
 #define QUEUE_BATCH_LEADERS 1
-/* Answer batches: two at once.  Each batch's last statement updates the
- * project's counter row, so the second waits there for the first one's
- * commit, but everything before it (the guard, the items, annotations,
- * days, events) overlaps with the first one's commit. */
 /* Page reads take no locks: two batches may run at once, so that one
  * leader the scheduler preempts does not hold up every page. */
 #define QUEUE_READ_LEADERS 2
+/* At most this many jobs go into one batch. */
 #define QUEUE_BATCH_MAX 32
 
 
