@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <mysql.h>
@@ -43,6 +44,7 @@
 #define DB_ER_LOCK_DEADLOCK 1213
 #define DB_ER_SERVER_SHUTDOWN 1053
 #define DB_ER_CONNECTION_KILLED 1927
+#define DB_ER_SIGNAL_EXCEPTION 1644   /* SIGNAL SQLSTATE '45000' */
 
 /* Fixed session settings sent right after connecting. */
 static const char db_session_sql[] =
@@ -213,6 +215,11 @@ static int db_fail(struct db *db, const char *func, const char *sql,
 		}
 		db->in_tx = false;
 		return DB_RETRY;
+	}
+	if (e == DB_ER_SIGNAL_EXCEPTION) {
+		/* One of labeld's procedures said no: an answer, not a fault. */
+		log_debug("%s: refused: %s in: %s", func, msg, ex);
+		return DB_REFUSED;
 	}
 	log_error("%s: mysql error %u: %s in: %s", func, e, msg, ex);
 	return DB_ERR;
@@ -1128,18 +1135,56 @@ static bool migration_name_ok(const char *n)
 	return true;
 }
 
+/* Where a migration file's splitter is: the offset, the line, and the
+ * statement delimiter in force (";" until a DELIMITER line changes it). */
+struct sql_split {
+	size_t pos;
+	unsigned line;
+	char delim[16];
+	size_t dlen;
+};
+
+/* A DELIMITER line at s[i] (only where a statement may start): sets the new
+ * delimiter, moves i past the line.  1 if it was one, 0 if not, -1 when
+ * the delimiter is missing or too long. */
+static int sql_delimiter_line(const char *s, size_t n, size_t *i, struct sql_split *sp)
+{
+	static const char kw[] = "DELIMITER";
+	size_t k = *i + sizeof(kw) - 1, d;
+
+	if (n - *i < sizeof(kw) || strncasecmp(s + *i, kw, sizeof(kw) - 1) != 0 ||
+	    (s[k] != ' ' && s[k] != '\t'))
+		return 0;
+	while (k < n && (s[k] == ' ' || s[k] == '\t'))
+		k++;
+	for (d = k; d < n && !isspace((unsigned char)s[d]); d++)
+		;
+	if (d == k || d - k >= sizeof(sp->delim))
+		return -1;
+	memcpy(sp->delim, s + k, d - k);
+	sp->delim[d - k] = '\0';
+	sp->dlen = d - k;
+	while (d < n && s[d] != '\n')
+		d++;
+	*i = d;
+	return 1;
+}
+
 /*
  * The next statement of a migration file: skips whitespace and comments
- * (--, #, block comments) before it and splits on ';' outside quotes,
- * backticks and comments.  Returns 1 with [*start, *start + *len) and its
- * first line, 0 at the end, -1 on an unterminated quote or comment
- * (*start_line says where it began).
+ * (--, #, block comments) before it and splits on the delimiter outside
+ * quotes, backticks and comments.  The delimiter is ';' until a line
+ * "DELIMITER x" (as in the mysql client) sets another, so that a
+ * compound statement (a procedure's BEGIN ... END) can hold ';'.  Returns
+ * 1 with [*start, *start + *len) and its first line, 0 at the end, -1 on
+ * an unterminated quote or comment or a bad DELIMITER line (*start_line
+ * says where).
  */
-static int sql_next_statement(const char *s, size_t n, size_t *pos,
-    unsigned *line, size_t *start, size_t *len, unsigned *start_line)
+static int sql_next_statement(const char *s, size_t n, struct sql_split *sp,
+    size_t *start, size_t *len, unsigned *start_line)
 {
-	size_t i = *pos;
-	unsigned ln = *line;
+	size_t i = sp->pos;
+	unsigned ln = sp->line;
 	bool started = false;
 
 	while (i < n) {
@@ -1197,13 +1242,25 @@ static int sql_next_statement(const char *s, size_t n, size_t *pos,
 				return -1;
 			}
 			i++;
-		} else if (ch == ';') {
-			i++;
+		} else if (n - i >= sp->dlen && memcmp(s + i, sp->delim, sp->dlen) == 0) {
+			i += sp->dlen;
 			if (started) {
-				*len = i - 1 - *start;
-				*pos = i;
-				*line = ln;
+				*len = i - sp->dlen - *start;
+				sp->pos = i;
+				sp->line = ln;
 				return 1;
+			}
+		} else if (!started && (ch == 'D' || ch == 'd')) {
+			int d = sql_delimiter_line(s, n, &i, sp);
+			if (d < 0) {
+				*start_line = ln;
+				return -1;
+			}
+			if (d == 0) {
+				started = true;
+				*start = i;
+				*start_line = ln;
+				i++;
 			}
 		} else {
 			if (!started) {
@@ -1214,8 +1271,8 @@ static int sql_next_statement(const char *s, size_t n, size_t *pos,
 			i++;
 		}
 	}
-	*pos = n;
-	*line = ln;
+	sp->pos = n;
+	sp->line = ln;
 	if (started) {
 		*len = n - *start;
 		return 1;
@@ -1273,8 +1330,9 @@ static int migration_apply(struct db *db, const char *dir, const struct migratio
 {
 	char path[PATH_MAX];
 	char *text;
-	size_t len, pos = 0, st = 0, sl = 0;
-	unsigned line = 1, st_line = 1;
+	struct sql_split sp = { .pos = 0, .line = 1, .delim = ";", .dlen = 1 };
+	size_t len, st = 0, sl = 0;
+	unsigned st_line = 1;
 	int r, rc;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, m->name) >= sizeof(path)) {
@@ -1300,7 +1358,7 @@ static int migration_apply(struct db *db, const char *dir, const struct migratio
 	 * request data ever reaches this text protocol path (everything else
 	 * uses prepared statements with bound parameters).
 	 */
-	while ((r = sql_next_statement(text, len, &pos, &line, &st, &sl, &st_line)) == 1) {
+	while ((r = sql_next_statement(text, len, &sp, &st, &sl, &st_line)) == 1) {
 		MYSQL_RES *mr;
 
 		if (mysql_real_query(db->conn, text + st, sl) != 0) {
@@ -1325,7 +1383,8 @@ static int migration_apply(struct db *db, const char *dir, const struct migratio
 		}
 	}
 	if (r < 0) {
-		snprintf(err, errlen, "%s:%u: unterminated quote or comment", path, st_line);
+		snprintf(err, errlen, "%s:%u: unterminated quote or comment, or a DELIMITER "
+		    "line without a delimiter", path, st_line);
 		log_error("%s: %s", __func__, err);
 		goto fail;
 	}

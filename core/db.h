@@ -27,8 +27,11 @@ enum db_status {
 	DB_ERR = -1,          /* any other failure (logged with its cause) */
 	DB_UNAVAILABLE = -2,  /* cannot connect / connection lost: answer 503 */
 	DB_DUPLICATE = -3,    /* ER_DUP_ENTRY (1062) */
-	DB_RETRY = -4         /* deadlock (1213) or lock wait timeout (1205):
+	DB_RETRY = -4,        /* deadlock (1213) or lock wait timeout (1205):
 	                         the transaction was rolled back; caller may retry */
+	DB_REFUSED = -5       /* a labeld stored procedure refused (SIGNAL
+	                         SQLSTATE '45000', 1644); what it did before is
+	                         still in an open transaction: roll it back */
 };
 
 struct db_config {

@@ -1108,10 +1108,6 @@ static void lease_batch(void *ctx, struct combine_job **cjobs, size_t n)
 	batch_run(lease_batch_once, ctx, cjobs, n);
 }
 
-#define JT_ANSWERS "JSON_TABLE(?, '$[*]' COLUMNS (i BIGINT UNSIGNED PATH '$.i', " \
-	"u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t', " \
-	"d LONGTEXT CHARACTER SET utf8mb4 PATH '$.d')) j"
-
 /* Append a job's answer row {"i", "u", "t", "d"} to the array in b. */
 static void answer_row(struct buf *b, const struct queue_job *j, size_t k)
 {
@@ -1121,48 +1117,20 @@ static void answer_row(struct buf *b, const struct queue_job *j, size_t k)
 	buf_addc(b, '}');
 }
 
-/* The rest of an answer batch once its items were made labeled: the
- * annotations, the labelers' days, the events, the project's counter (last,
- * as in answer_once: the row every answer locks), commit.  `rows` is the
- * JSON_TABLE array of the nok answers.  DB_OK or DB_* (rolled back). */
-static int answers_store(struct db *db, long long project_id, const char *rows, size_t nok)
-{
-	int rc = db_exec(db, 0, NULL, NULL,
-	    "INSERT INTO annotations (item_id, project_id, labeler_id, data, lease_token) "
-	    "SELECT j.i, ?, j.u, j.d, j.t FROM " JT_ANSWERS, "is", project_id, rows);
-
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO labeler_days (project_id, user_id, day, labeled) "
-		    "SELECT ?, j.u, UTC_DATE(), COUNT(*) FROM " JT_ANSWERS " GROUP BY j.u "
-		    "ON DUPLICATE KEY UPDATE labeled = labeled + VALUES(labeled)", "is", project_id, rows);
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
-		    "SELECT j.i, ?, j.u, 'labeled' FROM " JT_ANSWERS, "is", project_id, rows);
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "UPDATE project_counters SET items_labeled = items_labeled + ? WHERE project_id = ?",
-		    "ii", (long long)nok, project_id);
-	if (rc == DB_OK)
-		return db_commit(db);
-	db_rollback(db);
-	return rc;
-}
-
-/* The way a batch first tries: one guarded UPDATE for every answer (the
- * guard of answer_once, joined row by row), in item id order.  When it
- * changed every row, the batch goes on; otherwise (a stale, tampered or
- * double submit among them, or the same item twice) it is rolled back and
- * QUEUE_RETRY_PRECISE says to take the careful way below.  Sets every job
- * QUEUE_OK on success. */
+/*
+ * The way a batch first tries: every answer stored by one call of the
+ * procedure labeld_answer_batch (sql/005_answer_batch.sql), which marks the
+ * items labeled under the guard of answer_once, joined row by row in item id
+ * order, stores the annotations, the labelers' days, the events and the
+ * project's counter, and commits: one round trip.  When not every row held
+ * its lease (a stale, tampered or double submit among them, or the same item
+ * twice) it rolls back and QUEUE_RETRY_PRECISE says to take the careful way
+ * below.  Sets every job QUEUE_OK on success.
+ */
 #define QUEUE_RETRY_PRECISE 1
 static int submit_batch_fast(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
 {
-	struct db *db = bc->db;
-	long long project_id = jobs[0]->project_id;
 	struct queue_job **sorted = arena_calloc(bc->arena, n, sizeof(*sorted));
-	uint64_t changed = 0;
 	struct buf b;
 	int rc;
 
@@ -1185,19 +1153,10 @@ static int submit_batch_fast(struct combine_ctx *bc, struct queue_job **jobs, si
 	buf_addc(&b, ']');
 	if (b.failed)
 		return DB_ERR;
-	rc = db_begin(db);
-	if (rc != DB_OK)
-		return rc;
-	rc = db_exec(db, 0, &changed, NULL,
-	    "UPDATE " JT_ANSWERS " STRAIGHT_JOIN items i ON i.id = j.i AND i.project_id = ? "
-	    "AND i.state = 'unlabeled' AND i.lease_user = j.u AND i.lease_token = j.t "
-	    "SET i.state = 'labeled', i.lease_user = NULL, i.lease_until = NULL, "
-	    "i.lease_token = NULL, i.version = i.version + 1", "si", b.data, project_id);
-	if (rc != DB_OK || changed != n) {
-		db_rollback(db);
-		return rc != DB_OK ? rc : QUEUE_RETRY_PRECISE;
-	}
-	rc = answers_store(db, project_id, b.data, n);
+	rc = db_exec(bc->db, 0, NULL, NULL, "CALL labeld_answer_batch(?, ?, ?)", "isi",
+	    jobs[0]->project_id, b.data, (long long)n);
+	if (rc == DB_REFUSED)
+		return QUEUE_RETRY_PRECISE;
 	if (rc == DB_OK)
 		for (size_t i = 0; i < n; i++)
 			jobs[i]->rc = QUEUE_OK;
@@ -1269,18 +1228,16 @@ static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, si
 		db_rollback(db);
 		return DB_OK;
 	}
-	rc = db_exec(db, 0, NULL, NULL,
-	    "UPDATE " JT_ANSWERS " STRAIGHT_JOIN items i ON i.id = j.i SET i.state = 'labeled', "
-	    "i.lease_user = NULL, i.lease_until = NULL, i.lease_token = NULL, i.version = i.version + 1",
-	    "s", b.data);
-	if (rc != DB_OK)
-		goto fail;
-	return answers_store(db, project_id, b.data, nok);
+	/* The same statements as the fast way, on rows this transaction has
+	 * locked and checked: the procedure's guard passes for all nok. */
+	rc = db_exec(db, 0, NULL, NULL, "CALL labeld_answers_store(?, ?, ?)", "isi",
+	    project_id, b.data, (long long)nok);
+	if (rc == DB_OK)
+		return db_commit(db);
 fail:
 	db_rollback(db);
 	return rc;
 }
-#undef JT_ANSWERS
 
 /* The combiner's function for answers. */
 static void submit_batch(void *ctx, struct combine_job **cjobs, size_t n)

@@ -517,7 +517,8 @@ static void test_migrations_setup(struct db *db)
 {
 	strcpy(t_dir, "/tmp/labeld-test-db.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(t_dir));
-	test_exec(db, "DROP TABLE IF EXISTS schema_migrations, mig_a, mig_t, mig_e");
+	test_exec(db, "DROP TABLE IF EXISTS schema_migrations, mig_a, mig_t, mig_e, mig_p");
+	test_exec(db, "DROP PROCEDURE IF EXISTS mig_add");
 }
 
 static void test_migrations_teardown(void)
@@ -584,6 +585,62 @@ START_TEST(test_migrate_apply_once)
 	ck_assert_msg(db_migrate(db, t_dir, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(test_scalar(db, a, "SELECT COUNT(*) FROM mig_a"), 6);
 	ck_assert_int_eq(test_scalar(db, a, "SELECT MAX(version) FROM schema_migrations"), 10);
+
+	test_migrations_teardown();
+	arena_free(a);
+	db_free(db);
+}
+END_TEST
+
+/* A compound statement between DELIMITER lines; the delimiter inside
+ * quotes and comments does not split, and ';' is back after the block. */
+static const char mig_proc[] =
+	"CREATE TABLE mig_p (id INT PRIMARY KEY, note VARCHAR(20)) ENGINE=InnoDB;\n"
+	"delimiter $$\n"
+	"-- a comment with $$ in it\n"
+	"CREATE PROCEDURE mig_add(IN p_id INT, IN p_note VARCHAR(20))\n"
+	"BEGIN\n"
+	"  INSERT INTO mig_p VALUES (p_id, p_note);\n"
+	"  IF p_id < 0 THEN\n"
+	"    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no $$ ids below 0';\n"
+	"  END IF;\n"
+	"END$$\n"
+	"CALL mig_add(1, 'one;$$')$$\n"
+	"DELIMITER ;\n"
+	"CALL mig_add(2, 'two');\n";
+
+START_TEST(test_migrate_delimiter)
+{
+	struct db *db = test_open();
+	struct arena *a = arena_new();
+	struct db_result *res;
+	char err[512], want[256];
+
+	test_migrations_setup(db);
+	test_write("001_p.sql", mig_proc);
+	ck_assert_msg(db_migrate(db, t_dir, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(db_query(db, a, &res, "SELECT id, note FROM mig_p ORDER BY id", ""), DB_OK);
+	ck_assert_uint_eq(res->nrows, 2);
+	ck_assert_str_eq(db_value(res, 0, 1), "one;$$");
+	ck_assert_str_eq(db_value(res, 1, 1), "two");
+
+	/* A prepared CALL; the procedure's SIGNAL comes back as DB_REFUSED,
+	 * with the work it did before still in the caller's transaction. */
+	ck_assert_int_eq(db_exec(db, 0, NULL, NULL, "CALL mig_add(?, ?)", "is", 3LL, "three"), DB_OK);
+	ck_assert_int_eq(db_begin(db), DB_OK);
+	ck_assert_int_eq(db_exec(db, 0, NULL, NULL, "CALL mig_add(?, ?)", "is", -1LL, "neg"),
+	    DB_REFUSED);
+	ck_assert_int_eq(db_in_transaction(db), 1);
+	ck_assert_int_eq(test_scalar(db, a, "SELECT COUNT(*) FROM mig_p WHERE id = -1"), 1);
+	ck_assert_int_eq(db_rollback(db), DB_OK);
+	ck_assert_int_eq(test_scalar(db, a, "SELECT COUNT(*) FROM mig_p"), 3);
+
+	/* DELIMITER with nothing after it: an error at its line. */
+	test_write("002_d.sql", "SELECT 1;\nDELIMITER   \nSELECT 2;\n");
+	ck_assert_int_eq(db_migrate(db, t_dir, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/002_d.sql:2: ", t_dir);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got: %s", err);
+	ck_assert_ptr_nonnull(strstr(err, "DELIMITER"));
 
 	test_migrations_teardown();
 	arena_free(a);
@@ -795,6 +852,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_migrate_apply_once);
 	tcase_add_test(tc, test_migrate_concurrent);
 	tcase_add_test(tc, test_migrate_errors);
+	tcase_add_test(tc, test_migrate_delimiter);
 	suite_add_tcase(s, tc);
 	return s;
 }
