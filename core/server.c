@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,6 +57,7 @@ struct conn_queue {
 
 struct server {
 	struct app *app;
+	unsigned long long requests;   /* answered, for the log line at stop */
 	int listen_fd;
 	int epfd;
 	int stop_fd;                /* eventfd: wakes the dispatcher to stop */
@@ -203,6 +205,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		request_handle(app, &req, arena, db);
+		__atomic_add_fetch(&srv->requests, 1, __ATOMIC_RELAXED);
 		arena_reset(arena);
 		FCGX_Finish_r(&req);           /* closes unless nginx keeps it */
 		if (req.ipcFd >= 0) {
@@ -408,6 +411,7 @@ int server_run(struct app *app)
 	}
 
 	unsigned long long lb, ln, sb, sn;
+	struct rusage ru;
 
 	/* Stop accepting at once; the dispatcher closes the queue, workers
 	 * finish what is in flight and queued, then exit. */
@@ -434,6 +438,11 @@ int server_run(struct app *app)
 	session_lookup_stats(&lb, &ln);
 	if (ln > 0)
 		log_info("sessions: %llu lookups in %llu statements", ln, lb);
-	log_info("stopped");
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		log_info("stopped after %llu requests; CPU time %.2f s user, %.2f s system",
+		    srv.requests, (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	else
+		log_info("stopped after %llu requests", srv.requests);
 	return status;
 }
