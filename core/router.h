@@ -3,7 +3,7 @@
  *
  * A route is {method, pattern, handler, needs}.  Patterns are literal path
  * segments and ":name" segments that capture one non-empty segment.  The
- * dispatcher (server.c) enforces `needs` before any handler runs, so a
+ * dispatcher (request.c) enforces `needs` before any handler runs, so a
  * handler cannot forget a check.
  */
 #ifndef LABELD_ROUTER_H

@@ -1,22 +1,24 @@
 /*
- * server.c: the FastCGI connection dispatcher, the worker threads, and the
- * signal thread.
+ * server.c: the worker threads, which take FastCGI connections from one epoll
+ * set themselves, and the signal thread.
  *
  * nginx keeps FastCGI connections open between requests (fastcgi_keep_conn
  * with an upstream keepalive pool).  A worker thread must not sit on an idle
  * kept connection, or a pool of idle connections would pin every thread
- * while new connections wait.  So one dispatcher thread watches the
- * listening socket and every idle connection with epoll; a connection that
- * becomes readable (a new one, or a kept one with the next request) goes to
- * a queue, and the next free worker reads and answers one request on it,
- * then hands it back to epoll (EPOLLONESHOT) if nginx keeps it open.  Idle
- * connections cost a file descriptor, never a thread.
+ * while new connections wait.  So every connection, and the listening
+ * socket, is in one epoll set with EPOLLONESHOT, and the workers themselves
+ * wait in epoll_wait for one event each: the kernel wakes exactly one
+ * waiting worker per ready connection (epoll waiters are exclusive), which
+ * reads and answers one request on it, then gives it back to the set if
+ * nginx keeps it open.  Idle connections cost a file descriptor, never a
+ * thread, and a request costs one thread wake-up (no hand-off from a
+ * dispatcher thread to a worker).
  *
  * Every worker owns an FCGX_Request, an arena and a MariaDB handle.
  * Signals are blocked in all threads and taken by the main thread with
  * sigwait(): SIGHUP reloads templates and plugins (app_reload); SIGTERM /
  * SIGINT stop accepting, let workers finish the requests in flight and the
- * ones already queued, and return.
+ * ones already waiting on ready connections, and return.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,22 +48,12 @@
 #include "server.h"
 #include "session.h"
 
-/* Connections ready for a worker: a ring of fds. */
-struct conn_queue {
-	pthread_mutex_t lock;
-	pthread_cond_t ready;
-	int *fds;
-	size_t cap, head, n;
-	int closed;                 /* no more pushes; workers drain, then exit */
-};
-
 struct server {
 	struct app *app;
 	unsigned long long requests;   /* answered, for the log line at stop */
 	int listen_fd;
 	int epfd;
-	int stop_fd;                /* eventfd: wakes the dispatcher to stop */
-	struct conn_queue q;
+	int stop_fd;                /* eventfd, level-triggered: stop */
 };
 
 struct worker {
@@ -69,75 +61,6 @@ struct worker {
 	pthread_t thread;
 	int index;
 };
-
-static int queue_init(struct conn_queue *q, size_t cap)
-{
-	memset(q, 0, sizeof(*q));
-	q->fds = calloc(cap, sizeof(*q->fds));
-	if (q->fds == NULL)
-		return -1;
-	q->cap = cap;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->ready, NULL);
-	return 0;
-}
-
-/* Queue a ready connection; when the queue is full (more ready connections
- * than its capacity) it grows.  -1 when closed or out of memory: the caller
- * closes the fd. */
-static int queue_push(struct conn_queue *q, int fd)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&q->lock);
-	if (q->closed) {
-		rc = -1;
-	} else {
-		if (q->n == q->cap) {
-			int *fds = calloc(q->cap * 2, sizeof(*fds));
-			if (fds == NULL) {
-				pthread_mutex_unlock(&q->lock);
-				return -1;
-			}
-			for (size_t i = 0; i < q->n; i++)
-				fds[i] = q->fds[(q->head + i) % q->cap];
-			free(q->fds);
-			q->fds = fds;
-			q->head = 0;
-			q->cap *= 2;
-		}
-		q->fds[(q->head + q->n) % q->cap] = fd;
-		q->n++;
-		pthread_cond_signal(&q->ready);
-	}
-	pthread_mutex_unlock(&q->lock);
-	return rc;
-}
-
-/* The next ready connection, or -1 once the queue is closed and empty. */
-static int queue_pop(struct conn_queue *q)
-{
-	int fd = -1;
-
-	pthread_mutex_lock(&q->lock);
-	while (q->n == 0 && !q->closed)
-		pthread_cond_wait(&q->ready, &q->lock);
-	if (q->n > 0) {
-		fd = q->fds[q->head];
-		q->head = (q->head + 1) % q->cap;
-		q->n--;
-	}
-	pthread_mutex_unlock(&q->lock);
-	return fd;
-}
-
-static void queue_close(struct conn_queue *q)
-{
-	pthread_mutex_lock(&q->lock);
-	q->closed = 1;
-	pthread_cond_broadcast(&q->ready);
-	pthread_mutex_unlock(&q->lock);
-}
 
 static void db_config_from(const struct config *c, struct db_config *d)
 {
@@ -152,7 +75,8 @@ static void db_config_from(const struct config *c, struct db_config *d)
 	d->rw_timeout = c->db_rw_timeout;
 }
 
-/* Give an idle kept-alive connection back to the dispatcher. */
+/* Give a connection (kept alive by nginx, or new) to the epoll set: the
+ * next worker to wait takes its next request. */
 static void conn_rearm(struct server *srv, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.fd = fd };
@@ -164,22 +88,80 @@ static void conn_rearm(struct server *srv, int fd)
 	}
 }
 
+/* The listening socket back in the set for the next connection. */
+static void listen_rearm(struct server *srv)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.fd = srv->listen_fd };
+
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, srv->listen_fd, &ev) < 0)
+		log_error("epoll_ctl (listening socket): %s; no new connections are accepted",
+		    strerror(errno));
+}
+
+/* One new connection from the listening socket (which goes back to the set
+ * at once, so that other workers accept in parallel), or -1. */
+static int conn_accept(struct server *srv, int stopping)
+{
+	int c = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+	    errno != ECONNABORTED && !stopping)
+		log_warn("accept: %s", strerror(errno));
+	if (!stopping)
+		listen_rearm(srv);
+	return c;
+}
+
+/* Read and answer one request on fd, then give the connection back to the
+ * set (or close it: nginx did not keep it, or labeld is stopping). */
+static void conn_serve(struct server *srv, FCGX_Request *req, struct arena *arena,
+    struct db *db, int fd, int stopping)
+{
+	/* keepConnection set beforehand keeps FCGX_Accept_r's opening Finish
+	 * from closing the fd. */
+	req->ipcFd = fd;
+	req->keepConnection = 1;
+	if (FCGX_Accept_r(req) < 0) {
+		/* The peer closed it or sent garbage; libfcgi closed it. */
+		req->ipcFd = -1;
+		return;
+	}
+	request_handle(srv->app, req, arena, db);
+	__atomic_add_fetch(&srv->requests, 1, __ATOMIC_RELAXED);
+	arena_reset(arena);
+	FCGX_Finish_r(req);           /* closes unless nginx keeps it */
+	if (req->ipcFd >= 0) {
+		fd = req->ipcFd;
+		req->ipcFd = -1;
+		if (stopping)
+			close(fd);
+		else
+			conn_rearm(srv, fd);
+	}
+}
+
+static int server_stopping(struct server *srv)
+{
+	return __atomic_load_n(&srv->app->stopping, __ATOMIC_RELAXED) != 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
 	struct app *app = srv->app;
 	struct db_config dc;
+	struct epoll_event evs[16];
 	struct db *db;
 	struct arena *arena;
 	FCGX_Request req;
-	int fd;
+	uint64_t one = 1;
 
 	db_thread_init();
 	db_config_from(&app->cfg, &dc);
 	db = db_new(&dc);
 	arena = arena_new();
-	/* listen_sock -1: libfcgi never accepts in a worker; the dispatcher
+	/* listen_sock -1: libfcgi never accepts in a worker; conn_accept
 	 * does.  (When libfcgi gives up on a connection it tries to accept,
 	 * which fails at once on -1, and FCGX_Accept_r returns < 0.) */
 	if (db == NULL || arena == NULL || FCGX_InitRequest(&req, -1, 0) != 0) {
@@ -193,29 +175,42 @@ static void *worker_main(void *arg)
 	 * that is down now is retried by the requests that need it. */
 	(void)db_ensure(db);
 
-	while ((fd = queue_pop(&srv->q)) >= 0) {
-		/* Read the next request from this connection.  keepConnection
-		 * set beforehand keeps FCGX_Accept_r's opening Finish from
-		 * closing the fd. */
-		req.ipcFd = fd;
-		req.keepConnection = 1;
-		if (FCGX_Accept_r(&req) < 0) {
-			/* The peer closed it or sent garbage; libfcgi closed it. */
-			req.ipcFd = -1;
+	/* One event at a time: a ready connection another worker could
+	 * answer is not held back behind this one's request.  The timeout
+	 * only bounds how long a stop can go unseen. */
+	for (;;) {
+		int n = epoll_wait(srv->epfd, evs, 1, 1000), fd;
+		if (n < 0 && errno != EINTR) {
+			log_error("worker %d: epoll_wait: %s", w->index, strerror(errno));
+			break;
+		}
+		if (n <= 0) {
+			if (server_stopping(srv))
+				break;
 			continue;
 		}
-		request_handle(app, &req, arena, db);
-		__atomic_add_fetch(&srv->requests, 1, __ATOMIC_RELAXED);
-		arena_reset(arena);
-		FCGX_Finish_r(&req);           /* closes unless nginx keeps it */
-		if (req.ipcFd >= 0) {
-			fd = req.ipcFd;
-			req.ipcFd = -1;
-			if (app->stopping)
-				close(fd);
-			else
-				conn_rearm(srv, fd);
+		fd = evs[0].data.fd;
+		if (fd == srv->stop_fd)
+			break;
+		if (fd == srv->listen_fd && (fd = conn_accept(srv, server_stopping(srv))) < 0)
+			continue;
+		conn_serve(srv, &req, arena, db, fd, server_stopping(srv));
+	}
+	/* Stopping: wake the next waiting worker (each stop wakes one), then
+	 * answer the requests that already arrived on ready connections. */
+	if (write(srv->stop_fd, &one, sizeof(one)) < 0)
+		log_warn("stop: eventfd write: %s", strerror(errno));
+	for (;;) {
+		int n = epoll_wait(srv->epfd, evs, 16, 0), served = 0;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == srv->stop_fd || fd == srv->listen_fd)
+				continue;
+			conn_serve(srv, &req, arena, db, fd, 1);
+			served++;
 		}
+		if (served == 0)
+			break;
 	}
 	FCGX_Free(&req, 1);
 	db_free(db);
@@ -224,49 +219,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* The dispatcher: accept new connections, notice kept ones becoming
- * readable, queue both for the workers. */
-static void *dispatcher_main(void *arg)
-{
-	struct server *srv = arg;
-	struct epoll_event evs[64];
-
-	for (;;) {
-		int n = epoll_wait(srv->epfd, evs, 64, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("epoll_wait: %s", strerror(errno));
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			if (fd == srv->stop_fd)
-				goto stop;
-			if (fd == srv->listen_fd) {
-				for (;;) {
-					int c = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-					if (c < 0) {
-						if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-						    errno != ECONNABORTED)
-							log_warn("accept: %s", strerror(errno));
-						break;
-					}
-					if (queue_push(&srv->q, c) < 0)
-						close(c);
-				}
-				continue;
-			}
-			/* A kept connection is readable: the next request, or
-			 * nginx closed it (the worker sees EOF and closes). */
-			if (queue_push(&srv->q, fd) < 0)
-				close(fd);
-		}
-	}
-stop:
-	queue_close(&srv->q);
-	return NULL;
-}
 /* The listening socket: fd 0 when it is a socket and socket = "-" (or when
  * we were started with a socket on fd 0, e.g. by spawn-fcgi / systemd). */
 static int listen_open(const struct config *c)
@@ -330,7 +282,6 @@ int server_run(struct app *app)
 	const struct config *c = &app->cfg;
 	struct server srv;
 	struct worker *workers = NULL;
-	pthread_t dispatcher;
 	struct epoll_event ev;
 	sigset_t set;
 	int sig, started = 0, status = 0;
@@ -355,12 +306,11 @@ int server_run(struct app *app)
 		return 1;
 	if (fcntl(srv.listen_fd, F_SETFL, fcntl(srv.listen_fd, F_GETFL) | O_NONBLOCK) < 0 ||
 	    (srv.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (srv.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
-	    queue_init(&srv.q, 256) < 0) {
+	    (srv.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		log_error("server setup: %s", strerror(errno));
 		return 1;
 	}
-	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = srv.listen_fd };
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLONESHOT, .data.fd = srv.listen_fd };
 	epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.listen_fd, &ev);
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = srv.stop_fd };
 	epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.stop_fd, &ev);
@@ -380,12 +330,11 @@ int server_run(struct app *app)
 		}
 		started++;
 	}
-	if (status == 0 && pthread_create(&dispatcher, NULL, dispatcher_main, &srv) != 0) {
-		log_error("pthread_create: cannot start the dispatcher");
-		status = 1;
-	}
 	if (status != 0) {
-		queue_close(&srv.q);
+		app->stopping = 1;
+		uint64_t one = 1;
+		if (write(srv.stop_fd, &one, sizeof(one)) < 0)
+			log_warn("stop: eventfd write: %s", strerror(errno));
 		for (int i = 0; i < started; i++)
 			pthread_join(workers[i].thread, NULL);
 		free(workers);
@@ -413,18 +362,16 @@ int server_run(struct app *app)
 	unsigned long long lb, ln, sb, sn;
 	struct rusage ru;
 
-	/* Stop accepting at once; the dispatcher closes the queue, workers
-	 * finish what is in flight and queued, then exit. */
+	/* Stop accepting at once; the workers finish the requests in flight
+	 * and those already waiting on ready connections, then exit. */
 	shutdown(srv.listen_fd, SHUT_RDWR);
 	uint64_t one = 1;
 	if (write(srv.stop_fd, &one, sizeof(one)) < 0)
 		log_warn("stop: eventfd write: %s", strerror(errno));
-	pthread_join(dispatcher, NULL);
 	for (int i = 0; i < started; i++)
 		pthread_join(workers[i].thread, NULL);
 	jobs_stop(app);
 	free(workers);
-	free(srv.q.fds);
 	close(srv.epfd);
 	close(srv.stop_fd);
 	if (srv.listen_fd != 0) {
