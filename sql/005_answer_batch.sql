@@ -45,11 +45,13 @@ BEGIN
            u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t',
            d LONGTEXT CHARACTER SET utf8mb4 PATH '$.d')) j;
 
+  -- One row per answer, no GROUP BY (which would need a temporary table
+  -- and a sort): a labeler's second answer in the batch finds the first
+  -- one's row and adds one.
   INSERT INTO labeler_days (project_id, user_id, day, labeled)
-    SELECT p_project, j.u, UTC_DATE(), COUNT(*)
+    SELECT p_project, j.u, UTC_DATE(), 1
     FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (u BIGINT UNSIGNED PATH '$.u')) j
-    GROUP BY j.u
-    ON DUPLICATE KEY UPDATE labeled = labeled + VALUES(labeled);
+    ON DUPLICATE KEY UPDATE labeled = labeled + 1;
 
   INSERT INTO item_events (item_id, project_id, user_id, kind)
     SELECT j.i, p_project, j.u, 'labeled'
