@@ -181,8 +181,12 @@ static void *worker_main(void *arg)
 	for (;;) {
 		int n = epoll_wait(srv->epfd, evs, 1, 1000), fd;
 		if (n < 0 && errno != EINTR) {
+			/* Cannot happen with a valid set; never let it stop
+			 * the server or spin. */
+			struct timespec pause = { 0, 100 * 1000 * 1000 };
 			log_error("worker %d: epoll_wait: %s", w->index, strerror(errno));
-			break;
+			nanosleep(&pause, NULL);
+			continue;
 		}
 		if (n <= 0) {
 			if (server_stopping(srv))
