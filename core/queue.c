@@ -1167,6 +1167,9 @@ static int submit_batch_fast(struct combine_ctx *bc, struct queue_job **jobs, si
  * way, or when it cannot take them all, each job's guard checked on the
  * locked rows.  A job whose lease does not hold is left JOB_ALONE (its
  * owner's own transaction says why).  DB_OK, or DB_* for the whole batch. */
+/* Answer batches stored the careful way (statistics). */
+static unsigned long long careful_batches;
+
 static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
 {
 	struct db *db = bc->db;
@@ -1232,8 +1235,12 @@ static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, si
 	 * locked and checked: the procedure's guard passes for all nok. */
 	rc = db_exec(db, 0, NULL, NULL, "CALL labeld_answers_store(?, ?, ?)", "isi",
 	    project_id, b.data, (long long)nok);
+	if (rc != DB_OK)
+		goto fail;
+	rc = db_commit(db);
 	if (rc == DB_OK)
-		return db_commit(db);
+		__atomic_add_fetch(&careful_batches, 1, __ATOMIC_RELAXED);
+	return rc;
 fail:
 	db_rollback(db);
 	return rc;
@@ -1293,11 +1300,13 @@ int queue_submit(struct db *db, struct arena *a, long long project_id, long long
 }
 
 void queue_batch_stats(unsigned long long *lease_batches, unsigned long long *leases,
-    unsigned long long *submit_batches, unsigned long long *submits)
+    unsigned long long *submit_batches, unsigned long long *submits,
+    unsigned long long *submit_careful)
 {
 	pthread_once(&combiners_once, combiners_init);
 	combine_stats(&lease_combiner, lease_batches, leases);
 	combine_stats(&submit_combiner, submit_batches, submits);
+	*submit_careful = __atomic_load_n(&careful_batches, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------ pause/start */

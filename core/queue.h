@@ -154,9 +154,11 @@ int queue_skip(struct db *db, struct arena *a, long long project_id, long long i
 
 /* How many leases and answers were stored in how many batches (a batch
  * is one transaction for the requests of many labelers that arrived
- * together; see docs/labeling.md), since start. */
+ * together; see docs/labeling.md), since start; submit_careful: answer
+ * batches that had to check each answer's lease one by one. */
 void queue_batch_stats(unsigned long long *lease_batches, unsigned long long *leases,
-    unsigned long long *submit_batches, unsigned long long *submits);
+    unsigned long long *submit_batches, unsigned long long *submits,
+    unsigned long long *submit_careful);
 
 /* Pause (running = 0) or start (running = 1) a project in one transaction;
  * pausing ends every lease of the project (item_events "released" for the

@@ -363,7 +363,7 @@ int server_run(struct app *app)
 		}
 	}
 
-	unsigned long long lb, ln, sb, sn;
+	unsigned long long lb, ln, sb, sn, careful;
 	struct rusage ru;
 
 	/* Stop accepting at once; the workers finish the requests in flight
@@ -382,10 +382,10 @@ int server_run(struct app *app)
 		close(srv.listen_fd);
 		unlink(c->socket);
 	}
-	queue_batch_stats(&lb, &ln, &sb, &sn);
+	queue_batch_stats(&lb, &ln, &sb, &sn, &careful);
 	if (ln + sn > 0)
-		log_info("labeling: %llu leases in %llu transactions, %llu answers in %llu",
-		    ln, lb, sn, sb);
+		log_info("labeling: %llu leases in %llu transactions, %llu answers in %llu "
+		    "(%llu of them checked answer by answer)", ln, lb, sn, sb, careful);
 	session_lookup_stats(&lb, &ln);
 	if (ln > 0)
 		log_info("sessions: %llu lookups in %llu statements", ln, lb);
