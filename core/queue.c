@@ -451,6 +451,7 @@ static int page_from_row(struct db *db, struct arena *a, long long project_id, l
 	pg->instructions_url = m.instructions_url;
 	pg->labels = m.labels;
 	pg->nlabels = m.nlabels;
+	pg->meta_version = m.version;
 	return QUEUE_OK;
 }
 

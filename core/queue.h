@@ -75,6 +75,8 @@ struct queue_page {
 	int counted;               /* items_*, today are loaded */
 	struct queue_label *labels;   /* in position order (the number keys follow it) */
 	size_t nlabels;
+	long long meta_version;    /* the project's meta_version that name, task,
+	                              instructions_url and labels are at */
 	struct queue_item item;    /* item.id == 0 when there is none */
 	struct queue_facts facts;  /* about item, from its row only (no history) */
 	long long next_id;         /* a guess at the next free item after it (fresh

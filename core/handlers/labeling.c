@@ -67,11 +67,6 @@ static const char *percent_text(struct request *r, long long labeled, long long 
 	return arena_printf(r->arena, "%lld%%", labeled * 100 / total);
 }
 
-static void json_put(void *obj)
-{
-	json_object_put(obj);
-}
-
 /* What label_preload read with the session: the page's facts. */
 struct label_preloaded {
 	long long id, item_id;
@@ -138,12 +133,56 @@ static int page_load(struct request *r, long long id, long long item_id, struct 
 	return 0;
 }
 
+/*
+ * Each worker thread keeps the labels views it built last, per project and
+ * meta_version: the view is the same for every page of a project until an
+ * admin edits the labels (which raises meta_version), and building it was a
+ * tenth of labeld's time per labeling page (a json-c object with five keys
+ * per label).  Per thread because json-c's reference counts are not atomic:
+ * a view is only ever used by the thread that built it, and never changed
+ * after it is built.  The views live as long as their thread (labeld's
+ * workers: the whole run).
+ */
+#define LABELS_VIEW_SLOTS 4
+static __thread struct labels_view_slot {
+	long long project_id, version;
+	struct json_object *view;
+	unsigned long long used;      /* for least recently used replacement */
+} labels_views[LABELS_VIEW_SLOTS];
+static __thread unsigned long long labels_views_clock;
+
+static struct json_object *labels_view_cached(long long project_id, long long version)
+{
+	for (int i = 0; i < LABELS_VIEW_SLOTS; i++) {
+		struct labels_view_slot *s = &labels_views[i];
+		if (s->view != NULL && s->project_id == project_id && s->version == version) {
+			s->used = ++labels_views_clock;
+			return s->view;
+		}
+	}
+	return NULL;
+}
+
+/* Keep view (the cache takes the caller's reference). */
+static void labels_view_keep(long long project_id, long long version, struct json_object *view)
+{
+	struct labels_view_slot *s = &labels_views[0];
+
+	for (int i = 1; i < LABELS_VIEW_SLOTS && s->view != NULL; i++)
+		if (labels_views[i].view == NULL || labels_views[i].used < s->used)
+			s = &labels_views[i];
+	json_object_put(s->view);
+	*s = (struct labels_view_slot){ .project_id = project_id, .version = version,
+	    .view = view, .used = ++labels_views_clock };
+}
+
 /* The project's labels as the plugin's array and (view: also) as the
  * page view's [{id, name, key, key_hint, position}]; an answer that is
  * stored needs no view.  0, or -1 when a response was made. */
 static int labels_make(struct request *r, struct label_page *lp, int view)
 {
 	size_t n = lp->pg.nlabels;
+	struct json_object *labels;
 
 	if (lp->labels == NULL) {
 		lp->labels = arena_calloc(r->arena, n + 1, sizeof(*lp->labels));
@@ -158,10 +197,11 @@ static int labels_make(struct request *r, struct label_page *lp, int view)
 	}
 	if (!view || lp->labels_view != NULL)
 		return 0;
-	lp->labels_view = json_object_new_array_ext((int)(n > 0 ? n : 1));
-	if (lp->labels_view == NULL || arena_cleanup_add(r->arena, json_put, lp->labels_view) < 0) {
-		json_object_put(lp->labels_view);
-		lp->labels_view = NULL;
+	lp->labels_view = labels_view_cached(lp->id, lp->pg.meta_version);
+	if (lp->labels_view != NULL)
+		return 0;
+	labels = json_object_new_array_ext((int)(n > 0 ? n : 1));
+	if (labels == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return -1;
 	}
@@ -173,8 +213,10 @@ static int labels_make(struct request *r, struct label_page *lp, int view)
 		view_int(l, "key", key);
 		view_str(l, "key_hint", key ? arena_printf(r->arena, "%d", key) : "");
 		view_int(l, "position", (long long)i + 1);
-		json_object_array_add(lp->labels_view, l);
+		json_object_array_add(labels, l);
 	}
+	labels_view_keep(lp->id, lp->pg.meta_version, labels);
+	lp->labels_view = labels;
 	return 0;
 }
 
