@@ -160,17 +160,19 @@ struct json_object *view_new(struct request *r, const char *title)
 
 void view_str(struct json_object *o, const char *key, const char *value)
 {
-	json_object_object_add(o, key, json_object_new_string(value ? value : ""));
+	json_object_object_add_ex(o, key, json_object_new_string(value ? value : ""),
+	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
 void view_int(struct json_object *o, const char *key, long long value)
 {
-	json_object_object_add(o, key, json_object_new_int64(value));
+	json_object_object_add_ex(o, key, json_object_new_int64(value), JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
 void view_bool(struct json_object *o, const char *key, int value)
 {
-	json_object_object_add(o, key, json_object_new_boolean(value ? 1 : 0));
+	json_object_object_add_ex(o, key, json_object_new_boolean(value ? 1 : 0),
+	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
 void page_render(struct request *r, int status, const char *page, struct json_object *view)

@@ -38,7 +38,9 @@ void resp_bytes(struct request *r, int status, const char *type, const void *dat
  * and "title". */
 struct json_object *view_new(struct request *r, const char *title);
 
-/* Set a view key: a string (NULL becomes ""), a number, a boolean. */
+/* Set a view key: a string (NULL becomes ""), a number, a boolean.  The key
+ * must be a string that outlives the view (a literal): json-c keeps the
+ * pointer instead of a copy, one allocation less per key on every page. */
 void view_str(struct json_object *o, const char *key, const char *value);
 void view_int(struct json_object *o, const char *key, long long value);
 void view_bool(struct json_object *o, const char *key, int value);
