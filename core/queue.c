@@ -713,10 +713,6 @@ static int answer_once(struct db *db, struct arena *a, long long project_id, lon
 			    "INSERT INTO labeler_days (project_id, user_id, day, labeled) "
 			    "VALUES (?, ?, UTC_DATE(), 1) ON DUPLICATE KEY UPDATE labeled = labeled + 1",
 			    "ii", project_id, user_id);
-		if (rc == DB_OK)
-			rc = db_exec(db, 0, NULL, NULL,
-			    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
-			    "VALUES (?, ?, ?, 'labeled')", "iii", item_id, project_id, user_id);
 		/* The project's counter last: its row is the one every
 		 * labeler's answer locks, so it is held for the least time. */
 		if (rc == DB_OK)

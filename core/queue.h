@@ -138,9 +138,9 @@ int queue_lease_next(struct db *db, struct arena *a, long long project_id, long 
  * compares the token in constant time); the transaction checks the lease
  * again atomically (the item must still be unlabeled and held by the
  * labeler under token), then adds the annotation (with labeler, lease
- * token and time), makes the item labeled with its lease cleared, counts
- * it for the project and the labeler, and writes an item_events "labeled"
- * row.  QUEUE_OK; QUEUE_ALREADY when the same lease stored its answer
+ * token and time: the answer's only record, no item_events row), makes
+ * the item labeled with its lease cleared and counts it for the project
+ * and the labeler.  QUEUE_OK; QUEUE_ALREADY when the same lease stored its answer
  * before (a double submit: nothing is added); another queue_status when
  * the lease changed meanwhile; or DB_*.  Nothing is changed unless
  * QUEUE_OK. */
