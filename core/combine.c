@@ -1,8 +1,6 @@
 /*
  * combine.c: see combine.h.
  */
-#include <sched.h>
-
 #include "combine.h"
 
 void combiner_init(struct combiner *c, unsigned leaders, size_t max_batch, unsigned extra,
@@ -50,34 +48,36 @@ static int job_done(struct combine_job *job)
 	return atomic_load_explicit(&job->done, memory_order_acquire);
 }
 
-/* Finish jobs[0..n-1] (not the caller's own, self): wake each owner once.
- * Called without the mutex.  Post first, then mark done, and touch the job
- * no more: an owner that sees done returns at once (its job lives on its
- * stack), and an owner woken by the post waits the moment until done. */
+/* Finish jobs[0..n-1]: mark each done, then wake its owner (not the
+ * caller's own job, self).  Called without the mutex.  The post is the
+ * last touch of a job: its owner may return as soon as it has it. */
 static void finish(struct combine_job **jobs, size_t n, struct combine_job *self)
 {
 	for (size_t i = 0; i < n; i++) {
+		atomic_store_explicit(&jobs[i]->done, 1, memory_order_release);
 		if (jobs[i] != self)
 			sem_post(&jobs[i]->wake);
-		atomic_store_explicit(&jobs[i]->done, 1, memory_order_release);
 	}
 }
 
-/* After a post that was not a call to lead: the job is done, or will be
- * marked done by the leader's very next store. */
-static void await_done(struct combine_job *job)
+/* Take the posts still owed to a job that is done, before its owner
+ * returns: `expected` in all, `taken` so far (see combine.h).  A leader
+ * that set done may not have posted yet: this waits for that post. */
+static void take_owed(struct combine_job *job, unsigned taken, unsigned expected)
 {
-	for (int spin = 0; !job_done(job); spin++)
-		if (spin >= 64)
-			sched_yield();   /* the leader was preempted in between */
+	for (; taken < expected; taken++)
+		while (sem_wait(&job->wake) != 0)
+			;   /* EINTR */
 }
 
 void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 {
 	struct combine_job *batch[COMBINE_MAX_BATCH];
+	unsigned taken = 0;        /* posts this owner has taken */
+	int ran_own = 0;           /* its job was in a batch it led: no done post */
 
 	atomic_store_explicit(&job->done, 0, memory_order_relaxed);
-	atomic_store_explicit(&job->lead, 0, memory_order_relaxed);
+	job->lead_posts = 0;
 	job->next = NULL;
 	sem_init(&job->wake, 0, 0);
 	pthread_mutex_lock(&c->mu);
@@ -88,16 +88,18 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 		 * up to c->extra more batches while jobs wait (combiner_init). */
 		if (job_done(job) && (led == 0 || led > c->extra || c->head == NULL ||
 		    c->running >= c->leaders)) {
-			struct combine_job *next = NULL;
+			unsigned expected;
 			/* Leaving with jobs queued and no leader: wake the owner
-			 * of the oldest one to lead. */
+			 * of the oldest one to lead.  Posted under the mutex, so
+			 * that owner, reading lead_posts under it, never leaves
+			 * while the post is on its way. */
 			if (led > 0 && c->head != NULL && c->running < c->leaders) {
-				next = c->head;
-				atomic_store_explicit(&next->lead, 1, memory_order_release);
+				c->head->lead_posts++;
+				sem_post(&c->head->wake);
 			}
+			expected = job->lead_posts + (ran_own ? 0 : 1);
 			pthread_mutex_unlock(&c->mu);
-			if (next != NULL)
-				sem_post(&next->wake);
+			take_owed(job, taken, expected);
 			break;
 		}
 		if (c->running < c->leaders && c->head != NULL) {
@@ -111,6 +113,9 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 			c->jobs += n;
 			led++;
 			pthread_mutex_unlock(&c->mu);
+			for (size_t i = 0; i < n; i++)
+				if (batch[i] == job)
+					ran_own = 1;
 			finish(batch, n, job);
 			pthread_mutex_lock(&c->mu);
 			continue;
@@ -118,11 +123,17 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 		pthread_mutex_unlock(&c->mu);
 		while (sem_wait(&job->wake) != 0)
 			;   /* EINTR */
-		if (atomic_exchange_explicit(&job->lead, 0, memory_order_acq_rel) == 0) {
-			await_done(job);
+		taken++;
+		if (job_done(job)) {
+			/* Done by another leader (an owner sleeps only while
+			 * others lead).  Lead posts come only while the job is
+			 * queued, before its batch is taken: lead_posts is final,
+			 * and visible once done is. */
+			take_owed(job, taken, job->lead_posts + 1);
 			break;
 		}
-		/* Asked to lead: look again under the mutex. */
+		/* Asked to lead (or the post of a call to lead that came late):
+		 * look again under the mutex. */
 		pthread_mutex_lock(&c->mu);
 	}
 	sem_destroy(&job->wake);

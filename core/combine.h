@@ -14,6 +14,12 @@
  * arena: its owner is asleep until done is set, under the mutex).  Each
  * owner sleeps on its own semaphore and is woken once, when its job is done
  * (or when it should lead the next batch): no thundering herd.
+ *
+ * The job, its semaphore with it, lives on its owner's stack, so no post
+ * may reach it after the owner returned.  An owner returns only once it
+ * has taken every post it is owed: one when another leader finished its
+ * job (done is set first, then the post), and one for each time it was
+ * asked to lead (posted under the mutex and counted in lead_posts).
  */
 #ifndef LABELD_COMBINE_H
 #define LABELD_COMBINE_H
@@ -36,7 +42,8 @@ struct combine_job {
 	int kind;                  /* jobs batch together when kind and group match */
 	long long group;
 	atomic_int done;           /* set by the leader, read without the mutex */
-	atomic_int lead;           /* set when the owner is woken to lead */
+	unsigned lead_posts;       /* posts asking the owner to lead (under the
+	                              mutex, and only while the job is queued) */
 	struct combine_job *next;
 	sem_t wake;                /* posted when done, or when it may lead */
 };

@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,6 +25,7 @@ struct test_job {
 	struct combine_job cj;
 	int runs;                  /* times a leader ran it */
 	int owner;
+	sem_t at_return;           /* its semaphore's bytes when submit returned */
 };
 
 static pthread_mutex_t stats_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -66,6 +68,11 @@ static void *submitter(void *arg)
 		j->cj.group = (t + i) % GROUPS;
 		j->owner = t;
 		combine_submit(&comb, &j->cj, NULL);
+		memcpy(&j->at_return, &j->cj.wake, sizeof(j->at_return));
+		/* Every post it was sent, it took. */
+		int owed;
+		sem_getvalue(&j->at_return, &owed);
+		ck_assert_int_eq(owed, 0);
 		/* Done means run, by whoever led. */
 		ck_assert_int_eq(j->runs, 1);
 		ck_assert_int_eq(j->cj.done, 1);
@@ -83,9 +90,15 @@ START_TEST(every_job_runs_once_in_its_own_group)
 		ck_assert_int_eq(pthread_create(&th[t], NULL, submitter, (void *)t), 0);
 	for (int t = 0; t < THREADS; t++)
 		pthread_join(th[t], NULL);
+	/* No post reached a job after its owner returned (in labeld the job
+	 * lives on the owner's stack: a late post would write into whatever
+	 * the stack holds by then). */
 	for (int t = 0; t < THREADS; t++)
-		for (int i = 0; i < JOBS_PER_THREAD; i++)
+		for (int i = 0; i < JOBS_PER_THREAD; i++) {
 			ck_assert_int_eq(all_jobs[t][i].runs, 1);
+			ck_assert_msg(memcmp(&all_jobs[t][i].at_return, &all_jobs[t][i].cj.wake,
+			    sizeof(sem_t)) == 0, "job %d/%d was posted after submit returned", t, i);
+		}
 	combine_stats(&comb, &batches, &jobs);
 	ck_assert_uint_eq(jobs, THREADS * JOBS_PER_THREAD);
 	ck_assert_uint_lt(batches, jobs);        /* some batches held several jobs */
