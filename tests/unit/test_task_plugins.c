@@ -274,14 +274,16 @@ static struct json_object *jget(struct json_object *o, const char *key)
 	return v;
 }
 
-/* The label ids checked in an editor view's "labels", as "11,13". */
+/* The label ids checked in an editor view's "labels", as "11,13" ("" when
+ * the view has no labels of its own: then the page's are shown). */
 static const char *checked_ids(struct json_object *view)
 {
-	struct json_object *arr = jget(view, "labels");
+	struct json_object *arr = NULL;
 	struct buf b;
 
 	buf_init(&b, ctx.arena);
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+	json_object_object_get_ex(view, "labels", &arr);
+	for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
 		struct json_object *l = json_object_array_get_idx(arr, i);
 		if (json_object_get_boolean(jget(l, "checked")))
 			buf_printf(&b, "%s%lld", b.len ? "," : "",
@@ -380,14 +382,16 @@ START_TEST(multiclass_editor)
 	const struct labeld_plugin *p = plugin_load("multiclass");
 	struct json_object *v, *l;
 
-	v = editor(p, NULL);
-	ck_assert_str_eq(checked_ids(v), "");
+	/* A new item: no labels of its own (the template shows the page's). */
+	ck_assert_str_eq(jstr(editor(p, NULL)), "{}");
+
+	/* Shown again after an error: the choice is kept when it is valid. */
+	v = editor(p, "label=13");
+	ck_assert_str_eq(checked_ids(v), "13");
 	ck_assert_int_eq(json_object_array_length(jget(v, "labels")), 3);
 	l = json_object_array_get_idx(jget(v, "labels"), 1);
 	ck_assert_str_eq(jstr(l), "{\"id\":12,\"name\":\"dog\",\"key\":2,\"checked\":false}");
-
-	/* Shown again after an error: the choice is kept when it is valid. */
-	ck_assert_str_eq(checked_ids(editor(p, "label=13")), "13");
+	ck_assert_str_eq(jstr(editor(p, "label=99")), "{}");
 	ck_assert_str_eq(checked_ids(editor(p, "label=99")), "");
 	ck_assert_str_eq(checked_ids(editor(p, "label=12&label=13")), "");
 	ck_assert_str_eq(checked_ids(editor(p, "label=12abc")), "");
@@ -463,8 +467,9 @@ START_TEST(multilabel_editor)
 {
 	const struct labeld_plugin *p = plugin_load("multilabel");
 
-	ck_assert_str_eq(checked_ids(editor(p, NULL)), "");
+	ck_assert_str_eq(jstr(editor(p, NULL)), "{}");
 	ck_assert_str_eq(checked_ids(editor(p, "label=13&label=11")), "11,13");
+	ck_assert_int_eq(json_object_array_length(jget(editor(p, "label=11"), "labels")), 3);
 	/* Shown again after an error: the valid choices are kept. */
 	ck_assert_str_eq(checked_ids(editor(p, "label=13&label=99&label=x&label=13")), "13");
 }

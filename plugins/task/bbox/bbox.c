@@ -550,7 +550,8 @@ static int bbox_form_step(struct labeld_ctx *ctx, struct bbox_form *f, const cha
 
 /* ------------------------------------------------------------ json */
 
-/* Add val to obj under key; on failure puts val and sets *bad. */
+/* Add val to obj under key, a string literal (kept by pointer, not
+ * copied); on failure puts val and sets *bad. */
 static void bbox_json_add(struct json_object *obj, const char *key,
     struct json_object *val, int *bad)
 {
@@ -558,7 +559,7 @@ static void bbox_json_add(struct json_object *obj, const char *key,
 		*bad = 1;
 		return;
 	}
-	if (json_object_object_add(obj, key, val) != 0) {
+	if (json_object_object_add_ex(obj, key, val, JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) {
 		json_object_put(val);
 		*bad = 1;
 	}

@@ -50,7 +50,8 @@ static long multiclass_label_index(const struct labeld_label *labels, size_t nla
 	return -1;
 }
 
-/* Add val to obj under key; on failure puts val and sets *bad. */
+/* Add val to obj under key, a string literal (kept by pointer, not
+ * copied); on failure puts val and sets *bad. */
 static void multiclass_json_add(struct json_object *obj, const char *key,
     struct json_object *val, int *bad)
 {
@@ -58,7 +59,7 @@ static void multiclass_json_add(struct json_object *obj, const char *key,
 		*bad = 1;
 		return;
 	}
-	if (json_object_object_add(obj, key, val) != 0) {
+	if (json_object_object_add_ex(obj, key, val, JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) {
 		json_object_put(val);
 		*bad = 1;
 	}
@@ -221,6 +222,12 @@ static int multiclass_editor_view(struct labeld_ctx *ctx, const struct labeld_it
 	if (multiclass_form_label(labels, nlabels, fields, nfields, &chosen, &ignored) != 0)
 		chosen = 0;
 	root = json_object_new_object();
+	/* Nothing chosen (a new item): no labels of its own, the template
+	 * shows the page's labels. */
+	if (chosen == 0) {
+		*view = multiclass_json_finish(ctx, root, root == NULL, error);
+		return *view != NULL ? 0 : -1;
+	}
 	arr = json_object_new_array_ext((int)(nlabels < 1 ? 1 : nlabels));
 	if (root == NULL) {
 		json_object_put(arr);
