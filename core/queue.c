@@ -1119,10 +1119,11 @@ static void answer_row(struct buf *b, const struct queue_job *j, size_t k)
 
 /*
  * The way a batch first tries: every answer stored by one call of the
- * procedure labeld_answer_batch (sql/005_answer_batch.sql), which marks the
- * items labeled under the guard of answer_once, joined row by row in item id
- * order, stores the annotations, the labelers' days, the events and the
- * project's counter, and commits: one round trip.  When not every row held
+ * procedure labeld_answer_batch (sql/005_answer_batch.sql, its inner part as
+ * sql/006_answer_events.sql redefined it), which marks the items labeled
+ * under the guard of answer_once, joined row by row in item id order,
+ * stores the annotations, the labelers' days and the project's counter,
+ * and commits: one round trip.  When not every row held
  * its lease (a stale, tampered or double submit among them, or the same item
  * twice) it rolls back and QUEUE_RETRY_PRECISE says to take the careful way
  * below.  Sets every job QUEUE_OK on success.

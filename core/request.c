@@ -12,6 +12,7 @@
 #include "app.h"
 #include "arena.h"
 #include "db.h"
+#include "handlers/handlers.h"
 #include "log.h"
 #include "request.h"
 #include "response.h"
@@ -271,6 +272,11 @@ static double ms_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+void request_thread_end(void)
+{
+	label_thread_end();
 }
 
 void request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, struct db *db)

@@ -65,6 +65,10 @@ struct request {
  * handle; everything is released by the caller's arena_reset(). */
 void request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, struct db *db);
 
+/* Release what the calling worker thread's handlers keep from one request
+ * to the next (the labeling page's labels views); once, as it exits. */
+void request_thread_end(void);
+
 /* A field of the POST body, or NULL. */
 const char *req_form(const struct request *r, const char *name);
 /* A query-string parameter, or NULL. */

@@ -217,6 +217,7 @@ static void *worker_main(void *arg)
 			break;
 	}
 	FCGX_Free(&req, 1);
+	request_thread_end();
 	db_free(db);
 	arena_free(arena);
 	db_thread_end();

@@ -27,6 +27,7 @@ void handle_draft_step_post(struct request *r);
 void handle_label_next(struct request *r);
 void handle_label_submit(struct request *r);
 int label_preload(struct request *r, const char *token);
+void label_thread_end(void);
 void handle_item_image(struct request *r);
 void handle_project_state(struct request *r);
 /* datastores.c */

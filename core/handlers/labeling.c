@@ -141,7 +141,7 @@ static int page_load(struct request *r, long long id, long long item_id, struct 
  * per label).  Per thread because json-c's reference counts are not atomic:
  * a view is only ever used by the thread that built it, and never changed
  * after it is built.  The views live as long as their thread (labeld's
- * workers: the whole run).
+ * workers: the whole run) and are dropped as it exits (label_thread_end).
  */
 #define LABELS_VIEW_SLOTS 4
 static __thread struct labels_view_slot {
@@ -161,6 +161,15 @@ static struct json_object *labels_view_cached(long long project_id, long long ve
 		}
 	}
 	return NULL;
+}
+
+/* Drop this thread's views (it is exiting). */
+void label_thread_end(void)
+{
+	for (int i = 0; i < LABELS_VIEW_SLOTS; i++) {
+		json_object_put(labels_views[i].view);
+		labels_views[i] = (struct labels_view_slot){ 0 };
+	}
 }
 
 /* Keep view (the cache takes the caller's reference). */
