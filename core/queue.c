@@ -39,6 +39,28 @@
 #define ITEM_COLUMNS "id, path, width, height, format, lease_token"
 #define ITEM_COLUMNS_I "i.id, i.path, i.width, i.height, i.format, i.lease_token"
 
+/*
+ * The queue's scan (docs/labeling.md, "The queue"): first the unlabeled
+ * items whose lease ran out, the oldest lease first, then the items nobody
+ * holds, in id order.  Each part reads only its own range of the items_free
+ * index (project_id, state, lease_until, id), so the items others hold now
+ * are never read, however many there are.  COND narrows both parts (its
+ * placeholders are bound in each).  Placeholders: project, [COND], the
+ * expired part's LIMIT, project, [COND], the free part's LIMIT.  Rows:
+ * ITEM_COLUMNS, the expired part's first (UNION ALL keeps the parts in
+ * order).  Locked rows are skipped: labelers never wait for each other.
+ */
+#define QUEUE_SCAN(COND) \
+	"(SELECT " ITEM_COLUMNS " FROM items i FORCE INDEX (items_free) WHERE i.project_id = ? " \
+	"AND i.state = 'unlabeled' AND i.lease_until < NOW(6) " COND \
+	"ORDER BY i.lease_until, i.id LIMIT ? FOR UPDATE SKIP LOCKED) UNION ALL " \
+	"(SELECT " ITEM_COLUMNS " FROM items i FORCE INDEX (items_free) WHERE i.project_id = ? " \
+	"AND i.state = 'unlabeled' AND i.lease_until IS NULL " COND \
+	"ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED)"
+/* QUEUE_SCAN's COND for one labeler: not an item it skipped (user, project). */
+#define QUEUE_NOT_SKIPPED "AND NOT EXISTS (SELECT 1 FROM item_skips s WHERE s.user_id = ? " \
+	"AND s.project_id = ? AND s.item_id = i.id) "
+
 /* Fill *item from row `row` of res: ITEM_COLUMNS from column col on. */
 static void item_from_row(const struct db_result *res, size_t row, size_t col,
     struct queue_item *item)
@@ -594,15 +616,11 @@ static int lease_once(struct db *db, struct arena *a, long long project_id, long
 		rc = db_commit(db);
 		return rc == DB_OK ? QUEUE_OK : rc;
 	}
-	/* Two rows: the first is leased; the second's id is the guess at the
-	 * next free item (for prefetching), for free.  Its lock lasts only
-	 * until the commit a few statements below. */
-	rc = db_query(db, a, &res,
-	    "SELECT " ITEM_COLUMNS " FROM items i WHERE i.project_id = ? AND i.state = 'unlabeled' "
-	    "AND (i.lease_until IS NULL OR i.lease_until < NOW(6)) "
-	    "AND NOT EXISTS (SELECT 1 FROM item_skips s WHERE s.user_id = ? AND s.project_id = ? "
-	    "AND s.item_id = i.id) ORDER BY i.id LIMIT 2 FOR UPDATE SKIP LOCKED",
-	    "iii", project_id, user_id, project_id);
+	/* The first row is leased; the next one's id is the guess at the
+	 * next free item (for prefetching), for free.  The locks of the rows
+	 * not taken last only until the commit a few statements below. */
+	rc = db_query(db, a, &res, QUEUE_SCAN(QUEUE_NOT_SKIPPED),
+	    "iiiiiiii", project_id, user_id, project_id, 1LL, project_id, user_id, project_id, 2LL);
 	if (rc != DB_OK)
 		goto fail;
 	if (res->nrows == 0) {
@@ -987,12 +1005,9 @@ static int lease_batch_once(struct combine_ctx *bc, struct queue_job **jobs, siz
 		}
 		/* Its own scan.  Items this batch took are locked by this
 		 * transaction, so SKIP LOCKED returns them: ask for as many more. */
-		rc = db_query(db, a, &cand,
-		    "SELECT " ITEM_COLUMNS " FROM items i WHERE i.project_id = ? AND i.state = 'unlabeled' "
-		    "AND (i.lease_until IS NULL OR i.lease_until < NOW(6)) "
-		    "AND NOT EXISTS (SELECT 1 FROM item_skips s WHERE s.user_id = ? AND s.project_id = ? "
-		    "AND s.item_id = i.id) ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED",
-		    "iiii", project_id, users[u], project_id, (long long)ng + 1);
+		rc = db_query(db, a, &cand, QUEUE_SCAN(QUEUE_NOT_SKIPPED), "iiiiiiii",
+		    project_id, users[u], project_id, (long long)ng + 1,
+		    project_id, users[u], project_id, (long long)ng + 1);
 		if (rc != DB_OK)
 			goto fail;
 		for (size_t r = 0; r < cand->nrows; r++)
@@ -1003,14 +1018,12 @@ static int lease_batch_once(struct combine_ctx *bc, struct queue_job **jobs, siz
 			}
 	}
 	if (nplain > 0) {
-		/* One scan for everyone else, in id order, one more row than
-		 * needed: the guess at the next free item, for prefetching. */
+		/* One scan for everyone else (QUEUE_SCAN), its free part one
+		 * row longer than needed: the guess at the next free item, for
+		 * prefetching. */
 		size_t first = ng, next = 0;
-		rc = db_query(db, a, &cand,
-		    "SELECT " ITEM_COLUMNS " FROM items i WHERE i.project_id = ? AND i.state = 'unlabeled' "
-		    "AND (i.lease_until IS NULL OR i.lease_until < NOW(6)) "
-		    "ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED",
-		    "ii", project_id, (long long)(nplain + ng + 1));
+		rc = db_query(db, a, &cand, QUEUE_SCAN(""), "iiii",
+		    project_id, (long long)(nplain + ng), project_id, (long long)(nplain + ng + 1));
 		if (rc != DB_OK)
 			goto fail;
 		for (size_t r = 0; r < cand->nrows; r++) {

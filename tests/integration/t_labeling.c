@@ -305,6 +305,36 @@ static void labeling_lease_expiry(void)
 	CHECK(annotations_of(pa.item) == 1, "an expired but untaken lease lost its answer");
 }
 
+/* Which item comes next: expired leases first, the oldest lease first,
+ * then the items nobody has held, in id order; an item held under a lease
+ * in force is never handed out (sql/007_queue_free.sql). */
+static void labeling_queue_order(void)
+{
+	long p = make_project("testtask", "running", 6), first_free;
+	struct client *a = new_labeler(NULL), *b = new_labeler(NULL), *c = new_labeler(NULL);
+	struct page pa = label_page(a, p), pb = label_page(b, p), pc = label_page(c, p), pg;
+
+	CHECK(pa.item < pb.item && pb.item < pc.item, "first leases not in id order: %ld %ld %ld",
+	    pa.item, pb.item, pc.item);
+	/* b's lease ran out 5 s ago, c's 9 s ago; a's is in force. */
+	SQL("UPDATE items SET lease_until = NOW(6) - INTERVAL 5 SECOND WHERE id = %ld", pb.item);
+	SQL("UPDATE items SET lease_until = NOW(6) - INTERVAL 9 SECOND WHERE id = %ld", pc.item);
+	pg = label_page(new_labeler(NULL), p);
+	CHECK(pg.item == pc.item, "the oldest expired lease (item %ld) was not handed out first (got %ld)",
+	    pc.item, pg.item);
+	pg = label_page(new_labeler(NULL), p);
+	CHECK(pg.item == pb.item, "the other expired lease (item %ld) did not come next (got %ld)",
+	    pb.item, pg.item);
+	first_free = sql_long(itest_fmt("SELECT MIN(id) FROM items WHERE project_id = %ld AND "
+	    "id NOT IN (%ld, %ld, %ld)", p, pa.item, pb.item, pc.item));
+	pg = label_page(new_labeler(NULL), p);
+	CHECK(pg.item == first_free, "after the expired leases, not the first item nobody held "
+	    "(%ld): got %ld", first_free, pg.item);
+	/* a comes back within its lease: its own item, nobody else's. */
+	pg = label_page(a, p);
+	CHECK(pg.item == pa.item && strcmp(pg.lease, pa.lease) == 0, "the holder lost its lease");
+}
+
 /* Skip gives the item back to others, and never to the skipper again. */
 static void labeling_skip(void)
 {
@@ -1115,6 +1145,7 @@ const struct itest_case itest_labeling_cases[] = {
 	ITEST(labeling_same_item_again),
 	ITEST(labeling_editor_step),
 	ITEST(labeling_lease_expiry),
+	ITEST(labeling_queue_order),
 	ITEST(labeling_skip),
 	ITEST(labeling_double_submit),
 	ITEST(labeling_bad_submits),

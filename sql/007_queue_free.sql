@@ -1,0 +1,16 @@
+-- 007_queue_free: the queue reads only the items it may hand out.
+--
+-- The lease scan used items_queue (project_id, state, id) and passed over
+-- every unlabeled item someone holds before it reached a free one: each
+-- lease read as many index entries as there were leases in force.  With a
+-- few dozen labelers that is nothing; with thousands of labelers, or many
+-- abandoned leases waiting to expire, every lease paid for all of them
+-- (measured with 100 000 labelers taking their first item: the rows
+-- examined per scan grew with every lease, and so did its time).
+--
+-- items_free puts lease_until before id, so the scan reads two ranges that
+-- hold only what it may take: lease_until IS NULL (nobody holds the item;
+-- in id order) and lease_until < now (the lease ran out; oldest first).
+-- Items held under a lease in force sit between them and are never read.
+-- items_queue stays: it serves reads by state in id order.
+ALTER TABLE items ADD INDEX IF NOT EXISTS items_free (project_id, state, lease_until, id);
