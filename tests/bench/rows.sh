@@ -34,16 +34,20 @@ bench_row signin-page GET /login
 bench_init init-local-100k   local
 bench_init init-azurite-100k azurite
 
-#   bench_label NAME page|submit|weight
+#   bench_label NAME page|submit|lease|cycle|weight
 #
-# The labeling rows (see "Labeling rows" in tests/bench/README.md): a
-# multiclass project of 100 000 items and one signed-in labeler per wrk
-# connection (wrk -t32 -c32, tests/bench/label.lua).  "page": each labeler
-# GETs its labeling page again and again; "submit": GET (a new lease) then
-# POST the answer, reported as POSTs/s; "weight": bytes of the labeling
+# The labeling rows (see "Labeling rows" in tests/bench/README.md), on
+# multiclass projects of 100 000 items (tests/bench/label.lua drives wrk):
+# "page": 32 signed-in labelers GET their labeling page again and again
+# (the lease they hold found again, the page rendered); "submit": POSTs of
+# answers to leases held by 100 000 labelers, one lease per request;
+# "lease": each request is one of 100 000 new labelers' first GET (a lease
+# taken, the page rendered; no goal); "cycle": 32 labelers GET a new lease,
+# POST its answer, and again (no goal); "weight": bytes of the labeling
 # page's HTML + CSS + JS for each task type.
 
 bench_label label-page        page
 bench_label label-submit      submit
+bench_label label-lease       lease
 bench_label label-cycle       cycle
 bench_label label-page-weight weight
