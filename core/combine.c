@@ -129,7 +129,7 @@ void combine_submit(struct combiner *c, struct combine_job *job, void *ctx)
 			 * others lead).  Lead posts come only while the job is
 			 * queued, before its batch is taken: lead_posts is final,
 			 * and visible once done is. */
-			take_owed(job, taken, job->lead_posts + 1);
+			take_owed(job, taken, job->lead_posts + (ran_own ? 0 : 1));
 			break;
 		}
 		/* Asked to lead (or the post of a call to lead that came late):
