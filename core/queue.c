@@ -1183,13 +1183,13 @@ static int submit_batch_fast(struct combine_ctx *bc, struct queue_job **jobs, si
 	return rc;
 }
 
+/* Answer batches stored the careful way (statistics). */
+static unsigned long long careful_batches;
+
 /* One attempt at storing the answers jobs[0..n-1] (one project): the fast
  * way, or when it cannot take them all, each job's guard checked on the
  * locked rows.  A job whose lease does not hold is left JOB_ALONE (its
  * owner's own transaction says why).  DB_OK, or DB_* for the whole batch. */
-/* Answer batches stored the careful way (statistics). */
-static unsigned long long careful_batches;
-
 static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
 {
 	struct db *db = bc->db;
