@@ -75,7 +75,14 @@ static const struct config_key config_keys[] = {
 	KU(login_max_failures_account, "5", 1, 1000000),
 	KU(login_max_failures_address, "30", 1, 1000000),
 	KU(login_window, "900", 1, 31536000),
+	KU(login_account_backoff, "100", 1, 1000000),
 	KU(password_cost, "5", 1, 11),
+	KU(cleanup_interval, "300", 1, 86400),
+	KS(public_url, ""),
+	KS(blob_allow_hosts, ""),
+	KU(blob_max_fetches, "8", 1, 1024),
+	KU(blob_connect_timeout, "5", 1, 300),
+	KU(max_dataset_files, "5000000", 1, 4000000000u),
 	KS(log_level, "info"),
 };
 

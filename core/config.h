@@ -45,7 +45,16 @@ struct config {
 	unsigned login_max_failures_account;
 	unsigned login_max_failures_address;
 	unsigned login_window;
+	unsigned login_account_backoff;  /* failures per account after which each try waits */
 	unsigned password_cost;
+	unsigned cleanup_interval;       /* seconds between deletions of expired rows */
+
+	char *public_url;                /* "https://labels.example.com": Secure cookies, HSTS */
+
+	char *blob_allow_hosts;          /* hosts (or host:port) exempt from the address rules */
+	unsigned blob_max_fetches;       /* image fetches from blob storage at once, per process */
+	unsigned blob_connect_timeout;   /* seconds */
+	unsigned max_dataset_files;      /* most files one dataset may list */
 
 	char *log_level;
 

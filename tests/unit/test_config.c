@@ -33,6 +33,13 @@ START_TEST(defaults_match_example_file)
 	ck_assert_uint_eq(d.session_lifetime, e.session_lifetime);
 	ck_assert_uint_eq(d.socket_mode, e.socket_mode);
 	ck_assert_uint_eq(d.login_max_failures_account, e.login_max_failures_account);
+	ck_assert_uint_eq(d.login_account_backoff, e.login_account_backoff);
+	ck_assert_uint_eq(d.cleanup_interval, e.cleanup_interval);
+	ck_assert_str_eq(d.public_url, e.public_url);
+	ck_assert_str_eq(d.blob_allow_hosts, e.blob_allow_hosts);
+	ck_assert_uint_eq(d.blob_max_fetches, e.blob_max_fetches);
+	ck_assert_uint_eq(d.blob_connect_timeout, e.blob_connect_timeout);
+	ck_assert_uint_eq(d.max_dataset_files, e.max_dataset_files);
 	ck_assert_str_eq(d.socket, e.socket);
 	ck_assert_str_eq(d.db_name, e.db_name);
 	config_free(&d);
