@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <crypt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,71 +102,155 @@ char *auth_email_normalize(struct arena *a, const char *email)
 	return out;
 }
 
-int auth_throttle_check(struct db *db, struct arena *a, const struct config *cfg,
-    const char *email, const char *addr, unsigned *retry_after)
+/* Throttle keys (see sql/008_signin_throttle.sql). */
+static char *key_pair(struct arena *a, const char *email, const char *addr)
 {
-	char *kacct = arena_printf(a, "account:%s", email ? email : "");
-	char *kaddr = arena_printf(a, "address:%s", addr ? addr : "");
-	struct db_result *res;
-	int rc;
-
-	*retry_after = 0;
-	if (kacct == NULL || kaddr == NULL)
-		return DB_ERR;
-	rc = db_query(db, a, &res,
-	    "SELECT throttle_key, failures, "
-	    "GREATEST(1, TIMESTAMPDIFF(SECOND, NOW(6), window_start + INTERVAL ? SECOND)) "
-	    "FROM login_failures WHERE throttle_key IN (?, ?) "
-	    "AND window_start > NOW(6) - INTERVAL ? SECOND",
-	    "ussu", (unsigned long long)cfg->login_window, kacct, kaddr,
-	    (unsigned long long)cfg->login_window);
-	if (rc != DB_OK)
-		return rc;
-	for (size_t i = 0; i < res->nrows; i++) {
-		const char *key = db_value(res, i, 0);
-		long long failures = db_int(res, i, 1);
-		long long wait = db_int(res, i, 2);
-		unsigned limit = strncmp(key, "account:", 8) == 0 ?
-		    cfg->login_max_failures_account : cfg->login_max_failures_address;
-		if (failures >= (long long)limit && (unsigned)wait > *retry_after)
-			*retry_after = (unsigned)wait;
-	}
-	return DB_OK;
+	return arena_printf(a, "pair:%s %s", email, addr);
 }
 
-static int throttle_bump(struct db *db, const char *key, unsigned window)
+static char *key_address(struct arena *a, const char *addr)
 {
-	/* MariaDB applies the assignments left to right: failures is computed
-	 * while window_start still holds the old window. */
-	return db_exec(db, 0, NULL, NULL,
-	    "INSERT INTO login_failures (throttle_key, window_start, failures) "
-	    "VALUES (?, NOW(6), 1) ON DUPLICATE KEY UPDATE "
-	    "failures = IF(window_start <= NOW(6) - INTERVAL ? SECOND, 1, failures + 1), "
-	    "window_start = IF(window_start <= NOW(6) - INTERVAL ? SECOND, NOW(6), window_start)",
+	return arena_printf(a, "address:%s", addr);
+}
+
+static char *key_account(struct arena *a, const char *email)
+{
+	return arena_printf(a, "account:%s", email);
+}
+
+/* Count one try against key in one statement and return the count in the
+ * current window (a window older than login_window starts again at 1):
+ * LAST_INSERT_ID(expr) hands the new value back with the statement's own
+ * answer, so parallel tries each see their own count.  DB_OK or DB_*. */
+static int throttle_count(struct db *db, const char *key, unsigned window, uint64_t *count)
+{
+	/* MariaDB applies the assignments left to right: failures is
+	 * computed while window_start still holds the old window. */
+	return db_exec(db, 0, NULL, count,
+	    "INSERT INTO login_failures (throttle_key, window_start, failures, last_try) "
+	    "VALUES (?, NOW(6), LAST_INSERT_ID(1), NOW(6)) ON DUPLICATE KEY UPDATE "
+	    "failures = LAST_INSERT_ID(IF(window_start <= NOW(6) - INTERVAL ? SECOND, 1, failures + 1)), "
+	    "window_start = IF(window_start <= NOW(6) - INTERVAL ? SECOND, NOW(6), window_start), "
+	    "last_try = NOW(6)",
 	    "suu", key, (unsigned long long)window, (unsigned long long)window);
 }
 
-int auth_throttle_fail(struct db *db, const struct config *cfg,
-    const char *email, const char *addr)
+/* Seconds until key's window ends (at least 1). */
+static int throttle_wait(struct db *db, struct arena *a, const char *key, unsigned window,
+    unsigned *wait)
 {
-	char key[320];
-	int rc;
+	struct db_result *res;
+	int rc = db_query(db, a, &res,
+	    "SELECT GREATEST(1, TIMESTAMPDIFF(SECOND, NOW(6), window_start + INTERVAL ? SECOND)) "
+	    "FROM login_failures WHERE throttle_key = ?", "us", (unsigned long long)window, key);
 
-	snprintf(key, sizeof(key), "account:%s", email ? email : "");
-	rc = throttle_bump(db, key, cfg->login_window);
 	if (rc != DB_OK)
 		return rc;
-	snprintf(key, sizeof(key), "address:%s", addr ? addr : "");
-	return throttle_bump(db, key, cfg->login_window);
+	*wait = res->nrows == 1 ? (unsigned)db_int(res, 0, 0) : 1;
+	return DB_OK;
 }
 
-int auth_throttle_clear(struct db *db, const char *email)
+/* The account's slow brake: past `backoff` tries in the window, a try is
+ * counted (and allowed) only when (tries - backoff + 1) seconds have passed
+ * since the account's last try.  One conditional statement, so parallel
+ * tries cannot pass together.  Sets *wait to 0 (allowed) or the seconds
+ * left. */
+static int throttle_brake(struct db *db, struct arena *a, const char *key,
+    const struct config *cfg, unsigned *wait)
 {
-	char key[320];
+	uint64_t affected = 0;
+	struct db_result *res;
+	int rc;
 
-	snprintf(key, sizeof(key), "account:%s", email ? email : "");
-	return db_exec(db, DB_IDEMPOTENT, NULL, NULL,
-	    "DELETE FROM login_failures WHERE throttle_key = ?", "s", key);
+	*wait = 0;
+	for (int tries = 0; tries < 2; tries++) {
+		rc = db_exec(db, 0, &affected, NULL,
+		    "UPDATE login_failures SET "
+		    "failures = IF(window_start <= NOW(6) - INTERVAL ? SECOND, 1, failures + 1), "
+		    "window_start = IF(window_start <= NOW(6) - INTERVAL ? SECOND, NOW(6), window_start), "
+		    "last_try = NOW(6) "
+		    "WHERE throttle_key = ? AND (window_start <= NOW(6) - INTERVAL ? SECOND "
+		    "OR failures < ? OR last_try IS NULL "
+		    "OR last_try <= NOW(6) - INTERVAL (CAST(failures AS SIGNED) - ? + 1) SECOND)",
+		    "uusuuu", (unsigned long long)cfg->login_window,
+		    (unsigned long long)cfg->login_window, key,
+		    (unsigned long long)cfg->login_window,
+		    (unsigned long long)cfg->login_account_backoff,
+		    (unsigned long long)cfg->login_account_backoff);
+		if (rc != DB_OK || affected == 1)
+			return rc;
+		/* No row yet (the first try), or the brake holds. */
+		rc = db_exec(db, 0, &affected, NULL,
+		    "INSERT IGNORE INTO login_failures (throttle_key, window_start, failures, last_try) "
+		    "VALUES (?, NOW(6), 1, NOW(6))", "s", key);
+		if (rc != DB_OK || affected == 1)
+			return rc;
+	}
+	rc = db_query(db, a, &res,
+	    "SELECT GREATEST(1, CEIL((CAST(failures AS SIGNED) - ? + 1) - "
+	    "TIMESTAMPDIFF(MICROSECOND, last_try, NOW(6)) / 1e6)) "
+	    "FROM login_failures WHERE throttle_key = ?",
+	    "us", (unsigned long long)cfg->login_account_backoff, key);
+	if (rc != DB_OK)
+		return rc;
+	*wait = res->nrows == 1 ? (unsigned)db_int(res, 0, 0) : 1;
+	return DB_OK;
+}
+
+int auth_throttle_begin(struct db *db, struct arena *a, const struct config *cfg,
+    const char *email, const char *addr, int known_address, unsigned *retry_after)
+{
+	char *kpair = key_pair(a, email, addr), *kaddr = key_address(a, addr);
+	char *kacct = key_account(a, email);
+	uint64_t n = 0;
+	int rc;
+
+	*retry_after = 0;
+	if (kpair == NULL || kaddr == NULL || kacct == NULL)
+		return DB_ERR;
+	rc = throttle_count(db, kpair, cfg->login_window, &n);
+	if (rc != DB_OK)
+		return rc;
+	if (n > cfg->login_max_failures_account)
+		return throttle_wait(db, a, kpair, cfg->login_window, retry_after);
+	rc = throttle_count(db, kaddr, cfg->login_window, &n);
+	if (rc != DB_OK)
+		return rc;
+	if (n > cfg->login_max_failures_address)
+		return throttle_wait(db, a, kaddr, cfg->login_window, retry_after);
+	if (known_address)
+		return throttle_count(db, kacct, cfg->login_window, &n);
+	return throttle_brake(db, a, kacct, cfg, retry_after);
+}
+
+/* One try fewer on key (not below zero). */
+static int throttle_take_back(struct db *db, const char *key)
+{
+	return db_exec(db, 0, NULL, NULL,
+	    "UPDATE login_failures SET failures = IF(failures > 0, failures - 1, 0) "
+	    "WHERE throttle_key = ?", "s", key);
+}
+
+int auth_throttle_success(struct db *db, struct arena *a, const char *email,
+    const char *addr, long long user_id)
+{
+	char *kpair = key_pair(a, email, addr), *kaddr = key_address(a, addr);
+	char *kacct = key_account(a, email);
+	int rc;
+
+	if (kpair == NULL || kaddr == NULL || kacct == NULL)
+		return DB_ERR;
+	rc = db_exec(db, DB_IDEMPOTENT, NULL, NULL,
+	    "DELETE FROM login_failures WHERE throttle_key = ?", "s", kpair);
+	if (rc == DB_OK)
+		rc = throttle_take_back(db, kaddr);
+	if (rc == DB_OK)
+		rc = throttle_take_back(db, kacct);
+	if (rc == DB_OK)
+		rc = db_exec(db, DB_IDEMPOTENT, NULL, NULL,
+		    "INSERT INTO login_known (user_id, address, last_success) VALUES (?, ?, NOW(6)) "
+		    "ON DUPLICATE KEY UPDATE last_success = NOW(6)", "is", user_id, addr);
+	return rc;
 }
 
 int auth_user_create(struct db *db, struct arena *a, const char *email,

@@ -21,15 +21,19 @@ int auth_verify_password(const char *password, const char *hash);
  * response's timing does not tell whether an email exists. */
 void auth_verify_dummy(const char *password, unsigned cost);
 
-/* Is sign-in throttled for this account or this address?  On DB_OK sets
- * *retry_after to 0 (not throttled) or the seconds to wait. */
-int auth_throttle_check(struct db *db, struct arena *a, const struct config *cfg,
-    const char *email, const char *addr, unsigned *retry_after);
-/* Count one failed sign-in against the account and the address. */
-int auth_throttle_fail(struct db *db, const struct config *cfg,
-    const char *email, const char *addr);
-/* Forget the account's failures after a successful sign-in. */
-int auth_throttle_clear(struct db *db, const char *email);
+/* One sign-in try of email from addr, counted BEFORE its password is
+ * checked, so that parallel guesses each see their own count: against the
+ * pair (email, addr) (hard limit login_max_failures_account), the address
+ * (login_max_failures_address) and the account (the slow brake past
+ * login_account_backoff, skipped when known_address: the account has
+ * signed in from addr before).  On DB_OK *retry_after is 0 (go on and check
+ * the password) or the seconds to wait (answer 429, check nothing). */
+int auth_throttle_begin(struct db *db, struct arena *a, const struct config *cfg,
+    const char *email, const char *addr, int known_address, unsigned *retry_after);
+/* The password was right: forget the pair's tries, take this try back from
+ * the address and the account, and remember addr as known for user_id. */
+int auth_throttle_success(struct db *db, struct arena *a, const char *email,
+    const char *addr, long long user_id);
 
 /* Normalise an email for storage and lookup: trimmed, lower-case.  NULL
  * when it is not plausibly an address (no '@', spaces, too long). */

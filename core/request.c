@@ -93,7 +93,9 @@ static int status_for(enum hp_err e)
 	}
 }
 
-/* Parse the body of a POST.  Returns 0, or -1 with the response set. */
+/* Parse the body of a POST, once the route's needs other than CSRF have
+ * passed: multipart only for routes that take files.  Returns 0, or -1 with
+ * the response set. */
 static int parse_body(struct request *r)
 {
 	struct hp_limits lim;
@@ -104,6 +106,11 @@ static int parse_body(struct request *r)
 	limits_from_config(&r->app->cfg, &lim);
 	if (r->content_length == 0)
 		return 0;
+	if (strncasecmp(ct, "multipart/form-data", 19) == 0 && !(r->route->needs & TAKES_FILES)) {
+		page_error(r, 415, "Files not accepted here",
+		    "This form does not take files. Send it as application/x-www-form-urlencoded.");
+		return -1;
+	}
 	if (r->content_length > r->app->cfg.max_body_size) {
 		page_error(r, 413, "Request too large", "The request body is larger than this server accepts.");
 		return -1;
@@ -165,8 +172,8 @@ static void not_signed_in(struct request *r)
 	page_error(r, 401, "Please sign in", "Your session has ended. Sign in again and repeat what you were doing.");
 }
 
-/* The route's needs, in order: database, session, sign-in, admin, CSRF.
- * Returns 0 to run the handler, -1 with the response set. */
+/* The route's needs that do not read the body, in order: database,
+ * session, sign-in, admin.  Returns 0 to go on, -1 with the response set. */
 static int enforce_needs(struct request *r)
 {
 	unsigned needs = r->route->needs;
@@ -202,6 +209,15 @@ static int enforce_needs(struct request *r)
 		page_error(r, 403, "Admins only", "This page is for labeld administrators.");
 		return -1;
 	}
+	return 0;
+}
+
+/* CSRF, the one need that reads the form: after parse_body.  Returns 0 to
+ * run the handler, -1 with the response set. */
+static int enforce_csrf(struct request *r)
+{
+	unsigned needs = r->route->needs;
+
 	if (needs & NEED_CSRF) {
 		/* Pages for signed-in users: the session's token.  Pages that
 		 * also serve signed-out visitors (sign-in): the double-submit
@@ -251,9 +267,13 @@ static void dispatch(struct request *r)
 		page_error(r, 400, "Bad request", msg ? msg : "The query string could not be read.");
 		return;
 	}
+	/* Nothing of the body is read before the route allows the request:
+	 * a refused POST's body is left unread and its connection closed. */
+	if (enforce_needs(r) < 0)
+		return;
 	if (strcmp(r->method, "POST") == 0 && parse_body(r) < 0)
 		return;
-	if (enforce_needs(r) < 0)
+	if (enforce_csrf(r) < 0)
 		return;
 	r->route->handler(r);
 	if (db_in_transaction(r->db)) {
@@ -279,7 +299,7 @@ void request_thread_end(void)
 	label_thread_end();
 }
 
-void request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, struct db *db)
+int request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, struct db *db)
 {
 	struct request req, *r = &req;
 	struct timespec t0;
@@ -319,8 +339,16 @@ void request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, st
 	}
 
 	dispatch(r);
-	body_drain(r);
+	/* A body that was not read at all is not read now either: labeld
+	 * answers and closes the connection (nginx opens another).  One read
+	 * in part is drained, so the connection stays usable. */
+	if (r->body_read == 0 && r->content_length > 0)
+		r->body_unread = 1;
+	else
+		body_drain(r);
 	resp_send(r);
-	log_info("%s %s %d %.1fms", r->method, r->path, r->status, ms_since(&t0));
+	log_info("%s %s %d %.1fms%s", r->method, r->path, r->status, ms_since(&t0),
+	    r->body_unread ? " (body not read)" : "");
 	app_runtime_release(app, r->rt);
+	return r->body_unread;
 }

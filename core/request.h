@@ -48,6 +48,8 @@ struct request {
 	struct route_params params;
 	const struct route *route;
 	size_t body_read;           /* bytes of the body consumed so far */
+	int body_unread;            /* refused before its body was read: the
+	                             * connection is closed, not drained */
 
 	struct session *session;    /* NULL when not signed in */
 	void *preload;              /* what the route's preload read, or NULL */
@@ -62,8 +64,10 @@ struct request {
 };
 
 /* Handle one accepted FastCGI request with the worker's arena and database
- * handle; everything is released by the caller's arena_reset(). */
-void request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, struct db *db);
+ * handle; everything is released by the caller's arena_reset().  Returns 1
+ * when the request was refused before its body was read: the caller closes
+ * the connection instead of reading the rest; else 0. */
+int request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, struct db *db);
 
 /* Release what the calling worker thread's handlers keep from one request
  * to the next (the labeling page's labels views); once, as it exits. */

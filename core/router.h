@@ -27,7 +27,8 @@ enum route_need {
 	NEED_LOGIN = 1u << 0,   /* a valid session; else sign-in (GET) or 401 */
 	NEED_CSRF = 1u << 1,    /* the form's csrf field matches */
 	NEED_ADMIN = 1u << 2,   /* the user is an admin; else 403 */
-	NEED_DB = 1u << 3       /* MariaDB must answer; else 503 */
+	NEED_DB = 1u << 3,      /* MariaDB must answer; else 503 */
+	TAKES_FILES = 1u << 4   /* accepts multipart bodies (uploads); elsewhere 415 */
 };
 
 struct route {

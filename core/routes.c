@@ -1,6 +1,7 @@
 /*
  * routes.c: every page labeld serves, with what it needs.  The dispatcher
- * (request.c) enforces `needs` before the handler runs; a route with a
+ * (request.c) enforces `needs` before the handler runs, and before a POST's
+ * body is read (only CSRF needs the body); a route with a
  * preload checks the session with the data its handler reads first.  Literal routes come
  * before patterns that could also match them.
  */
@@ -21,7 +22,7 @@ const struct route routes[] = {
 	{ "GET",  "/projects",                      handle_projects,             LOGIN, NULL },
 	{ "POST", "/projects/drafts",               handle_draft_new,            ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/projects/drafts/:draft/:step",  handle_draft_step,           ADMIN, NULL },
-	{ "POST", "/projects/drafts/:draft/:step",  handle_draft_step_post,      ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/projects/drafts/:draft/:step",  handle_draft_step_post,      ADMIN | NEED_CSRF | TAKES_FILES, NULL },
 	{ "GET",  "/projects/:id",                  handle_project_details,      LOGIN, NULL },
 	{ "POST", "/projects/:id/labels",           handle_project_labels,       ADMIN | NEED_CSRF, NULL },
 	{ "POST", "/projects/:id/instructions",     handle_project_instructions, ADMIN | NEED_CSRF, NULL },

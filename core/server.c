@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 
 #include "app.h"
 #include "arena.h"
+#include "cleanup.h"
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
@@ -79,7 +81,7 @@ static void db_config_from(const struct config *c, struct db_config *d)
  * next worker to wait takes its next request. */
 static void conn_rearm(struct server *srv, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.fd = fd };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = (uint32_t)fd };
 
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 &&
 	    (errno != ENOENT || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)) {
@@ -88,10 +90,29 @@ static void conn_rearm(struct server *srv, int fd)
 	}
 }
 
+/* An epoll entry of a connection that is only waiting to be closed. */
+#define CONN_CLOSING (1ull << 32)
+
+/* A request was answered without reading its body (refused before it was
+ * allowed): shut down our side, so nginx reads the answer and then EOF, and
+ * close the connection once nginx has closed its end.  The body left in the
+ * socket is never read; closing at once would make nginx's pending write
+ * fail and turn the answer into a 502. */
+static void conn_linger(struct server *srv, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLONESHOT,
+	    .data.u64 = CONN_CLOSING | (uint32_t)fd };
+
+	if (shutdown(fd, SHUT_WR) < 0 ||
+	    (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 &&
+	    (errno != ENOENT || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)))
+		close(fd);
+}
+
 /* The listening socket back in the set for the next connection. */
 static void listen_rearm(struct server *srv)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.fd = srv->listen_fd };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = (uint32_t)srv->listen_fd };
 
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, srv->listen_fd, &ev) < 0)
 		log_error("epoll_ctl (listening socket): %s; no new connections are accepted",
@@ -126,15 +147,19 @@ static void conn_serve(struct server *srv, FCGX_Request *req, struct arena *aren
 		req->ipcFd = -1;
 		return;
 	}
-	request_handle(srv->app, req, arena, db);
+	int unread = request_handle(srv->app, req, arena, db);
 	__atomic_add_fetch(&srv->requests, 1, __ATOMIC_RELAXED);
 	arena_reset(arena);
 	FCGX_Finish_r(req);           /* closes unless nginx keeps it */
 	if (req->ipcFd >= 0) {
 		fd = req->ipcFd;
 		req->ipcFd = -1;
+		/* A request refused before its body was read: the rest of the
+		 * body is never read (conn_linger). */
 		if (stopping)
 			close(fd);
+		else if (unread)
+			conn_linger(srv, fd);
 		else
 			conn_rearm(srv, fd);
 	}
@@ -193,7 +218,11 @@ static void *worker_main(void *arg)
 				break;
 			continue;
 		}
-		fd = evs[0].data.fd;
+		fd = (int)(uint32_t)evs[0].data.u64;
+		if (evs[0].data.u64 & CONN_CLOSING) {
+			close(fd);
+			continue;
+		}
 		if (fd == srv->stop_fd)
 			break;
 		if (fd == srv->listen_fd && (fd = conn_accept(srv, server_stopping(srv))) < 0)
@@ -207,7 +236,11 @@ static void *worker_main(void *arg)
 	for (;;) {
 		int n = epoll_wait(srv->epfd, evs, 16, 0), served = 0;
 		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
+			int fd = (int)(uint32_t)evs[i].data.u64;
+			if (evs[i].data.u64 & CONN_CLOSING) {
+				close(fd);
+				continue;
+			}
 			if (fd == srv->stop_fd || fd == srv->listen_fd)
 				continue;
 			conn_serve(srv, &req, arena, db, fd, 1);
@@ -315,9 +348,9 @@ int server_run(struct app *app)
 		log_error("server setup: %s", strerror(errno));
 		return 1;
 	}
-	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLONESHOT, .data.fd = srv.listen_fd };
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLONESHOT, .data.u64 = (uint32_t)srv.listen_fd };
 	epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.listen_fd, &ev);
-	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = srv.stop_fd };
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = (uint32_t)srv.stop_fd };
 	epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.stop_fd, &ev);
 
 	workers = calloc(c->workers, sizeof(*workers));
@@ -348,6 +381,8 @@ int server_run(struct app *app)
 
 	if (jobs_start(app) < 0)
 		log_error("the job thread did not start; jobs wait for another labeld");
+	if (cleanup_start(app) < 0)
+		log_error("the cleanup thread did not start; expired sessions stay until another labeld deletes them");
 
 	while (!app->stopping) {
 		if (sigwait(&set, &sig) != 0)
@@ -376,6 +411,7 @@ int server_run(struct app *app)
 	for (int i = 0; i < started; i++)
 		pthread_join(workers[i].thread, NULL);
 	jobs_stop(app);
+	cleanup_stop();
 	free(workers);
 	close(srv.epfd);
 	close(srv.stop_fd);

@@ -90,7 +90,17 @@ void handle_login(struct request *r)
 		login_page(r, 400, email_in, next, "Enter your email address and your password.");
 		return;
 	}
-	rc = auth_throttle_check(r->db, r->arena, &r->app->cfg, email, r->remote_addr, &wait);
+	rc = db_query(r->db, r->arena, &res,
+	    "SELECT u.id, u.password_hash, u.is_disabled, "
+	    "EXISTS (SELECT 1 FROM login_known k WHERE k.user_id = u.id AND k.address = ?) "
+	    "FROM users u WHERE u.email = ?", "ss", r->remote_addr, email);
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	/* The try is counted before the password is checked. */
+	rc = auth_throttle_begin(r->db, r->arena, &r->app->cfg, email, r->remote_addr,
+	    res->nrows == 1 && db_int(res, 0, 3) == 1, &wait);
 	if (rc != DB_OK) {
 		db_failed(r, rc);
 		return;
@@ -103,12 +113,6 @@ void handle_login(struct request *r)
 		    "Too many failed sign-ins. Wait a few minutes, then try again.");
 		return;
 	}
-	rc = db_query(r->db, r->arena, &res,
-	    "SELECT id, password_hash, is_disabled FROM users WHERE email = ?", "s", email);
-	if (rc != DB_OK) {
-		db_failed(r, rc);
-		return;
-	}
 	if (res->nrows == 1) {
 		ok = auth_verify_password(password, db_value(res, 0, 1)) && db_int(res, 0, 2) == 0;
 	} else {
@@ -116,11 +120,6 @@ void handle_login(struct request *r)
 		auth_verify_dummy(password, r->app->cfg.password_cost);
 	}
 	if (!ok) {
-		rc = auth_throttle_fail(r->db, &r->app->cfg, email, r->remote_addr);
-		if (rc != DB_OK) {
-			db_failed(r, rc);
-			return;
-		}
 		log_info("sign-in failed for %s from %s", email, r->remote_addr);
 		login_page(r, 401, email_in, next, "Wrong email or password.");
 		return;
@@ -140,7 +139,7 @@ void handle_login(struct request *r)
 	rc = session_create(r->db, uid, r->remote_addr, r->user_agent,
 	    r->app->cfg.session_idle_timeout, r->app->cfg.session_lifetime, token);
 	if (rc == DB_OK)
-		rc = auth_throttle_clear(r->db, email);
+		rc = auth_throttle_success(r->db, r->arena, email, r->remote_addr, uid);
 	if (rc == DB_OK)
 		rc = db_exec(r->db, DB_IDEMPOTENT, NULL, NULL,
 		    "UPDATE users SET last_login_at = NOW(6) WHERE id = ?", "i", uid);

@@ -685,6 +685,14 @@ static void client_free(void *arg)
 }
 
 /* A new client.  See itest.h. */
+void client_bind(struct client *c, const char *addr)
+{
+	char *iface = itest_fmt("host!%s", addr);
+
+	if (curl_easy_setopt(c->curl, CURLOPT_INTERFACE, iface) != CURLE_OK)
+		itest_fail(__FILE__, __LINE__, "CURLOPT_INTERFACE %s refused", iface);
+}
+
 struct client *client_new(const char *file, int line, const char *base)
 {
 	struct client *c;

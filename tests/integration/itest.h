@@ -144,6 +144,10 @@ enum {
  * test.  Fails the test when curl cannot be set up. */
 #define CLIENT(base) client_new(__FILE__, __LINE__, (base))
 struct client *client_new(const char *file, int line, const char *base);
+/* Send the client's requests from a loopback address of its own (e.g.
+ * "127.0.0.3"; any 127.x address works on Linux): nginx, and so labeld, see
+ * it as the client's address. */
+void client_bind(struct client *c, const char *addr);
 
 /* Requests.  path is appended to the client's base as is (no normalisation
  * of "..").  A transport error fails the test unless a status line was read.

@@ -16,6 +16,13 @@
 #define WRONG_LOGIN "Wrong email or password."
 #define LOGIN_AGAIN "/login?next=%2Fprojects"
 
+static size_t discard_body(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
 /* Clean-up: forget failed sign-ins so later tests are not throttled. */
 static void clear_login_failures(void *arg)
 {
@@ -123,7 +130,8 @@ static void auth_sign_in(void)
 	    "GET /projects: no sign-out form (form action=/logout with a csrf input)");
 }
 
-/* Sign-in works with a multipart/form-data body too. */
+/* Sign-in takes no files: a multipart/form-data body is refused with 415
+ * (only routes that take uploads accept multipart) and signs nobody in. */
 static void auth_sign_in_multipart(void)
 {
 	struct client *c = CLIENT(NULL);
@@ -135,9 +143,9 @@ static void auth_sign_in_multipart(void)
 	CHECK(csrf != NULL, "GET /login: no csrf");
 	r = POST_MULTIPART(c, "/login", "email", USER_EMAIL, "password", USER_PASSWORD,
 	    "next", "", "csrf", csrf);
-	CHECK_REDIRECT(r, 303, "/projects");
-	CHECK(client_cookie(c, "labeld_session") != NULL, "multipart sign-in: no session cookie");
-	CHECK_SIGNED_IN(c);
+	CHECK_STATUS(r, 415);
+	CHECK_BODY_HAS(r, "does not take files");
+	CHECK(client_cookie(c, "labeld_session") == NULL, "multipart sign-in: a session cookie");
 }
 
 /* Email and password matching is exact about the password. */
@@ -624,6 +632,167 @@ static void auth_throttle_address(void)
 	SIGN_IN_OK(CLIENT(NULL), ADMIN_EMAIL, ADMIN_PASSWORD);
 }
 
+/* 64 wrong guesses for one account from one address, all at once: each try
+ * is counted before its password is checked, so exactly
+ * login_max_failures_account of them reach the check (401) and the rest
+ * are refused (429), however they interleave. */
+static void auth_throttle_parallel(void)
+{
+	enum { N = 64 };
+	long max = itest_env_long("LABELD_TEST_LOGIN_MAX_FAILURES_ACCOUNT", 5);
+	struct client *c = CLIENT(NULL);
+	struct resp *r;
+	char *csrf, *login, *fields, *cookie;
+	CURLM *m = curl_multi_init();
+	CURL *e[N];
+	int running = 0, n401 = 0, n429 = 0, other = 0;
+	long other_status = 0;
+
+	SQL("DELETE FROM login_failures");
+	itest_defer(clear_login_failures, NULL);
+	r = GET(c, "/login");
+	CHECK_STATUS(r, 200);
+	csrf = html_form_input(r, "login", "csrf");
+	login = client_cookie(c, "labeld_login");
+	CHECK(csrf != NULL && login != NULL, "GET /login: no csrf or labeld_login cookie");
+	fields = itest_fmt("email=%s&password=wrong-%s&csrf=%s", url_enc(USER_EMAIL),
+	    url_enc(USER_PASSWORD), url_enc(csrf));
+	cookie = itest_fmt("labeld_login=%s", login);
+	CHECK(m != NULL, "curl_multi_init failed");
+	for (int i = 0; i < N; i++) {
+		e[i] = curl_easy_init();
+		CHECK(e[i] != NULL, "curl_easy_init failed");
+		curl_easy_setopt(e[i], CURLOPT_URL, itest_fmt("%s/login", ENV("LABELD_TEST_URL")));
+		curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, fields);
+		curl_easy_setopt(e[i], CURLOPT_COOKIE, cookie);
+		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard_body);
+		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 60L);
+		curl_multi_add_handle(m, e[i]);
+	}
+	do {
+		CHECK(curl_multi_perform(m, &running) == CURLM_OK, "curl_multi_perform failed");
+		if (running > 0)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	} while (running > 0);
+	for (int i = 0; i < N; i++) {
+		long st = 0;
+		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
+		if (st == 401)
+			n401++;
+		else if (st == 429)
+			n429++;
+		else
+			other++, other_status = st;
+		curl_multi_remove_handle(m, e[i]);
+		curl_easy_cleanup(e[i]);
+	}
+	curl_multi_cleanup(m);
+	CHECK(other == 0, "%d of %d parallel guesses got neither 401 nor 429 (e.g. %ld)",
+	    other, N, other_status);
+	CHECK(n401 == max, "%d of %d parallel wrong guesses reached the password check, want "
+	    "exactly %ld (429: %d)", n401, N, max, n429);
+	CHECK(n429 == N - max, "%d refused, want %ld", n429, N - max);
+}
+
+/* An attacker at one address who runs into the limit does not lock the
+ * account's owner out: the limit is per (account, address).  The attacker
+ * is refused even with the right password; the owner elsewhere signs in. */
+static void auth_throttle_owner_elsewhere(void)
+{
+	long max = itest_env_long("LABELD_TEST_LOGIN_MAX_FAILURES_ACCOUNT", 5);
+	struct client *attacker = CLIENT(NULL), *owner = CLIENT(NULL);
+	struct resp *r;
+
+	SQL("DELETE FROM login_failures");
+	itest_defer(clear_login_failures, NULL);
+	client_bind(attacker, "127.0.0.3");
+	client_bind(owner, "127.0.0.2");
+	for (long i = 0; i < max; i++) {
+		r = SIGN_IN(attacker, USER_EMAIL, "not-the-password", NULL);
+		CHECK_STATUS(r, 401);
+	}
+	r = SIGN_IN(attacker, USER_EMAIL, "not-the-password", NULL);
+	CHECK_STATUS(r, 429);
+	r = SIGN_IN(attacker, USER_EMAIL, USER_PASSWORD, NULL);
+	CHECK_STATUS(r, 429);
+	CHECK(SQL_QUERY("SELECT COUNT(*) FROM login_failures WHERE throttle_key = "
+	    "'address:127.0.0.3'")[0] == '1', "tries from 127.0.0.3 not recorded under its address");
+	SIGN_IN_OK(owner, USER_EMAIL, USER_PASSWORD);
+	CHECK_SIGNED_IN(owner);
+}
+
+/* Guesses spread over many addresses meet the account's slow brake: past
+ * login_account_backoff tries in the window, each try must wait one second
+ * more after the last (429 with Retry-After until then), except from an
+ * address the account has signed in from before. */
+static void auth_throttle_brake(void)
+{
+	long backoff = itest_env_long("LABELD_TEST_LOGIN_ACCOUNT_BACKOFF", 0);
+	struct client *c, *home = CLIENT(NULL);
+	struct resp *r;
+	const char *ra;
+
+	CHECK(backoff > 0 && backoff < 30, "LABELD_TEST_LOGIN_ACCOUNT_BACKOFF must be set (1..29)");
+	SQL("DELETE FROM login_failures");
+	SQL("DELETE FROM login_known");
+	itest_defer(clear_login_failures, NULL);
+	/* the owner signs in from home once: a known address from then on */
+	client_bind(home, "127.0.0.2");
+	SIGN_IN_OK(home, USER_EMAIL, USER_PASSWORD);
+	for (long i = 0; i < backoff; i++) {
+		c = CLIENT(NULL);
+		client_bind(c, itest_fmt("127.0.1.%ld", i + 1));
+		r = SIGN_IN(c, USER_EMAIL, "guess", NULL);
+		CHECK(r->status == 401, "guess %ld of %ld from its own address: status %ld",
+		    i + 1, backoff, r->status);
+	}
+	c = CLIENT(NULL);
+	client_bind(c, "127.0.2.1");
+	r = SIGN_IN(c, USER_EMAIL, "guess", NULL);
+	CHECK_STATUS(r, 429);
+	ra = resp_header(r, "Retry-After");
+	CHECK(ra != NULL && atol(ra) >= 1 && atol(ra) <= 2, "Retry-After %s, want 1 or 2",
+	    ra ? ra : "none");
+	/* the owner at home is not braked */
+	home = CLIENT(NULL);
+	client_bind(home, "127.0.0.2");
+	SIGN_IN_OK(home, USER_EMAIL, USER_PASSWORD);
+	/* after the wait, one more guess is let through, then a longer wait */
+	itest_sleep_ms(2100);
+	r = SIGN_IN(c, USER_EMAIL, "guess", NULL);
+	CHECK_STATUS(r, 401);
+	c = CLIENT(NULL);
+	client_bind(c, "127.0.2.2");
+	r = SIGN_IN(c, USER_EMAIL, "guess", NULL);
+	CHECK_STATUS(r, 429);
+}
+
+/* Expired sessions and sign-in tries of past windows are deleted by the
+ * periodic cleanup (cleanup_interval); live ones stay. */
+static void auth_cleanup_expired(void)
+{
+	struct client *c = CLIENT(NULL);
+	char *n;
+
+	SIGN_IN_OK(c, USER_EMAIL, USER_PASSWORD);
+	SQL("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at) "
+	    "SELECT UNHEX(SHA2('itest-expired-session', 256)), id, REPEAT('a', 43), "
+	    "NOW() - INTERVAL 30 DAY, NOW() - INTERVAL 30 DAY FROM users WHERE email = %s",
+	    sql_str(USER_EMAIL));
+	SQL("INSERT INTO login_failures (throttle_key, window_start, failures) "
+	    "VALUES ('address:192.0.2.77', NOW() - INTERVAL 30 DAY, 3)");
+	for (int i = 0; i < 100; i++) {
+		n = SQL_QUERY("SELECT (SELECT COUNT(*) FROM sessions WHERE token_hash = "
+		    "UNHEX(SHA2('itest-expired-session', 256))) + (SELECT COUNT(*) FROM "
+		    "login_failures WHERE throttle_key = 'address:192.0.2.77')");
+		if (n[0] == '0')
+			break;
+		itest_sleep_ms(200);
+	}
+	CHECK(n[0] == '0', "expired rows still there after 20 s (%s left)", n);
+	CHECK_SIGNED_IN(c);
+}
+
 /* ------------------------------------------------------------ disabled users */
 
 /* A disabled user cannot sign in. */
@@ -685,6 +854,10 @@ const struct itest_case itest_auth_cases[] = {
 	ITEST(auth_needs_login),
 	ITEST(auth_admin_forbidden),
 	ITEST(auth_throttle_account),
+	ITEST(auth_throttle_parallel),
+	ITEST(auth_throttle_owner_elsewhere),
+	ITEST(auth_throttle_brake),
+	ITEST(auth_cleanup_expired),
 	ITEST(auth_throttle_address),
 	ITEST(auth_disabled_user),
 	ITEST(auth_disabled_user_session),

@@ -3,6 +3,8 @@
  * security headers, error pages, bad bodies, limits, static files, HEAD,
  * and pages that parse as HTML.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +206,16 @@ static void http_bad_urlencoded(void)
 	}
 }
 
+/* Multipart bodies go only to routes that take files (the wizard's upload
+ * step, admins only): an admin client and that route. */
+#define UPLOAD_PATH "/projects/drafts/1/upload"
+static struct client *admin_client(void)
+{
+	struct client *c = CLIENT(NULL);
+	SIGN_IN_OK(c, ENV("LABELD_TEST_ADMIN_EMAIL"), ENV("LABELD_TEST_ADMIN_PASSWORD"));
+	return c;
+}
+
 /* multipart/form-data without a boundary parameter: 400. */
 static void http_bad_multipart_no_boundary(void)
 {
@@ -212,23 +224,22 @@ static void http_bad_multipart_no_boundary(void)
 	    "Content-Disposition: form-data; name=\"email\"\r\n\r\n"
 	    "a@example.invalid\r\n"
 	    "--" BOUNDARY "--\r\n";
-	char *csrf;
-	struct client *c = client_with_login_token(&csrf);
+	struct client *c = admin_client();
 	struct resp *r;
 
-	r = POST_RAW(c, "/login", "multipart/form-data", body, sizeof(body) - 1);
+	r = POST_RAW(c, UPLOAD_PATH, "multipart/form-data", body, sizeof(body) - 1);
 	CHECK_STATUS(r, 400);
 	CHECK_ERROR_PAGE(r, "malformed", "invalid", "bad request", "boundary", "multipart",
 	    "could not");
-	r = POST_RAW(c, "/login", "multipart/form-data; boundary=", body, sizeof(body) - 1);
+	r = POST_RAW(c, UPLOAD_PATH, "multipart/form-data; boundary=", body, sizeof(body) - 1);
 	CHECK_STATUS(r, 400);
 }
 
 /* multipart bodies that stop early or never start: 400. */
 static void http_bad_multipart_truncated(void)
 {
-	char *csrf;
-	struct client *c = client_with_login_token(&csrf);
+	const char *csrf = "0123456789";
+	struct client *c = admin_client();
 	const char *ct = "multipart/form-data; boundary=" BOUNDARY;
 	char *bodies[4];
 
@@ -250,8 +261,8 @@ static void http_bad_multipart_truncated(void)
 	    "Content-Type: text/plain\r\n\r\n%s\r\n"
 	    "--" BOUNDARY "--\r\n", csrf);
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		struct resp *r = POST_RAW(c, "/login", ct, bodies[i], strlen(bodies[i]));
-		CHECK(r->status == 400, "POST /login multipart body #%zu: status %ld, want 400; body: %s",
+		struct resp *r = POST_RAW(c, UPLOAD_PATH, ct, bodies[i], strlen(bodies[i]));
+		CHECK(r->status == 400, "POST " UPLOAD_PATH " multipart body #%zu: status %ld, want 400; body: %s",
 		    i, r->status, resp_snip(r));
 		CHECK_TYPE(r, "text/html");
 	}
@@ -278,11 +289,104 @@ static void http_body_too_large(void)
 	c = CLIENT(NULL);
 	r = REQUEST(c, "POST", "/login", FORM_CT, body, len, ITEST_NO_HDR_CHECK);
 	CHECK_STATUS(r, 413);
-	/* and a body just under the limit is labeld's to judge (not 413) */
+	/* and a body just under the limit is labeld's to judge: a form that
+	 * large is more than the field limits allow (labeld's own 413 page) */
 	c = CLIENT(NULL);
 	r = REQUEST(c, "POST", "/login", FORM_CT, body, (size_t)max - 4096, 0);
-	CHECK(r->status != 413 && r->status < 500,
-	    "POST of %ld bytes (under max_body_size): status %ld", max - 4096, r->status);
+	CHECK_STATUS(r, 413);
+	CHECK_BODY_HAS(r, "more data than this server accepts");
+}
+
+/* Bytes read so far by the labeld processes of the stack (rchar of
+ * /proc/PID/io: every read(2), sockets included), from the pid files in
+ * $LABELD_TEST_LABELD_PIDFILES. */
+static long long labeld_bytes_read(void)
+{
+	char *files = itest_keep(strdup(ENV("LABELD_TEST_LABELD_PIDFILES"))), *save = NULL;
+	long long total = 0;
+
+	for (char *f = strtok_r(files, " ", &save); f != NULL; f = strtok_r(NULL, " ", &save)) {
+		FILE *fp = fopen(f, "r");
+		char line[128];
+		long pid = 0;
+		long long v = -1;
+		CHECK(fp != NULL, "%s: %s", f, strerror(errno));
+		CHECK(fscanf(fp, "%ld", &pid) == 1, "%s: no pid", f);
+		fclose(fp);
+		fp = fopen(itest_fmt("/proc/%ld/io", pid), "r");
+		CHECK(fp != NULL, "/proc/%ld/io: %s", pid, strerror(errno));
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "rchar: %lld", &v) == 1)
+				break;
+		fclose(fp);
+		CHECK(v >= 0, "/proc/%ld/io: no rchar", pid);
+		total += v;
+	}
+	return total;
+}
+
+/* Files in labeld's temp dir (where uploads are streamed). */
+static int tmp_files(void)
+{
+	const char *dir = ENV("LABELD_TEST_TMP_DIR");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	CHECK(d != NULL, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Nothing is read before it is allowed: a 60 MB multipart POST is refused
+ * (anonymous: 401; a labeler on an admin route: 403; an admin's upload to a
+ * route that takes no files: 415) without labeld reading its body or
+ * writing anything to its temp dir, and the refusal still reaches the
+ * client (not a 502 from a connection closed under nginx's feet). */
+static void http_body_unread_when_refused(void)
+{
+	const size_t mb = 60u << 20;
+	const char *head = "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; "
+	    "filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n";
+	const char *tail = "\r\n--XyZ--\r\n";
+	const char *ct = "multipart/form-data; boundary=XyZ";
+	size_t hl = strlen(head), tl = strlen(tail), len = hl + mb + tl;
+	char *body = itest_keep(malloc(len));
+	struct client *anon = CLIENT(NULL), *user = CLIENT(NULL), *admin = CLIENT(NULL);
+	struct resp *r;
+	long long before, after;
+	int files;
+
+	CHECK(body != NULL, "out of memory for %zu bytes", len);
+	CHECK(itest_env_long("LABELD_TEST_MAX_BODY", 0) > (long)len,
+	    "the stack's max_body_size must be above 60 MB for this test");
+	memcpy(body, head, hl);
+	memset(body + hl, 'x', mb);
+	memcpy(body + hl + mb, tail, tl);
+	SIGN_IN_OK(user, ENV("LABELD_TEST_USER_EMAIL"), ENV("LABELD_TEST_USER_PASSWORD"));
+	SIGN_IN_OK(admin, ENV("LABELD_TEST_ADMIN_EMAIL"), ENV("LABELD_TEST_ADMIN_PASSWORD"));
+	files = tmp_files();
+	before = labeld_bytes_read();
+
+	r = POST_RAW(anon, "/admin/datastores", ct, body, len);
+	CHECK_STATUS(r, 401);
+	CHECK_BODY_HAS(r, "Sign in again");
+	r = POST_RAW(user, "/admin/datastores", ct, body, len);
+	CHECK_STATUS(r, 403);
+	r = POST_RAW(admin, "/admin/datastores", ct, body, len);
+	CHECK_STATUS(r, 415);
+	CHECK_BODY_HAS(r, "does not take files");
+
+	after = labeld_bytes_read();
+	CHECK(after - before < (4 << 20),
+	    "labeld read %lld bytes while refusing three 60 MB bodies", after - before);
+	CHECK(tmp_files() == files, "labeld's temp dir has %d files, had %d", tmp_files(), files);
+	/* the same clients go on working (their connections were not spoilt) */
+	r = GET(admin, "/admin/datastores");
+	CHECK_STATUS(r, 200);
 }
 
 /* Too many fields, or names/values over the limits: 400, not a crash. */
@@ -514,6 +618,7 @@ const struct itest_case itest_http_cases[] = {
 	ITEST(http_bad_multipart_no_boundary),
 	ITEST(http_bad_multipart_truncated),
 	ITEST(http_body_too_large),
+	ITEST(http_body_unread_when_refused),
 	ITEST(http_too_many_fields),
 	ITEST(http_static),
 	ITEST(http_static_traversal),

@@ -93,14 +93,25 @@ END_TEST
 
 START_TEST(labeld_routes_need_what_they_should)
 {
-	/* Every POST checks CSRF; every admin page needs sign-in. */
+	/* Every POST checks CSRF; every admin page needs sign-in; files are
+	 * taken only by admin POSTs (the wizard's upload step), so nobody
+	 * else can make labeld write a temp file. */
+	size_t takes_files = 0;
 	for (size_t i = 0; i < routes_count; i++) {
+		if (routes[i].needs & TAKES_FILES) {
+			takes_files++;
+			ck_assert_str_eq(routes[i].method, "POST");
+			ck_assert_msg((routes[i].needs & (NEED_LOGIN | NEED_ADMIN | NEED_CSRF)) ==
+			    (NEED_LOGIN | NEED_ADMIN | NEED_CSRF), "%s takes files from non-admins",
+			    routes[i].pattern);
+		}
 		if (strcmp(routes[i].method, "POST") == 0)
 			ck_assert_msg(routes[i].needs & NEED_CSRF, "%s lacks CSRF", routes[i].pattern);
 		if (strncmp(routes[i].pattern, "/admin", 6) == 0)
 			ck_assert_msg((routes[i].needs & (NEED_LOGIN | NEED_ADMIN)) == (NEED_LOGIN | NEED_ADMIN),
 			    "%s must need an admin", routes[i].pattern);
 	}
+	ck_assert_uint_eq(takes_files, 1);
 }
 END_TEST
 
