@@ -84,6 +84,7 @@ int app_init(struct app *app, struct config *cfg, char *err, size_t errlen)
 	memset(app, 0, sizeof(*app));
 	app->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
+	app->public_https = strncmp(app->cfg.public_url, "https://", 8) == 0;
 	app->routes = routes;
 	app->nroutes = routes_count;
 	if (router_check(app->routes, app->nroutes, err, errlen) < 0)

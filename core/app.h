@@ -33,6 +33,7 @@ struct app {
 	const struct route *routes;
 	size_t nroutes;
 	struct labeld_host host;
+	int public_https;           /* public_url is https://: Secure cookies, HSTS */
 
 	pthread_mutex_t rt_lock;
 	struct runtime *rt;         /* current; holds one reference itself */

@@ -329,6 +329,17 @@ static int config_validate(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: log_level must be error, warn, info or debug", where);
 		return -1;
 	}
+	if (c->public_url[0] != '\0') {
+		const char *u = c->public_url, *host;
+		size_t n;
+		host = strncmp(u, "https://", 8) == 0 ? u + 8 : strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+		n = host ? strcspn(host, "/?#@ \t") : 0;
+		if (host == NULL || n == 0 || (host[n] != '\0' && strcmp(host + n, "/") != 0)) {
+			snprintf(err, errlen, "%s: public_url must be https://HOST[:PORT] (or http://), "
+			    "without a path: '%s'", where, u);
+			return -1;
+		}
+	}
 	if (c->session_lifetime < c->session_idle_timeout) {
 		snprintf(err, errlen, "%s: session_lifetime must not be shorter than session_idle_timeout", where);
 		return -1;

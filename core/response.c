@@ -18,7 +18,7 @@
 
 const char resp_security_headers[] =
     "Content-Security-Policy: default-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'\r\n"
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: same-origin\r\n";
 
@@ -64,16 +64,21 @@ void resp_header(struct request *r, const char *name, const char *value)
 	buf_printf(&r->resp_headers, "%s: %s\r\n", name, value);
 }
 
+int resp_is_https(const struct request *r)
+{
+	return r->https || r->app->public_https;
+}
+
 void resp_cookie(struct request *r, const char *name, const char *value, long max_age)
 {
 	char *c;
 
 	if (max_age >= 0)
 		c = arena_printf(r->arena, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
-		    name, value, max_age, r->https ? "; Secure" : "");
+		    name, value, max_age, resp_is_https(r) ? "; Secure" : "");
 	else
 		c = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-		    name, value, r->https ? "; Secure" : "");
+		    name, value, resp_is_https(r) ? "; Secure" : "");
 	if (c != NULL)
 		resp_header(r, "Set-Cookie", c);
 }
@@ -235,6 +240,8 @@ void resp_send(struct request *r)
 	buf_init(&h, r->arena);
 	buf_printf(&h, "Status: %d %s\r\n", r->status, http_status_text(r->status));
 	buf_adds(&h, resp_security_headers);
+	if (resp_is_https(r))
+		buf_adds(&h, "Strict-Transport-Security: max-age=31536000\r\n");
 	buf_printf(&h, "Content-Type: %s\r\n",
 	    r->resp_type ? r->resp_type : "text/plain; charset=utf-8");
 	buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);

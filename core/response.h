@@ -19,6 +19,11 @@ void resp_header(struct request *r, const char *name, const char *value);
 
 /* Set-Cookie with HttpOnly; SameSite=Lax; Path=/ (+ Secure over https).
  * max_age < 0: a session cookie; 0: delete it. */
+/* Is the client's connection https?  nginx said so (HTTPS), or public_url
+ * is https:// (TLS ends in front of nginx): cookies get Secure and every
+ * answer Strict-Transport-Security. */
+int resp_is_https(const struct request *r);
+
 void resp_cookie(struct request *r, const char *name, const char *value, long max_age);
 
 /* 303 See Other (or the given 3xx) to a local path. */

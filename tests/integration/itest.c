@@ -638,7 +638,7 @@ void itest_check_security_headers(const char *file, int line, const struct resp 
 {
 	static const char *const directives[] = {
 		"default-src 'self'", "script-src 'self'", "object-src 'none'",
-		"base-uri 'none'", "frame-ancestors 'none'",
+		"base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
 	};
 	const char *csp = resp_header(r, "Content-Security-Policy");
 	const char *xcto = resp_header(r, "X-Content-Type-Options");
@@ -691,6 +691,11 @@ void client_bind(struct client *c, const char *addr)
 
 	if (curl_easy_setopt(c->curl, CURLOPT_INTERFACE, iface) != CURLE_OK)
 		itest_fail(__FILE__, __LINE__, "CURLOPT_INTERFACE %s refused", iface);
+}
+
+void client_header(struct client *c, const char *line)
+{
+	c->header = itest_fmt("%s", line);
 }
 
 struct client *client_new(const char *file, int line, const char *base)
@@ -779,6 +784,8 @@ struct resp *client_request(const char *file, int line, struct client *c,
 		free(line_);
 	}
 	hl = curl_slist_append(hl, (flags & ITEST_EXPECT_100) ? "Expect: 100-continue" : "Expect:");
+	if (c->header != NULL)
+		hl = curl_slist_append(hl, c->header);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 
 	rc = curl_easy_perform(h);

@@ -132,6 +132,7 @@ struct client {
 	CURL *curl;
 	char *base;              /* "http://127.0.0.1:PORT", no trailing slash */
 	char *host;              /* host part of base, for cookies */
+	char *header;            /* one more request header ("Name: value"), or NULL */
 };
 
 enum {
@@ -148,6 +149,8 @@ struct client *client_new(const char *file, int line, const char *base);
  * "127.0.0.3"; any 127.x address works on Linux): nginx, and so labeld, see
  * it as the client's address. */
 void client_bind(struct client *c, const char *addr);
+/* Send one more header ("Name: value") with every request of the client. */
+void client_header(struct client *c, const char *line);
 
 /* Requests.  path is appended to the client's base as is (no normalisation
  * of "..").  A transport error fails the test unless a status line was read.

@@ -213,6 +213,75 @@ static void auth_cookie_flags(void)
 	CHECK_STREQ(client_cookie(c, "labeld_session"), value);
 }
 
+/* The value of cookie name in a Set-Cookie header (owned by the test). */
+static char *set_cookie_value(const char *sc, const char *name)
+{
+	size_t n = strlen(name);
+	CHECK(sc != NULL && strncmp(sc, name, n) == 0 && sc[n] == '=', "no Set-Cookie %s", name);
+	return itest_keep(strndup(sc + n + 1, strcspn(sc + n + 1, ";")));
+}
+
+/* Behind a TLS terminator (the stack's labeld-tls: public_url https://, nginx
+ * trusting 127.0.0.5 for the client's address): cookies are Secure, every
+ * answer sends Strict-Transport-Security, and the address sign-in counts
+ * against is the one the trusted proxy names; from anyone else the header
+ * is ignored.  (Without public_url, auth_cookie_flags: no Secure, and no
+ * Strict-Transport-Security here.) */
+static void auth_behind_tls_terminator(void)
+{
+	const char *base = ENV("LABELD_TEST_URL_TLS"), *proxy = ENV("LABELD_TEST_TLS_PROXY");
+	struct client *c = CLIENT(base), *plain = CLIENT(NULL), *spoof = CLIENT(base);
+	struct resp *r;
+	const char *sc, *hsts;
+	char *csrf, *login;
+
+	SQL("DELETE FROM login_failures");
+	itest_defer(clear_login_failures, NULL);
+	r = GET(plain, "/login");
+	CHECK(resp_header(r, "Strict-Transport-Security") == NULL,
+	    "Strict-Transport-Security over plain http without public_url");
+
+	client_bind(c, proxy);
+	client_header(c, "X-Forwarded-For: 203.0.113.9");
+	r = GET(c, "/login");
+	CHECK_STATUS(r, 200);
+	hsts = resp_header(r, "Strict-Transport-Security");
+	CHECK(hsts != NULL && strstr(hsts, "max-age=") != NULL && atol(strstr(hsts, "max-age=") + 8) > 0,
+	    "no Strict-Transport-Security with max-age (got %s)", hsts ? hsts : "none");
+	sc = resp_set_cookie(r, "labeld_login");
+	CHECK(sc != NULL && set_cookie_has_attr(sc, "Secure"), "labeld_login cookie lacks Secure: %s",
+	    sc ? sc : "none");
+	csrf = html_form_input(r, "login", "csrf");
+	login = set_cookie_value(sc, "labeld_login");
+	/* the test's client is plain http: hand the Secure cookie back itself */
+	client_clear_cookies(c);
+	CLIENT_SET_COOKIE(c, "labeld_login", login);
+	r = POST_FORM(c, "/login", "email", USER_EMAIL, "password", "wrong", "csrf", csrf);
+	CHECK_STATUS(r, 401);
+	CHECK(SQL_QUERY("SELECT COUNT(*) FROM login_failures WHERE throttle_key = "
+	    "'address:203.0.113.9'")[0] == '1', "the trusted proxy's X-Forwarded-For was not used");
+	r = POST_FORM(c, "/login", "email", USER_EMAIL, "password", USER_PASSWORD, "csrf", csrf);
+	CHECK_REDIRECT(r, 303, "/projects");
+	sc = resp_set_cookie(r, "labeld_session");
+	CHECK(sc != NULL && set_cookie_has_attr(sc, "Secure"), "session cookie lacks Secure: %s",
+	    sc ? sc : "none");
+	CHECK(resp_header(r, "Strict-Transport-Security") != NULL, "303 without Strict-Transport-Security");
+
+	/* the header from a client that is not a trusted proxy counts for nothing */
+	client_header(spoof, "X-Forwarded-For: 198.51.100.7");
+	r = GET(spoof, "/login");
+	csrf = html_form_input(r, "login", "csrf");
+	login = set_cookie_value(resp_set_cookie(r, "labeld_login"), "labeld_login");
+	client_clear_cookies(spoof);
+	CLIENT_SET_COOKIE(spoof, "labeld_login", login);
+	r = POST_FORM(spoof, "/login", "email", USER_EMAIL, "password", "wrong", "csrf", csrf);
+	CHECK_STATUS(r, 401);
+	CHECK(SQL_QUERY("SELECT COUNT(*) FROM login_failures WHERE throttle_key = "
+	    "'address:198.51.100.7'")[0] == '0', "an untrusted client chose its address");
+	CHECK(SQL_QUERY("SELECT COUNT(*) FROM login_failures WHERE throttle_key = "
+	    "'address:127.0.0.1'")[0] == '1', "the untrusted client's own address was not used");
+}
+
 /* A session cookie sent along with a sign-in is replaced and dies.  The
  * browser holds a sign-in form (labeld_login token) and a live session:
  * as the contract has it, POST /login checks csrf against labeld_login. */
@@ -838,6 +907,7 @@ const struct itest_case itest_auth_cases[] = {
 	ITEST(auth_wrong_password),
 	ITEST(auth_unknown_email),
 	ITEST(auth_cookie_flags),
+	ITEST(auth_behind_tls_terminator),
 	ITEST(auth_session_rotation),
 	ITEST(auth_session_fixation),
 	ITEST(auth_sign_out),

@@ -3,11 +3,16 @@
  * sharing sessions through MariaDB, the plugin page, and surviving a
  * database restart.  The database test stops MariaDB, so it runs last.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "itest.h"
 
@@ -365,10 +370,96 @@ static void infra_db_restart(void)
 	}
 }
 
+/* The uid a process runs as (the real one; -1 when it is gone). */
+static long proc_uid(long pid)
+{
+	FILE *f = fopen(itest_fmt("/proc/%ld/status", pid), "r");
+	char line[256];
+	long uid = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Uid: %ld", &uid) == 1)
+			break;
+	fclose(f);
+	return uid;
+}
+
+static long pid_from(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	long pid = 0;
+
+	CHECK(f != NULL, "%s: %s", file, strerror(errno));
+	CHECK(fscanf(f, "%ld", &pid) == 1 && pid > 0, "%s: no pid", file);
+	fclose(f);
+	return pid;
+}
+
+/* Least privilege: MariaDB, nginx's workers and every labeld run as the
+ * stack's service user (./stack: the system user labeld when run as root),
+ * never as root; the files holding secrets are the owner's alone. */
+static void infra_unprivileged(void)
+{
+	const char *user = ENV("LABELD_TEST_SVC_USER"), *run = ENV("LABELD_TEST_RUN_DIR");
+	struct passwd *pw = getpwnam(user);
+	long uid, master, workers = 0;
+	char *files = itest_keep(strdup(ENV("LABELD_TEST_LABELD_PIDFILES"))), *save = NULL;
+	DIR *d;
+	struct dirent *e;
+	struct stat st;
+
+	CHECK(pw != NULL, "no user %s", user);
+	uid = (long)pw->pw_uid;
+	/* ./stack runs them as root only when the user labeld cannot reach
+	 * the checkout (it said so: LABELD_TEST_SVC_FALLBACK=1) */
+	if (uid == 0 && itest_env_long("LABELD_TEST_SVC_FALLBACK", 0) == 1)
+		itest_note("the checkout is closed to the user labeld: the services run as root here");
+	else
+		CHECK(uid != 0, "the services run as root");
+	for (char *f = strtok_r(files, " ", &save); f != NULL; f = strtok_r(NULL, " ", &save))
+		CHECK(proc_uid(pid_from(f)) == uid, "labeld (%s) runs as uid %ld, want %s (%ld)", f,
+		    proc_uid(pid_from(f)), user, uid);
+	CHECK(proc_uid(pid_from(itest_fmt("%s/mysqld.pid", run))) == uid,
+	    "MariaDB runs as uid %ld, want %ld", proc_uid(pid_from(itest_fmt("%s/mysqld.pid", run))), uid);
+	master = pid_from(itest_fmt("%s/nginx.pid", run));
+	d = opendir("/proc");
+	CHECK(d != NULL, "/proc: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		char stat_line[512], *p;
+		FILE *f;
+		long ppid = 0;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		f = fopen(itest_fmt("/proc/%s/stat", e->d_name), "r");
+		if (f == NULL)
+			continue;
+		if (fgets(stat_line, sizeof(stat_line), f) != NULL && (p = strrchr(stat_line, ')')) != NULL &&
+		    sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == master) {
+			long w = atol(e->d_name);
+			if (strstr(stat_line, "(nginx)") != NULL) {
+				CHECK(proc_uid(w) == uid, "nginx worker %ld runs as uid %ld, want %ld", w,
+				    proc_uid(w), uid);
+				workers++;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	CHECK(workers > 0, "no nginx worker of master %ld found", master);
+	/* secrets: the test environment and the database password */
+	CHECK(stat(itest_fmt("%s/../test.env", run), &st) == 0 && (st.st_mode & 077) == 0,
+	    "test.env is readable by others (mode %o)", (unsigned)(st.st_mode & 0777));
+	CHECK(stat(itest_fmt("%s/../db-password", run), &st) == 0 && (st.st_mode & 077) == 0,
+	    "db-password is readable by others (mode %o)", (unsigned)(st.st_mode & 0777));
+}
+
 const struct itest_case itest_infra_cases[] = {
 	ITEST(infra_healthz),
 	ITEST(infra_two_processes),
 	ITEST(infra_admin_plugins),
+	ITEST(infra_unprivileged),
 	ITEST(infra_db_restart),     /* last: it stops MariaDB */
 };
 const size_t itest_infra_ncases = sizeof(itest_infra_cases) / sizeof(itest_infra_cases[0]);

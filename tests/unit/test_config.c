@@ -148,11 +148,37 @@ START_TEST(sizes)
 }
 END_TEST
 
+START_TEST(public_url_checked)
+{
+	static const char *const good[] = { "https://labels.example.com", "https://h:8443/",
+	    "http://127.0.0.1:8080", "" };
+	static const char *const bad[] = { "labels.example.com", "https://", "ftp://x",
+	    "https://h/labeld", "https://user@h", "https://h?x=1", "https:// h" };
+	struct config c;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		config_defaults(&c);
+		ck_assert_int_eq(config_set(&c, "public_url", good[i], err, sizeof(err)), 0);
+		ck_assert_msg(config_load(&c, NULL, 0, err, sizeof(err)) == 0, "%s: %s", good[i], err);
+		config_free(&c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&c);
+		ck_assert_int_eq(config_set(&c, "public_url", bad[i], err, sizeof(err)), 0);
+		ck_assert_msg(config_load(&c, NULL, 0, err, sizeof(err)) == -1, "%s accepted", bad[i]);
+		ck_assert_ptr_nonnull(strstr(err, "public_url"));
+		config_free(&c);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *t = tcase_create("config");
 	tcase_add_test(t, defaults_match_example_file);
+	tcase_add_test(t, public_url_checked);
 	tcase_add_test(t, file_values_and_errors_with_line);
 	tcase_add_test(t, environment_wins);
 	tcase_add_test(t, missing_file);
