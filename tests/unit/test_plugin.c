@@ -902,6 +902,37 @@ START_TEST(test_unsafe_owner)
 }
 END_TEST
 
+/* The example plugin of README.md ("Writing a plugin"), which make cuts out
+ * of the README into readme.so: it loads, and its ops do what it says. */
+START_TEST(test_readme_example)
+{
+	struct labeld_field fields[] = { { "csrf", "x" }, { "label", "12" } };
+	struct labeld_ctx ctx = { .nmem = 0 };
+	struct json_object *view = NULL, *ann = NULL;
+	const struct labeld_task_ops *ops;
+	const char *error = NULL;
+	char err[256] = "";
+	struct plugin_set *set;
+
+	install_plugin("readme", "mytask.so");
+	set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(set != NULL, "load failed: %s", err);
+	assert_loaded(set, "mytask.so", LABELD_TASK, "mytask", "My task");
+	ops = set->v[0].desc->task;
+	ck_assert_int_eq(ops->editor_view(&ctx, &task_item, task_labels, 2, NULL, 0, &view, &error), 0);
+	ck_assert_ptr_nonnull(view);
+	assert_label_answer(ops, &ctx, fields, 2);
+	fields[1].value = "12abc";
+	ck_assert_int_eq(ops->parse_form(&ctx, &task_item, task_labels, 2, fields, 2, &ann, &error), -1);
+	ck_assert_str_eq(error, "Choose one of the labels.");
+	/* "dog" is not a label of a project with only "cat". */
+	ann = host_json_own(&ctx, json_tokener_parse("{\"label\":12}"));
+	ck_assert_int_eq(ops->validate(&ctx, &task_item, task_labels, 1, ann, &error), -1);
+	ctx_release(&ctx);
+	plugin_set_free(set);
+}
+END_TEST
+
 START_TEST(test_helpers)
 {
 	ck_assert_str_eq(plugin_kind_name(LABELD_TASK), "task");
@@ -934,6 +965,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_optional_ops);
 	tcase_add_test(tc, test_unsafe_modes);
 	tcase_add_test(tc, test_unsafe_owner);
+	tcase_add_test(tc, test_readme_example);
 	tcase_add_test(tc, test_helpers);
 	suite_add_tcase(s, tc);
 	return s;
