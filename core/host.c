@@ -70,7 +70,8 @@ void host_init(struct labeld_host *host, const struct config *cfg)
 {
 	host_cfg = cfg;
 	memset(host, 0, sizeof(*host));
-	host->abi = LABELD_PLUGIN_ABI;
+	host->abi_major = LABELD_PLUGIN_ABI_MAJOR;
+	host->abi_minor = LABELD_PLUGIN_ABI_MINOR;
 	host->struct_size = sizeof(*host);
 	host->alloc = host_alloc;
 	host->strdup = host_strdup;

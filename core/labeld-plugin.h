@@ -2,16 +2,32 @@
  * labeld-plugin.h: the one public header for labeld plugin authors,
  * installed as <labeld/plugin.h>.
  *
- * A plugin is a shared object in labeld's plugin directory that exports
- * exactly one symbol, LABELD_PLUGIN_ENTRY ("labeld_plugin_init").  labeld
- * calls it once after dlopen with a table of host services and receives a
- * descriptor.  The descriptor's abi and struct_size must match what this
- * header says, or the plugin is refused (and dlclose'd) with a clear message.
+ * A plugin is a shared object in labeld's plugin directory that exports two
+ * symbols, both defined by LABELD_PLUGIN_INIT below:
+ *   labeld_plugin_abi   a constant: the ABI version and the struct sizes the
+ *                       plugin was built with;
+ *   labeld_plugin_init  the entry point, called once with a table of host
+ *                       services; it returns the plugin's descriptor.
+ * labeld reads the constant right after dlopen and calls no function of the
+ * plugin unless the major version matches its own, the minor version is not
+ * newer than its own and the sizes fit; otherwise the plugin is refused (and
+ * dlclose'd) with a clear message.  (ELF constructors run inside dlopen,
+ * before any check: a plugin must not have any.)
+ *
+ * Every descriptor and ops struct starts with its own size (set by the
+ * LABELD_*_HEADER macros); labeld reads only the fields that size covers, so
+ * a plugin built for an older minor version sees the fields added since as
+ * NULL.  Each kind has required ops (checked at load: a plugin lacking one is
+ * refused) and optional ones (labeld checks them for NULL); see the ops
+ * structs.
  *
  * Plugins never link against labeld's own symbols: everything they need from
  * the core comes through struct labeld_host.
  *
- *   >>> Bump LABELD_PLUGIN_ABI on ANY change to this file. <<<
+ *   >>> Bump the ABI on ANY change to this file: appending a field at the
+ *   >>> end of a struct (a new optional op, a new host service) bumps
+ *   >>> LABELD_PLUGIN_ABI_MINOR; any other change bumps
+ *   >>> LABELD_PLUGIN_ABI_MAJOR and resets the minor to 0.
  */
 #ifndef LABELD_PLUGIN_H
 #define LABELD_PLUGIN_H
@@ -19,8 +35,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LABELD_PLUGIN_ABI 20261128u
+#define LABELD_PLUGIN_ABI_MAJOR 2u
+#define LABELD_PLUGIN_ABI_MINOR 0u
 #define LABELD_PLUGIN_ENTRY "labeld_plugin_init"
+#define LABELD_PLUGIN_ABI_SYMBOL "labeld_plugin_abi"
+
+/* Plugins build with -fvisibility=hidden; the two symbols stay visible. */
+#define LABELD_PLUGIN_EXPORT __attribute__((visibility("default")))
 
 struct json_object;     /* json-c */
 struct labeld_ctx;      /* opaque: one request (or one job) on the host side */
@@ -38,7 +59,8 @@ enum labeld_log_level { LABELD_LOG_ERROR = 0, LABELD_LOG_WARN = 1, LABELD_LOG_IN
  * from here.
  */
 struct labeld_host {
-	uint32_t abi;                   /* LABELD_PLUGIN_ABI of the host */
+	uint32_t abi_major;             /* LABELD_PLUGIN_ABI_MAJOR of the host */
+	uint32_t abi_minor;             /* LABELD_PLUGIN_ABI_MINOR of the host */
 	uint32_t struct_size;           /* sizeof(struct labeld_host) */
 	void *(*alloc)(struct labeld_ctx *ctx, size_t size);          /* zeroed; NULL on OOM */
 	char *(*strdup)(struct labeld_ctx *ctx, const char *s);
@@ -83,6 +105,10 @@ struct labeld_box {
  * message for the person in *error (a static or ctx-owned string), except
  * where it says otherwise.
  *
+ * Required (a task plugin without one is refused at load): editor_view,
+ * parse_form, validate, describe.  Optional: description, editor_template
+ * (default "editor"), input_mode (default "choose").
+ *
  * The labeling page renders the plugin's editor template (a file in the
  * plugin's template folder, plugins_dir/<name>/, named "<name>/<file>" in the
  * template set) inside the core's page; the template sees the page's view:
@@ -92,6 +118,7 @@ struct labeld_box {
  * form).  Fields the core reserves: csrf, lease, item, action.
  */
 struct labeld_task_ops {
+	uint32_t struct_size;      /* sizeof(struct labeld_task_ops): LABELD_TASK_OPS_HEADER */
 	const char *description;   /* one line shown in the create-project wizard */
 	/* The editor template, relative to the plugin's folder: "editor"
 	 * renders "<plugin name>/editor". */
@@ -130,7 +157,7 @@ struct labeld_task_ops {
 	    struct labeld_box **boxes, size_t *nboxes, const char **error);
 };
 
-/* Export plugin operations: a stream of items written to `out`. */
+/* The sink an export plugin writes to (given to begin). */
 struct labeld_export_sink {
 	void *opaque;
 	/* Append bytes to the export file; 0 or -1. */
@@ -145,7 +172,14 @@ struct labeld_export_project {
 	size_t nlabels;
 };
 
+/*
+ * Export plugin operations: begin (gets the sink), item once per labeled
+ * item, end.  Required (an export plugin without one is refused at load):
+ * file_extension ([a-z0-9]{1,16}), media_type, begin, item, end.  Optional:
+ * description.
+ */
 struct labeld_export_ops {
+	uint32_t struct_size;             /* sizeof(struct labeld_export_ops): LABELD_EXPORT_OPS_HEADER */
 	const char *description;
 	const char *file_extension;       /* "json", "jsonl" */
 	const char *media_type;           /* "application/json" */
@@ -161,8 +195,7 @@ struct labeld_export_ops {
 };
 
 struct labeld_plugin {
-	uint32_t abi;              /* LABELD_PLUGIN_ABI */
-	uint32_t struct_size;      /* sizeof(struct labeld_plugin) */
+	uint32_t struct_size;      /* sizeof(struct labeld_plugin): LABELD_PLUGIN_HEADER */
 	enum labeld_plugin_kind kind;
 	const char *name;          /* [a-z0-9_-]{1,32}, unique in the directory */
 	const char *title;         /* shown to people */
@@ -171,12 +204,58 @@ struct labeld_plugin {
 	const struct labeld_export_ops *export;  /* kind == LABELD_EXPORT */
 };
 
-/* Fill in abi and struct_size so a plugin cannot forget them. */
-#define LABELD_PLUGIN_HEADER \
-	.abi = LABELD_PLUGIN_ABI, .struct_size = sizeof(struct labeld_plugin)
+/* The first initializers of each struct, so a plugin cannot get the sizes
+ * wrong: { LABELD_PLUGIN_HEADER, .kind = ... }. */
+#define LABELD_PLUGIN_HEADER .struct_size = sizeof(struct labeld_plugin)
+#define LABELD_TASK_OPS_HEADER .struct_size = sizeof(struct labeld_task_ops)
+#define LABELD_EXPORT_OPS_HEADER .struct_size = sizeof(struct labeld_export_ops)
 
-/* The entry point every plugin defines; returns its descriptor, or NULL to
- * refuse loading (log why through host->log). */
-const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *host);
+/* The plugin's ABI constant (labeld_plugin_abi).  The first two fields keep
+ * their place in every ABI version; the rest are read only when the major
+ * version matches. */
+struct labeld_abi {
+	uint32_t major;            /* LABELD_PLUGIN_ABI_MAJOR the plugin was built with */
+	uint32_t minor;            /* LABELD_PLUGIN_ABI_MINOR */
+	uint32_t plugin_size;      /* sizeof(struct labeld_plugin) */
+	uint32_t task_ops_size;    /* sizeof(struct labeld_task_ops) */
+	uint32_t export_ops_size;  /* sizeof(struct labeld_export_ops) */
+};
+
+LABELD_PLUGIN_EXPORT extern const struct labeld_abi labeld_plugin_abi;
+/* The entry point; returns the descriptor, or NULL to refuse loading (log
+ * why through host->log).  Define it with LABELD_PLUGIN_INIT. */
+LABELD_PLUGIN_EXPORT const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *host);
+
+/* Defines the ABI constant labeld_plugin_abi for this header's version. */
+#define LABELD_PLUGIN_ABI_CONSTANT \
+	LABELD_PLUGIN_EXPORT const struct labeld_abi labeld_plugin_abi = { \
+		.major = LABELD_PLUGIN_ABI_MAJOR, \
+		.minor = LABELD_PLUGIN_ABI_MINOR, \
+		.plugin_size = sizeof(struct labeld_plugin), \
+		.task_ops_size = sizeof(struct labeld_task_ops), \
+		.export_ops_size = sizeof(struct labeld_export_ops), \
+	}
+
+/*
+ * Defines the ABI constant and starts the entry point, so the one cannot be
+ * written without the other:
+ *
+ *   LABELD_PLUGIN_INIT(host)
+ *   {
+ *           return &my_plugin;
+ *   }
+ */
+#define LABELD_PLUGIN_INIT(host) \
+	LABELD_PLUGIN_ABI_CONSTANT; \
+	LABELD_PLUGIN_EXPORT const struct labeld_plugin *labeld_plugin_init( \
+	    const struct labeld_host *host)
+
+/* True when h is a host table this plugin can use: the same major version
+ * and at least the services this header knows (the table only grows with
+ * the minor version).  labeld checks the ABI before it calls init; a plugin
+ * may check again (tests call init directly). */
+#define LABELD_HOST_USABLE(h) ((h) != NULL && \
+	(h)->abi_major == LABELD_PLUGIN_ABI_MAJOR && \
+	(h)->struct_size >= sizeof(struct labeld_host))
 
 #endif

@@ -362,7 +362,8 @@ int main(int argc, char **argv)
 		case 'c': conf_path = optarg; must_exist = 1; break;
 		case OPT_CHECK: case OPT_MIGRATE: mode = opt; break;
 		case OPT_ADMIN: case OPT_USER: case OPT_DEMO: mode = opt; arg = optarg; break;
-		case OPT_VERSION: printf("labeld %s (plugin ABI %u)\n", PACKAGE_VERSION, LABELD_PLUGIN_ABI); return 0;
+		case OPT_VERSION: printf("labeld %s (plugin ABI %u.%u)\n", PACKAGE_VERSION,
+		    LABELD_PLUGIN_ABI_MAJOR, LABELD_PLUGIN_ABI_MINOR); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -2,16 +2,29 @@
  * plugin.c: the plugin loader.
  *
  * Every *.so in the plugin directory (regular files, hidden ones skipped) is
- * dlopen'd in name order, asked for its descriptor through
- * labeld_plugin_init(), and checked: ABI number first, then the descriptor
- * size, then the fields.  A plugin that fails any check is refused: its
- * handle is closed at once, one log line says why, and the set keeps the
- * file name and the reason so the admin's Plugins page can show it.  Only an
- * unreadable directory or out-of-memory makes the whole load fail.
+ * checked and loaded in name order:
  *
- * Required ops: a task plugin must have task ops with parse_form; an export
- * plugin must have export ops with item.  Every other op may be NULL and
- * callers check before calling.
+ *  1. Trust: the plugin directory, the file, and later the plugin's template
+ *     folder (plugins_dir/<name>/ and its *.html) must be owned by root or by
+ *     labeld's own effective user and not be writable by group or others;
+ *     otherwise the file is refused before dlopen.
+ *  2. ABI: after dlopen, the plugin's constant labeld_plugin_abi (a data
+ *     symbol) is read before any of its functions is called: the major
+ *     version must be labeld's, the minor not newer than labeld's, and the
+ *     struct sizes within what that version allows.
+ *  3. The descriptor from labeld_plugin_init(): its struct_size and its ops'
+ *     must be the ones the constant gave; they are copied into the set up to
+ *     those sizes (the rest zero), so the core reads only fields the plugin
+ *     has.  Then the fields and the required ops of its kind.
+ *
+ * A plugin that fails any check is refused: its handle is closed at once,
+ * one log line says why, and the set keeps the file name and the reason so
+ * the admin's Plugins page can show it.  Only an unreadable directory or
+ * out-of-memory makes the whole load fail.
+ *
+ * Required ops: a task plugin must have editor_view, parse_form, validate
+ * and describe; an export plugin file_extension, media_type, begin, item and
+ * end.  The other fields may be NULL and callers check before using them.
  *
  * Note on reloads: glibc's dlopen() returns the already-loaded object when
  * the same path is still open, so a plugin file replaced on disk is only
@@ -20,17 +33,39 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "plugin.h"
 
 #define PLUGIN_NAME_MAX 32
+#define PLUGIN_EXTENSION_MAX 16
+
+/* The end of a field: the size of a struct that ends with it. */
+#define FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* The sizes of the structs in ABI 2.0, the smallest a 2.x plugin has.  Later
+ * minor versions only append fields, so these stay as they are. */
+#define DESC_SIZE_2_0 FIELD_END(struct labeld_plugin, export)
+#define TASK_OPS_SIZE_2_0 FIELD_END(struct labeld_task_ops, describe)
+#define EXPORT_OPS_SIZE_2_0 FIELD_END(struct labeld_export_ops, end)
+
+/* Appending a field without bumping the minor version breaks these. */
+_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_plugin) == DESC_SIZE_2_0,
+    "struct labeld_plugin changed: bump LABELD_PLUGIN_ABI_MINOR");
+_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_task_ops) == TASK_OPS_SIZE_2_0,
+    "struct labeld_task_ops changed: bump LABELD_PLUGIN_ABI_MINOR");
+_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 ||
+    sizeof(struct labeld_export_ops) == EXPORT_OPS_SIZE_2_0,
+    "struct labeld_export_ops changed: bump LABELD_PLUGIN_ABI_MINOR");
 
 typedef const struct labeld_plugin *(*plugin_init_fn)(const struct labeld_host *host);
 
@@ -101,81 +136,308 @@ static bool plugin_text_valid(const char *s)
 	return true;
 }
 
+/* True when s matches [a-z0-9]{1,16}: a file name extension for exports. */
+static bool plugin_extension_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; *s != '\0'; s++, n++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+			return false;
+	return n >= 1 && n <= PLUGIN_EXTENSION_MAX;
+}
+
 /*
- * Check the descriptor of p against the ABI and the plugins loaded before
- * it (set->v[0 .. idx-1]).  A failed check refuses p (p->desc becomes NULL).
+ * Whether path (st: its stat) may not be trusted: owned by someone other
+ * than root and labeld's effective user, or writable by group or others.
+ * Returns true with a sentence naming it ("<what> <path> is ...") in why.
+ */
+static bool plugin_path_unsafe(const char *what, const char *path, const struct stat *st,
+    char *why, size_t whylen)
+{
+	uid_t self = geteuid();
+
+	if (st->st_uid != 0 && st->st_uid != self) {
+		snprintf(why, whylen, "%s %s is owned by uid %u, not by root or labeld's user (uid %u)",
+		    what, path, (unsigned)st->st_uid, (unsigned)self);
+		return true;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(why, whylen, "%s %s is writable by group or others (mode %04o): chmod go-w it",
+		    what, path, (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the template folder of plugin `name` (dir/<name>/, when it is a
+ * folder) may not be trusted: the folder itself or one of the *.html files
+ * in it that the template loader reads (tmpl_add_dir).  Returns true with a
+ * sentence in why.
+ */
+static bool plugin_templates_unsafe(const char *dir, const char *name, char *why, size_t whylen)
+{
+	char folder[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	bool bad = false;
+	DIR *d;
+
+	if ((size_t)snprintf(folder, sizeof(folder), "%s/%s", dir, name) >= sizeof(folder)) {
+		snprintf(why, whylen, "its template folder's path is too long");
+		return true;
+	}
+	/* No folder: nothing is read from it (see app.c). */
+	if (stat(folder, &st) != 0 || !S_ISDIR(st.st_mode))
+		return false;
+	if (plugin_path_unsafe("its template folder", folder, &st, why, whylen))
+		return true;
+	d = opendir(folder);
+	if (d == NULL) {
+		snprintf(why, whylen, "its template folder %s cannot be read: %s", folder,
+		    strerror(errno));
+		return true;
+	}
+	while (!bad && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".html") != 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", folder, de->d_name) >= sizeof(path))
+			continue;
+		/* One that cannot be read is the template loader's to report. */
+		if (stat(path, &st) == 0)
+			bad = plugin_path_unsafe("its template", path, &st, why, whylen);
+	}
+	closedir(d);
+	return bad;
+}
+
+/* True when addr lies in the object of handle itself, not in one of the
+ * libraries it depends on (which dlsym searches too). */
+static bool plugin_symbol_own(void *handle, const void *addr)
+{
+	struct link_map *own = NULL, *at = NULL;
+	Dl_info info;
+
+	if (dlinfo(handle, RTLD_DI_LINKMAP, &own) != 0 ||
+	    dladdr1(addr, &info, (void **)&at, RTLD_DL_LINKMAP) == 0)
+		return false;
+	return own != NULL && own == at;
+}
+
+/* Refuse p for a struct size outside min..max.  Returns what plugin_refuse
+ * returns. */
+static int plugin_refuse_size(struct plugin *p, const char *what, uint32_t size,
+    size_t min, size_t max)
+{
+	if (min == max)
+		return plugin_refuse(p, "%s size %u, expected %zu (not binary compatible)",
+		    what, (unsigned)size, min);
+	return plugin_refuse(p, "%s size %u, expected %zu to %zu (not binary compatible)",
+	    what, (unsigned)size, min, max);
+}
+
+/*
+ * Check the ABI constant of p, before any of its functions runs: the major
+ * version must be labeld's, the minor not newer, each struct size between
+ * its ABI 2.0 size and labeld's.  A failed check refuses p (p->error set).
  * Returns 0, or -1 only when out of memory.
  */
-static int plugin_check(struct plugin *p, const struct plugin_set *set, size_t idx)
+static int plugin_abi_check(struct plugin *p, const struct labeld_abi *abi)
 {
-	const struct labeld_plugin *d = p->desc;
+	if (abi->major != LABELD_PLUGIN_ABI_MAJOR)
+		return plugin_refuse(p, "built for plugin ABI %u.%u, labeld has %u.%u "
+		    "(the major versions differ)", (unsigned)abi->major, (unsigned)abi->minor,
+		    LABELD_PLUGIN_ABI_MAJOR, LABELD_PLUGIN_ABI_MINOR);
+	if (abi->minor > LABELD_PLUGIN_ABI_MINOR)
+		return plugin_refuse(p, "built for plugin ABI %u.%u, newer than labeld's %u.%u",
+		    (unsigned)abi->major, (unsigned)abi->minor,
+		    LABELD_PLUGIN_ABI_MAJOR, LABELD_PLUGIN_ABI_MINOR);
+	if (abi->plugin_size < DESC_SIZE_2_0 || abi->plugin_size > sizeof(struct labeld_plugin))
+		return plugin_refuse_size(p, "descriptor", abi->plugin_size, DESC_SIZE_2_0,
+		    sizeof(struct labeld_plugin));
+	if (abi->task_ops_size < TASK_OPS_SIZE_2_0 ||
+	    abi->task_ops_size > sizeof(struct labeld_task_ops))
+		return plugin_refuse_size(p, "task ops", abi->task_ops_size, TASK_OPS_SIZE_2_0,
+		    sizeof(struct labeld_task_ops));
+	if (abi->export_ops_size < EXPORT_OPS_SIZE_2_0 ||
+	    abi->export_ops_size > sizeof(struct labeld_export_ops))
+		return plugin_refuse_size(p, "export ops", abi->export_ops_size, EXPORT_OPS_SIZE_2_0,
+		    sizeof(struct labeld_export_ops));
+	return 0;
+}
 
-	/* abi and struct_size are the first two fields in every ABI version,
-	 * so they are safe to read before anything else is trusted. */
-	if (d->abi != LABELD_PLUGIN_ABI)
-		return plugin_refuse(p, "built for plugin ABI %u, labeld has %u",
-		    (unsigned)d->abi, (unsigned)LABELD_PLUGIN_ABI);
-	if (d->struct_size != sizeof(struct labeld_plugin))
-		return plugin_refuse(p, "descriptor size %u, expected %zu (not binary compatible)",
-		    (unsigned)d->struct_size, sizeof(struct labeld_plugin));
-	if (d->kind != LABELD_TASK && d->kind != LABELD_EXPORT)
-		return plugin_refuse(p, "unknown plugin kind %d (expected %d for a task or %d for an export)",
-		    (int)d->kind, (int)LABELD_TASK, (int)LABELD_EXPORT);
-	if (d->name == NULL)
-		return plugin_refuse(p, "missing plugin name");
-	if (!plugin_name_valid(d->name))
-		return plugin_refuse(p, "invalid plugin name (must match [a-z0-9_-]{1,%d})",
-		    PLUGIN_NAME_MAX);
-	if (!plugin_text_valid(d->title))
-		return plugin_refuse(p, "plugin '%s': missing title (or it has control characters)",
-		    d->name);
-	if (!plugin_text_valid(d->version))
-		return plugin_refuse(p, "plugin '%s': missing version (or it has control characters)",
-		    d->name);
-	if (d->kind == LABELD_TASK) {
+/* The first required task op that t lacks, or NULL. */
+static const char *plugin_task_missing(const struct labeld_task_ops *t)
+{
+	if (t->editor_view == NULL)
+		return "editor_view";
+	if (t->parse_form == NULL)
+		return "parse_form";
+	if (t->validate == NULL)
+		return "validate";
+	if (t->describe == NULL)
+		return "describe";
+	return NULL;
+}
+
+/* The first required export op that e lacks, or NULL. */
+static const char *plugin_export_missing(const struct labeld_export_ops *e)
+{
+	if (e->begin == NULL)
+		return "begin";
+	if (e->item == NULL)
+		return "item";
+	if (e->end == NULL)
+		return "end";
+	return NULL;
+}
+
+/*
+ * Copy the ops of the task or export plugin d into p (up to the size the ABI
+ * constant gave, the rest zero) and check them: their own struct_size and
+ * the required ops.  c is p's copy of the descriptor.  A failed check
+ * refuses p.  Returns 0, or -1 only when out of memory.
+ */
+static int plugin_check_ops(struct plugin *p, struct labeld_plugin *c,
+    const struct labeld_plugin *d, const struct labeld_abi *abi)
+{
+	const char *missing;
+
+	if (c->kind == LABELD_TASK) {
 		if (d->task == NULL)
-			return plugin_refuse(p, "task plugin '%s' has no task ops", d->name);
-		if (d->task->parse_form == NULL)
-			return plugin_refuse(p, "task plugin '%s' has no parse_form op", d->name);
-	} else {
-		if (d->export == NULL)
-			return plugin_refuse(p, "export plugin '%s' has no export ops", d->name);
-		if (d->export->item == NULL)
-			return plugin_refuse(p, "export plugin '%s' has no item op", d->name);
+			return plugin_refuse(p, "task plugin '%s' has no task ops", c->name);
+		if (d->task->struct_size != abi->task_ops_size)
+			return plugin_refuse(p, "task plugin '%s': task ops struct_size %u, but its ABI "
+			    "constant says %u (start the ops with LABELD_TASK_OPS_HEADER)", c->name,
+			    (unsigned)d->task->struct_size, (unsigned)abi->task_ops_size);
+		memcpy(&p->task_copy, d->task, abi->task_ops_size);
+		c->task = &p->task_copy;
+		if ((missing = plugin_task_missing(c->task)) != NULL)
+			return plugin_refuse(p, "task plugin '%s' has no %s op (a task plugin must have "
+			    "editor_view, parse_form, validate and describe)", c->name, missing);
+		return 0;
 	}
-	for (size_t i = 0; i < idx; i++) {
-		const struct plugin *q = &set->v[i];
-		if (q->desc != NULL && strcmp(q->desc->name, d->name) == 0)
-			return plugin_refuse(p, "duplicate plugin name '%s' (already loaded from %s)",
-			    d->name, q->file);
-	}
+	if (d->export == NULL)
+		return plugin_refuse(p, "export plugin '%s' has no export ops", c->name);
+	if (d->export->struct_size != abi->export_ops_size)
+		return plugin_refuse(p, "export plugin '%s': export ops struct_size %u, but its ABI "
+		    "constant says %u (start the ops with LABELD_EXPORT_OPS_HEADER)", c->name,
+		    (unsigned)d->export->struct_size, (unsigned)abi->export_ops_size);
+	memcpy(&p->export_copy, d->export, abi->export_ops_size);
+	c->export = &p->export_copy;
+	if ((missing = plugin_export_missing(c->export)) != NULL)
+		return plugin_refuse(p, "export plugin '%s' has no %s op (an export plugin must have "
+		    "begin, item and end)", c->name, missing);
+	if (!plugin_extension_valid(c->export->file_extension))
+		return plugin_refuse(p, "export plugin '%s': missing or invalid file_extension "
+		    "(must match [a-z0-9]{1,%d})", c->name, PLUGIN_EXTENSION_MAX);
+	if (!plugin_text_valid(c->export->media_type))
+		return plugin_refuse(p, "export plugin '%s': missing media_type (or it has control "
+		    "characters)", c->name);
 	return 0;
 }
 
 /*
- * Open set->v[idx] (file and path filled in) and check it.  A refusal is
- * recorded in the entry; returns -1 only when out of memory.
+ * Check the descriptor d that p's init returned against its ABI constant
+ * and the plugins loaded before it (set->v[0 .. idx-1]), copying it into p
+ * on the way.  Passing every check sets p->desc; a failed one refuses p.
+ * Returns 0, or -1 only when out of memory.
  */
-static int plugin_load_one(struct plugin_set *set, size_t idx, const struct labeld_host *host)
+static int plugin_check(struct plugin *p, const struct plugin_set *set, size_t idx,
+    const struct labeld_plugin *d, const struct labeld_abi *abi)
+{
+	struct labeld_plugin *c = &p->desc_copy;
+	char why[PATH_MAX + 160];
+
+	/* struct_size is the first field in every ABI version. */
+	if (d->struct_size != abi->plugin_size)
+		return plugin_refuse(p, "descriptor struct_size %u, but its ABI constant says %u "
+		    "(start the descriptor with LABELD_PLUGIN_HEADER)",
+		    (unsigned)d->struct_size, (unsigned)abi->plugin_size);
+	memset(c, 0, sizeof(*c));
+	memcpy(c, d, abi->plugin_size);
+	c->task = NULL;
+	c->export = NULL;
+	if (c->kind != LABELD_TASK && c->kind != LABELD_EXPORT)
+		return plugin_refuse(p, "unknown plugin kind %d (expected %d for a task or %d for an export)",
+		    (int)c->kind, (int)LABELD_TASK, (int)LABELD_EXPORT);
+	if (c->name == NULL)
+		return plugin_refuse(p, "missing plugin name");
+	if (!plugin_name_valid(c->name))
+		return plugin_refuse(p, "invalid plugin name (must match [a-z0-9_-]{1,%d})",
+		    PLUGIN_NAME_MAX);
+	if (!plugin_text_valid(c->title))
+		return plugin_refuse(p, "plugin '%s': missing title (or it has control characters)",
+		    c->name);
+	if (!plugin_text_valid(c->version))
+		return plugin_refuse(p, "plugin '%s': missing version (or it has control characters)",
+		    c->name);
+	if (plugin_check_ops(p, c, d, abi) < 0)
+		return -1;
+	if (p->error != NULL)
+		return 0;
+	for (size_t i = 0; i < idx; i++) {
+		const struct plugin *q = &set->v[i];
+		if (q->desc != NULL && strcmp(q->desc->name, c->name) == 0)
+			return plugin_refuse(p, "duplicate plugin name '%s' (already loaded from %s)",
+			    c->name, q->file);
+	}
+	if (plugin_templates_unsafe(set->dir, c->name, why, sizeof(why)))
+		return plugin_refuse(p, "%s", why);
+	p->desc = c;
+	return 0;
+}
+
+/*
+ * Open set->v[idx] (file and path filled in) and check it; dir_why: why the
+ * plugin directory is not trusted, or NULL.  A refusal is recorded in the
+ * entry; returns -1 only when out of memory.
+ */
+static int plugin_load_one(struct plugin_set *set, size_t idx, const struct labeld_host *host,
+    const char *dir_why)
 {
 	struct plugin *p = &set->v[idx];
+	const struct labeld_plugin *d;
+	const struct labeld_abi *abi;
+	char why[PATH_MAX + 160];
 	plugin_init_fn init;
+	struct stat st;
 	const char *e;
 
+	if (dir_why != NULL)
+		return plugin_refuse(p, "%s", dir_why);
+	if (stat(p->path, &st) != 0)
+		return plugin_refuse(p, "cannot read the file: %s", strerror(errno));
+	if (plugin_path_unsafe("the plugin file", p->path, &st, why, sizeof(why)))
+		return plugin_refuse(p, "%s", why);
 	p->handle = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
 	if (p->handle == NULL) {
 		e = dlerror();
 		return plugin_refuse(p, "not a loadable shared object: %s",
 		    e != NULL ? e : "unknown error");
 	}
+	/* The ABI constant first: no function of the plugin runs before it is
+	 * known to fit. */
+	abi = dlsym(p->handle, LABELD_PLUGIN_ABI_SYMBOL);
+	if (abi == NULL || !plugin_symbol_own(p->handle, abi))
+		return plugin_refuse(p, "no ABI constant %s (define the entry point with "
+		    "LABELD_PLUGIN_INIT from <labeld/plugin.h>)", LABELD_PLUGIN_ABI_SYMBOL);
+	if (plugin_abi_check(p, abi) < 0)
+		return -1;
+	if (p->error != NULL)
+		return 0;
 	dlerror();
 	init = (plugin_init_fn)dlsym(p->handle, LABELD_PLUGIN_ENTRY);
 	if (init == NULL)
 		return plugin_refuse(p, "no entry symbol %s", LABELD_PLUGIN_ENTRY);
-	p->desc = init(host);
-	if (p->desc == NULL)
+	d = init(host);
+	if (d == NULL)
 		return plugin_refuse(p, "plugin refused to load (init returned NULL)");
-	if (plugin_check(p, set, idx) < 0)
+	if (plugin_check(p, set, idx, d, abi) < 0)
 		return -1;
 	if (p->desc != NULL)
 		log_info("plugin %s: loaded %s '%s' %s", p->file,
@@ -283,9 +545,12 @@ fail:
 struct plugin_set *plugin_set_load(const char *dir, const struct labeld_host *host,
     char *err, size_t errlen)
 {
+	char dir_why[PATH_MAX + 160];
+	const char *dir_bad = NULL;
 	struct plugin_set *set;
 	char **names = NULL;
 	size_t nnames = 0, dirlen;
+	struct stat st;
 	int r;
 
 	if (dir == NULL || *dir == '\0' || host == NULL) {
@@ -316,6 +581,17 @@ struct plugin_set *plugin_set_load(const char *dir, const struct labeld_host *ho
 		set->v = calloc(nnames, sizeof(*set->v));
 		if (set->v == NULL)
 			goto oom;
+		if (stat(set->dir, &st) != 0) {
+			plugin_set_error(err, errlen, "plugin directory %s: %s", set->dir,
+			    strerror(errno));
+			plugin_names_free(names, nnames);
+			plugin_set_free(set);
+			return NULL;
+		}
+		/* An untrusted directory: every file in it is refused. */
+		if (plugin_path_unsafe("the plugin directory", set->dir, &st, dir_why,
+		    sizeof(dir_why)))
+			dir_bad = dir_why;
 	}
 	for (size_t i = 0; i < nnames; i++) {
 		struct plugin *p = &set->v[i];
@@ -329,7 +605,7 @@ struct plugin_set *plugin_set_load(const char *dir, const struct labeld_host *ho
 			p->path = NULL;
 			goto oom;
 		}
-		if (plugin_load_one(set, i, host) < 0)
+		if (plugin_load_one(set, i, host, dir_bad) < 0)
 			goto oom;
 	}
 	plugin_names_free(names, nnames);

@@ -186,7 +186,8 @@ static bool row_has_cell(const struct plugin_row *row, const char *text)
 }
 
 /* The admin's Plugins page lists the good test plugins as loaded (name,
- * kind, title, version) and each broken one as refused with its reason. */
+ * kind, title, version) and each broken one as refused with its reason
+ * (the ABI cases would have aborted labeld had their init run). */
 static void infra_admin_plugins(void)
 {
 	static const struct {
@@ -198,8 +199,12 @@ static void infra_admin_plugins(void)
 	static const struct {
 		const char *file, *reason;
 	} refused[] = {
-		{ "badabi.so", "ABI" },
+		{ "badabi.so", "the major versions differ" },
+		{ "badminor.so", "newer than labeld's" },
 		{ "badsize.so", "size" },
+		{ "noabi.so", "no ABI constant" },
+		{ "noeditor.so", "has no editor_view op" },
+		{ "groupw.so", "writable by group or others" },
 		{ "noentry.so", "entry symbol" },
 		{ "nullinit.so", "NULL" },
 		{ "zz-dupname.so", "duplicate" },

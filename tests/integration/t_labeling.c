@@ -1138,6 +1138,47 @@ static void labeling_label_rename_shown(void)
 	}
 }
 
+/* ------------------------------------------------------------ plugins */
+
+/* A client of one labeld process (its nginx server base) signed in. */
+static struct client *signed_in_at(const char *base, const char *email, const char *password)
+{
+	struct client *c = CLIENT(base);
+
+	SIGN_IN_OK(c, email, password);
+	return c;
+}
+
+/* A task plugin without a required op (noeditor.so lacks editor_view) is
+ * refused at load: its project's labeling page says the task type is not
+ * available, on both processes, instead of calling the missing op (which
+ * took the process down), and other projects are labeled as usual. */
+static void labeling_refused_plugin(void)
+{
+	const char *urls[2] = { ENV("LABELD_TEST_URL_A"), ENV("LABELD_TEST_URL_B") };
+	long bad = make_project("noeditor", "running", 2);
+	long good = make_project("testtask", "running", 4);
+	const char *email;
+
+	new_labeler(&email);
+	for (size_t i = 0; i < 2; i++) {
+		struct client *c = signed_in_at(urls[i], email, USER_PASSWORD);
+		struct resp *r = GET(c, next_url(bad));
+		struct page pg;
+		CHECK_STATUS(r, 503);
+		CHECK_TEXT(r, "Task type not available");
+		CHECK_TEXT(r, "(the plugin \"noeditor\") is not loaded");
+		pg = label_page(c, good);
+		CHECK_REDIRECT(submit(c, &pg, itest_fmt("%ld", label_id(good, "dog"))), 303,
+		    next_url(good));
+		CHECK_STATUS(GET(c, "/healthz"), 200);
+	}
+	CHECK(sql_long(itest_fmt("SELECT COUNT(*) FROM items WHERE project_id = %ld AND "
+	    "lease_user IS NOT NULL", bad)) == 0, "an item of the refused task type was leased");
+	CHECK(sql_long(itest_fmt("SELECT items_labeled FROM project_counters WHERE project_id = %ld",
+	    good)) == 2, "the two answers through both processes were not both counted");
+}
+
 /* ------------------------------------------------------------ registry */
 
 const struct itest_case itest_labeling_cases[] = {
@@ -1157,5 +1198,6 @@ const struct itest_case itest_labeling_cases[] = {
 	ITEST(labeling_one_labeler_many_tabs),
 	ITEST(labeling_mixed_batches),
 	ITEST(labeling_label_rename_shown),
+	ITEST(labeling_refused_plugin),
 };
 const size_t itest_labeling_ncases = sizeof(itest_labeling_cases) / sizeof(itest_labeling_cases[0]);

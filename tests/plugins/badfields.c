@@ -2,12 +2,22 @@
  * badfields.c: one plugin, many broken descriptors.  It returns the
  * descriptor picked by the host's configuration value
  * plugin.badfields.case, so the loader test can check every field rule
- * without a separate .so for each; with no (or an unknown) case it returns
- * a valid task plugin named "badfields".
+ * and every required op without a separate .so for each; with no (or an
+ * unknown) case it returns a valid task plugin named "badfields".  Its ops
+ * are never called.
  */
 #include <string.h>
 
 #include "labeld-plugin.h"
+
+static int badfields_editor_view(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    const struct labeld_field *fields, size_t nfields,
+    struct json_object **view, const char **error)
+{
+	*error = "badfields shows nothing";
+	return -1;
+}
 
 static int badfields_parse_form(struct labeld_ctx *ctx, const struct labeld_item *item,
     const struct labeld_label *labels, size_t nlabels,
@@ -18,6 +28,29 @@ static int badfields_parse_form(struct labeld_ctx *ctx, const struct labeld_item
 	return -1;
 }
 
+static int badfields_validate(struct labeld_ctx *ctx, const struct labeld_item *item,
+    const struct labeld_label *labels, size_t nlabels,
+    struct json_object *annotation, const char **error)
+{
+	*error = "badfields accepts no annotation";
+	return -1;
+}
+
+static int badfields_describe(struct labeld_ctx *ctx, struct json_object *annotation,
+    int64_t **label_ids, size_t *nlabel_ids,
+    struct labeld_box **boxes, size_t *nboxes, const char **error)
+{
+	*error = "badfields describes nothing";
+	return -1;
+}
+
+static int badfields_begin(struct labeld_ctx *ctx, void **state,
+    const struct labeld_export_project *project,
+    struct labeld_export_sink *out, const char **error)
+{
+	return 0;
+}
+
 static int badfields_item(struct labeld_ctx *ctx, void *state,
     const struct labeld_item *item, const char *image_url,
     const int64_t *label_ids, size_t nlabel_ids,
@@ -26,39 +59,79 @@ static int badfields_item(struct labeld_ctx *ctx, void *state,
 	return 0;
 }
 
-static const struct labeld_task_ops badfields_task = {
-	.description = "Task ops with parse_form",
-	.parse_form = badfields_parse_form,
+static int badfields_end(struct labeld_ctx *ctx, void *state, const char **error)
+{
+	return 0;
+}
+
+/* Task ops with the four required ops, minus the ones given as NULL. */
+#define TASK_OPS(ev, pf, va, de) { LABELD_TASK_OPS_HEADER, .description = "Task ops", \
+	.editor_view = (ev), .parse_form = (pf), .validate = (va), .describe = (de) }
+
+static const struct labeld_task_ops badfields_task =
+	TASK_OPS(badfields_editor_view, badfields_parse_form, badfields_validate, badfields_describe);
+/* Only the required ops: no description, editor_template or input_mode. */
+static const struct labeld_task_ops badfields_task_required = {
+	LABELD_TASK_OPS_HEADER,
+	.editor_view = badfields_editor_view, .parse_form = badfields_parse_form,
+	.validate = badfields_validate, .describe = badfields_describe,
+};
+static const struct labeld_task_ops badfields_task_noeditor =
+	TASK_OPS(NULL, badfields_parse_form, badfields_validate, badfields_describe);
+static const struct labeld_task_ops badfields_task_noparse =
+	TASK_OPS(badfields_editor_view, NULL, badfields_validate, badfields_describe);
+static const struct labeld_task_ops badfields_task_novalidate =
+	TASK_OPS(badfields_editor_view, badfields_parse_form, NULL, badfields_describe);
+static const struct labeld_task_ops badfields_task_nodescribe =
+	TASK_OPS(badfields_editor_view, badfields_parse_form, badfields_validate, NULL);
+/* Written without LABELD_TASK_OPS_HEADER: struct_size 0. */
+static const struct labeld_task_ops badfields_task_nosize = {
+	.editor_view = badfields_editor_view, .parse_form = badfields_parse_form,
+	.validate = badfields_validate, .describe = badfields_describe,
 };
 
-static const struct labeld_task_ops badfields_task_noparse = {
-	.description = "Task ops without parse_form",
-};
+/* Export ops with the required ones, minus the ones given as NULL. */
+#define EXPORT_OPS(ext, media, b, i, e) { LABELD_EXPORT_OPS_HEADER, .description = "Export ops", \
+	.file_extension = (ext), .media_type = (media), .begin = (b), .item = (i), .end = (e) }
+#define EXPORT_CALLS(ext, media) EXPORT_OPS((ext), (media), badfields_begin, badfields_item, \
+	badfields_end)
 
-static const struct labeld_export_ops badfields_export_noitem = {
-	.description = "Export ops without item",
-	.file_extension = "txt",
-	.media_type = "text/plain",
-};
-
-static const struct labeld_export_ops badfields_export = {
-	.description = "Export ops with item",
-	.file_extension = "txt",
-	.media_type = "text/plain",
-	.item = badfields_item,
+static const struct labeld_export_ops badfields_export = EXPORT_CALLS("txt", "text/plain");
+static const struct labeld_export_ops badfields_export_nobegin =
+	EXPORT_OPS("txt", "text/plain", NULL, badfields_item, badfields_end);
+static const struct labeld_export_ops badfields_export_noitem =
+	EXPORT_OPS("txt", "text/plain", badfields_begin, NULL, badfields_end);
+static const struct labeld_export_ops badfields_export_noend =
+	EXPORT_OPS("txt", "text/plain", badfields_begin, badfields_item, NULL);
+static const struct labeld_export_ops badfields_export_noext =
+	EXPORT_CALLS(NULL, "text/plain");
+static const struct labeld_export_ops badfields_export_badext =
+	EXPORT_CALLS("../txt", "text/plain");
+static const struct labeld_export_ops badfields_export_nomedia =
+	EXPORT_CALLS("txt", "text/plain\r\nX-Injected: 1");
+/* struct_size of a bigger struct than the ABI constant says. */
+static const struct labeld_export_ops badfields_export_wrongsize = {
+	.struct_size = sizeof(struct labeld_export_ops) + 8,
+	.file_extension = "txt", .media_type = "text/plain",
+	.begin = badfields_begin, .item = badfields_item, .end = badfields_end,
 };
 
 #define TASK(nm, ti, ve, ops) { LABELD_PLUGIN_HEADER, .kind = LABELD_TASK, \
 	.name = (nm), .title = (ti), .version = (ve), .task = (ops) }
 #define EXPORT(nm, ops) { LABELD_PLUGIN_HEADER, .kind = LABELD_EXPORT, \
 	.name = (nm), .title = "Bad fields", .version = "1.0", .export = (ops) }
+#define TASK_OPS_CASE(ops) TASK("badfields", "Bad fields", "1.0", (ops))
 
 static const struct {
 	const char *name;
 	struct labeld_plugin desc;
 } badfields_cases[] = {
-	{ "valid", TASK("badfields", "Bad fields", "1.0", &badfields_task) },
+	{ "valid", TASK_OPS_CASE(&badfields_task) },
+	{ "required", TASK_OPS_CASE(&badfields_task_required) },
 	{ "kind", { LABELD_PLUGIN_HEADER, .kind = (enum labeld_plugin_kind)7,
+		.name = "badfields", .title = "Bad fields", .version = "1.0",
+		.task = &badfields_task } },
+	{ "descsize", { .struct_size = sizeof(struct labeld_plugin) + 8, .kind = LABELD_TASK,
 		.name = "badfields", .title = "Bad fields", .version = "1.0",
 		.task = &badfields_task } },
 	{ "noname", TASK(NULL, "Bad fields", "1.0", &badfields_task) },
@@ -73,14 +146,24 @@ static const struct {
 	{ "emptytitle", TASK("badfields", "", "1.0", &badfields_task) },
 	{ "noversion", TASK("badfields", "Bad fields", NULL, &badfields_task) },
 	{ "ctrlversion", TASK("badfields", "Bad fields", "1.0\nINFO fake", &badfields_task) },
-	{ "notaskops", TASK("badfields", "Bad fields", "1.0", NULL) },
-	{ "noparse", TASK("badfields", "Bad fields", "1.0", &badfields_task_noparse) },
+	{ "notaskops", TASK_OPS_CASE(NULL) },
+	{ "noeditor", TASK_OPS_CASE(&badfields_task_noeditor) },
+	{ "noparse", TASK_OPS_CASE(&badfields_task_noparse) },
+	{ "novalidate", TASK_OPS_CASE(&badfields_task_novalidate) },
+	{ "nodescribe", TASK_OPS_CASE(&badfields_task_nodescribe) },
+	{ "taskopssize", TASK_OPS_CASE(&badfields_task_nosize) },
 	{ "noexportops", EXPORT("badfields", NULL) },
+	{ "nobegin", EXPORT("badfields", &badfields_export_nobegin) },
 	{ "noitem", EXPORT("badfields", &badfields_export_noitem) },
+	{ "noend", EXPORT("badfields", &badfields_export_noend) },
+	{ "noext", EXPORT("badfields", &badfields_export_noext) },
+	{ "badext", EXPORT("badfields", &badfields_export_badext) },
+	{ "nomedia", EXPORT("badfields", &badfields_export_nomedia) },
+	{ "exportopssize", EXPORT("badfields", &badfields_export_wrongsize) },
 	{ "export", EXPORT("badfields", &badfields_export) },
 };
 
-const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *host)
+LABELD_PLUGIN_INIT(host)
 {
 	const char *c = host->config("badfields", "case");
 

@@ -1,8 +1,10 @@
 /*
- * noentry.c: a shared object with a misspelled entry point and no
- * labeld_plugin_init.  The loader must refuse it.
+ * noentry.c: a shared object with a valid ABI constant but a misspelled
+ * entry point and no labeld_plugin_init.  The loader must refuse it.
  */
 #include "labeld-plugin.h"
+
+LABELD_PLUGIN_ABI_CONSTANT;
 
 static const struct labeld_plugin noentry_plugin = {
 	LABELD_PLUGIN_HEADER,

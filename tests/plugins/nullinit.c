@@ -4,7 +4,7 @@
  */
 #include "labeld-plugin.h"
 
-const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *host)
+LABELD_PLUGIN_INIT(host)
 {
 	host->log(LABELD_LOG_ERROR, "nullinit", "declining to load (%s)", "test plugin");
 	return NULL;

@@ -56,6 +56,7 @@ static int testexport_end(struct labeld_ctx *ctx, void *state, const char **erro
 }
 
 static const struct labeld_export_ops testexport_ops = {
+	LABELD_EXPORT_OPS_HEADER,
 	.description = "One line per item: id, a tab, the path",
 	.file_extension = "tsv",
 	.media_type = "text/tab-separated-values",
@@ -73,9 +74,9 @@ static const struct labeld_plugin testexport_plugin = {
 	.export = &testexport_ops,
 };
 
-const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *h)
+LABELD_PLUGIN_INIT(h)
 {
-	if (h->abi != LABELD_PLUGIN_ABI || h->struct_size < sizeof(*h))
+	if (!LABELD_HOST_USABLE(h))
 		return NULL;
 	host = h;
 	return &testexport_plugin;

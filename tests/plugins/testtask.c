@@ -3,6 +3,13 @@
  *
  * An annotation is {"label": <id>}: exactly one label per item.  The form
  * sends the label id in the field "label".
+ *
+ * Makefile.am builds it three times:
+ *   testtask.so   as it is;
+ *   dupname.so    (-DTESTTASK_DUPNAME) a valid plugin that also calls itself
+ *                 "testtask" (title "Duplicate test task", version 2.0);
+ *   noeditor.so   (-DTESTTASK_NOEDITOR) task "noeditor", the same without
+ *                 editor_view, a required op: the loader must refuse it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -137,6 +144,7 @@ static int testtask_describe(struct labeld_ctx *ctx, struct json_object *annotat
 	return 0;
 }
 
+#ifndef TESTTASK_NOEDITOR
 /* The editor's view: which label the form chose, when it is shown again. */
 static int testtask_editor_view(struct labeld_ctx *ctx, const struct labeld_item *item,
     const struct labeld_label *labels, size_t nlabels,
@@ -160,12 +168,16 @@ static int testtask_editor_view(struct labeld_ctx *ctx, const struct labeld_item
 	*view = v;
 	return 0;
 }
+#endif
 
 static const struct labeld_task_ops testtask_ops = {
+	LABELD_TASK_OPS_HEADER,
 	.description = "A task type used by labeld's tests",
 	.editor_template = "editor",
 	.input_mode = "choose",
+#ifndef TESTTASK_NOEDITOR
 	.editor_view = testtask_editor_view,
+#endif
 	.parse_form = testtask_parse_form,
 	.validate = testtask_validate,
 	.describe = testtask_describe,
@@ -174,15 +186,25 @@ static const struct labeld_task_ops testtask_ops = {
 static const struct labeld_plugin testtask_plugin = {
 	LABELD_PLUGIN_HEADER,
 	.kind = LABELD_TASK,
+#if defined(TESTTASK_DUPNAME)
+	.name = "testtask",
+	.title = "Duplicate test task",
+	.version = "2.0",
+#elif defined(TESTTASK_NOEDITOR)
+	.name = "noeditor",
+	.title = "Test task without an editor",
+	.version = "1.0",
+#else
 	.name = "testtask",
 	.title = "Test task",
 	.version = "1.0",
+#endif
 	.task = &testtask_ops,
 };
 
-const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *h)
+LABELD_PLUGIN_INIT(h)
 {
-	if (h->abi != LABELD_PLUGIN_ABI || h->struct_size < sizeof(*h))
+	if (!LABELD_HOST_USABLE(h))
 		return NULL;
 	host = h;
 	return &testtask_plugin;

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -40,6 +41,8 @@ struct labeld_ctx {
 
 static int host_log_calls;
 static const char *host_badfields_case;
+/* Where badabi.c's init would record that it ran (see setup). */
+static char host_badabi_marker[PATH_MAX + 64];
 /* When set, successive badfields loads get successive cases. */
 static const char *const *host_badfields_seq;
 
@@ -92,11 +95,14 @@ static const char *host_config(const char *plugin, const char *key)
 {
 	if (strcmp(plugin, "badfields") == 0 && strcmp(key, "case") == 0)
 		return host_badfields_seq != NULL ? *host_badfields_seq++ : host_badfields_case;
+	if (strcmp(plugin, "badabi") == 0 && strcmp(key, "marker") == 0)
+		return host_badabi_marker;
 	return NULL;
 }
 
 static const struct labeld_host test_host = {
-	.abi = LABELD_PLUGIN_ABI,
+	.abi_major = LABELD_PLUGIN_ABI_MAJOR,
+	.abi_minor = LABELD_PLUGIN_ABI_MINOR,
 	.struct_size = sizeof(struct labeld_host),
 	.alloc = host_alloc,
 	.strdup = host_strdup,
@@ -155,6 +161,8 @@ static void write_text(const char *name, const char *text)
 	ck_assert_msg(f != NULL, "cannot create %s", dir_path(name));
 	ck_assert_int_ge(fputs(text, f), 0);
 	ck_assert_int_eq(fclose(f), 0);
+	/* Whatever the umask: the loader refuses files others may write. */
+	ck_assert_int_eq(chmod(dir_path(name), 0644), 0);
 }
 
 static void setup(void)
@@ -167,25 +175,24 @@ static void setup(void)
 	host_log_calls = 0;
 	host_badfields_case = NULL;
 	host_badfields_seq = NULL;
+	snprintf(host_badabi_marker, sizeof(host_badabi_marker), "%s/badabi-init-ran", plugdir);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
 }
 
 static void teardown(void)
 {
-	DIR *d;
-	struct dirent *de;
-
 	chmod(plugdir, 0700);
-	d = opendir(plugdir);
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) != 0)
-			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
-	}
-	closedir(d);
-	rmdir(plugdir);
+	nftw(plugdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The full directory: two good plugins, every broken kind, and files the
@@ -195,7 +202,10 @@ static void populate_full(void)
 	install_plugin("testtask", "testtask.so");
 	install_plugin("testexport", "testexport.so");
 	install_plugin("badabi", "badabi.so");
+	install_plugin("badminor", "badminor.so");
 	install_plugin("badsize", "badsize.so");
+	install_plugin("noabi", "noabi.so");
+	install_plugin("noeditor", "noeditor.so");
 	install_plugin("noentry", "noentry.so");
 	install_plugin("nullinit", "nullinit.so");
 	/* Sorts after testtask.so, so testtask.so wins the name. */
@@ -246,14 +256,36 @@ static void assert_loaded(const struct plugin_set *set, const char *file,
 	ck_assert_ptr_eq(plugin_find(set, kind, name), p);
 }
 
+/* The refusals of the four builds of badabi.c, none of whose init ran. */
+static void assert_abi_refusals(const struct plugin_set *set)
+{
+	char reason[256];
+
+	snprintf(reason, sizeof(reason),
+	    "built for plugin ABI %u.0, labeld has %u.%u (the major versions differ)",
+	    LABELD_PLUGIN_ABI_MAJOR + 1, LABELD_PLUGIN_ABI_MAJOR, LABELD_PLUGIN_ABI_MINOR);
+	assert_refused(set, "badabi.so", reason);
+	snprintf(reason, sizeof(reason), "built for plugin ABI %u.%u, newer than labeld's %u.%u",
+	    LABELD_PLUGIN_ABI_MAJOR, LABELD_PLUGIN_ABI_MINOR + 1,
+	    LABELD_PLUGIN_ABI_MAJOR, LABELD_PLUGIN_ABI_MINOR);
+	assert_refused(set, "badminor.so", reason);
+	snprintf(reason, sizeof(reason), "descriptor size %zu, expected %zu (not binary compatible)",
+	    sizeof(struct labeld_plugin) + 8, sizeof(struct labeld_plugin));
+	assert_refused(set, "badsize.so", reason);
+	assert_refused(set, "noabi.so", "no ABI constant labeld_plugin_abi (define the entry "
+	    "point with LABELD_PLUGIN_INIT from <labeld/plugin.h>)");
+	ck_assert_msg(access(host_badabi_marker, F_OK) != 0 && errno == ENOENT,
+	    "the init of a plugin with a bad ABI constant ran (%s exists)", host_badabi_marker);
+}
+
 /* Every outcome of the full directory. */
 static void assert_full_set(const struct plugin_set *set)
 {
 	static const char *order[] = {
-		"badabi.so", "badsize.so", "noentry.so", "notso.so", "nullinit.so",
-		"testexport.so", "testtask.so", "zz-dupname.so",
+		"badabi.so", "badminor.so", "badsize.so", "noabi.so", "noeditor.so",
+		"noentry.so", "notso.so", "nullinit.so", "testexport.so", "testtask.so",
+		"zz-dupname.so",
 	};
-	char reason[256];
 	const struct plugin *p;
 
 	ck_assert_ptr_nonnull(set);
@@ -261,20 +293,16 @@ static void assert_full_set(const struct plugin_set *set)
 	ck_assert_uint_eq(set->n, sizeof(order) / sizeof(order[0]));
 	for (size_t i = 0; i < set->n; i++)
 		ck_assert_str_eq(set->v[i].file, order[i]);
-	ck_assert_uint_eq(plugin_set_refused(set), 6);
+	ck_assert_uint_eq(plugin_set_refused(set), 9);
 
 	assert_loaded(set, "testtask.so", LABELD_TASK, "testtask", "Test task");
 	assert_loaded(set, "testexport.so", LABELD_EXPORT, "testexport", "Test export");
 	p = find_file(set, "testtask.so");
 	ck_assert_str_eq(p->desc->task->description, "A task type used by labeld's tests");
 
-	snprintf(reason, sizeof(reason), "built for plugin ABI %u, labeld has %u",
-	    (unsigned)LABELD_PLUGIN_ABI + 1, (unsigned)LABELD_PLUGIN_ABI);
-	assert_refused(set, "badabi.so", reason);
-	snprintf(reason, sizeof(reason),
-	    "descriptor size %zu, expected %zu (not binary compatible)",
-	    sizeof(struct labeld_plugin) + 8, sizeof(struct labeld_plugin));
-	assert_refused(set, "badsize.so", reason);
+	assert_abi_refusals(set);
+	assert_refused(set, "noeditor.so", "task plugin 'noeditor' has no editor_view op "
+	    "(a task plugin must have editor_view, parse_form, validate and describe)");
 	assert_refused(set, "noentry.so", "no entry symbol labeld_plugin_init");
 	assert_refused(set, "nullinit.so", "plugin refused to load (init returned NULL)");
 	assert_refused(set, "zz-dupname.so",
@@ -330,15 +358,40 @@ START_TEST(test_find)
 }
 END_TEST
 
+/* The project and item the task ops tests hand to a plugin. */
+static const struct labeld_label task_labels[] = {
+	{ .id = 11, .name = "cat", .key = 1 },
+	{ .id = 12, .name = "dog", .key = 2 },
+};
+static const struct labeld_item task_item = {
+	.id = 5, .path = "a/b.png", .width = 10, .height = 20, .format = "png",
+};
+
+/* A form choosing label 12 ("dog") becomes {"label":12}, which validate
+ * accepts and describe turns into the one label id 12, without boxes. */
+static void assert_label_answer(const struct labeld_task_ops *ops, struct labeld_ctx *ctx,
+    const struct labeld_field *fields, size_t nfields)
+{
+	struct json_object *ann = NULL;
+	const char *error = NULL;
+	struct labeld_box *boxes;
+	size_t nids, nboxes;
+	int64_t *ids;
+
+	ck_assert_int_eq(ops->parse_form(ctx, &task_item, task_labels, 2, fields, nfields, &ann,
+	    &error), 0);
+	ck_assert_ptr_nonnull(ann);
+	ck_assert_str_eq(json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN),
+	    "{\"label\":12}");
+	ck_assert_int_eq(ops->validate(ctx, &task_item, task_labels, 2, ann, &error), 0);
+	ck_assert_int_eq(ops->describe(ctx, ann, &ids, &nids, &boxes, &nboxes, &error), 0);
+	ck_assert_uint_eq(nids, 1);
+	ck_assert_int_eq(ids[0], 12);
+	ck_assert_uint_eq(nboxes, 0);
+}
+
 START_TEST(test_task_ops)
 {
-	static const struct labeld_label labels[] = {
-		{ .id = 11, .name = "cat", .key = 1 },
-		{ .id = 12, .name = "dog", .key = 2 },
-	};
-	static const struct labeld_item item = {
-		.id = 5, .path = "a/b.png", .width = 10, .height = 20, .format = "png",
-	};
 	struct labeld_field fields[3];
 	struct labeld_ctx ctx = { .nmem = 0 };
 	const struct labeld_task_ops *ops;
@@ -363,44 +416,35 @@ START_TEST(test_task_ops)
 	/* A good form. */
 	fields[0] = (struct labeld_field){ "csrf", "x" };
 	fields[1] = (struct labeld_field){ "label", "12" };
-	error = NULL;
-	ck_assert_int_eq(ops->parse_form(&ctx, &item, labels, 2, fields, 2, &ann, &error), 0);
-	ck_assert_ptr_nonnull(ann);
-	ck_assert_str_eq(json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN),
-	    "{\"label\":12}");
-	ck_assert_int_eq(ops->validate(&ctx, &item, labels, 2, ann, &error), 0);
-	ck_assert_int_eq(ops->describe(&ctx, ann, &ids, &nids, &boxes, &nboxes, &error), 0);
-	ck_assert_uint_eq(nids, 1);
-	ck_assert_int_eq(ids[0], 12);
-	ck_assert_uint_eq(nboxes, 0);
+	assert_label_answer(ops, &ctx, fields, 2);
 
 	/* Missing, unknown, malformed and repeated labels. */
 	error = NULL;
-	ck_assert_int_eq(ops->parse_form(&ctx, &item, labels, 2, fields, 1, &ann, &error), -1);
+	ck_assert_int_eq(ops->parse_form(&ctx, &task_item, task_labels, 2, fields, 1, &ann, &error), -1);
 	ck_assert_str_eq(error, "Choose a label.");
 	fields[1].value = "13";
 	error = NULL;
-	ck_assert_int_eq(ops->parse_form(&ctx, &item, labels, 2, fields, 2, &ann, &error), -1);
+	ck_assert_int_eq(ops->parse_form(&ctx, &task_item, task_labels, 2, fields, 2, &ann, &error), -1);
 	ck_assert_ptr_nonnull(error);
 	fields[1].value = "12abc";
 	error = NULL;
-	ck_assert_int_eq(ops->parse_form(&ctx, &item, labels, 2, fields, 2, &ann, &error), -1);
+	ck_assert_int_eq(ops->parse_form(&ctx, &task_item, task_labels, 2, fields, 2, &ann, &error), -1);
 	ck_assert_ptr_nonnull(error);
 	fields[1].value = "11";
 	fields[2] = (struct labeld_field){ "label", "12" };
 	error = NULL;
-	ck_assert_int_eq(ops->parse_form(&ctx, &item, labels, 2, fields, 3, &ann, &error), -1);
+	ck_assert_int_eq(ops->parse_form(&ctx, &task_item, task_labels, 2, fields, 3, &ann, &error), -1);
 	ck_assert_str_eq(error, "Choose only one label.");
 
 	/* validate refuses annotations that do not fit. */
 	bad = host_json_own(&ctx, json_tokener_parse("{\"label\":99}"));
 	error = NULL;
-	ck_assert_int_eq(ops->validate(&ctx, &item, labels, 2, bad, &error), -1);
+	ck_assert_int_eq(ops->validate(&ctx, &task_item, task_labels, 2, bad, &error), -1);
 	ck_assert_ptr_nonnull(error);
 	bad = host_json_own(&ctx, json_tokener_parse("{\"label\":\"11\"}"));
-	ck_assert_int_eq(ops->validate(&ctx, &item, labels, 2, bad, &error), -1);
+	ck_assert_int_eq(ops->validate(&ctx, &task_item, task_labels, 2, bad, &error), -1);
 	bad = host_json_own(&ctx, json_tokener_parse("[11]"));
-	ck_assert_int_eq(ops->validate(&ctx, &item, labels, 2, bad, &error), -1);
+	ck_assert_int_eq(ops->validate(&ctx, &task_item, task_labels, 2, bad, &error), -1);
 	ck_assert_int_eq(ops->describe(&ctx, bad, &ids, &nids, &boxes, &nboxes, &error), -1);
 
 	ctx_release(&ctx);
@@ -464,14 +508,20 @@ START_TEST(test_export_ops)
 END_TEST
 
 /* One broken descriptor per case of badfields.so (see badfields.c). */
+#define NO_TASK_OP(op) "task plugin 'badfields' has no " op " op (a task plugin must have " \
+	"editor_view, parse_form, validate and describe)"
+#define NO_EXPORT_OP(op) "export plugin 'badfields' has no " op " op (an export plugin must " \
+	"have begin, item and end)"
 static const struct {
 	const char *name;
 	const char *reason;   /* NULL: loads */
 } badfields_cases[] = {
 	{ "valid", NULL },
+	{ "required", NULL },
 	{ "maxname", NULL },
 	{ "export", NULL },
 	{ "kind", "unknown plugin kind 7 (expected 1 for a task or 2 for an export)" },
+	{ "descsize", NULL },   /* the reason has numbers: see test_descriptor_fields */
 	{ "noname", "missing plugin name" },
 	{ "emptyname", "invalid plugin name (must match [a-z0-9_-]{1,32})" },
 	{ "upper", "invalid plugin name (must match [a-z0-9_-]{1,32})" },
@@ -482,29 +532,67 @@ static const struct {
 	{ "noversion", "plugin 'badfields': missing version (or it has control characters)" },
 	{ "ctrlversion", "plugin 'badfields': missing version (or it has control characters)" },
 	{ "notaskops", "task plugin 'badfields' has no task ops" },
-	{ "noparse", "task plugin 'badfields' has no parse_form op" },
+	{ "noeditor", NO_TASK_OP("editor_view") },
+	{ "noparse", NO_TASK_OP("parse_form") },
+	{ "novalidate", NO_TASK_OP("validate") },
+	{ "nodescribe", NO_TASK_OP("describe") },
+	{ "taskopssize", NULL },
 	{ "noexportops", "export plugin 'badfields' has no export ops" },
-	{ "noitem", "export plugin 'badfields' has no item op" },
+	{ "nobegin", NO_EXPORT_OP("begin") },
+	{ "noitem", NO_EXPORT_OP("item") },
+	{ "noend", NO_EXPORT_OP("end") },
+	{ "noext", "export plugin 'badfields': missing or invalid file_extension "
+	    "(must match [a-z0-9]{1,16})" },
+	{ "badext", "export plugin 'badfields': missing or invalid file_extension "
+	    "(must match [a-z0-9]{1,16})" },
+	{ "nomedia", "export plugin 'badfields': missing media_type (or it has control characters)" },
+	{ "exportopssize", NULL },
 };
+
+/* The reasons that carry struct sizes, for the cases that leave it NULL
+ * above; NULL when the case loads.  Static buffer. */
+static const char *badfields_size_reason(const char *name)
+{
+	static char reason[256];
+
+	if (strcmp(name, "descsize") == 0)
+		snprintf(reason, sizeof(reason), "descriptor struct_size %zu, but its ABI constant "
+		    "says %zu (start the descriptor with LABELD_PLUGIN_HEADER)",
+		    sizeof(struct labeld_plugin) + 8, sizeof(struct labeld_plugin));
+	else if (strcmp(name, "taskopssize") == 0)
+		snprintf(reason, sizeof(reason), "task plugin 'badfields': task ops struct_size 0, but "
+		    "its ABI constant says %zu (start the ops with LABELD_TASK_OPS_HEADER)",
+		    sizeof(struct labeld_task_ops));
+	else if (strcmp(name, "exportopssize") == 0)
+		snprintf(reason, sizeof(reason), "export plugin 'badfields': export ops struct_size "
+		    "%zu, but its ABI constant says %zu (start the ops with LABELD_EXPORT_OPS_HEADER)",
+		    sizeof(struct labeld_export_ops) + 8, sizeof(struct labeld_export_ops));
+	else
+		return NULL;
+	return reason;
+}
 
 START_TEST(test_descriptor_fields)
 {
+	const char *reason = badfields_cases[_i].reason;
 	char err[256] = "";
 	struct plugin_set *set;
 
 	install_plugin("badfields", "badfields.so");
 	host_badfields_case = badfields_cases[_i].name;
+	if (reason == NULL)
+		reason = badfields_size_reason(host_badfields_case);
 	set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
 	ck_assert_msg(set != NULL, "load failed: %s", err);
 	ck_assert_uint_eq(set->n, 1);
-	if (badfields_cases[_i].reason == NULL) {
+	if (reason == NULL) {
 		ck_assert_msg(set->v[0].desc != NULL, "case %s refused: %s",
 		    badfields_cases[_i].name, set->v[0].error);
 		ck_assert_uint_eq(plugin_set_refused(set), 0);
 	} else {
 		ck_assert_msg(set->v[0].error != NULL, "case %s loaded",
 		    badfields_cases[_i].name);
-		ck_assert_str_eq(set->v[0].error, badfields_cases[_i].reason);
+		ck_assert_str_eq(set->v[0].error, reason);
 		ck_assert_ptr_null(set->v[0].desc);
 		ck_assert_ptr_null(set->v[0].handle);
 		ck_assert_uint_eq(plugin_set_refused(set), 1);
@@ -638,6 +726,213 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* A plugin whose ABI constant does not fit is refused before its init
+ * runs: the four builds of badabi.c, whose init would create the marker
+ * file and abort (killing this test), each alone and all together. */
+START_TEST(test_abi_before_init)
+{
+	static const char *const names[] = { "badabi", "badminor", "badsize", "noabi" };
+	char err[256] = "", file[64];
+	struct plugin_set *set;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(file, sizeof(file), "%s.so", names[i]);
+		install_plugin(names[i], file);
+		set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+		ck_assert_msg(set != NULL, "load failed: %s", err);
+		ck_assert_uint_eq(set->n, i + 1);
+		ck_assert_uint_eq(plugin_set_refused(set), i + 1);
+		ck_assert_msg(access(host_badabi_marker, F_OK) != 0,
+		    "%s: its init ran although its ABI constant is wrong", file);
+		plugin_set_free(set);
+	}
+	set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(set != NULL, "load failed: %s", err);
+	assert_abi_refusals(set);
+	plugin_set_free(set);
+	ck_assert_int_eq(host_log_calls, 0);
+}
+END_TEST
+
+/* The copy the core reads: optional fields a plugin leaves out are NULL,
+ * and the descriptor is the set's copy, not the plugin's. */
+START_TEST(test_optional_ops)
+{
+	char err[256] = "";
+	struct plugin_set *set;
+	const struct labeld_task_ops *t;
+
+	install_plugin("badfields", "badfields.so");
+	host_badfields_case = "required";
+	set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(set != NULL, "load failed: %s", err);
+	ck_assert_msg(set->v[0].desc != NULL, "refused: %s", set->v[0].error);
+	ck_assert_ptr_eq(set->v[0].desc, &set->v[0].desc_copy);
+	t = set->v[0].desc->task;
+	ck_assert_ptr_eq(t, &set->v[0].task_copy);
+	ck_assert_uint_eq(t->struct_size, sizeof(struct labeld_task_ops));
+	ck_assert_ptr_null(t->description);
+	ck_assert_ptr_null(t->editor_template);
+	ck_assert_ptr_null(t->input_mode);
+	ck_assert_ptr_nonnull(t->editor_view);
+	ck_assert_ptr_nonnull(t->parse_form);
+	ck_assert_ptr_nonnull(t->validate);
+	ck_assert_ptr_nonnull(t->describe);
+	ck_assert_ptr_null(set->v[0].desc->export);
+	plugin_set_free(set);
+}
+END_TEST
+
+/* Load the directory and check that file is refused for the reason fmt
+ * and its arguments give. */
+static void assert_untrusted(const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void assert_untrusted(const char *file, const char *fmt, ...)
+{
+	char err[256] = "", reason[PATH_MAX + 256];
+	struct plugin_set *set;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(set != NULL, "load failed: %s", err);
+	assert_refused(set, file, reason);
+	plugin_set_free(set);
+}
+
+/* testtask.so loads from the directory as it is now. */
+static void assert_trusted(void)
+{
+	char err[256] = "";
+	struct plugin_set *set;
+
+	set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(set != NULL, "load failed: %s", err);
+	assert_loaded(set, "testtask.so", LABELD_TASK, "testtask", "Test task");
+	plugin_set_free(set);
+}
+
+#define WRITABLE "%s is writable by group or others (mode %04o): chmod go-w it"
+
+/* Files and folders that group or others may write are refused: the plugin
+ * directory, the .so, the template folder and its templates. */
+START_TEST(test_unsafe_modes)
+{
+	char folder[PATH_MAX + 64], tmpl[PATH_MAX + 96];
+	static const unsigned bad_file[] = { 0664, 0646, 0666, 0775 };
+	static const unsigned bad_dir[] = { 0770, 0707, 01777 };
+
+	install_plugin("testtask", "testtask.so");
+	assert_trusted();
+	for (size_t i = 0; i < sizeof(bad_file) / sizeof(bad_file[0]); i++) {
+		ck_assert_int_eq(chmod(dir_path("testtask.so"), bad_file[i]), 0);
+		assert_untrusted("testtask.so", "the plugin file " WRITABLE,
+		    dir_path("testtask.so"), bad_file[i]);
+	}
+	ck_assert_int_eq(chmod(dir_path("testtask.so"), 0755), 0);
+	assert_trusted();
+
+	for (size_t i = 0; i < sizeof(bad_dir) / sizeof(bad_dir[0]); i++) {
+		ck_assert_int_eq(chmod(plugdir, bad_dir[i]), 0);
+		assert_untrusted("testtask.so", "the plugin directory " WRITABLE, plugdir,
+		    bad_dir[i]);
+	}
+	ck_assert_int_eq(chmod(plugdir, 0755), 0);
+	assert_trusted();
+
+	/* The template folder plugins_dir/testtask/ and its *.html. */
+	snprintf(folder, sizeof(folder), "%s", dir_path("testtask"));
+	snprintf(tmpl, sizeof(tmpl), "%s/editor.html", folder);
+	ck_assert_int_eq(mkdir(folder, 0755), 0);
+	write_text("testtask/editor.html", "<p>editor</p>\n");
+	write_text("testtask/notes.txt", "not a template\n");
+	assert_trusted();
+	ck_assert_int_eq(chmod(folder, 0775), 0);
+	assert_untrusted("testtask.so", "its template folder " WRITABLE, folder, 0775);
+	ck_assert_int_eq(chmod(folder, 0755), 0);
+	ck_assert_int_eq(chmod(tmpl, 0666), 0);
+	assert_untrusted("testtask.so", "its template " WRITABLE, tmpl, 0666);
+	ck_assert_int_eq(chmod(tmpl, 0644), 0);
+	/* Files the template loader does not read do not count. */
+	ck_assert_int_eq(chmod(dir_path("testtask/notes.txt"), 0666), 0);
+	assert_trusted();
+}
+END_TEST
+
+#define FOREIGN_UID 4242
+#define FOREIGN "%s is owned by uid 4242, not by root or labeld's user (uid %u)"
+
+/* Files and folders owned by someone other than root and labeld's user are
+ * refused.  Only root can give a file away, so other users skip this. */
+START_TEST(test_unsafe_owner)
+{
+	char folder[PATH_MAX + 64], tmpl[PATH_MAX + 96];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_unsafe_owner: SKIPPED: only root can chown a plugin to "
+		    "another user (running as uid %u)\n", (unsigned)geteuid());
+		return;
+	}
+	install_plugin("testtask", "testtask.so");
+	snprintf(folder, sizeof(folder), "%s", dir_path("testtask"));
+	snprintf(tmpl, sizeof(tmpl), "%s/editor.html", folder);
+	ck_assert_int_eq(mkdir(folder, 0755), 0);
+	write_text("testtask/editor.html", "<p>editor</p>\n");
+	assert_trusted();
+
+	ck_assert_int_eq(chown(dir_path("testtask.so"), FOREIGN_UID, FOREIGN_UID), 0);
+	assert_untrusted("testtask.so", "the plugin file " FOREIGN, dir_path("testtask.so"),
+	    (unsigned)geteuid());
+	ck_assert_int_eq(chown(dir_path("testtask.so"), 0, 0), 0);
+	ck_assert_int_eq(chown(plugdir, FOREIGN_UID, FOREIGN_UID), 0);
+	assert_untrusted("testtask.so", "the plugin directory " FOREIGN, plugdir,
+	    (unsigned)geteuid());
+	ck_assert_int_eq(chown(plugdir, 0, 0), 0);
+	ck_assert_int_eq(chown(folder, FOREIGN_UID, 0), 0);
+	assert_untrusted("testtask.so", "its template folder " FOREIGN, folder,
+	    (unsigned)geteuid());
+	ck_assert_int_eq(chown(folder, 0, 0), 0);
+	ck_assert_int_eq(chown(tmpl, FOREIGN_UID, 0), 0);
+	assert_untrusted("testtask.so", "its template " FOREIGN, tmpl,
+	    (unsigned)geteuid());
+	ck_assert_int_eq(chown(tmpl, 0, 0), 0);
+	assert_trusted();
+}
+END_TEST
+
+/* The example plugin of README.md ("Writing a plugin"), which make cuts out
+ * of the README into readme.so: it loads, and its ops do what it says. */
+START_TEST(test_readme_example)
+{
+	struct labeld_field fields[] = { { "csrf", "x" }, { "label", "12" } };
+	struct labeld_ctx ctx = { .nmem = 0 };
+	struct json_object *view = NULL, *ann = NULL;
+	const struct labeld_task_ops *ops;
+	const char *error = NULL;
+	char err[256] = "";
+	struct plugin_set *set;
+
+	install_plugin("readme", "mytask.so");
+	set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(set != NULL, "load failed: %s", err);
+	assert_loaded(set, "mytask.so", LABELD_TASK, "mytask", "My task");
+	ops = set->v[0].desc->task;
+	ck_assert_int_eq(ops->editor_view(&ctx, &task_item, task_labels, 2, NULL, 0, &view, &error), 0);
+	ck_assert_ptr_nonnull(view);
+	assert_label_answer(ops, &ctx, fields, 2);
+	fields[1].value = "12abc";
+	ck_assert_int_eq(ops->parse_form(&ctx, &task_item, task_labels, 2, fields, 2, &ann, &error), -1);
+	ck_assert_str_eq(error, "Choose one of the labels.");
+	/* "dog" is not a label of a project with only "cat". */
+	ann = host_json_own(&ctx, json_tokener_parse("{\"label\":12}"));
+	ck_assert_int_eq(ops->validate(&ctx, &task_item, task_labels, 1, ann, &error), -1);
+	ctx_release(&ctx);
+	plugin_set_free(set);
+}
+END_TEST
+
 START_TEST(test_helpers)
 {
 	ck_assert_str_eq(plugin_kind_name(LABELD_TASK), "task");
@@ -666,6 +961,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_unusable_dir);
 	tcase_add_test(tc, test_trailing_slash);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_abi_before_init);
+	tcase_add_test(tc, test_optional_ops);
+	tcase_add_test(tc, test_unsafe_modes);
+	tcase_add_test(tc, test_unsafe_owner);
+	tcase_add_test(tc, test_readme_example);
 	tcase_add_test(tc, test_helpers);
 	suite_add_tcase(s, tc);
 	return s;

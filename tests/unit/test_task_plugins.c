@@ -6,22 +6,29 @@
  * views (first display, after a step, after an error), the no-JavaScript
  * corner clicks of bbox, validation of stored annotations (good and
  * tampered) and describe.  Each plugin's editor template is rendered with
- * the core's template engine against a realistic page view.
+ * the core's template engine against a realistic page view.  And the
+ * loader itself accepts all three (ABI constant, sizes, required ops).
  */
 #include <check.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "arena.h"
 #include "buf.h"
 #include "labeld-plugin.h"
+#include "plugin.h"
 #include "tmpl.h"
 
 #ifndef TEST_BUILDDIR
@@ -90,7 +97,8 @@ static const char *host_config(const char *plugin, const char *key)
 }
 
 static const struct labeld_host test_host = {
-	.abi = LABELD_PLUGIN_ABI,
+	.abi_major = LABELD_PLUGIN_ABI_MAJOR,
+	.abi_minor = LABELD_PLUGIN_ABI_MINOR,
 	.struct_size = sizeof(struct labeld_host),
 	.alloc = host_alloc,
 	.strdup = host_strdup,
@@ -134,8 +142,8 @@ static const struct labeld_plugin *plugin_load(const char *name)
 	ck_assert_msg(init != NULL, "%s: no %s", path, LABELD_PLUGIN_ENTRY);
 	p = init(&test_host);
 	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(p->abi, LABELD_PLUGIN_ABI);
 	ck_assert_uint_eq(p->struct_size, sizeof(struct labeld_plugin));
+	ck_assert_uint_eq(p->task->struct_size, sizeof(struct labeld_task_ops));
 	ck_assert_int_eq(p->kind, LABELD_TASK);
 	ck_assert_str_eq(p->name, name);
 	ck_assert_ptr_nonnull(p->task);
@@ -326,7 +334,7 @@ START_TEST(refuses_other_abi)
 	struct labeld_host other = test_host;
 	char path[4096];
 
-	other.abi = LABELD_PLUGIN_ABI - 1;
+	other.abi_major = LABELD_PLUGIN_ABI_MAJOR - 1;
 	for (size_t i = 0; i < 3; i++) {
 		const struct labeld_plugin *(*init)(const struct labeld_host *);
 		void *h;
@@ -336,11 +344,60 @@ START_TEST(refuses_other_abi)
 		ck_assert_ptr_nonnull(h);
 		*(void **)&init = dlsym(h, LABELD_PLUGIN_ENTRY);
 		ck_assert_ptr_nonnull(init);
+		const struct labeld_abi *abi;
 		ck_assert_ptr_null(init(&other));
 		ck_assert_ptr_null(init(NULL));
-		/* Only the entry point is exported. */
+		/* Only the entry point and the ABI constant are exported. */
 		ck_assert_ptr_null(dlsym(h, "host"));
+		abi = dlsym(h, LABELD_PLUGIN_ABI_SYMBOL);
+		ck_assert_ptr_nonnull(abi);
+		ck_assert_uint_eq(abi->major, LABELD_PLUGIN_ABI_MAJOR);
+		ck_assert_uint_eq(abi->minor, LABELD_PLUGIN_ABI_MINOR);
+		ck_assert_uint_eq(abi->plugin_size, sizeof(struct labeld_plugin));
+		ck_assert_uint_eq(abi->task_ops_size, sizeof(struct labeld_task_ops));
+		ck_assert_uint_eq(abi->export_ops_size, sizeof(struct labeld_export_ops));
 	}
+}
+END_TEST
+
+/* labeld's loader accepts the three plugins, copied into a fresh plugin
+ * directory (as installed, mode 0755). */
+START_TEST(loader_accepts)
+{
+	static const char *const names[] = { "bbox", "multiclass", "multilabel" };
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096], from[4096], to[4200], err[256] = "";
+	struct plugin_set *set;
+
+	snprintf(dir, sizeof(dir), "%s/labeld-task-plugins-XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	for (size_t i = 0; i < 3; i++) {
+		struct stat st;
+		int in, out;
+		snprintf(from, sizeof(from), "%s/plugins/task/%s/.libs/%s.so", TEST_BUILDDIR,
+		    names[i], names[i]);
+		snprintf(to, sizeof(to), "%s/%s.so", dir, names[i]);
+		in = open(from, O_RDONLY | O_CLOEXEC);
+		ck_assert_msg(in >= 0 && fstat(in, &st) == 0, "%s: %s", from, strerror(errno));
+		out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+		ck_assert_msg(out >= 0 && fchmod(out, 0755) == 0, "%s: %s", to, strerror(errno));
+		ck_assert_int_eq(sendfile(out, in, NULL, (size_t)st.st_size), st.st_size);
+		close(in);
+		ck_assert_int_eq(close(out), 0);
+	}
+	set = plugin_set_load(dir, &test_host, err, sizeof(err));
+	ck_assert_msg(set != NULL, "load failed: %s", err);
+	ck_assert_uint_eq(set->n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_msg(set->v[i].desc != NULL, "%s refused: %s", set->v[i].file,
+		    set->v[i].error);
+		ck_assert_str_eq(set->v[i].desc->name, names[i]);
+		snprintf(to, sizeof(to), "%s/%s.so", dir, names[i]);
+		ck_assert_int_eq(unlink(to), 0);
+	}
+	plugin_set_free(set);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -1208,6 +1265,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, descriptors);
 	tcase_add_test(tc, refuses_other_abi);
+	tcase_add_test(tc, loader_accepts);
 	tcase_add_test(tc, multiclass_forms);
 	tcase_add_test(tc, multiclass_editor);
 	tcase_add_test(tc, multiclass_validate_describe);

@@ -975,6 +975,7 @@ static unsigned bbox_config_uint(const char *key, unsigned def)
 }
 
 static const struct labeld_task_ops bbox_ops = {
+	LABELD_TASK_OPS_HEADER,
 	.description = "Draw a box around each object and give it a label.",
 	.editor_template = "editor",
 	.input_mode = "boxes",
@@ -996,9 +997,9 @@ static const struct labeld_plugin bbox_plugin = {
 /* The entry point: checks the host's ABI, keeps its service table and reads
  * plugin.bbox.min_box_size and plugin.bbox.max_boxes.  Returns the
  * descriptor, or NULL for a host this plugin was not built for. */
-const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *h)
+LABELD_PLUGIN_INIT(h)
 {
-	if (h == NULL || h->abi != LABELD_PLUGIN_ABI || h->struct_size < sizeof(*h))
+	if (!LABELD_HOST_USABLE(h))
 		return NULL;
 	host = h;
 	min_box_size = bbox_config_uint("min_box_size", DEFAULT_MIN_BOX_SIZE);

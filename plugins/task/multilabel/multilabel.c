@@ -381,6 +381,7 @@ static int multilabel_editor_view(struct labeld_ctx *ctx, const struct labeld_it
 }
 
 static const struct labeld_task_ops multilabel_ops = {
+	LABELD_TASK_OPS_HEADER,
 	.description = "Choose one or more labels for each image.",
 	.editor_template = "editor",
 	.input_mode = "toggle",
@@ -401,9 +402,9 @@ static const struct labeld_plugin multilabel_plugin = {
 
 /* The entry point: checks the host's ABI and keeps its service table.
  * Returns the descriptor, or NULL for a host this plugin was not built for. */
-const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *h)
+LABELD_PLUGIN_INIT(h)
 {
-	if (h == NULL || h->abi != LABELD_PLUGIN_ABI || h->struct_size < sizeof(*h))
+	if (!LABELD_HOST_USABLE(h))
 		return NULL;
 	host = h;
 	return &multilabel_plugin;
