@@ -316,7 +316,7 @@ struct blob_folders {
 static int blob_folder_cb(void *ctx, const char *name, uint64_t size, int is_prefix)
 {
 	struct blob_folders *bf = ctx;
-	char path[PATH_MAX_REL + 2];
+	char path[PATH_MAX_REL + 2], err[160];
 	size_t n = strlen(name);
 
 	(void)size;
@@ -324,6 +324,12 @@ static int blob_folder_cb(void *ctx, const char *name, uint64_t size, int is_pre
 		return 0;
 	memcpy(path, name, n - 1);   /* without the trailing '/' */
 	path[n - 1] = '\0';
+	/* A virtual folder whose name breaks the path rules could never be
+	 * opened: not offered ("a/../" gives "a/..", "a//" gives "a/"). */
+	if (n >= 2 && name[n - 2] == '/')
+		return 0;
+	if (datastore_path_check(path, err, sizeof(err)) < 0)
+		return 0;
 	return bf->fn(bf->ctx, path);
 }
 

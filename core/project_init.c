@@ -446,8 +446,11 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 			size_t got = 0, asked = HEAD_LOCAL;
 			char rerr[256] = "";
 			const unsigned char *data = NULL;
-			if (strlen(path) > 1024) {
-				reason = "the path is longer than 1024 bytes";
+			/* Blob names as well as local paths follow the path rules:
+			 * a name with "..", "//" or a control character would be an
+			 * item that can never be shown. */
+			if (datastore_path_check(path, rerr, sizeof(rerr)) < 0) {
+				reason = arena_strdup(job->arena, rerr);
 			} else if (src.ds.kind == DATASTORE_AZUREBLOB) {
 				data = bh.data[i - start];
 				got = bh.len[i - start];

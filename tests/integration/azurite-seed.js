@@ -4,6 +4,7 @@
 // only node's own modules.
 //
 //   node azurite-seed.js ENDPOINT CONTAINER IMAGEDIR
+//   node azurite-seed.js ENDPOINT CONTAINER --blobs NAME FILE [NAME FILE...]
 //
 // ENDPOINT is the path-style account URL (http://127.0.0.1:PORT/devstoreaccount1);
 // the key comes from LABELD_TEST_AZURITE_KEY (default: Azurite's documented
@@ -12,6 +13,8 @@
 //   nested/a/  nested/a/b/  nested/b/c/  nested/c/  top/
 // plus every image (*.png *.jpg *.gif *.bmp *.webp) of IMAGEDIR/formats/
 // under formats/, and one text blob nested/a/readme.txt (not an image).
+// With --blobs, each FILE is uploaded as the blob NAME exactly as given (any
+// bytes but NUL: the tests send names that break labeld's path rules).
 // Prints one line with the number of blobs; exits 1 with the service's
 // status on failure.
 'use strict';
@@ -24,9 +27,11 @@ const path = require('path');
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const FOLDERS = ['nested/a/', 'nested/a/b/', 'nested/b/c/', 'nested/c/', 'top/'];
 
-const [endpoint, container, imageDir] = process.argv.slice(2);
-if (!endpoint || !container || !imageDir) {
-	console.error('usage: node azurite-seed.js ENDPOINT CONTAINER IMAGEDIR');
+const [endpoint, container, imageDir, ...pairs] = process.argv.slice(2);
+if (!endpoint || !container || !imageDir ||
+	(imageDir === '--blobs' ? pairs.length === 0 || pairs.length % 2 !== 0 : pairs.length > 0)) {
+	console.error('usage: node azurite-seed.js ENDPOINT CONTAINER IMAGEDIR\n' +
+		'       node azurite-seed.js ENDPOINT CONTAINER --blobs NAME FILE [NAME FILE...]');
 	process.exit(2);
 }
 const TYPES = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif', bmp: 'image/bmp', webp: 'image/webp' };
@@ -88,6 +93,11 @@ async function main() {
 	if (r.status !== 201 && r.status !== 409)
 		throw new Error(`creating container ${container}: HTTP ${r.status} ${r.code || ''}`);
 	const uploads = [];
+	if (imageDir === '--blobs') {
+		for (let i = 0; i < pairs.length; i += 2)
+			uploads.push([pairs[i], fs.readFileSync(pairs[i + 1]), 'application/octet-stream']);
+		return upload(uploads, `azurite-seed: ${uploads.length} blobs in ${container}`);
+	}
 	const images = fs.readdirSync(imageDir).filter((f) => /\.(png|jpg)$/i.test(f)).sort();
 	if (images.length === 0)
 		throw new Error(`no *.png or *.jpg in ${imageDir}`);

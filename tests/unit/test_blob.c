@@ -1016,6 +1016,43 @@ START_TEST(bad_range_ignored)
 }
 END_TEST
 
+/* What datastore_walk found. */
+struct walked {
+	char names[8][64];
+	int n;
+};
+
+static int walked_add(void *ctx, const char *path, uint64_t size)
+{
+	struct walked *w = ctx;
+	(void)size;
+	if (w->n < 8)
+		snprintf(w->names[w->n++], sizeof(w->names[0]), "%s", path);
+	return 0;
+}
+
+/* A name the service sends percent-encoded (Encoded="true": it holds a
+ * character XML cannot carry) reaches the walk decoded, and the path rules
+ * the init job applies refuse it. */
+START_TEST(bad_encoded_names)
+{
+	BAD_READY();
+	struct datastore ds = { .id = 1, .name = "bad", .kind = DATASTORE_AZUREBLOB };
+	struct walked w = { .n = 0 };
+	char err[256] = "";
+
+	ds.blob = (struct blob_account){ .endpoint = bad_endpoint, .account = "acct",
+		.container = "encoded", .key = DEV_KEY };
+	ck_assert_msg(datastore_walk(&ds, "", 1, walked_add, &w, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(w.n, 2);
+	ck_assert_str_eq(w.names[0], "ctl/x\x01y.png");
+	ck_assert_str_eq(w.names[1], "plain.png");
+	ck_assert_int_eq(datastore_path_check(w.names[0], err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain control characters");
+	ck_assert_int_eq(datastore_path_check(w.names[1], err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(unreachable)
 {
 	char err[256];
@@ -1085,6 +1122,7 @@ static Suite *suite(void)
 	tcase_add_test(bad, bad_echo_shared_key);
 	tcase_add_test(bad, bad_heads);
 	tcase_add_test(bad, bad_range_ignored);
+	tcase_add_test(bad, bad_encoded_names);
 	suite_add_tcase(s, bad);
 	return s;
 }

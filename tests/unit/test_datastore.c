@@ -114,6 +114,20 @@ START_TEST(path_rules)
 	ck_assert_int_eq(datastore_path_check(longp, err, sizeof(err)), -1);
 	/* "..." is a name, not a parent reference. */
 	ck_assert_int_eq(datastore_path_check("a/.../b", err, sizeof(err)), 0);
+	/* The names a blob listing may bring, each with its reason. */
+	ck_assert_int_eq(datastore_path_check("x\x01y.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain control characters");
+	ck_assert_int_eq(datastore_path_check("x\ty.png", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("x\x7fy.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain control characters");
+	ck_assert_int_eq(datastore_path_check("a//b.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain empty segments ('//')");
+	ck_assert_int_eq(datastore_path_check("/lead.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path must be relative to the datastore (no leading '/')");
+	ck_assert_int_eq(datastore_path_check("a/../b.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain '.' or '..' segments");
+	ck_assert_int_eq(datastore_path_check("./c.png", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("\xc3\xa9t\xc3\xa9 ok.png", err, sizeof(err)), 0);
 }
 END_TEST
 
