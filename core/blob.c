@@ -73,7 +73,8 @@ struct blob_req {
 	size_t bodylen;
 	const char *content_type;  /* NULL: no Content-Type header */
 	const char *blob_type;     /* x-ms-blob-type, or NULL */
-	size_t range_len;          /* > 0: x-ms-range: bytes=0-(range_len - 1) */
+	size_t range_len;          /* > 0: x-ms-range: bytes=off-(off + range_len - 1) */
+	uint64_t range_off;
 };
 
 /* What came back. */
@@ -682,7 +683,8 @@ static int blob_easy_setup(CURL *h, const struct blob_ctx *c, const struct blob_
 		nms++;
 	}
 	if (r->range_len > 0) {
-		snprintf(range, sizeof(range), "bytes=0-%zu", r->range_len - 1);
+		snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)r->range_off,
+		    (unsigned long long)(r->range_off + r->range_len - 1));
 		snprintf(hdr[nms], sizeof(hdr[nms]), "x-ms-range:%s", range);
 		ms[nms] = hdr[nms];
 		nms++;
@@ -1076,6 +1078,12 @@ int blob_list(struct blob_client *c, const char *prefix, const char *delimiter,
 int blob_get(struct blob_client *c, const char *name, size_t max_bytes,
     unsigned char **out, size_t *outlen, uint64_t *total, char *err, size_t errlen)
 {
+	return blob_get_range(c, name, 0, max_bytes, out, outlen, total, err, errlen);
+}
+
+int blob_get_range(struct blob_client *c, const char *name, uint64_t off, size_t max_bytes,
+    unsigned char **out, size_t *outlen, uint64_t *total, char *err, size_t errlen)
+{
 	static const long ok[] = { 200, 206, 416 };
 	*out = NULL;
 	*outlen = 0;
@@ -1083,8 +1091,14 @@ int blob_get(struct blob_client *c, const char *name, size_t max_bytes,
 		*total = 0;
 	struct blob_req r = { .method = "GET", .name = name ? name : "" };
 	int ranged = max_bytes > 0 && max_bytes != SIZE_MAX;
-	if (ranged)
+	if (off > 0 && (!ranged || off > UINT64_MAX - max_bytes)) {
+		set_err(err, errlen, "a read from an offset needs a length");
+		return -1;
+	}
+	if (ranged) {
 		r.range_len = max_bytes;
+		r.range_off = off;
+	}
 	struct blob_resp resp;
 	long status;
 	resp_init(&resp, c->ctx.lim.max_response, ranged ? max_bytes : 0);
@@ -1092,11 +1106,18 @@ int blob_get(struct blob_client *c, const char *name, size_t max_bytes,
 		resp_free(&resp);
 		return -1;
 	}
+	if (off > 0 && status == 200) {
+		/* The whole blob from byte 0: not the bytes asked for. */
+		resp_free(&resp);
+		set_err(err, errlen, "the blob service ignored the byte range asked for");
+		return -1;
+	}
 	uint64_t t = resp.len;
 	if (status == 416) {
-		/* A range from 0 is unsatisfiable only for an empty blob. */
+		/* A range is unsatisfiable only when it starts at or past the
+		 * end (from 0: an empty blob): no bytes. */
 		resp.len = 0;
-		t = 0;
+		t = resp.has_total ? resp.total : off;
 	} else if (resp.has_total) {
 		t = resp.total;
 	} else if (resp.enough) {

@@ -66,6 +66,12 @@ int blob_list(struct blob_client *c, const char *prefix, const char *delimiter,
 int blob_get(struct blob_client *c, const char *name, size_t max_bytes,
     unsigned char **out, size_t *outlen, uint64_t *total, char *err, size_t errlen);
 
+/* The same from byte off on: at most max_bytes (0 < max_bytes < SIZE_MAX
+ * when off > 0) with a Range request; an offset at or past the end of the
+ * blob gives 0 bytes. */
+int blob_get_range(struct blob_client *c, const char *name, uint64_t off, size_t max_bytes,
+    unsigned char **out, size_t *outlen, uint64_t *total, char *err, size_t errlen);
+
 /* Put Blob (BlockBlob) from memory.  0, or -1 with err. */
 int blob_put(struct blob_client *c, const char *name, const void *data, size_t len,
     const char *content_type, char *err, size_t errlen);

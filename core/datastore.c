@@ -316,7 +316,7 @@ struct blob_folders {
 static int blob_folder_cb(void *ctx, const char *name, uint64_t size, int is_prefix)
 {
 	struct blob_folders *bf = ctx;
-	char path[PATH_MAX_REL + 2];
+	char path[PATH_MAX_REL + 2], err[160];
 	size_t n = strlen(name);
 
 	(void)size;
@@ -324,6 +324,12 @@ static int blob_folder_cb(void *ctx, const char *name, uint64_t size, int is_pre
 		return 0;
 	memcpy(path, name, n - 1);   /* without the trailing '/' */
 	path[n - 1] = '\0';
+	/* A virtual folder whose name breaks the path rules could never be
+	 * opened: not offered ("a/../" gives "a/..", "a//" gives "a/"). */
+	if (n >= 2 && name[n - 2] == '/')
+		return 0;
+	if (datastore_path_check(path, err, sizeof(err)) < 0)
+		return 0;
 	return bf->fn(bf->ctx, path);
 }
 
@@ -383,49 +389,110 @@ int datastore_folders(const struct datastore *ds, const char *path,
 	return rc < 0 ? -1 : 0;
 }
 
+/* image_reader.read over r->fd (opened beneath the root when not yet). */
+static int reader_read_fd(struct datastore_reader *r, uint64_t off, unsigned char *buf,
+    size_t len, size_t *got, char *err, size_t errlen)
+{
+	ssize_t n;
+
+	if (r->fd < 0) {
+		r->fd = datastore_local_open(r->ds->local_path, r->path, err, errlen);
+		if (r->fd < 0)
+			return -1;
+		r->own_fd = 1;
+	}
+	if (off > (uint64_t)INT64_MAX)
+		return 0;
+	do
+		n = pread(r->fd, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", r->path ? r->path : "the file",
+		    strerror(errno));
+		return -1;
+	}
+	*got = (size_t)n;
+	return 0;
+}
+
+/* image_reader.read over a blob: one ranged GET. */
+static int reader_read_blob(struct datastore_reader *r, uint64_t off, unsigned char *buf,
+    size_t len, size_t *got, char *err, size_t errlen)
+{
+	unsigned char *data = NULL;
+	size_t n = 0;
+
+	if (r->blob == NULL && (r->blob = blob_client_new(&r->ds->blob, NULL)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (blob_get_range(r->blob, r->path, off, len, &data, &n, NULL, err, errlen) < 0)
+		return -1;
+	if (n > len)
+		n = len;
+	memcpy(buf, data, n);
+	free(data);
+	*got = n;
+	return 0;
+}
+
+static int reader_read(void *ctx, uint64_t off, unsigned char *buf, size_t len,
+    size_t *got, char *err, size_t errlen)
+{
+	struct datastore_reader *r = ctx;
+
+	*got = 0;
+	if (len == 0)
+		return 0;
+	if (r->fd < 0 && r->ds != NULL && r->ds->kind == DATASTORE_AZUREBLOB)
+		return reader_read_blob(r, off, buf, len, got, err, errlen);
+	return reader_read_fd(r, off, buf, len, got, err, errlen);
+}
+
+void datastore_reader_init(struct datastore_reader *r, const struct datastore *ds,
+    const char *path)
+{
+	memset(r, 0, sizeof(*r));
+	r->rd.read = reader_read;
+	r->rd.ctx = r;
+	r->ds = ds;
+	r->path = path;
+	r->fd = -1;
+}
+
+void datastore_reader_fd(struct datastore_reader *r, int fd)
+{
+	datastore_reader_init(r, NULL, NULL);
+	r->fd = fd;
+}
+
+void datastore_reader_close(struct datastore_reader *r)
+{
+	if (r->own_fd && r->fd >= 0)
+		close(r->fd);
+	blob_client_free(r->blob);
+	r->fd = -1;
+	r->own_fd = 0;
+	r->blob = NULL;
+}
+
 int datastore_read_head(const struct datastore *ds, const char *path,
     unsigned char *buf, size_t max, size_t *got, char *err, size_t errlen)
 {
+	struct datastore_reader r;
+	int rc = 0;
+
 	*got = 0;
-	if (ds->kind == DATASTORE_AZUREBLOB) {
-		struct blob_client *c = blob_client_new(&ds->blob, NULL);
-		unsigned char *data = NULL;
-		size_t len = 0;
-		uint64_t total = 0;
-		int rc;
-		if (c == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		rc = blob_get(c, path, max, &data, &len, &total, err, errlen);
-		blob_client_free(c);
-		if (rc < 0)
-			return -1;
-		if (len > max)
-			len = max;
-		memcpy(buf, data, len);
-		free(data);
-		*got = len;
-		return 0;
-	}
-	int fd = datastore_local_open(ds->local_path, path, err, errlen);
-	if (fd < 0)
-		return -1;
+	datastore_reader_init(&r, ds, path);
 	while (*got < max) {
-		ssize_t n = read(fd, buf + *got, max - *got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
+		size_t n = 0;
+		rc = reader_read(&r, *got, buf + *got, max - *got, &n, err, errlen);
+		if (rc < 0 || n == 0)
 			break;
-		*got += (size_t)n;
+		*got += n;
 	}
-	close(fd);
-	return 0;
+	datastore_reader_close(&r);
+	return rc;
 }
 
 int datastore_local_mkdirs(const char *root, const char *path, char *err, size_t errlen)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "blob.h"
+#include "image.h"
 
 enum datastore_kind { DATASTORE_LOCAL = 1, DATASTORE_AZUREBLOB = 2 };
 
@@ -63,6 +64,25 @@ int datastore_local_open(const char *root, const char *path, char *err, size_t e
  * 0 or -1 with err. */
 int datastore_read_head(const struct datastore *ds, const char *path,
     unsigned char *buf, size_t max, size_t *got, char *err, size_t errlen);
+
+/* A file as an image_reader (image.h) for image_read_header: the file path
+ * of a datastore (datastore_reader_init: a local file is opened beneath the
+ * root on the first read and read with pread, a blob with ranged GETs over
+ * one connection), or an open descriptor of any file (datastore_reader_fd:
+ * an upload's temp file; fd stays the caller's).  Pass &r->rd to
+ * image_read_header; datastore_reader_close closes what the reads opened. */
+struct datastore_reader {
+	struct image_reader rd;
+	const struct datastore *ds;
+	const char *path;
+	int fd;                          /* -1 until opened */
+	int own_fd;                      /* 1: opened here, closed by _close */
+	struct blob_client *blob;        /* NULL until the first blob read */
+};
+void datastore_reader_init(struct datastore_reader *r, const struct datastore *ds,
+    const char *path);
+void datastore_reader_fd(struct datastore_reader *r, int fd);
+void datastore_reader_close(struct datastore_reader *r);
 
 /* Create the directories of a relative path under a local root (mode 0750),
  * never leaving the root.  0 or -1 with err. */

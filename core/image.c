@@ -17,6 +17,10 @@
  *   with all of it, and only IMAGE_NEED_MORE then means truncated.
  *   *need is left alone for every other status.
  * - info and need may be NULL.
+ *
+ * image_read_header is the loop around image_probe that every caller uses;
+ * its reads go through the caller's reader, so this file still does no I/O
+ * of its own.
  */
 #include <stdint.h>
 #include <string.h>
@@ -31,6 +35,9 @@
 #define BMP_CORE   24	/* ... width 2, height 2, planes 2 */
 #define BMP_INFO   28	/* ... width 4, height 4, planes 2 */
 #define WEBP_CHUNK 20	/* "RIFF" size "WEBP", chunk fourcc 4, chunk size 4 */
+
+/* image_read_header reads at least this much at a time (a page). */
+#define READ_MIN 4096
 
 /* JPEG: the smallest SOF segment length (2 length bytes, precision, height,
  * width, component count, and one component of 3 bytes). */
@@ -317,6 +324,57 @@ enum image_status image_probe(const unsigned char *data, size_t len,
 	return IMAGE_NOT_IMAGE;
 }
 
+enum image_status image_read_header(const struct image_reader *rd,
+    unsigned char *buf, size_t cap, size_t *len, int whole,
+    struct image_info *info, char *err, size_t errlen)
+{
+	struct image_info dummy;
+	size_t need = IMAGE_HEAD_BYTES;
+	enum image_status st;
+
+	if (info == NULL)
+		info = &dummy;
+	if (*len > cap)
+		*len = cap;
+	for (;;) {
+		size_t want = need < cap ? need : cap;
+
+		/* Read until buf holds what the probe asked for, the cap or
+		 * the whole file; each read asks for a good deal more. */
+		if (!whole && *len < want) {
+			size_t target = *len < cap / 2 ? 2 * *len : cap;
+			if (target < READ_MIN)
+				target = READ_MIN < cap ? READ_MIN : cap;
+			if (target < want)
+				target = want;
+			while (*len < want) {
+				size_t got = 0;
+				if (rd->read(rd->ctx, *len, buf + *len, target - *len, &got,
+				    err, errlen) < 0) {
+					info->format = IMAGE_UNKNOWN;
+					info->width = info->height = 0;
+					return IMAGE_READ_ERROR;
+				}
+				if (got == 0) {
+					whole = 1;
+					break;
+				}
+				*len += got < target - *len ? got : target - *len;
+			}
+		}
+		st = image_probe(buf, *len, info, &need);
+		if (st != IMAGE_NEED_MORE)
+			return st;
+		/* A file that ends before the marker the probe asked for. */
+		if (whole)
+			return IMAGE_TRUNCATED;
+		if (*len >= cap)
+			return IMAGE_TOO_LARGE;
+		if (need <= *len)	/* image_probe promises more; never loop */
+			return IMAGE_BAD_HEADER;
+	}
+}
+
 const char *image_format_name(enum image_format f)
 {
 	switch (f) {
@@ -402,6 +460,10 @@ const char *image_status_text(enum image_status s)
 		return "the image header is damaged or gives a size of zero";
 	case IMAGE_NEED_MORE:
 		return "more of the file is needed to find the image size";
+	case IMAGE_TOO_LARGE:
+		return "the image header is larger than 1 MiB";
+	case IMAGE_READ_ERROR:
+		return "the file could not be read";
 	}
 	return "unknown image status";
 }

@@ -28,24 +28,26 @@
 
 #define HEAD_LOCAL 4096
 #define HEAD_BLOB 65536
-#define HEAD_MAX (1024 * 1024)
+#define HEAD_MAX IMAGE_HEADER_CAP
 
-int project_init_check(const char *path, const unsigned char *head, size_t len,
-    unsigned long long max_pixels, struct image_info *info, size_t *need,
-    const char **reason)
+int project_init_check(const char *path, const struct image_reader *rd,
+    unsigned char *buf, size_t cap, size_t *len, int whole,
+    unsigned long long max_pixels, struct image_info *info,
+    const char **reason, char *err, size_t errlen)
 {
 	enum image_format named = image_format_from_name(path);
 	enum image_status st;
 
 	*reason = NULL;
-	*need = 0;
 	if (named == IMAGE_UNKNOWN) {
 		*reason = "the file name does not end in .png, .jpg, .jpeg, .gif, .bmp or .webp";
 		return -1;
 	}
-	st = image_probe(head, len, info, need);
-	if (st == IMAGE_NEED_MORE)
+	st = image_read_header(rd, buf, cap, len, whole, info, err, errlen);
+	if (st == IMAGE_READ_ERROR) {
+		*reason = err;
 		return -1;
+	}
 	if (st != IMAGE_OK) {
 		*reason = image_status_text(st);
 		return -1;
@@ -441,14 +443,18 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 		for (size_t i = start; i < end; i++) {
 			const char *path = files.v[i], *reason = NULL;
 			struct image_info info = { 0 };
-			size_t got = 0, need = 0;
+			size_t got = 0, asked = HEAD_LOCAL;
 			char rerr[256] = "";
-			const unsigned char *data = head;
-			if (strlen(path) > 1024) {
-				reason = "the path is longer than 1024 bytes";
+			const unsigned char *data = NULL;
+			/* Blob names as well as local paths follow the path rules:
+			 * a name with "..", "//" or a control character would be an
+			 * item that can never be shown. */
+			if (datastore_path_check(path, rerr, sizeof(rerr)) < 0) {
+				reason = arena_strdup(job->arena, rerr);
 			} else if (src.ds.kind == DATASTORE_AZUREBLOB) {
 				data = bh.data[i - start];
 				got = bh.len[i - start];
+				asked = HEAD_BLOB;
 				if (data == NULL)
 					reason = arena_strdup(job->arena, bh.error[i - start] ?
 					    bh.error[i - start] : "the blob could not be read");
@@ -458,27 +464,18 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 				data = lh.buf + (i - start) * HEAD_LOCAL;
 				got = lh.len[i - start];
 			}
-			/* A JPEG keeps its size after its metadata segments: read
-			 * further while the probe asks for more (up to HEAD_MAX).
-			 * When fewer bytes came than were asked for, the buffer holds
-			 * the whole file, and a probe that still wants more means
-			 * the file ends inside its header. */
-			size_t asked = src.ds.kind == DATASTORE_AZUREBLOB ? HEAD_BLOB : HEAD_LOCAL;
-			while (reason == NULL &&
-			    project_init_check(path, data, got, cfg->max_image_pixels, &info, &need, &reason) < 0 &&
-			    reason == NULL) {
-				if (got < asked)
-					reason = "the file ends inside its image header";
-				else if (need > HEAD_MAX)
-					reason = "the image header is larger than 1 MiB";
-				else if (need <= got)
-					reason = "the image header could not be read";
-				else if (datastore_read_head(&src.ds, path, head, need, &got, rerr, sizeof(rerr)) < 0)
+			/* The bytes read ahead, and as many more as the header asks
+			 * for (a JPEG keeps its size after its metadata segments);
+			 * fewer bytes than were asked for are the whole file. */
+			if (reason == NULL) {
+				struct datastore_reader rd;
+				memcpy(head, data, got);
+				datastore_reader_init(&rd, &src.ds, path);
+				if (project_init_check(path, &rd.rd, head, HEAD_MAX, &got, got < asked,
+				    cfg->max_image_pixels, &info, &reason, rerr, sizeof(rerr)) < 0 &&
+				    reason == rerr)
 					reason = arena_strdup(job->arena, rerr);
-				else {
-					data = head;
-					asked = need;
-				}
+				datastore_reader_close(&rd);
 			}
 			if (reason != NULL) {
 				bt->rpath[bt->nrefused] = path;

@@ -27,12 +27,16 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen);
 /* Mark the job's project Failed (after the last retry). */
 int project_init_give_up(struct job_ctx *job);
 
-/* Decide about one file from its name and leading bytes: 0 with *info
- * filled, or -1 with a reason for the person.  *need is set (and -1
- * returned with reason NULL) when a JPEG needs more leading bytes. */
+/* Decide about one file from its name and header: 0 with *info filled, or
+ * -1 with a reason for the person (static text, or err when the file could
+ * not be read).  buf (cap bytes) holds the *len leading bytes read so far
+ * (whole: they are the whole file); more are read through rd while the
+ * header asks for them (image_read_header), and *len counts them. */
 struct image_info;
-int project_init_check(const char *path, const unsigned char *head, size_t len,
-    unsigned long long max_pixels, struct image_info *info, size_t *need,
-    const char **reason);
+struct image_reader;
+int project_init_check(const char *path, const struct image_reader *rd,
+    unsigned char *buf, size_t cap, size_t *len, int whole,
+    unsigned long long max_pixels, struct image_info *info,
+    const char **reason, char *err, size_t errlen);
 
 #endif

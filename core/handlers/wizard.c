@@ -50,9 +50,6 @@
 #define DRAFT_LIFETIME_DAYS 30
 /* Label rows shown on a fresh labels step. */
 #define LABEL_ROWS_START 3
-/* Leading bytes read from an upload before deciding (JPEG may ask more). */
-#define UPLOAD_HEAD 4096
-#define UPLOAD_HEAD_MAX (1024 * 1024)
 /* "-2" .. "-999" before the extension for duplicate names. */
 #define UPLOAD_SUFFIX_MAX 999
 
@@ -650,57 +647,26 @@ static int check_datastore(struct request *r, struct draft *dr, struct datastore
 
 /* ------------------------------------------------------------ uploads */
 
-/* Read up to len bytes at offset 0 of fd; -1 on a read error. */
-static ssize_t read_head(int fd, unsigned char *buf, size_t len)
+/* Decide about one uploaded file from its bytes (read through fd into buf,
+ * IMAGE_HEADER_CAP bytes): 0, or -1 with *reason. */
+static int upload_check(struct request *r, int fd, unsigned char *buf, const char *name,
+    const char **reason)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
-/* Decide about one uploaded file from its bytes: 0, or -1 with *reason. */
-static int upload_check(struct request *r, int fd, const char *name, const char **reason)
-{
-	unsigned char *head = arena_alloc(r->arena, UPLOAD_HEAD);
+	struct datastore_reader rd;
 	struct image_info info;
-	size_t need = 0;
-	ssize_t got;
+	char err[256] = "";
+	size_t len = 0;
+	int rc;
 
-	if (head == NULL || (got = read_head(fd, head, UPLOAD_HEAD)) < 0) {
+	datastore_reader_fd(&rd, fd);
+	rc = project_init_check(name, &rd.rd, buf, IMAGE_HEADER_CAP, &len, 0,
+	    r->app->cfg.max_image_pixels, &info, reason, err, sizeof(err));
+	datastore_reader_close(&rd);
+	if (rc < 0 && *reason == err) {
+		log_error("wizard: reading the upload %s: %s", name, err);
 		*reason = "the file could not be read";
-		return -1;
 	}
-	if (project_init_check(name, head, (size_t)got, r->app->cfg.max_image_pixels,
-	    &info, &need, reason) == 0)
-		return 0;
-	if (*reason != NULL)
-		return -1;
-	/* A JPEG whose size comes after large metadata. */
-	if (need > UPLOAD_HEAD_MAX) {
-		*reason = "the JPEG header is larger than 1 MiB";
-		return -1;
-	}
-	head = arena_alloc(r->arena, need);
-	if (head == NULL || (got = read_head(fd, head, need)) < 0) {
-		*reason = "the file could not be read";
-		return -1;
-	}
-	if (project_init_check(name, head, (size_t)got, r->app->cfg.max_image_pixels,
-	    &info, &need, reason) == 0)
-		return 0;
-	if (*reason == NULL)
-		*reason = "the file ends inside its image header";
-	return -1;
+	return rc;
 }
 
 /* "stem-k.ext" for k >= 2, or name itself for k == 1. */
@@ -791,6 +757,7 @@ static void refused_add(struct json_object *list, const char *raw, const char *r
 static int uploads_take(struct request *r, struct draft *dr, const char **msg)
 {
 	struct json_object *uploads = darr(dr, "uploads"), *refused;
+	unsigned char *head;
 	struct datastore ds;
 	const char *dir = dstr(dr, "upload_dir");
 	char err[512];
@@ -834,6 +801,13 @@ static int uploads_take(struct request *r, struct draft *dr, const char **msg)
 		*msg = "Uploads cannot be stored: the upload folder could not be created (the log says why).";
 		return -1;
 	}
+	/* The image header of each file is read into one buffer. */
+	head = malloc(IMAGE_HEADER_CAP);
+	if (head == NULL) {
+		close(dirfd);
+		*msg = "Uploads cannot be stored right now (out of memory).";
+		return -1;
+	}
 	for (size_t i = 0; i < r->form.nfiles; i++) {
 		const struct hp_file *f = &r->form.files[i];
 		char name[UPLOAD_NAME_MAX + 1];
@@ -851,13 +825,14 @@ static int uploads_take(struct request *r, struct draft *dr, const char **msg)
 			refused_add(refused, f->filename, "the upload could not be read");
 			continue;
 		}
-		if (upload_check(r, fd, name, &reason) == 0 &&
+		if (upload_check(r, fd, head, name, &reason) == 0 &&
 		    upload_store(r, dirfd, fd, name, &stored, &reason) == 0)
 			json_object_array_add(uploads, json_object_new_string(stored));
 		else
 			refused_add(refused, f->filename, reason);
 		close(fd);
 	}
+	free(head);
 	close(dirfd);
 	log_info("wizard: draft %lld: %d files sent, %zu stored in total in %s, %zu refused",
 	    dr->id, nfiles, json_object_array_length(uploads), dir,

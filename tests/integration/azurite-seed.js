@@ -4,14 +4,19 @@
 // only node's own modules.
 //
 //   node azurite-seed.js ENDPOINT CONTAINER IMAGEDIR
+//   node azurite-seed.js ENDPOINT CONTAINER --blobs NAME FILE [NAME FILE...]
 //
 // ENDPOINT is the path-style account URL (http://127.0.0.1:PORT/devstoreaccount1);
 // the key comes from LABELD_TEST_AZURITE_KEY (default: Azurite's documented
 // development key).  The container is created (an existing one is fine) and
 // every *.png / *.jpg directly in IMAGEDIR is uploaded under each of
 //   nested/a/  nested/a/b/  nested/b/c/  nested/c/  top/
-// plus one text blob nested/a/readme.txt (not an image).  Prints one line
-// with the number of blobs; exits 1 with the service's status on failure.
+// plus every image (*.png *.jpg *.gif *.bmp *.webp) of IMAGEDIR/formats/
+// under formats/, and one text blob nested/a/readme.txt (not an image).
+// With --blobs, each FILE is uploaded as the blob NAME exactly as given (any
+// bytes but NUL: the tests send names that break labeld's path rules).
+// Prints one line with the number of blobs; exits 1 with the service's
+// status on failure.
 'use strict';
 
 const crypto = require('crypto');
@@ -22,11 +27,14 @@ const path = require('path');
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const FOLDERS = ['nested/a/', 'nested/a/b/', 'nested/b/c/', 'nested/c/', 'top/'];
 
-const [endpoint, container, imageDir] = process.argv.slice(2);
-if (!endpoint || !container || !imageDir) {
-	console.error('usage: node azurite-seed.js ENDPOINT CONTAINER IMAGEDIR');
+const [endpoint, container, imageDir, ...pairs] = process.argv.slice(2);
+if (!endpoint || !container || !imageDir ||
+	(imageDir === '--blobs' ? pairs.length === 0 || pairs.length % 2 !== 0 : pairs.length > 0)) {
+	console.error('usage: node azurite-seed.js ENDPOINT CONTAINER IMAGEDIR\n' +
+		'       node azurite-seed.js ENDPOINT CONTAINER --blobs NAME FILE [NAME FILE...]');
 	process.exit(2);
 }
+const TYPES = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif', bmp: 'image/bmp', webp: 'image/webp' };
 const base = new URL(endpoint);
 if (base.protocol !== 'http:') {
 	console.error('azurite-seed: only http:// endpoints are supported');
@@ -84,23 +92,42 @@ async function main() {
 	const r = await request('PUT', '', { restype: 'container' });
 	if (r.status !== 201 && r.status !== 409)
 		throw new Error(`creating container ${container}: HTTP ${r.status} ${r.code || ''}`);
+	const uploads = [];
+	if (imageDir === '--blobs') {
+		for (let i = 0; i < pairs.length; i += 2)
+			uploads.push([pairs[i], fs.readFileSync(pairs[i + 1]), 'application/octet-stream']);
+		return upload(uploads, `azurite-seed: ${uploads.length} blobs in ${container}`);
+	}
 	const images = fs.readdirSync(imageDir).filter((f) => /\.(png|jpg)$/i.test(f)).sort();
 	if (images.length === 0)
 		throw new Error(`no *.png or *.jpg in ${imageDir}`);
-	const uploads = [['nested/a/readme.txt', Buffer.from('This is not an image.\n'), 'text/plain']];
+	uploads.push(['nested/a/readme.txt', Buffer.from('This is not an image.\n'), 'text/plain']);
 	for (const folder of FOLDERS) {
 		for (const f of images) {
 			const type = /\.png$/i.test(f) ? 'image/png' : 'image/jpeg';
 			uploads.push([folder + f, fs.readFileSync(path.join(imageDir, f)), type]);
 		}
 	}
+	const formatsDir = path.join(imageDir, 'formats');
+	const formats = fs.existsSync(formatsDir) ? fs.readdirSync(formatsDir)
+		.filter((f) => /\.(png|jpg|gif|bmp|webp)$/i.test(f)).sort() : [];
+	for (const f of formats) {
+		const type = TYPES[f.replace(/^.*\./, '').toLowerCase()];
+		uploads.push(['formats/' + f, fs.readFileSync(path.join(formatsDir, f)), type]);
+	}
+	return upload(uploads, `azurite-seed: ${uploads.length} blobs in ${container} ` +
+		`(${images.length} images in each of ${FOLDERS.join(' ')}, ${formats.length} in formats/ ` +
+		'and nested/a/readme.txt)');
+}
+
+// PUT every [name, data, type]; then print the summary line.
+async function upload(uploads, summary) {
 	for (const [name, data, type] of uploads) {
 		const p = await request('PUT', name, {}, data, type);
 		if (p.status !== 201)
 			throw new Error(`uploading ${name}: HTTP ${p.status} ${p.code || ''}`);
 	}
-	console.log(`azurite-seed: ${uploads.length} blobs in ${container} ` +
-		`(${images.length} images in each of ${FOLDERS.join(' ')} and nested/a/readme.txt)`);
+	console.log(summary);
 }
 
 main().catch((e) => {

@@ -18,6 +18,8 @@
 //   paged     a listing in three pages (markers "m1", "m 2&x")
 //   loop      a listing whose NextMarker never changes
 //   notxml    200 with a body that is not XML
+//   encoded   a listing as the service sends names that XML cannot carry:
+//             <Name Encoded="true">, percent-encoded (a \x01 in one)
 //
 // No npm dependencies: node's http module only.
 'use strict';
@@ -127,6 +129,14 @@ const server = http.createServer((req, res) => {
 		return;
 	case 'loop':
 		sendXml(res, 200, listing(['again'], 'same'));
+		return;
+	case 'encoded':
+		sendXml(res, 200, '<?xml version="1.0" encoding="utf-8"?>\n<EnumerationResults ' +
+			'ServiceEndpoint="http://127.0.0.1/acct" ContainerName="encoded"><Blobs>' +
+			'<Blob><Name Encoded="true">ctl%2Fx%01y.png</Name><Properties>' +
+			'<Content-Length>3</Content-Length></Properties></Blob>' +
+			'<Blob><Name>plain.png</Name><Properties><Content-Length>3</Content-Length>' +
+			'</Properties></Blob></Blobs><NextMarker/></EnumerationResults>');
 		return;
 	case 'notxml':
 		res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 9 });

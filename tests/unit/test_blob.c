@@ -20,6 +20,8 @@
 #include <openssl/hmac.h>
 
 #include "blob.h"
+#include "datastore.h"
+#include "image.h"
 
 #define DEV_ACCOUNT "devstoreaccount1"
 #define DEV_KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -333,6 +335,135 @@ START_TEST(get_full_and_ranged)
 	ck_assert_uint_eq(total, 0);
 	free(out);
 	blob_client_free(c);
+}
+END_TEST
+
+/* Ranged reads from an offset: the bytes there, fewer at the end, none
+ * from the end on; an offset needs a length. */
+START_TEST(get_from_offset)
+{
+	AZ_READY();
+	char err[256] = "", body[256];
+	unsigned char *out = NULL;
+	size_t len = 0, blen;
+	uint64_t total = 0;
+	struct blob_client *c = az_client();
+	for (size_t i = 0; i < sizeof(fixture_names) / sizeof(fixture_names[0]); i++) {
+		const char *n = fixture_names[i];
+		content_of(n, body, sizeof(body));
+		blen = strlen(body);
+		ck_assert_msg(blob_get_range(c, n, 10, 16, &out, &len, &total, err, sizeof(err)) == 0,
+		    "%s: %s", n, err);
+		ck_assert_uint_eq(len, 16);
+		ck_assert_uint_eq(total, blen);
+		ck_assert(memcmp(out, body + 10, 16) == 0);
+		free(out);
+		/* Across the end: what there is. */
+		ck_assert_msg(blob_get_range(c, n, blen - 5, 4096, &out, &len, &total, err,
+		    sizeof(err)) == 0, "%s: %s", n, err);
+		ck_assert_uint_eq(len, 5);
+		ck_assert(memcmp(out, body + blen - 5, 5) == 0);
+		free(out);
+		/* At and past the end: nothing. */
+		ck_assert_msg(blob_get_range(c, n, blen, 64, &out, &len, NULL, err, sizeof(err)) == 0,
+		    "%s: %s", n, err);
+		ck_assert_uint_eq(len, 0);
+		free(out);
+		ck_assert_msg(blob_get_range(c, n, blen + 1000, 64, &out, &len, NULL, err,
+		    sizeof(err)) == 0, "%s: %s", n, err);
+		ck_assert_uint_eq(len, 0);
+		free(out);
+	}
+	out = (unsigned char *)"x";
+	ck_assert_int_eq(blob_get_range(c, "top.png", 10, 0, &out, &len, NULL, err, sizeof(err)), -1);
+	ck_assert_ptr_null(out);
+	blob_client_free(c);
+}
+END_TEST
+
+/* The whole file of tests/fixtures/images/rel, malloc'd. */
+static unsigned char *fixture_load(const char *rel, size_t *size)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/fixtures/images/%s", TEST_SRCDIR, rel);
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	ck_assert_int_gt(n, 0);
+	rewind(f);
+	unsigned char *d = malloc((size_t)n);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(fread(d, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*size = (size_t)n;
+	return d;
+}
+
+/* Photos whose size comes late, read through a blob datastore's reader
+ * (ranged GETs) by image_read_header: from nothing, and after the 64 KiB the
+ * init job reads ahead.  A missing blob is a read error. */
+START_TEST(reader_reads_headers)
+{
+	AZ_READY();
+	static const struct {
+		const char *rel;
+		unsigned w, h;
+	} photos[] = {
+		{ "hubble_deep_field.jpg", 1000, 872 },
+		{ "formats/ten_segments.jpg", 40, 30 },
+		{ "formats/exif_big.jpg", 40, 30 },
+		{ "coins.png", 384, 303 },
+	};
+	struct datastore ds = { .id = 1, .name = "az", .kind = DATASTORE_AZUREBLOB };
+	unsigned char *buf = malloc(IMAGE_HEADER_CAP);
+	char err[256] = "", name[128];
+	struct blob_client *c = az_client();
+
+	ck_assert_ptr_nonnull(buf);
+	ds.blob = az_acc(az_key, NULL);
+	for (size_t i = 0; i < sizeof(photos) / sizeof(photos[0]); i++) {
+		size_t size, len, ahead;
+		unsigned char *d = fixture_load(photos[i].rel, &size), *head = NULL;
+		struct datastore_reader r;
+		struct image_info info;
+		snprintf(name, sizeof(name), "photos/%zu-%s", i, strrchr(photos[i].rel, '/') ?
+		    strrchr(photos[i].rel, '/') + 1 : photos[i].rel);
+		ck_assert_msg(blob_put(c, name, d, size, "image/jpeg", err, sizeof(err)) == 0, "%s", err);
+
+		datastore_reader_init(&r, &ds, name);
+		len = 0;
+		ck_assert_msg(image_read_header(&r.rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+		    sizeof(err)) == IMAGE_OK, "%s: %s", name, err);
+		ck_assert_uint_eq(info.width, photos[i].w);
+		ck_assert_uint_eq(info.height, photos[i].h);
+		ck_assert(memcmp(buf, d, len) == 0);
+		if (size > 131072)	/* the photo: its header, not all of it */
+			ck_assert_uint_lt(len, 65536);
+		datastore_reader_close(&r);
+
+		ck_assert_int_eq(blob_get(c, name, 65536, &head, &ahead, NULL, err, sizeof(err)), 0);
+		memcpy(buf, head, ahead);
+		free(head);
+		len = ahead;
+		datastore_reader_init(&r, &ds, name);
+		ck_assert_msg(image_read_header(&r.rd, buf, IMAGE_HEADER_CAP, &len, ahead < 65536,
+		    &info, err, sizeof(err)) == IMAGE_OK, "%s: %s", name, err);
+		ck_assert_uint_eq(info.width, photos[i].w);
+		ck_assert(memcmp(buf, d, len) == 0);
+		datastore_reader_close(&r);
+		free(d);
+	}
+	struct datastore_reader r;
+	size_t len = 0;
+	datastore_reader_init(&r, &ds, "photos/missing.jpg");
+	err[0] = '\0';
+	ck_assert_int_eq(image_read_header(&r.rd, buf, IMAGE_HEADER_CAP, &len, 0, NULL, err,
+	    sizeof(err)), IMAGE_READ_ERROR);
+	ck_assert_msg(strstr(err, "404") != NULL, "%s", err);
+	datastore_reader_close(&r);
+	blob_client_free(c);
+	free(buf);
 }
 END_TEST
 
@@ -861,6 +992,67 @@ START_TEST(bad_heads)
 }
 END_TEST
 
+/* A service that answers a ranged read from an offset with the whole blob
+ * (200) gives the wrong bytes: refused. */
+START_TEST(bad_range_ignored)
+{
+	BAD_READY();
+	char err[256] = "";
+	unsigned char *out = NULL;
+	size_t len = 0;
+	struct blob_account a = { .endpoint = bad_endpoint, .account = "acct", .container = "endless",
+		.key = DEV_KEY };
+	struct blob_limits l = bad_limits();
+	struct blob_client *c = blob_client_new(&a, &l);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(blob_get_range(c, "x.png", 100, 64, &out, &len, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the blob service ignored the byte range asked for");
+	ck_assert_ptr_null(out);
+	/* From 0 the same answer is the blob's start. */
+	ck_assert_int_eq(blob_get_range(c, "x.png", 0, 64, &out, &len, NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(len, 64);
+	free(out);
+	blob_client_free(c);
+}
+END_TEST
+
+/* What datastore_walk found. */
+struct walked {
+	char names[8][64];
+	int n;
+};
+
+static int walked_add(void *ctx, const char *path, uint64_t size)
+{
+	struct walked *w = ctx;
+	(void)size;
+	if (w->n < 8)
+		snprintf(w->names[w->n++], sizeof(w->names[0]), "%s", path);
+	return 0;
+}
+
+/* A name the service sends percent-encoded (Encoded="true": it holds a
+ * character XML cannot carry) reaches the walk decoded, and the path rules
+ * the init job applies refuse it. */
+START_TEST(bad_encoded_names)
+{
+	BAD_READY();
+	struct datastore ds = { .id = 1, .name = "bad", .kind = DATASTORE_AZUREBLOB };
+	struct walked w = { .n = 0 };
+	char err[256] = "";
+
+	ds.blob = (struct blob_account){ .endpoint = bad_endpoint, .account = "acct",
+		.container = "encoded", .key = DEV_KEY };
+	ck_assert_msg(datastore_walk(&ds, "", 1, walked_add, &w, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(w.n, 2);
+	ck_assert_str_eq(w.names[0], "ctl/x\x01y.png");
+	ck_assert_str_eq(w.names[1], "plain.png");
+	ck_assert_int_eq(datastore_path_check(w.names[0], err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain control characters");
+	ck_assert_int_eq(datastore_path_check(w.names[1], err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(unreachable)
 {
 	char err[256];
@@ -903,6 +1095,8 @@ static Suite *suite(void)
 	tcase_add_test(az, list_one_level);
 	tcase_add_test(az, list_paging);
 	tcase_add_test(az, get_full_and_ranged);
+	tcase_add_test(az, get_from_offset);
+	tcase_add_test(az, reader_reads_headers);
 	tcase_add_test(az, get_missing_is_404);
 	tcase_add_test(az, wrong_key_is_403);
 	tcase_add_test(az, sas_token);
@@ -927,6 +1121,8 @@ static Suite *suite(void)
 	tcase_add_test(bad, bad_echo_sas);
 	tcase_add_test(bad, bad_echo_shared_key);
 	tcase_add_test(bad, bad_heads);
+	tcase_add_test(bad, bad_range_ignored);
+	tcase_add_test(bad, bad_encoded_names);
 	suite_add_tcase(s, bad);
 	return s;
 }

@@ -1,5 +1,6 @@
-/* Unit tests: datastore path rules and the local walk (symlinks that leave
- * the root are never followed). */
+/* Unit tests: datastore path rules, the local walk (symlinks that leave
+ * the root are never followed) and the readers image_read_header uses on
+ * local files and open descriptors. */
 #include <check.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -113,6 +114,20 @@ START_TEST(path_rules)
 	ck_assert_int_eq(datastore_path_check(longp, err, sizeof(err)), -1);
 	/* "..." is a name, not a parent reference. */
 	ck_assert_int_eq(datastore_path_check("a/.../b", err, sizeof(err)), 0);
+	/* The names a blob listing may bring, each with its reason. */
+	ck_assert_int_eq(datastore_path_check("x\x01y.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain control characters");
+	ck_assert_int_eq(datastore_path_check("x\ty.png", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("x\x7fy.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain control characters");
+	ck_assert_int_eq(datastore_path_check("a//b.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain empty segments ('//')");
+	ck_assert_int_eq(datastore_path_check("/lead.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path must be relative to the datastore (no leading '/')");
+	ck_assert_int_eq(datastore_path_check("a/../b.png", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the path may not contain '.' or '..' segments");
+	ck_assert_int_eq(datastore_path_check("./c.png", err, sizeof(err)), -1);
+	ck_assert_int_eq(datastore_path_check("\xc3\xa9t\xc3\xa9 ok.png", err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -183,6 +198,89 @@ START_TEST(open_and_read_stay_inside)
 }
 END_TEST
 
+/* A copy of a fixture image into the root. */
+static void copy_fixture(const char *rel, const char *to)
+{
+	char src[PATH_MAX], dst[PATH_MAX + 64], buf[65536];
+	snprintf(src, sizeof(src), "%s/tests/fixtures/images/%s", TEST_SRCDIR, rel);
+	snprintf(dst, sizeof(dst), "%s/%s", root, to);
+	FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+	size_t n;
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	ck_assert_int_eq(fclose(out), 0);
+}
+
+/* The readers: a local datastore file (opened beneath the root on the
+ * first read), any open descriptor, and a path that leaves the root. */
+START_TEST(readers_local_and_fd)
+{
+	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
+	unsigned char *buf = malloc(IMAGE_HEADER_CAP);
+	struct datastore_reader r;
+	struct image_info info;
+	char err[256] = "", p[PATH_MAX + 64];
+	size_t len = 0;
+	int fd;
+
+	ck_assert_ptr_nonnull(buf);
+	copy_fixture("formats/ten_segments.jpg", "a/ten.jpg");
+	copy_fixture("hubble_deep_field.jpg", "a/b/hubble.jpg");
+
+	datastore_reader_init(&r, &ds, "a/ten.jpg");
+	ck_assert_int_eq(r.fd, -1);
+	ck_assert_msg(image_read_header(&r.rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+	    sizeof(err)) == IMAGE_OK, "%s", err);
+	ck_assert_uint_eq(info.width, 40);
+	ck_assert_uint_eq(info.height, 30);
+	ck_assert_int_ge(r.fd, 0);
+	datastore_reader_close(&r);
+	ck_assert_int_eq(r.fd, -1);
+
+	/* From 4 KiB read ahead, as the init job reads. */
+	ck_assert_int_eq(datastore_read_head(&ds, "a/b/hubble.jpg", buf, 4096, &len, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(len, 4096);
+	datastore_reader_init(&r, &ds, "a/b/hubble.jpg");
+	ck_assert_msg(image_read_header(&r.rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+	    sizeof(err)) == IMAGE_OK, "%s", err);
+	ck_assert_uint_eq(info.width, 1000);
+	ck_assert_uint_eq(info.height, 872);
+	ck_assert_uint_lt(len, 65536);
+	datastore_reader_close(&r);
+
+	/* An open descriptor stays the caller's. */
+	snprintf(p, sizeof(p), "%s/a/b/hubble.jpg", root);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	datastore_reader_fd(&r, fd);
+	len = 0;
+	ck_assert_int_eq(image_read_header(&r.rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+	    sizeof(err)), IMAGE_OK);
+	ck_assert_uint_eq(info.width, 1000);
+	datastore_reader_close(&r);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	close(fd);
+
+	/* Out of the root and missing: read errors with the reason. */
+	datastore_reader_init(&r, &ds, "a/link-out.png");
+	len = 0;
+	ck_assert_int_eq(image_read_header(&r.rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+	    sizeof(err)), IMAGE_READ_ERROR);
+	ck_assert_msg(strstr(err, "outside the datastore") != NULL, "%s", err);
+	datastore_reader_close(&r);
+	datastore_reader_init(&r, &ds, "a/none.jpg");
+	ck_assert_int_eq(image_read_header(&r.rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+	    sizeof(err)), IMAGE_READ_ERROR);
+	ck_assert_msg(strstr(err, "a/none.jpg") != NULL, "%s", err);
+	datastore_reader_close(&r);
+	free(buf);
+}
+END_TEST
+
 struct dirs {
 	char names[8][64];
 	int n;
@@ -249,6 +347,7 @@ static Suite *suite(void)
 	tcase_add_test(t, path_split);
 	tcase_add_test(t, walk_one_level_and_recursive);
 	tcase_add_test(t, open_and_read_stay_inside);
+	tcase_add_test(t, readers_local_and_fd);
 	tcase_add_test(t, folders_and_mkdirs);
 	tcase_add_test(t, local_check_roots);
 	suite_add_tcase(s, t);

@@ -1,7 +1,8 @@
 /*
  * test_image.c: unit tests of core/image.c (format recognition and header
  * sizes), on the images in tests/fixtures/images/ (their true sizes are in
- * formats/EXPECTED), on every truncation of them, and on hostile headers.
+ * formats/EXPECTED), on every truncation of them, on hostile headers, and
+ * through the reading loop image_read_header with readers of every chunk size.
  */
 #include <check.h>
 
@@ -760,6 +761,304 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* ------------------------------------------------------------ reading */
+
+/*
+ * A file in memory as an image_reader: at most `chunk` bytes per read.  It
+ * counts the reads and notes (in `bad`, plain checks: Check is too slow for
+ * a million assertions) a read that does not start where the last one
+ * ended or that asks for nothing.  Read number fail_at fails (0: none).
+ */
+struct mem_file {
+	const unsigned char *data;
+	size_t size, chunk;
+	unsigned reads, fail_at;
+	uint64_t next;
+	const char *bad;
+};
+
+static int mem_read(void *ctx, uint64_t off, unsigned char *buf, size_t len,
+    size_t *got, char *err, size_t errlen)
+{
+	struct mem_file *f = ctx;
+	size_t n;
+
+	f->reads++;
+	if (f->fail_at != 0 && f->reads == f->fail_at) {
+		snprintf(err, errlen, "the disk is on fire");
+		return -1;
+	}
+	if (off != f->next && f->bad == NULL)
+		f->bad = "a read does not start where the last one ended";
+	if (len == 0 && f->bad == NULL)
+		f->bad = "a read asks for no bytes";
+	n = off < f->size ? f->size - (size_t)off : 0;
+	if (n > len)
+		n = len;
+	if (n > f->chunk)
+		n = f->chunk;
+	if (n > 0)
+		memcpy(buf, f->data + off, n);
+	f->next = off + n;
+	*got = n;
+	return 0;
+}
+
+/* image_read_header over data[0..size) read `chunk` bytes at a time into a
+ * buffer of exactly cap bytes, after `pre` bytes already there (whole when
+ * they are all of it).  *len, *reads and info for the caller. */
+static enum image_status read_mem(const unsigned char *data, size_t size, size_t chunk,
+    size_t pre, size_t cap, size_t *len, unsigned *reads, struct image_info *info)
+{
+	struct mem_file f = { .data = data, .size = size, .chunk = chunk, .next = pre };
+	struct image_reader rd = { mem_read, &f };
+	unsigned char *buf = malloc(cap);
+	char err[64] = "";
+	enum image_status s;
+
+	ck_assert_ptr_nonnull(buf);
+	if (pre > size)
+		pre = size;
+	memcpy(buf, data, pre);
+	*len = pre;
+	s = image_read_header(&rd, buf, cap, len, pre == size, info, err, sizeof(err));
+	ck_assert_msg(f.bad == NULL, "%s", f.bad ? f.bad : "");
+	ck_assert_uint_le(*len, cap);
+	ck_assert_uint_le(*len, size);
+	/* buf holds the file's first *len bytes, each where it belongs. */
+	ck_assert(memcmp(buf, data, *len) == 0);
+	free(buf);
+	*reads = f.reads;
+	return s;
+}
+
+/* Offset of the SOF marker of a JPEG fixture (its 0xff). */
+static size_t sof_at(const unsigned char *d, size_t size)
+{
+	size_t pos = 2;
+
+	while (pos + 4 <= size) {
+		unsigned char m = d[pos + 1];
+		if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc)
+			return pos;
+		pos += 2 + ((size_t)d[pos + 2] << 8 | d[pos + 3]);
+	}
+	ck_abort_msg("no SOF");
+	return 0;
+}
+
+/* Every fixture through the reading loop: whatever the reader's chunk size
+ * and however much was read ahead, the true size; a reader that gives one
+ * byte at a time is asked for exactly what the probe needs and no more. */
+START_TEST(test_read_header_fixtures)
+{
+	static const size_t chunks[] = { 1, 3, 1000, 4096, SIZE_MAX };
+	size_t n, i, c, p;
+	struct expected *e = expected_load(&n);
+
+	for (i = 0; i < n; i++) {
+		size_t size, len;
+		unsigned char *d = file_load(fixture_path(e[i].name), &size);
+		size_t pres[] = { 0, 10, 4096, size };
+		struct image_info info;
+		unsigned reads;
+		enum image_status s;
+
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			for (p = 0; p < sizeof(pres) / sizeof(pres[0]); p++) {
+				s = read_mem(d, size, chunks[c], pres[p], IMAGE_HEADER_CAP, &len,
+				    &reads, &info);
+				ck_assert_msg(s == IMAGE_OK, "%s, chunk %zu, %zu read ahead: status %d",
+				    e[i].name, chunks[c], pres[p], (int)s);
+				ck_assert_str_eq(image_format_name(info.format), e[i].format);
+				ck_assert_msg(info.width == e[i].width && info.height == e[i].height,
+				    "%s: %ux%u", e[i].name, info.width, info.height);
+				if (pres[p] == size)
+					ck_assert_uint_eq(reads, 0);
+			}
+		}
+		/* One byte at a time from nothing: IMAGE_HEAD_BYTES, and for a
+		 * JPEG up to the end of its SOF's width field. */
+		s = read_mem(d, size, 1, 0, IMAGE_HEADER_CAP, &len, &reads, &info);
+		ck_assert_int_eq(s, IMAGE_OK);
+		if (info.format == IMAGE_JPEG)
+			ck_assert_uint_eq(len, sof_at(d, size) + 9 > IMAGE_HEAD_BYTES ?
+			    sof_at(d, size) + 9 : IMAGE_HEAD_BYTES);
+		else
+			ck_assert_uint_eq(len, size < IMAGE_HEAD_BYTES ? size : IMAGE_HEAD_BYTES);
+		ck_assert_uint_eq(reads, len + (len < IMAGE_HEAD_BYTES ? 1 : 0));
+		free(d);
+	}
+}
+END_TEST
+
+/* The photo that uploads refused, and ten segments before the SOF: read
+ * ahead 4 KiB (as the init job does), then as much as the probe asks. */
+START_TEST(test_read_header_late_sof)
+{
+	static const char *const names[] = { "hubble_deep_field.jpg", "formats/ten_segments.jpg" };
+	static const size_t sofs[] = { 15638, 10254 };
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t size, len;
+		unsigned char *d = file_load(fixture_path(names[i]), &size);
+		struct image_info info;
+		unsigned reads;
+
+		ck_assert_uint_eq(sof_at(d, size), sofs[i]);
+		/* The first 4 KiB alone do not say the size. */
+		ck_assert_int_eq(image_probe(d, 4096, &info, NULL), IMAGE_NEED_MORE);
+		ck_assert_int_eq(read_mem(d, size, SIZE_MAX, 4096, IMAGE_HEADER_CAP, &len,
+		    &reads, &info), IMAGE_OK);
+		ck_assert_uint_eq(info.width, i == 0 ? 1000 : 40);
+		ck_assert_uint_ge(len, sofs[i] + 9);
+		/* Two reads, each at least twice what was there (hubble:
+		 * to 12 330, the end of the Exif segment, then 24 660), and
+		 * far from the whole file. */
+		ck_assert_uint_le(reads, 2);
+		ck_assert_uint_le(len, 32768);
+		/* One byte at a time: exactly to the SOF's width. */
+		ck_assert_int_eq(read_mem(d, size, 1, 4096, IMAGE_HEADER_CAP, &len, &reads, &info),
+		    IMAGE_OK);
+		ck_assert_uint_eq(len, sofs[i] + 9);
+		ck_assert_uint_eq(reads, sofs[i] + 9 - 4096);
+		free(d);
+	}
+}
+END_TEST
+
+/* The cap: a header that goes on past it is IMAGE_TOO_LARGE after exactly
+ * cap bytes; one that ends at it is read; a file that ends first is
+ * IMAGE_TRUNCATED. */
+START_TEST(test_read_header_cap)
+{
+	size_t size, len;
+	unsigned char *d = file_load(fixture_path("formats/exif_big.jpg"), &size);
+	size_t sof = sof_at(d, size);
+	struct image_info info;
+	unsigned reads;
+
+	ck_assert_uint_eq(sof, 69699);
+	ck_assert_int_eq(read_mem(d, size, SIZE_MAX, 0, 65536, &len, &reads, &info), IMAGE_TOO_LARGE);
+	ck_assert_uint_eq(len, 65536);
+	ck_assert_uint_eq(info.width, 0);
+	ck_assert_int_eq(read_mem(d, size, 1, 0, sof + 8, &len, &reads, &info), IMAGE_TOO_LARGE);
+	ck_assert_uint_eq(len, sof + 8);
+	ck_assert_int_eq(read_mem(d, size, 1, 0, sof + 9, &len, &reads, &info), IMAGE_OK);
+	ck_assert_uint_eq(info.width, 40);
+	ck_assert_int_eq(read_mem(d, size, 4096, 4096, sof + 9, &len, &reads, &info), IMAGE_OK);
+	ck_assert_int_eq(read_mem(d, size, SIZE_MAX, 65536, 65536, &len, &reads, &info),
+	    IMAGE_TOO_LARGE);
+	ck_assert_uint_eq(reads, 0);
+	/* The file ends inside its header, before the cap. */
+	ck_assert_int_eq(read_mem(d, 60000, SIZE_MAX, 0, 65536, &len, &reads, &info),
+	    IMAGE_TRUNCATED);
+	ck_assert_uint_eq(len, 60000);
+	ck_assert_int_eq(read_mem(d, sof + 8, 1, 0, IMAGE_HEADER_CAP, &len, &reads, &info),
+	    IMAGE_TRUNCATED);
+	ck_assert_int_eq(read_mem(d, sof + 8, 7, sof + 8, IMAGE_HEADER_CAP, &len, &reads, &info),
+	    IMAGE_TRUNCATED);
+	ck_assert_uint_eq(reads, 0);
+	/* A cap of IMAGE_HEADER_CAP reads all of it. */
+	ck_assert_int_eq(read_mem(d, size, SIZE_MAX, 0, IMAGE_HEADER_CAP, &len, &reads, &info),
+	    IMAGE_OK);
+	free(d);
+}
+END_TEST
+
+/* A header of a quarter million empty segments up to the cap and beyond
+ * costs a handful of reads (each asks for twice what came before). */
+START_TEST(test_read_header_few_reads)
+{
+	size_t n = 2 * IMAGE_HEADER_CAP, i, len;
+	unsigned char *d = malloc(n);
+	struct image_info info;
+	unsigned reads;
+
+	ck_assert_ptr_nonnull(d);
+	d[0] = 0xff;
+	d[1] = 0xd8;
+	for (i = 2; i + 4 <= n; i += 4) {
+		d[i] = 0xff;
+		d[i + 1] = 0xfe;
+		d[i + 2] = 0;
+		d[i + 3] = 2;
+	}
+	ck_assert_int_eq(read_mem(d, n, SIZE_MAX, 0, IMAGE_HEADER_CAP, &len, &reads, &info),
+	    IMAGE_TOO_LARGE);
+	ck_assert_uint_eq(len, IMAGE_HEADER_CAP);
+	ck_assert_uint_le(reads, 9);	/* 4 KiB, 8 KiB, ... 1 MiB */
+	/* The same, ending at 300 000 bytes: truncated, as few reads. */
+	ck_assert_int_eq(read_mem(d, 300000, SIZE_MAX, 0, IMAGE_HEADER_CAP, &len, &reads, &info),
+	    IMAGE_TRUNCATED);
+	ck_assert_uint_eq(len, 300000);
+	ck_assert_uint_le(reads, 9);
+	free(d);
+}
+END_TEST
+
+/* A reader that fails, a file that is not an image, an empty file, and a
+ * whole file that needs no reader at all. */
+START_TEST(test_read_header_errors)
+{
+	static const char text[] = "This is a text file that someone named photo.png.\n";
+	size_t size, len;
+	unsigned char *d = file_load(fixture_path("hubble_deep_field.jpg"), &size);
+	struct mem_file f = { .data = d, .size = size, .chunk = SIZE_MAX, .fail_at = 2 };
+	struct image_reader rd = { mem_read, &f };
+	unsigned char *buf = malloc(IMAGE_HEADER_CAP);
+	struct image_info info;
+	char err[64] = "";
+	unsigned reads;
+
+	ck_assert_ptr_nonnull(buf);
+	len = 0;
+	ck_assert_int_eq(image_read_header(&rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+	    sizeof(err)), IMAGE_READ_ERROR);
+	ck_assert_str_eq(err, "the disk is on fire");
+	ck_assert_uint_eq(f.reads, 2);
+	ck_assert_uint_eq(info.width, 0);
+	/* The first read fails. */
+	f = (struct mem_file){ .data = d, .size = size, .chunk = SIZE_MAX, .fail_at = 1 };
+	len = 0;
+	err[0] = '\0';
+	ck_assert_int_eq(image_read_header(&rd, buf, IMAGE_HEADER_CAP, &len, 0, NULL, err,
+	    sizeof(err)), IMAGE_READ_ERROR);
+	ck_assert_str_eq(err, "the disk is on fire");
+	/* Enough read ahead: the failing reader is never called. */
+	f = (struct mem_file){ .data = d, .size = size, .chunk = SIZE_MAX, .fail_at = 1 };
+	memcpy(buf, d, 20000);
+	len = 20000;
+	ck_assert_int_eq(image_read_header(&rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+	    sizeof(err)), IMAGE_OK);
+	ck_assert_uint_eq(f.reads, 0);
+	ck_assert_uint_eq(len, 20000);
+	free(buf);
+
+	ck_assert_int_eq(read_mem((const unsigned char *)text, sizeof(text) - 1, SIZE_MAX, 0,
+	    IMAGE_HEADER_CAP, &len, &reads, &info), IMAGE_NOT_IMAGE);
+	ck_assert_int_eq(info.format, IMAGE_UNKNOWN);
+	/* An empty file, known to be whole: nothing to read. */
+	ck_assert_int_eq(read_mem(d, 0, SIZE_MAX, 0, IMAGE_HEADER_CAP, &len, &reads, &info),
+	    IMAGE_NOT_IMAGE);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_uint_eq(reads, 0);
+	/* An empty file read from the start: one read says so. */
+	f = (struct mem_file){ .data = d, .size = 0, .chunk = SIZE_MAX };
+	buf = malloc(IMAGE_HEADER_CAP);
+	ck_assert_ptr_nonnull(buf);
+	len = 0;
+	ck_assert_int_eq(image_read_header(&rd, buf, IMAGE_HEADER_CAP, &len, 0, &info, err,
+	    sizeof(err)), IMAGE_NOT_IMAGE);
+	ck_assert_uint_eq(f.reads, 1);
+	free(buf);
+	ck_assert_int_eq(read_mem(d, 2, 1, 0, IMAGE_HEADER_CAP, &len, &reads, &info),
+	    IMAGE_TRUNCATED);
+	ck_assert_int_eq(info.format, IMAGE_JPEG);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_status_text)
 {
 	int s;
@@ -770,7 +1069,10 @@ START_TEST(test_status_text)
 	    "the file ends inside its image header");
 	ck_assert_str_eq(image_status_text(IMAGE_BAD_HEADER),
 	    "the image header is damaged or gives a size of zero");
-	for (s = IMAGE_OK; s <= IMAGE_NEED_MORE + 1; s++) {
+	ck_assert_str_eq(image_status_text(IMAGE_TOO_LARGE),
+	    "the image header is larger than 1 MiB");
+	ck_assert_str_eq(image_status_text(IMAGE_READ_ERROR), "the file could not be read");
+	for (s = IMAGE_OK; s <= IMAGE_READ_ERROR + 1; s++) {
 		const char *t = image_status_text((enum image_status)s);
 
 		ck_assert_ptr_nonnull(t);
@@ -790,6 +1092,11 @@ static Suite *suite(void)
 	tcase_add_test(fx, test_fixtures_whole);
 	tcase_add_test(fx, test_fixtures_need_more);
 	tcase_add_test(fx, test_fixtures_truncated);
+	tcase_add_test(fx, test_read_header_fixtures);
+	tcase_add_test(fx, test_read_header_late_sof);
+	tcase_add_test(fx, test_read_header_cap);
+	tcase_add_test(fx, test_read_header_few_reads);
+	tcase_add_test(fx, test_read_header_errors);
 	suite_add_tcase(s, fx);
 
 	tcase_add_test(tc, test_png_hostile);
