@@ -12,10 +12,12 @@ if (form.dataset.prefetch)
 	new Image().src = form.dataset.prefetch;   /* the likely next image */
 
 /* Boxes: drag on #bbox-stage; one hidden "x,y,w,h,label" input per box
- * in #bbox-boxes, drawn as SVG rects in #bbox-overlay (image pixels). */
-var stage = id('bbox-stage'), svg = id('bbox-overlay'), list = id('bbox-boxes');
-var boxes = [], undo = [], sel = -1, drag = null, W, H, MIN, FS;
-var RADIO = 'input[type=radio][name=label]';
+ * in #bbox-boxes, drawn as SVG rects in #bbox-overlay (image pixels).
+ * The image fits beside the class list (at most 2x); + - 0 and the zoom
+ * buttons zoom, its parent .bbox-scroll scrolls. */
+var stage = id('bbox-stage'), svg = id('bbox-overlay'), list = id('bbox-boxes'), box = stage && stage.parentNode;
+var boxes = [], undo = [], sel = -1, drag = null, mouse, W, H, MIN, FS, img, Z, fit;
+var RADIO = 'input[type=radio][name=label]', ZB = 'button[name=zoomto]';
 
 /* The class name of label id v: the text after its radio button. */
 function name(v) {
@@ -36,6 +38,7 @@ function span(a, b) {
 		w: Math.abs(b.x - a.x), h: Math.abs(b.y - a.y) };
 }
 function r1(v) { return Math.round(v * 10) / 10; }
+function cl(v, a, b) { return Math.max(a, Math.min(b, v)); }
 /* After any change of the answer a refused answer's sentence no longer
  * applies: hidden, keeping its place (the image must not move under the
  * mouse). */
@@ -60,13 +63,49 @@ function draw() {
 			{ type: 'hidden', name: 'box', value: [b.x, b.y, b.w, b.h, b.l].join(',') }));
 	});
 }
-/* A mouse position in image pixels, kept inside the image. */
+/* A mouse position in image pixels, inside the part the scroll box shows. */
 function at(e) {
-	var rc = (stage.querySelector('img,input[type=image]') || stage).getBoundingClientRect();
-	return {
-		x: Math.max(0, Math.min(W, (e.clientX - rc.left) * W / rc.width)),
-		y: Math.max(0, Math.min(H, (e.clientY - rc.top) * H / rc.height))
-	};
+	var r = img.getBoundingClientRect(), v = box.getBoundingClientRect(),
+		l = v.left + box.clientLeft, t = v.top + box.clientTop;
+	return { x: cl((cl(e.clientX, l, l + box.clientWidth) - r.left) * W / r.width, 0, W),
+		y: cl((cl(e.clientY, t, t + box.clientHeight) - r.top) * H / r.height, 0, H) };
+}
+/* The scale that fits the image beside the class list and above the
+ * window's bottom (where the scroll box ends), at most 2. */
+function fitScale() {
+	var h = Math.max(200, innerHeight - box.getBoundingClientRect().top - scrollY - 24);
+	box.style.maxHeight = h + 'px';
+	return Math.min((box.parentNode.clientWidth - 2) / W, (h - 2) / H, 2);
+}
+/* Show the image at scale z (0: fit), keeping the image point under the
+ * mouse (or the box's middle) in its place. */
+function zoom(z) {
+	var f = fitScale(), v = box.getBoundingClientRect(), m = mouse, p;
+	if (!m || m.x < v.left || m.x > v.right || m.y < v.top || m.y > v.bottom)
+		m = { clientX: v.left + box.clientWidth / 2, clientY: v.top + box.clientHeight / 2 };
+	p = at(m);
+	fit = !z;
+	Z = z || f;
+	img.width = Math.round(W * Z);
+	img.height = Math.round(H * Z);
+	box.scrollLeft = p.x * Z - m.clientX + v.left + box.clientLeft;
+	box.scrollTop = p.y * Z - m.clientY + v.top + box.clientTop;
+	svg.setAttribute('font-size', FS = 14 / Z);
+	form.querySelectorAll(ZB).forEach(function (b) {
+		b.setAttribute('aria-pressed', fit ? b.value === 'fit' : b.value / 100 === Z);
+	});
+	draw();
+}
+/* The next zoom (d > 0: larger) among the zoom buttons'. */
+function step(d) {
+	var f = fitScale(), n = 0;
+	form.querySelectorAll(ZB).forEach(function (b) {
+		var v = b.value === 'fit' ? f : b.value / 100;
+		if (d > 0 ? v > Z * 1.001 && (!n || v < n) : v < Z * 0.999 && v > n)
+			n = v;
+	});
+	if (n)
+		zoom(n === f ? 0 : n);
 }
 function hit(p) {
 	for (var i = boxes.length - 1; i >= 0; i--) {
@@ -77,18 +116,25 @@ function hit(p) {
 	return -1;
 }
 
-if (mode === 'boxes' && stage && svg && list) {
-	W = +(stage.dataset.width || form.dataset.width);
-	H = +(stage.dataset.height || form.dataset.height);
+if (mode === 'boxes' && stage && svg && list && box && (img = stage.querySelector('input'))) {
+	W = +stage.dataset.width;
+	H = +stage.dataset.height;
 	MIN = Math.max(2, +stage.dataset.minBox || 0);
-	FS = +svg.getAttribute('font-size') || Math.max(12, W / 60, H / 60);
-	set(svg, { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', 'font-size': FS });
+	set(svg, { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none' });
 	list.querySelectorAll('input[name=box]').forEach(function (n) {
 		var v = n.value.split(',').map(Number);
 		if (v.length === 5 && v.every(isFinite))
 			boxes.push({ x: v[0], y: v[1], w: v[2], h: v[3], l: String(v[4]) });
 	});
-	draw();
+	zoom(0);
+	addEventListener('resize', function () { fit ? zoom(0) : fitScale(); });
+	form.addEventListener('click', function (e) {
+		var b = e.target.closest(ZB);
+		if (b) {
+			e.preventDefault();
+			zoom(b.value === 'fit' ? 0 : b.value / 100);
+		}
+	});
 	/* With JS a click draws; it never sends the no-JS corner click. */
 	['click', 'dragstart'].forEach(function (t) {
 		stage.addEventListener(t, function (e) { e.preventDefault(); });
@@ -100,6 +146,7 @@ if (mode === 'boxes' && stage && svg && list) {
 		}
 	});
 	addEventListener('mousemove', function (e) {
+		mouse = e;
 		if (!drag)
 			return;
 		var s = span(drag.a, at(e));
@@ -109,13 +156,15 @@ if (mode === 'boxes' && stage && svg && list) {
 		if (!drag)
 			return;
 		var a = drag.a, s = span(a, at(e)), r = $(RADIO + ':checked') || $(RADIO),
-			no = $('input[name=noobjects]');
+			no = $('input[name=noobjects]'), x = r1(s.x), y = r1(s.y);
 		drag = null;
-		if (s.w < MIN || s.h < MIN) {
+		/* Shorter than MIN image or 3 screen pixels: a click. */
+		if (s.w < MIN || s.h < MIN || s.w * Z < 3 || s.h * Z < 3) {
 			sel = hit(a);        /* a click selects a box (or none) */
 		} else {
 			save();
-			boxes.push({ x: r1(s.x), y: r1(s.y), w: r1(s.w), h: r1(s.h), l: r ? r.value : '0' });
+			/* Corners rounded: x + w stays inside the image. */
+			boxes.push({ x: x, y: y, w: r1(r1(s.x + s.w) - x), h: r1(r1(s.y + s.h) - y), l: r ? r.value : '0' });
 			sel = boxes.length - 1;
 			if (no)
 				no.checked = false;
@@ -125,7 +174,8 @@ if (mode === 'boxes' && stage && svg && list) {
 }
 
 /* Keys: 1-9 choose/toggle a class (or set the selected box's), Enter
- * submits, S skips; for boxes Delete removes the selected one, Z undoes. */
+ * submits, S skips; for boxes Delete removes the selected one, Z undoes,
+ * + - 0 zoom. */
 document.addEventListener('keydown', function (e) {
 	var t = e.target, k = e.key, r;
 	if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented || t.isContentEditable ||
@@ -153,6 +203,10 @@ document.addEventListener('keydown', function (e) {
 		boxes = JSON.parse(undo.pop());
 		sel = -1;
 		draw();
+	} else if (Z && (k === '+' || k === '=' || k === '-')) {
+		step(k === '-' ? -1 : 1);
+	} else if (Z && k === '0') {
+		zoom(0);
 	} else {
 		return;
 	}

@@ -372,12 +372,16 @@ async function browser_nojs_bbox() {
 		info = await send(page, () => page.click('#bbox-stage input[name=pt]', { position: { x, y } }));
 		assert.equal(info.item, item, 'a corner click must show the same item');
 	};
+	// At 100 % a clicked CSS pixel is an image pixel (browser_bbox_big_nojs
+	// clicks at other zooms).
+	info = await send(page, () => page.click('button[name=zoomto][value="100"]'));
+	assert.equal(info.item, item, 'a zoom must show the same item');
 	const bb = await page.locator('#bbox-stage input[name=pt]').boundingBox();
-	assert.ok(Math.abs(bb.width - info.width) < 0.5, `the image is shown at ${bb.width} px, not its natural ${info.width}`);
+	assert.ok(Math.abs(bb.width - info.width) < 0.5, `the image is shown at ${bb.width} px at 100 %, not its natural ${info.width}`);
 
 	await page.check(`#labelform input[name=label][value="${ids[1]}"]`);
 	await pt(20, 30);
-	assert.equal(await page.inputValue('input[name=corner]'), '20,30');
+	assert.equal(await page.inputValue('input[name=corner]'), '20,30,1,1');
 	assert.match(await page.textContent('.bbox-hint'), /opposite corner/);
 	await L.screenshot(page, 'bbox-nojs-corner');
 	await pt(120, 90);
@@ -412,6 +416,244 @@ async function browser_nojs_bbox() {
 	await page.context().close();
 }
 
+// ------------------------------------------------------------------ large photos
+
+const VIEW = { width: 1280, height: 900 };
+
+// A 4000 x 3000 photo as cameras take, a few KB as PNG: a light ground, a
+// blue frame 24 px wide, grey grid lines every 250 px and a red 40 x 40
+// square at 2500,1800 (a small object to zoom in on).
+function bigPhoto() {
+	const W = 4000, H = 3000, row = (kind) => {
+		const r = Buffer.alloc(W * 3);
+		for (let x = 0; x < W; x++) {
+			let c = [235, 238, 242];
+			if (kind === 'grid' || x % 250 < 6)
+				c = [150, 160, 175];
+			if (kind === 'red' && x >= 2500 && x < 2540)
+				c = [220, 30, 30];
+			if (kind === 'frame' || x < 24 || x >= W - 24)
+				c = [31, 95, 191];
+			r.set(c, x * 3);
+		}
+		return r;
+	};
+	const rows = { frame: row('frame'), grid: row('grid'), red: row('red'), plain: row('plain') };
+	return L.png(W, H, (y) => (y < 24 || y >= H - 24 ? rows.frame : y % 250 < 6 ? rows.grid :
+		y >= 1800 && y < 1840 ? rows.red : rows.plain));
+}
+
+async function browser_bbox_big_projects() {
+	const big = bigPhoto();
+	P.big = await L.makeProject('bbox', ['person', 'animal'],
+		{ 'photo-1.png': big, 'photo-2.png': big, 'photo-3.png': big });
+	P.small = await L.makeProject('bbox', ['person'],
+		{ 'small.png': L.png(100, 75, () => Buffer.alloc(300, 200)) });
+	assert.equal(P.big.items, 3);
+	assert.equal(P.small.items, 1);
+}
+
+// The element's box on the screen, which must lie inside the window (the
+// page not scrolled).
+async function onScreen(page, sel, what) {
+	const bb = await page.locator(sel).first().boundingBox();
+	assert.equal(await page.evaluate(() => window.scrollY), 0, 'the page is scrolled');
+	assert.ok(bb && bb.x >= 0 && bb.y >= 0 && bb.x + bb.width <= VIEW.width + 0.01 &&
+		bb.y + bb.height <= VIEW.height + 0.01, `${what} is not inside the window: ${JSON.stringify(bb)}`);
+	return bb;
+}
+
+// The whole image (aspect kept), the class list and Submit are on screen.
+async function checkFits(page, info) {
+	const img = await onScreen(page, '#bbox-stage input[name=pt]', 'the image');
+	await onScreen(page, '#editor-labels', 'the class list');
+	await onScreen(page, '#submit-button', 'Submit');
+	assert.ok(Math.abs(img.width / img.height - info.width / info.height) < 0.01,
+		`the image is shown at ${img.width} x ${img.height}`);
+	const sc = await page.$eval('.bbox-scroll', (b) => [b.scrollWidth - b.clientWidth, b.scrollHeight - b.clientHeight]);
+	assert.deepEqual(sc, [0, 0], 'the image scrolls in fit mode');
+	return img;
+}
+
+// The 100 x 75 image is fitted at twice its size, no more; closes the page.
+async function checkSmall(page) {
+	const info = await openLabel(page, project('small'), 'boxes');
+	const img = await checkFits(page, info);
+	assert.deepEqual([img.width, img.height], [200, 150], 'the small image');
+	noProblems(page);
+	await page.context().close();
+}
+
+// The stored box is about x,y,w,h (within tol image pixels).
+function near(got, want, tol, what) {
+	for (const k of ['x', 'y', 'w', 'h'])
+		assert.ok(Math.abs(got[k] - want[k]) <= tol, `${what}.${k} = ${got[k]}, want ${want[k]} (within ${tol})`);
+}
+
+// The image point (natural pixels) under screen point (sx, sy), and the
+// screen point of image point (x, y).
+// (Read where the image is now: stage() would scroll it into view.)
+async function shown(page) {
+	return {
+		bb: await page.locator('#bbox-stage input[name=pt]').boundingBox(),
+		W: Number(await page.getAttribute('#bbox-stage', 'data-width')),
+		H: Number(await page.getAttribute('#bbox-stage', 'data-height')),
+	};
+}
+async function imagePoint(page, sx, sy) {
+	const st = await shown(page);
+	return { x: (sx - st.bb.x) * st.W / st.bb.width, y: (sy - st.bb.y) * st.H / st.bb.height };
+}
+async function screenPoint(page, x, y) {
+	const st = await shown(page);
+	return [st.bb.x + x * st.bb.width / st.W, st.bb.y + y * st.bb.height / st.H];
+}
+
+// With JavaScript: a 4000 x 3000 photo fits beside the class list; a drag
+// from corner to corner is the whole image; zoomed in with + and scrolled,
+// a box lands under the mouse; 0 fits again.  A small image is shown at
+// most twice its size.
+async function browser_bbox_big_js() {
+	const p = project('big'), ids = p.labelIds;
+	const page = await labeler();
+	let info = await openLabel(page, p, 'boxes');
+	const item = info.item;
+	assert.deepEqual([info.width, info.height], [4000, 3000]);
+	const img = await checkFits(page, info);
+	assert.ok(img.width >= 800, `the fitted image is only ${img.width} px wide`);
+	await L.screenshot(page, 'bbox-big-js-fit');
+
+	// Mouse positions are whole CSS pixels: from the first one inside the
+	// image to the first one past its bottom-right corner; "about" is
+	// within one CSS pixel (4000 / the shown width, in image pixels).
+	const px1 = Math.ceil(4000 / img.width);
+	await page.keyboard.press('1');
+	await page.mouse.move(Math.ceil(img.x), Math.ceil(img.y));
+	await page.mouse.down();
+	await page.mouse.move(img.x + img.width / 2, img.y + img.height / 2, { steps: 4 });
+	await page.mouse.move(Math.ceil(img.x + img.width), Math.ceil(img.y + img.height), { steps: 4 });
+	await page.mouse.up();
+	let boxes = await boxInputs(page);
+	assert.equal(boxes.length, 1, `box inputs ${JSON.stringify(boxes)}`);
+
+	// Zoom in on the red square with the mouse over it: + twice is 100 %.
+	const mx = img.x + 2520 * img.width / 4000, my = img.y + 1820 * img.height / 3000;
+	await page.mouse.move(mx, my);
+	const under = await imagePoint(page, mx, my);
+	await page.keyboard.press('+');
+	await page.keyboard.press('+');
+	assert.equal(await page.$eval('#bbox-stage input[name=pt]', (e) => e.width), 4000, 'not at 100 % after + +');
+	assert.equal(await page.getAttribute('button[name=zoomto][value="100"]', 'aria-pressed'), 'true');
+	const still = await imagePoint(page, mx, my);
+	near({ x: still.x, y: still.y, w: 0, h: 0 }, { x: under.x, y: under.y, w: 0, h: 0 }, 2,
+		'the point under the mouse while zooming');
+	const view = await onScreen(page, '.bbox-scroll', 'the scroll box');
+	// Scroll with the wheel, then draw around the square.
+	const scrolled = await page.$eval('.bbox-scroll', (e) => e.scrollLeft);
+	await page.mouse.wheel(60, 40);
+	await page.waitForFunction((x) => document.querySelector('.bbox-scroll').scrollLeft !== x, scrolled);
+	const a = (await screenPoint(page, 2490, 1790)).map(Math.round);
+	const b = (await screenPoint(page, 2550, 1850)).map(Math.round);
+	for (const q of [a, b])
+		assert.ok(q[0] > view.x && q[0] < view.x + view.width && q[1] > view.y && q[1] < view.y + view.height,
+			`the square is not in view after zooming at it: ${q}, ${JSON.stringify(view)}`);
+	const pa = await imagePoint(page, ...a), pb = await imagePoint(page, ...b);
+	await page.mouse.move(...a);
+	await page.mouse.down();
+	await page.mouse.move(...b, { steps: 5 });
+	await page.mouse.up();
+	// The rectangle drawn is where the mouse went.
+	const r = await page.locator('#bbox-overlay rect.sel').boundingBox();
+	near({ x: r.x, y: r.y, w: r.width, h: r.height },
+		{ x: a[0], y: a[1], w: b[0] - a[0], h: b[1] - a[1] }, 2, 'the rectangle on the screen (its stroke: 1 px each side)');
+	await L.screenshot(page, 'bbox-big-js-zoom');
+	await page.keyboard.press('-');
+	assert.equal(await page.$eval('#bbox-stage input[name=pt]', (e) => e.width), 2000, 'not at 50 % after -');
+	await page.keyboard.press('0');
+	assert.equal(await page.getAttribute('button[name=zoomto][value="fit"]', 'aria-pressed'), 'true');
+	await checkFits(page, info);
+
+	info = await send(page, () => page.keyboard.press('Enter'));
+	assert.ok(info && info.item !== item, 'Enter did not lead to the next item');
+	const ann = L.annotation(item);
+	assert.equal(ann.data.boxes.length, 2, ann.text);
+	assert.equal(ann.data.boxes[0].label, ids[0]);
+	near(ann.data.boxes[0], { x: 0, y: 0, w: 4000, h: 3000 }, px1, 'corner to corner');
+	assert.ok(ann.data.boxes[0].x + ann.data.boxes[0].w <= 4000 && ann.data.boxes[0].y + ann.data.boxes[0].h <= 3000, ann.text);
+	checkBox(ann.data.boxes[1], { label: ids[0], x: pa.x, y: pa.y, w: pb.x - pa.x, h: pb.y - pa.y }, 'zoomed box');
+	noProblems(page);
+	await checkSmall(page);
+}
+
+// Without JavaScript: the server shows the photo at 800 x 600 and maps
+// clicks back; corner to corner is the whole image; at 200 % (a zoom
+// button) a box lands on the pixels clicked; the small image at 2x.
+async function browser_bbox_big_nojs() {
+	const p = project('big'), ids = p.labelIds;
+	const page = await labeler(false);
+	let info = await openLabel(page, p, 'boxes');
+	const item = info.item;
+	assert.deepEqual([info.width, info.height], [4000, 3000]);
+	const img = await checkFits(page, info);
+	assert.deepEqual([img.width, img.height], [800, 600], 'the no-JS fit size');
+	await L.screenshot(page, 'bbox-big-nojs-fit');
+	const click = async (what) => {
+		info = await send(page, what);
+		assert.equal(info.item, item, 'a click must show the same item');
+	};
+	await page.check(`#labelform input[name=label][value="${ids[1]}"]`);
+	await click(() => page.click('#bbox-stage input[name=pt]', { position: { x: 0, y: 0 } }));
+	assert.equal(await page.inputValue('input[name=corner]'), '0,0,5,5');
+	await click(() => page.click('#bbox-stage input[name=pt]', { position: { x: 799, y: 599 } }));
+	assert.deepEqual(await boxInputs(page), [`0,0,4000,3000,${ids[1]}`]);
+
+	// 200 %: the image scrolls in its box; two clicks, scrolled the same.
+	await click(() => page.click('button[name=zoomto][value="200"]'));
+	assert.equal(await page.getAttribute('#bbox-stage input[name=pt]', 'width'), '8000');
+	assert.equal(await page.inputValue('input[name=zoom]'), '200');
+	const view = await onScreen(page, '.bbox-scroll', 'the scroll box');
+	// Click on the screen where image pixel (x, y) is shown now; returns the
+	// image pixel under the clicked CSS pixel.
+	const at = async (x, y) => {
+		const bb = await page.locator('#bbox-stage input[name=pt]').boundingBox();
+		const sx = Math.round(bb.x + 2 * x + 0.5), sy = Math.round(bb.y + 2 * y + 0.5);
+		assert.ok(sx > view.x && sx < view.x + view.width && sy > view.y && sy < view.y + view.height,
+			`image pixel ${x},${y} is not in view (${sx},${sy})`);
+		await click(() => page.mouse.click(sx, sy));
+		return [Math.floor((sx - bb.x) / 2), Math.floor((sy - bb.y) / 2)];
+	};
+	// Around the red square (2500,1800 to 2540,1840), scrolled to it.
+	await page.$eval('.bbox-scroll', (b) => { b.scrollLeft = 4900; b.scrollTop = 3500; });
+	const c0 = await at(2490, 1790);
+	assert.deepEqual(c0, [2490, 1790], 'the image pixel under the first click');
+	assert.equal(await page.inputValue('input[name=corner]'), `${c0[0]},${c0[1]},1,1`);
+	// The page after the click shows the first corner again (#bbox-at).
+	assert.match(new URL(page.url()).hash, /^#bbox-at$/);
+	const dot = await page.locator('#bbox-overlay circle').boundingBox();
+	assert.ok(dot.x > view.x && dot.x + dot.width < view.x + view.width &&
+		dot.y > view.y && dot.y + dot.height < view.y + view.height,
+		`the first corner is not in view after the click: ${JSON.stringify(dot)}`);
+	await L.screenshot(page, 'bbox-big-nojs-zoom');
+	const c1 = await at(2550, 1850);
+	assert.deepEqual(c1, [2550, 1850], 'the image pixel under the second click');
+	const want = `${c0[0]},${c0[1]},${c1[0] - c0[0] + 1},${c1[1] - c0[1] + 1},${ids[1]}`;
+	assert.deepEqual(await boxInputs(page), [`0,0,4000,3000,${ids[1]}`, want]);
+	await L.screenshot(page, 'bbox-big-nojs-zoom-box');
+	await click(() => page.click('button[name=zoomto][value="fit"]'));
+	await checkFits(page, info);
+	await L.screenshot(page, 'bbox-big-nojs');
+
+	info = await send(page, () => page.click('#submit-button'));
+	assert.ok(info && info.item !== item);
+	const ann = L.annotation(item);
+	assert.deepEqual(ann.data, { boxes: [
+		{ label: ids[1], x: 0, y: 0, w: 4000, h: 3000 },
+		{ label: ids[1], x: c0[0], y: c0[1], w: c1[0] - c0[0] + 1, h: c1[1] - c0[1] + 1 },
+	], no_objects: false }, ann.text);
+
+	await checkSmall(page);
+}
+
 async function teardown() {
 	if (B && B.browser)
 		await B.browser.close();
@@ -424,6 +666,7 @@ async function teardown() {
 
 module.exports = {
 	tests: [browser_start, browser_projects_running, browser_multiclass_keys, browser_multilabel_keys,
-		browser_bbox_draw, browser_nojs_multiclass, browser_nojs_bbox],
+		browser_bbox_draw, browser_nojs_multiclass, browser_nojs_bbox, browser_bbox_big_projects,
+		browser_bbox_big_js, browser_bbox_big_nojs],
 	teardown,
 };

@@ -7,6 +7,7 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const zlib = require('node:zlib');
 const assert = require('node:assert/strict');
 
 function env(name) {
@@ -127,18 +128,62 @@ function stamp() {
 	return `${Date.now().toString(36)}-${process.pid}-${++stampN}`;
 }
 
-// makeProject(task, labelNames): a local datastore in
-// LABELD_TEST_DATASTORE_ROOT holding a copy of the sample photos, a dataset
-// of it, a project of task with these labels, its counters and an init job,
-// in one transaction as the create-project wizard leaves them (the wizard
-// has its own tests); waits until labeld's job thread made it Running.
+// The CRC-32 of PNG chunks (ISO 3309).
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+	let c = n;
+	for (let k = 0; k < 8; k++)
+		c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+	return c >>> 0;
+});
+function crc32(buf) {
+	let c = 0xffffffff;
+	for (const b of buf)
+		c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+	return (c ^ 0xffffffff) >>> 0;
+}
+
+// png(width, height, row): an RGB PNG whose row y is the Buffer row(y)
+// (width * 3 bytes; the same Buffer may serve many rows, so a large
+// picture of few distinct rows costs little memory and compresses to a
+// few KB).
+function png(width, height, row) {
+	const chunk = (type, data) => {
+		const head = Buffer.alloc(8), tail = Buffer.alloc(4);
+		head.writeUInt32BE(data.length, 0);
+		head.write(type, 4, 'latin1');
+		tail.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+		return Buffer.concat([head, data, tail]);
+	};
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(width, 0);
+	ihdr.writeUInt32BE(height, 4);
+	ihdr.set([8, 2, 0, 0, 0], 8);          // 8 bits, RGB, deflate, no filter, no interlace
+	const zero = Buffer.alloc(1), rows = [];
+	for (let y = 0; y < height; y++)
+		rows.push(zero, row(y));
+	return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+		chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
+		chunk('IEND', Buffer.alloc(0))]);
+}
+
+// makeProject(task, labelNames, files): a local datastore in
+// LABELD_TEST_DATASTORE_ROOT holding files ({name: Buffer}; default a copy
+// of the sample photos), a dataset of it, a project of task with these
+// labels, its counters and an init job, in one transaction as the
+// create-project wizard leaves them (the wizard has its own tests); waits
+// until labeld's job thread made it Running.
 // Returns { id, labels: {name: id}, labelIds: [ids in order], items }.
-async function makeProject(task, labelNames) {
+async function makeProject(task, labelNames, files) {
 	const s = stamp();
 	const dir = path.join(env('LABELD_TEST_DATASTORE_ROOT'), `browser-${s}`);
 	fs.mkdirSync(dir, { recursive: true });
-	for (const f of samplePhotos())
-		fs.copyFileSync(f, path.join(dir, path.basename(f)));
+	if (files) {
+		for (const [name, data] of Object.entries(files))
+			fs.writeFileSync(path.join(dir, name), data);
+	} else {
+		for (const f of samplePhotos())
+			fs.copyFileSync(f, path.join(dir, path.basename(f)));
+	}
 	const labels = labelNames.map((n, i) => `(@p, ${q(n)}, ${i + 1})`).join(', ');
 	const id = Number(sqlOne(`
 		START TRANSACTION;
@@ -218,6 +263,6 @@ async function screenshot(page, name) {
 }
 
 module.exports = {
-	env, sql, sqlOne, q, launch, newPage, signIn, navigate, makeProject, annotation,
+	env, sql, sqlOne, q, launch, newPage, signIn, navigate, png, makeProject, annotation,
 	annotationCount, formInfo, assertKeys, screenshot, sleep, OUT, assert,
 };

@@ -189,9 +189,9 @@ static struct labeld_field *fields_from(const char *spec, size_t *n)
 	return f;
 }
 
-/* parse_form on "a=1&b=2"; returns rc, sets *ann / *err. */
-static int form(const struct labeld_plugin *p, const char *spec,
-    struct json_object **ann, const char **err)
+/* parse_form on "a=1&b=2" for item it; returns rc, sets *ann / *err. */
+static int form_on(const struct labeld_plugin *p, const struct labeld_item *it,
+    const char *spec, struct json_object **ann, const char **err)
 {
 	size_t n;
 	struct labeld_field *f = fields_from(spec, &n);
@@ -199,12 +199,19 @@ static int form(const struct labeld_plugin *p, const char *spec,
 
 	*ann = NULL;
 	*err = NULL;
-	rc = p->task->parse_form(&ctx, &item, labels3, NLABELS3, f, n, ann, err);
+	rc = p->task->parse_form(&ctx, it, labels3, NLABELS3, f, n, ann, err);
 	if (rc < 0)
 		ck_assert_msg(*err != NULL && **err != '\0', "%s: no error sentence", spec);
 	if (rc == 0)
 		ck_assert_msg(*ann != NULL, "%s: no annotation", spec);
 	return rc;
+}
+
+/* parse_form on "a=1&b=2" for the 640 x 480 item. */
+static int form(const struct labeld_plugin *p, const char *spec,
+    struct json_object **ann, const char **err)
+{
+	return form_on(p, &item, spec, ann, err);
 }
 
 /* The form is an error with exactly this sentence. */
@@ -254,8 +261,10 @@ static int validate_text(const struct labeld_plugin *p, const char *text)
 	return rc;
 }
 
-/* editor_view on "a=1&b=2" (NULL: first display); the view, checked. */
-static struct json_object *editor(const struct labeld_plugin *p, const char *spec)
+/* editor_view on "a=1&b=2" (NULL: first display) for item it; the view,
+ * checked. */
+static struct json_object *editor_on(const struct labeld_plugin *p,
+    const struct labeld_item *it, const char *spec)
 {
 	struct labeld_field *f = NULL;
 	struct json_object *view = NULL;
@@ -264,9 +273,14 @@ static struct json_object *editor(const struct labeld_plugin *p, const char *spe
 
 	if (spec != NULL)
 		f = fields_from(spec, &n);
-	ck_assert_int_eq(p->task->editor_view(&ctx, &item, labels3, NLABELS3, f, n, &view, &err), 0);
+	ck_assert_int_eq(p->task->editor_view(&ctx, it, labels3, NLABELS3, f, n, &view, &err), 0);
 	ck_assert_ptr_nonnull(view);
 	return view;
+}
+
+static struct json_object *editor(const struct labeld_plugin *p, const char *spec)
+{
+	return editor_on(p, &item, spec);
 }
 
 static const char *jstr(struct json_object *o)
@@ -773,10 +787,11 @@ START_TEST(bbox_corner_clicks)
 	const struct labeld_plugin *p = plugin_load("bbox");
 	struct json_object *ann, *v;
 	const char *err;
-	const char *step1 = "label=12&pt.x=100&pt.y=50";
-	const char *step2 = "label=12&corner=100,50&pt.x=149&pt.y=89";
-	const char *step3 = "label=11&box=100,50,50,40,12&pt.x=639&pt.y=479";
-	const char *step4 = "label=11&box=100,50,50,40,12&corner=639,479&pt.x=600&pt.y=400";
+	/* At 100 % a displayed pixel is an image pixel (bbox_zoom: other zooms). */
+	const char *step1 = "zoom=100&label=12&pt.x=100&pt.y=50";
+	const char *step2 = "zoom=100&label=12&corner=100,50&pt.x=149&pt.y=89";
+	const char *step3 = "zoom=100&label=11&box=100,50,50,40,12&pt.x=639&pt.y=479";
+	const char *step4 = "label=11&box=100,50,50,40,12&corner=639,479,1,1&pt.x=600&pt.y=400&zoom=100";
 
 	/* First display: no boxes, no corner, nothing chosen. */
 	v = editor(p, NULL);
@@ -791,7 +806,7 @@ START_TEST(bbox_corner_clicks)
 	ck_assert_int_eq(form(p, step1, &ann, &err), 1);
 	ck_assert_ptr_null(ann);
 	v = editor(p, step1);
-	ck_assert_str_eq(view_corner(v), "100,50");
+	ck_assert_str_eq(view_corner(v), "100,50,1,1");
 	ck_assert_str_eq(view_boxes(v), "");
 	ck_assert_str_eq(checked_ids(v), "12");
 
@@ -811,7 +826,7 @@ START_TEST(bbox_corner_clicks)
 
 	/* A second box from the bottom-right pixel up-left: reaches the edge. */
 	ck_assert_int_eq(form(p, step3, &ann, &err), 1);
-	ck_assert_str_eq(view_corner(editor(p, step3)), "639,479");
+	ck_assert_str_eq(view_corner(editor(p, step3)), "639,479,1,1");
 	ck_assert_int_eq(form(p, step4, &ann, &err), 1);
 	v = editor(p, step4);
 	ck_assert_str_eq(view_boxes(v), "100,50,50,40,12|600,400,40,80,11");
@@ -827,7 +842,7 @@ START_TEST(bbox_corner_clicks)
 	ck_assert_str_eq(view_boxes(v), "600,400,40,80,11");
 	v = editor(p, "box=100,50,50,40,12&box=600,400,40,80,11&remove=1&corner=3,3");
 	ck_assert_str_eq(view_boxes(v), "100,50,50,40,12");
-	ck_assert_str_eq(view_corner(v), "3,3");
+	ck_assert_str_eq(view_corner(v), "3,3,1,1");
 	form_refused(p, "box=100,50,50,40,12&remove=1", "There is no such box to remove.");
 	form_refused(p, "box=100,50,50,40,12&remove=-1", "There is no such box to remove.");
 	form_refused(p, "box=100,50,50,40,12&remove=x", "There is no such box to remove.");
@@ -842,7 +857,7 @@ START_TEST(bbox_corner_clicks)
 	form_refused(p, "corner=100,50&pt.x=149&pt.y=89",
 	    "Choose the class of the box, then click its opposite corner again.");
 	v = editor(p, "corner=100,50&pt.x=149&pt.y=89");
-	ck_assert_str_eq(view_corner(v), "100,50");
+	ck_assert_str_eq(view_corner(v), "100,50,1,1");
 	ck_assert_str_eq(view_boxes(v), "");
 	/* The editor says why too: the core may show a step without parse_form. */
 	ck_assert_str_eq(json_object_get_string(jget(v, "step_error")),
@@ -852,18 +867,18 @@ START_TEST(bbox_corner_clicks)
 	ck_assert(!json_object_object_get_ex(editor(p, NULL), "step_error", NULL));
 
 	/* Too small: refused, the corner is kept. */
-	form_refused(p, "label=11&corner=100,50&pt.x=102&pt.y=80",
+	form_refused(p, "zoom=100&label=11&corner=100,50&pt.x=102&pt.y=80",
 	    "A box must be at least 4 \u00d7 4 pixels: click its opposite corner again.");
-	v = editor(p, "label=11&corner=100,50&pt.x=102&pt.y=80");
-	ck_assert_str_eq(view_corner(v), "100,50");
+	v = editor(p, "zoom=100&label=11&corner=100,50&pt.x=102&pt.y=80");
+	ck_assert_str_eq(view_corner(v), "100,50,1,1");
 	ck_assert_str_eq(view_boxes(v), "");
-	ck_assert_int_eq(form(p, "label=11&corner=100,50&pt.x=103&pt.y=53", &ann, &err), 1);
-	ck_assert_str_eq(view_boxes(editor(p, "label=11&corner=100,50&pt.x=103&pt.y=53")),
+	ck_assert_int_eq(form(p, "zoom=100&label=11&corner=100,50&pt.x=103&pt.y=53", &ann, &err), 1);
+	ck_assert_str_eq(view_boxes(editor(p, "zoom=100&label=11&corner=100,50&pt.x=103&pt.y=53")),
 	    "100,50,4,4,11");
 
-	/* Clicks that are not on the image. */
-	form_refused(p, "pt.x=640&pt.y=5", "The click was not on the image.");
-	form_refused(p, "pt.x=5&pt.y=480", "The click was not on the image.");
+	/* Clicks that are not on the image as shown (640 x 480 at 100 %). */
+	form_refused(p, "zoom=100&pt.x=640&pt.y=5", "The click was not on the image.");
+	form_refused(p, "zoom=100&pt.x=5&pt.y=480", "The click was not on the image.");
 	form_refused(p, "pt.x=-1&pt.y=5", "The click was not on the image.");
 	form_refused(p, "pt.x=5.5&pt.y=5", "The click was not on the image.");
 	form_refused(p, "pt.x=5", "The click was not on the image.");
@@ -871,7 +886,7 @@ START_TEST(bbox_corner_clicks)
 	form_refused(p, "pt.x=5&pt.y=5&pt.x=6", "The click was not on the image.");
 	form_refused(p, "pt.x=5&pt.y=", "The click was not on the image.");
 	form_refused(p, "pt.x=5&pt.y=5&remove=corner", "Make one change at a time.");
-	v = editor(p, "pt.x=640&pt.y=5");
+	v = editor(p, "zoom=100&pt.x=640&pt.y=5");
 	ck_assert_str_eq(view_corner(v), "");
 
 	/* The editor drops what it cannot show and keeps the rest. */
@@ -879,6 +894,154 @@ START_TEST(bbox_corner_clicks)
 	ck_assert_str_eq(view_boxes(v), "10,20,30,40,11");
 	ck_assert(json_object_get_boolean(jget(v, "noobjects")));
 	ck_assert_str_eq(checked_ids(v), "");
+}
+END_TEST
+
+/* The zoom choices of an editor view as "fit*,50,100" (* the current). */
+static const char *view_zooms(struct json_object *v)
+{
+	struct json_object *arr = jget(v, "zooms");
+	struct buf b;
+
+	buf_init(&b, ctx.arena);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *z = json_object_array_get_idx(arr, i);
+		buf_printf(&b, "%s%s%s", i ? "," : "", json_object_get_string(jget(z, "value")),
+		    json_object_get_boolean(jget(z, "current")) ? "*" : "");
+	}
+	buf_addc(&b, '\0');
+	ck_assert(!b.failed);
+	return b.data;
+}
+
+/* The displayed size of an editor view as "800x600 fit". */
+static const char *view_shown(struct json_object *v)
+{
+	return arena_printf(ctx.arena, "%dx%d %s", json_object_get_int(jget(v, "show_width")),
+	    json_object_get_int(jget(v, "show_height")), json_object_get_string(jget(v, "zoom")));
+}
+
+/* The result of clicks without JavaScript on an item: the step is
+ * applied (parse_form returns 1) and the view shows boxes|corner. */
+static const char *clicks(const struct labeld_plugin *p, const struct labeld_item *it,
+    const char *spec)
+{
+	struct json_object *ann, *v;
+	const char *err;
+
+	ck_assert_msg(form_on(p, it, spec, &ann, &err) == 1, "%s: %s", spec, err ? err : "answer");
+	v = editor_on(p, it, spec);
+	return arena_printf(ctx.arena, "%s|%s", view_boxes(v), view_corner(v));
+}
+
+/* Zoom without JavaScript: the displayed size the server chooses, clicks
+ * mapped back to image pixels, zoom steps, refused zooms. */
+START_TEST(bbox_zoom)
+{
+	const struct labeld_plugin *p = plugin_load("bbox");
+	static const struct labeld_item big = { .id = 6, .path = "big.jpg", .width = 4000,
+		.height = 3000, .format = "jpeg" };
+	static const struct labeld_item small = { .id = 7, .path = "s.png", .width = 100,
+		.height = 75, .format = "png" };
+	static const struct labeld_item tall = { .id = 8, .path = "t.png", .width = 300,
+		.height = 4000, .format = "png" };
+	static const struct labeld_item huge = { .id = 9, .path = "h.png", .width = 10000,
+		.height = 5000, .format = "png" };
+	const char *zoom = "That zoom is not one of the choices for this image.";
+	const char *off = "The click was not on the image.";
+	struct json_object *v, *ann;
+	const char *err;
+
+	/* Fit: the whole image in 800 x 600, never more than twice its size. */
+	v = editor_on(p, &big, NULL);
+	ck_assert_str_eq(view_shown(v), "800x600 fit");
+	ck_assert_str_eq(view_zooms(v), "fit*,50,100,200,400");
+	ck_assert_int_eq(json_object_get_int(jget(v, "font")), 70);
+	ck_assert_int_eq(json_object_get_int(jget(v, "width")), 4000);
+	ck_assert_str_eq(view_shown(editor(p, NULL)), "800x600 fit");
+	ck_assert_str_eq(view_shown(editor_on(p, &small, NULL)), "200x150 fit");
+	ck_assert_str_eq(view_shown(editor_on(p, &tall, NULL)), "45x600 fit");
+	v = editor_on(p, &huge, NULL);
+	ck_assert_str_eq(view_shown(v), "800x400 fit");
+	/* Levels whose longer side would pass 16384 px are not offered. */
+	ck_assert_str_eq(view_zooms(v), "fit*,50,100");
+
+	/* A click covers the image pixels under it; the first corner keeps
+	 * them all, so corner to corner of the displayed image is the whole
+	 * image, in either order. */
+	ck_assert_str_eq(clicks(p, &big, "label=11&pt.x=0&pt.y=0"), "|0,0,5,5");
+	ck_assert_str_eq(clicks(p, &big, "zoom=fit&label=11&pt.x=799&pt.y=599"), "|3995,2995,5,5");
+	ck_assert_str_eq(clicks(p, &big, "label=11&corner=0,0,5,5&pt.x=799&pt.y=599&zoom=fit"),
+	    "0,0,4000,3000,11|");
+	ck_assert_str_eq(clicks(p, &big, "label=11&corner=3995,2995,5,5&pt.x=0&pt.y=0"),
+	    "0,0,4000,3000,11|");
+	ck_assert_str_eq(clicks(p, &big, "label=11&pt.x=400&pt.y=300"), "|2000,1500,5,5");
+	form_refused(p, "label=11&pt.x=800&pt.y=5", off);
+	form_refused(p, "label=11&pt.x=5&pt.y=600", off);
+	/* Small images: a displayed pixel is half an image pixel. */
+	ck_assert_str_eq(clicks(p, &small, "label=11&pt.x=199&pt.y=149"), "|99,74,1,1");
+	ck_assert_str_eq(clicks(p, &small, "label=11&corner=99,74,1,1&pt.x=0&pt.y=1"),
+	    "0,0,100,75,11|");
+
+	/* A zoom step keeps the boxes, the corner and the class. */
+	{
+		const char *spec = "zoom=fit&zoomto=200&box=10,10,100,100,12&corner=0,0,5,5&label=11";
+		ck_assert_int_eq(form_on(p, &big, spec, &ann, &err), 1);
+		v = editor_on(p, &big, spec);
+		ck_assert_str_eq(view_shown(v), "8000x6000 200");
+		ck_assert_str_eq(view_zooms(v), "fit,50,100,200*,400");
+		ck_assert_str_eq(view_boxes(v), "10,10,100,100,12");
+		ck_assert_str_eq(view_corner(v), "0,0,5,5");
+		ck_assert_str_eq(checked_ids(v), "11");
+		ck_assert_int_eq(json_object_get_int(jget(v, "font")), 7);
+		ck_assert_str_eq(view_shown(editor_on(p, &big, "zoom=200&zoomto=fit")), "800x600 fit");
+		ck_assert_str_eq(view_shown(editor_on(p, &big, "zoomto=50")), "2000x1500 50");
+		ck_assert_str_eq(view_shown(editor_on(p, &small, "zoomto=400")), "400x300 400");
+	}
+	/* Clicks at 200 %: two displayed pixels per image pixel. */
+	ck_assert_str_eq(clicks(p, &big, "zoom=200&label=11&pt.x=3&pt.y=3"), "|1,1,1,1");
+	ck_assert_str_eq(clicks(p, &big, "zoom=200&label=11&corner=1,1,1,1&pt.x=20&pt.y=30"),
+	    "1,1,10,15,11|");
+	ck_assert_str_eq(clicks(p, &big, "zoom=200&label=11&corner=0,0,5,5&pt.x=7999&pt.y=5999"),
+	    "0,0,4000,3000,11|");
+	ck_assert_int_eq(form_on(p, &big, "zoom=200&pt.x=7999&pt.y=5999", &ann, &err), 1);
+	ck_assert_int_eq(form_on(p, &big, "zoom=200&pt.x=8000&pt.y=5", &ann, &err), -1);
+	ck_assert_str_eq(err, off);
+	/* At 50 % a displayed pixel is two image pixels. */
+	ck_assert_str_eq(clicks(p, &big, "zoom=50&label=11&pt.x=10&pt.y=10"), "|20,20,2,2");
+	ck_assert_int_eq(form_on(p, &big, "zoom=50&pt.x=2000&pt.y=5", &ann, &err), -1);
+
+	/* Zooms that are not offered. */
+	form_refused(p, "zoom=25&pt.x=1&pt.y=1", zoom);
+	form_refused(p, "zoom=0&pt.x=1&pt.y=1", zoom);
+	form_refused(p, "zoom=FIT&noobjects=1", zoom);
+	form_refused(p, "zoom=&noobjects=1", zoom);
+	form_refused(p, "zoom=0100&noobjects=1", zoom);
+	form_refused(p, "zoom=fit&zoom=fit&noobjects=1", zoom);
+	form_refused(p, "zoomto=300", zoom);
+	form_refused(p, "zoomto=fit&zoomto=50", zoom);
+	ck_assert_int_eq(form_on(p, &huge, "zoomto=200", &ann, &err), -1);
+	ck_assert_str_eq(err, zoom);
+	ck_assert_int_eq(form_on(p, &huge, "zoomto=100", &ann, &err), 1);
+	form_refused(p, "zoomto=fit&pt.x=1&pt.y=1", "Make one change at a time.");
+	form_refused(p, "zoomto=fit&remove=corner&corner=1,1", "Make one change at a time.");
+	/* The zoom is no part of the answer. */
+	form_accepted(p, "zoom=100&box=10,20,30,40,11",
+	    "{\"boxes\":[{\"label\":11,\"x\":10,\"y\":20,\"w\":30,\"h\":40}],\"no_objects\":false}");
+	/* The editor shows what it can: an unknown zoom is fit. */
+	ck_assert_str_eq(view_corner(editor_on(p, &big, "zoom=25&pt.x=799&pt.y=599")),
+	    "3995,2995,5,5");
+	ck_assert_str_eq(view_shown(editor_on(p, &big, "zoom=50&zoomto=999")), "2000x1500 50");
+
+	/* First corners: x,y (one pixel) or x,y,w,h inside the image. */
+	ck_assert_str_eq(clicks(p, &big, "label=11&corner=3995,2995,5,5&remove=corner"), "|");
+	form_refused(p, "corner=636,5,5,1&noobjects=1", "The first corner is not a point of the image.");
+	form_refused(p, "corner=1,1,0,1&noobjects=1", "The first corner is not a point of the image.");
+	form_refused(p, "corner=1,1,1&noobjects=1", "The first corner is not a point of the image.");
+	form_refused(p, "corner=1,1,1,1,1&noobjects=1", "The first corner is not a point of the image.");
+	form_refused(p, "corner=1,,1,1&noobjects=1", "The first corner is not a point of the image.");
+	form_refused(p, "corner=635,475,5,5&noobjects=1",
+	    "Finish the box you started: click its opposite corner, or cancel it.");
 }
 END_TEST
 
@@ -1185,6 +1348,15 @@ START_TEST(template_bbox)
 	ck_assert_ptr_nonnull(strstr(html, "<div id=\"bbox-boxes\">"));
 	ck_assert_ptr_nonnull(strstr(html,
 	    "<input type=\"image\" name=\"pt\" src=\"/projects/3/items/5/image?v&#61;1&amp;x&#61;&quot;q&quot;\""));
+	/* Shown at the size the server chose (attributes: no style), the
+	 * zoom it was shown at, the zoom choices. */
+	ck_assert_ptr_nonnull(strstr(html, "alt=\"Image: click a corner\" width=\"800\" height=\"600\" "
+	    "formaction=\"/projects//items/5#bbox-at\">"));
+	ck_assert_ptr_nonnull(strstr(html, "<input type=\"hidden\" name=\"zoom\" value=\"fit\">"));
+	ck_assert_ptr_nonnull(strstr(html, "<button name=\"zoomto\" value=\"fit\" aria-pressed=\"true\">Fit</button>"
+	    "<button name=\"zoomto\" value=\"50\">50%</button>"));
+	ck_assert_int_eq(count_of(html, "name=\"zoomto\""), 5);
+	ck_assert_int_eq(count_of(html, "aria-pressed"), 1);
 	ck_assert_ptr_nonnull(strstr(html, "name=\"noobjects\" value=\"1\">"));
 	ck_assert_int_eq(count_of(html, "name=\"box\""), 0);
 	ck_assert_int_eq(count_of(html, "name=\"corner\""), 0);
@@ -1195,8 +1367,8 @@ START_TEST(template_bbox)
 	ck_assert_int_eq(p->task->editor_view(&ctx, &item, labels10, 10, f, nf, &v, &err), 0);
 	html = render_editor("bbox", labels10, 10, v, NULL, &n);
 	assert_page_rules(html);
-	ck_assert_ptr_nonnull(strstr(html, "<input type=\"hidden\" name=\"corner\" value=\"10,20\">"));
-	ck_assert_ptr_nonnull(strstr(html, "<circle cx=\"10\" cy=\"20\""));
+	ck_assert_ptr_nonnull(strstr(html, "<input type=\"hidden\" name=\"corner\" value=\"8,16,1,1\">"));
+	ck_assert_ptr_nonnull(strstr(html, "<circle id=\"bbox-at\" cx=\"8.5\" cy=\"16.5\""));
 	ck_assert_ptr_nonnull(strstr(html, "name=\"remove\" value=\"corner\""));
 	ck_assert_ptr_nonnull(strstr(html, "value=\"110\" checked>"));
 	ck_assert_ptr_null(strstr(html, "flash error"));
@@ -1208,9 +1380,20 @@ START_TEST(template_bbox)
 	assert_page_rules(html);
 	ck_assert_ptr_nonnull(strstr(html, "<p class=\"flash error\" role=\"alert\">Choose the class "
 	    "of the box, then click its opposite corner again.</p>"));
-	ck_assert_ptr_nonnull(strstr(html, "<input type=\"hidden\" name=\"corner\" value=\"10,20\">"));
+	ck_assert_ptr_nonnull(strstr(html, "<input type=\"hidden\" name=\"corner\" value=\"10,20,1,1\">"));
 	html = render_editor("bbox", labels10, 10, v, "Choose the class of the box.", &n);
 	ck_assert_ptr_null(strstr(html, "flash error"));
+
+	/* The box a click made is the page's #bbox-at (the fragment the
+	 * click's formaction names), and only that one. */
+	f = fields_from("box=1,1,4,4,101&zoom=100&label=110&corner=10,20&pt.x=100&pt.y=200", &nf);
+	ck_assert_int_eq(p->task->editor_view(&ctx, &item, labels10, 10, f, nf, &v, &err), 0);
+	html = render_editor("bbox", labels10, 10, v, NULL, &n);
+	assert_page_rules(html);
+	ck_assert_ptr_nonnull(strstr(html, "<rect x=\"1\" y=\"1\" width=\"4\" height=\"4\"/>"));
+	ck_assert_ptr_nonnull(strstr(html, "<rect id=\"bbox-at\" x=\"10\" y=\"20\" width=\"91\" height=\"181\"/>"));
+	ck_assert_int_eq(count_of(html, "bbox-at"), 2);
+	ck_assert_ptr_null(strstr(html, "<circle"));
 
 	/* Ten boxes of ten classes and "no objects" ticked (shown as sent). */
 	buf_init(&spec, ctx.arena);
@@ -1236,7 +1419,7 @@ START_TEST(template_bbox)
 
 	/* The labeling page must stay small (20 KB with CSS and JS): ten
 	 * labels and ten boxes drawn with the mouse (labeld.js writes one
-	 * decimal). */
+	 * decimal).  The zoom bar is about 400 bytes of it. */
 	static const struct labeld_label plain[] = {
 		{ 101, "person", 1 }, { 102, "bicycle", 2 }, { 103, "car", 3 },
 		{ 104, "motorbike", 4 }, { 105, "bus", 5 }, { 106, "truck", 6 },
@@ -1252,7 +1435,7 @@ START_TEST(template_bbox)
 	ck_assert_int_eq(p->task->editor_view(&ctx, &item, plain, 10, f, nf, &v, &err), 0);
 	html = render_editor("bbox", plain, 10, v, NULL, &n);
 	dump_html("bbox-size.html", html);
-	ck_assert_msg(n < 4096, "bbox editor is %zu bytes", n);
+	ck_assert_msg(n < 4608, "bbox editor is %zu bytes", n);
 	fprintf(stderr, "bbox editor, 10 labels and 10 boxes: %zu bytes\n", n);
 }
 END_TEST
@@ -1277,6 +1460,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, bbox_too_many_boxes);
 	tcase_add_test(tc, bbox_config);
 	tcase_add_test(tc, bbox_corner_clicks);
+	tcase_add_test(tc, bbox_zoom);
 	tcase_add_test(tc, bbox_single_class_preselected);
 	tcase_add_test(tc, bbox_validate);
 	tcase_add_test(tc, bbox_describe);

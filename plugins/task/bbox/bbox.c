@@ -11,11 +11,21 @@
  *   box        "x,y,w,h,label_id", one per box drawn so far (repeated)
  *   label      the class for the next box (radio buttons)
  *   noobjects  "1": the image shows none of the classes
- *   pt.x pt.y  a click on <input type="image" name="pt"> (no JavaScript)
- *   corner     "x,y": the first corner clicked, waiting for the second
+ *   pt.x pt.y  a click on <input type="image" name="pt"> (no JavaScript),
+ *              in CSS pixels of the image as the page showed it
+ *   zoom       how the page showed the image: "fit" or a percentage
+ *   zoomto     show the image at this zoom instead (the zoom buttons)
+ *   corner     "x,y,w,h": the image pixels under the first click,
+ *              waiting for the second ("x,y" is one pixel)
  *   remove     a box's index, or "corner" to forget the first corner
- * A click or a remove is an intermediate step (parse_form returns 1 and
- * editor_view shows the result); anything else is the answer.
+ * A click, a zoom or a remove is an intermediate step (parse_form returns 1
+ * and editor_view shows the result); anything else is the answer.
+ *
+ * Without JavaScript the server chooses the displayed size (bbox_display):
+ * "fit" shows the whole image within FIT_WIDTH x FIT_HEIGHT CSS pixels and
+ * at most FIT_UPSCALE times its natural size; a click is mapped back to
+ * the image pixels under it (bbox_unscale), so boxes are always image
+ * pixels.  docs/labeling.md states the rules.
  *
  * Uses only <labeld/plugin.h> and json-c.
  */
@@ -44,6 +54,21 @@
 /* Slack for floating-point sums (x + w) only; no pixel tolerance. */
 #define EPS 1e-6
 
+/* The image as shown without JavaScript, in CSS pixels: "fit" within
+ * FIT_WIDTH x FIT_HEIGHT (beside the class list in a 1280 x 900 window),
+ * never more than FIT_UPSCALE times the natural size; the zoom levels are
+ * percentages of the natural size, offered while the longer displayed side
+ * stays within ZOOM_MAX_SIDE. */
+#define FIT_WIDTH 800
+#define FIT_HEIGHT 600
+#define FIT_UPSCALE 2
+#define ZOOM_MAX_SIDE 16384
+#define ZOOM_FIT 0u
+static const unsigned zoom_levels[] = { 50, 100, 200, 400 };
+#define NZOOM (sizeof(zoom_levels) / sizeof(zoom_levels[0]))
+/* Box captions are about this many CSS pixels high as shown. */
+#define CAPTION_PX 14
+
 #define REMOVE_NONE (-1L)
 #define REMOVE_CORNER (-2L)
 
@@ -58,6 +83,7 @@ static const char msg_shape[] =
 static const char msg_need_box[] = "Draw at least one box, or tick \u201cNo objects\u201d.";
 static const char msg_box_and_none[] =
     "You ticked \u201cNo objects\u201d but drew boxes: remove the boxes or untick it.";
+static const char msg_zoom[] = "That zoom is not one of the choices for this image.";
 
 struct bbox_box {
 	double x, y, w, h;
@@ -85,9 +111,13 @@ struct bbox_form {
 	int64_t label;          /* class for the next box; 0: none chosen */
 	int noobjects;
 	int has_corner;
-	uint32_t cx, cy;
+	uint32_t cx, cy, cw, ch; /* the image pixels under the first click */
 	int has_pt;
-	uint32_t px, py;
+	uint32_t px, py;        /* a click, in displayed pixels */
+	unsigned zoom;          /* as the page showed it: ZOOM_FIT or a percentage */
+	int has_zoomto;
+	unsigned zoomto;        /* the zoom asked for */
+	int made;               /* the step made the last box */
 	long remove;            /* a box index, REMOVE_NONE or REMOVE_CORNER */
 };
 
@@ -333,19 +363,108 @@ form:
 	return -1;
 }
 
-/* Parse "x,y" (a point inside the image).  Returns 0 or -1. */
-static int bbox_parse_point(const struct labeld_item *item, const char *s,
-    uint32_t *x, uint32_t *y)
+/*
+ * Parse a first corner "x,y,w,h" (the image pixels under a click: at least
+ * one, all inside the image) or "x,y" (one pixel).  Returns 0 or -1.
+ */
+static int bbox_parse_corner(const struct labeld_item *item, const char *s,
+    uint32_t v[4])
 {
-	const char *comma;
-	size_t len = s != NULL ? strnlen(s, 32) : 0;
+	size_t len = s != NULL ? strnlen(s, 48) : 0, k = 0, start = 0;
 
-	if (len == 0 || len >= 32 || (comma = memchr(s, ',', len)) == NULL)
+	if (len == 0 || len >= 48)
 		return -1;
-	if (bbox_parse_uint(s, (size_t)(comma - s), x) != 0 ||
-	    bbox_parse_uint(comma + 1, len - (size_t)(comma - s) - 1, y) != 0)
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && s[i] != ',')
+			continue;
+		if (k == 4 || bbox_parse_uint(s + start, i - start, &v[k++]) != 0)
+			return -1;
+		start = i + 1;
+	}
+	if (k == 2)
+		v[2] = v[3] = 1;
+	else if (k != 4 || v[2] == 0 || v[3] == 0)
 		return -1;
-	return *x < item->width && *y < item->height ? 0 : -1;
+	return v[0] < item->width && v[1] < item->height &&
+	    v[2] <= item->width - v[0] && v[3] <= item->height - v[1] ? 0 : -1;
+}
+
+/*
+ * The size in CSS pixels at which the editor shows the item with zoom
+ * (ZOOM_FIT or a percentage of the natural size): each side rounded, at
+ * least 1.  Fit: the whole image within FIT_WIDTH x FIT_HEIGHT, at most
+ * FIT_UPSCALE times the natural size.
+ */
+static void bbox_display(const struct labeld_item *item, unsigned zoom,
+    uint64_t *dw, uint64_t *dh)
+{
+	uint64_t w = item->width > 0 ? item->width : 1, h = item->height > 0 ? item->height : 1;
+	uint64_t num = zoom, den = 100;
+
+	if (zoom == ZOOM_FIT) {
+		if (w * FIT_HEIGHT >= h * FIT_WIDTH) {
+			num = FIT_WIDTH;        /* the width limits */
+			den = w;
+		} else {
+			num = FIT_HEIGHT;
+			den = h;
+		}
+		if (num > FIT_UPSCALE * den) {
+			num = FIT_UPSCALE;
+			den = 1;
+		}
+	}
+	*dw = (w * num + den / 2) / den;
+	*dh = (h * num + den / 2) / den;
+	if (*dw == 0)
+		*dw = 1;
+	if (*dh == 0)
+		*dh = 1;
+}
+
+/* Whether the editor offers zoom for this item: fit, or a level whose
+ * longer displayed side is at most ZOOM_MAX_SIDE. */
+static int bbox_zoom_offered(const struct labeld_item *item, unsigned zoom)
+{
+	uint64_t dw, dh;
+	size_t i;
+
+	if (zoom == ZOOM_FIT)
+		return 1;
+	for (i = 0; i < NZOOM && zoom_levels[i] != zoom; i++)
+		;
+	if (i == NZOOM)
+		return 0;
+	bbox_display(item, zoom, &dw, &dh);
+	return dw <= ZOOM_MAX_SIDE && dh <= ZOOM_MAX_SIDE;
+}
+
+/* Parse a zoom: "fit" or a percentage the editor offers for this item.
+ * Returns 0 with *zoom set, or -1. */
+static int bbox_parse_zoom(const struct labeld_item *item, const char *s, unsigned *zoom)
+{
+	uint32_t v;
+
+	if (s != NULL && strcmp(s, "fit") == 0) {
+		*zoom = ZOOM_FIT;
+		return 0;
+	}
+	if (s == NULL || bbox_parse_uint(s, strnlen(s, INT_MAX_DIGITS + 1), &v) != 0 ||
+	    v == ZOOM_FIT || !bbox_zoom_offered(item, v))
+		return -1;
+	*zoom = v;
+	return 0;
+}
+
+/*
+ * The image pixels [*lo, *hi) under displayed pixel p (p < d) of a side of
+ * n image pixels shown as d CSS pixels: every pixel the click touches, at
+ * least one.  At 100 % and above that is the one pixel under the click.
+ */
+static void bbox_unscale(uint64_t p, uint64_t n, uint64_t d, uint32_t *lo, uint32_t *hi)
+{
+	*lo = (uint32_t)(p * n / d);
+	*hi = (uint32_t)(((p + 1) * n + d - 1) / d);
 }
 
 /* ------------------------------------------------------------ the form */
@@ -361,9 +480,11 @@ static int bbox_form_read(struct labeld_ctx *ctx, const struct labeld_item *item
     int strict, struct bbox_form *f, const char **error)
 {
 	int seen_label = 0, seen_noobjects = 0, seen_corner = 0, seen_px = 0, seen_py = 0;
-	int good_px = 0, good_py = 0;
+	int good_px = 0, good_py = 0, seen_zoom = 0, seen_zoomto = 0;
 	const char *remove = NULL;
 	size_t count = 0;
+	uint64_t dw, dh;
+	uint32_t corner[4];
 
 	memset(f, 0, sizeof(*f));
 	f->remove = REMOVE_NONE;
@@ -424,17 +545,36 @@ static int bbox_form_read(struct labeld_ctx *ctx, const struct labeld_item *item
 				*error = "The first corner was sent twice.";
 				return -1;
 			}
-			if (bbox_parse_point(item, value, &f->cx, &f->cy) == 0)
+			if (bbox_parse_corner(item, value, corner) == 0) {
 				f->has_corner = 1;
-			else if (strict) {
+				f->cx = corner[0];
+				f->cy = corner[1];
+				f->cw = corner[2];
+				f->ch = corner[3];
+			} else if (strict) {
 				*error = "The first corner is not a point of the image.";
 				return -1;
 			}
+		} else if (strcmp(name, "zoom") == 0 || strcmp(name, "zoomto") == 0) {
+			int to = name[4] == 't';
+			unsigned z;
+			int bad = (to ? seen_zoomto++ : seen_zoom++) != 0 ||
+			    bbox_parse_zoom(item, value, &z) != 0;
+			if (bad && strict) {
+				*error = msg_zoom;
+				return -1;
+			}
+			if (!bad && to) {
+				f->zoomto = z;
+				f->has_zoomto = 1;
+			} else if (!bad) {
+				f->zoom = z;
+			}
 		} else if (strcmp(name, "pt.x") == 0 || strcmp(name, "pt.y") == 0) {
+			/* The range is checked below, against the zoom. */
 			int is_x = name[3] == 'x';
 			int bad = (is_x ? seen_px++ : seen_py++) != 0 ||
-			    bbox_parse_uint(value, strnlen(value, INT_MAX_DIGITS + 1), &u) != 0 ||
-			    u >= (is_x ? item->width : item->height);
+			    bbox_parse_uint(value, strnlen(value, INT_MAX_DIGITS + 1), &u) != 0;
 			if (bad && strict) {
 				*error = "The click was not on the image.";
 				return -1;
@@ -454,7 +594,8 @@ static int bbox_form_read(struct labeld_ctx *ctx, const struct labeld_item *item
 			remove = value;
 		}
 	}
-	f->has_pt = seen_px == 1 && seen_py == 1 && good_px && good_py;
+	bbox_display(item, f->zoom, &dw, &dh);
+	f->has_pt = seen_px == 1 && seen_py == 1 && good_px && good_py && f->px < dw && f->py < dh;
 	if (strict && (seen_px || seen_py) && !f->has_pt) {
 		*error = "The click was not on the image.";
 		return -1;
@@ -471,26 +612,31 @@ static int bbox_form_read(struct labeld_ctx *ctx, const struct labeld_item *item
 			return -1;
 		}
 	}
-	if (f->has_pt && f->remove != REMOVE_NONE) {
+	if ((f->has_pt + f->has_zoomto + (f->remove != REMOVE_NONE)) > 1) {
 		if (strict) {
 			*error = "Make one change at a time.";
 			return -1;
 		}
+		/* A remove first, then a zoom. */
 		f->has_pt = 0;
+		if (f->remove != REMOVE_NONE)
+			f->has_zoomto = 0;
 	}
 	return 0;
 }
 
 /*
- * Apply the form's step (a click or a remove) to its state.  Returns 0 when
- * the form has no step (it is an answer), 1 when the step was applied, or
- * -1 with *error when the step is refused (the state is then unchanged:
- * boxes and the first corner are kept).
+ * Apply the form's step (a click, a zoom or a remove) to its state.
+ * Returns 0 when the form has no step (it is an answer), 1 when the step
+ * was applied, or -1 with *error when the step is refused (the state is
+ * then unchanged: boxes, the first corner and the zoom are kept).
  */
-static int bbox_form_step(struct labeld_ctx *ctx, struct bbox_form *f, const char **error)
+static int bbox_form_step(struct labeld_ctx *ctx, const struct labeld_item *item,
+    struct bbox_form *f, const char **error)
 {
 	struct bbox_box *b;
 	uint32_t x0, y0, x1, y1;
+	uint64_t dw, dh;
 
 	if (f->remove == REMOVE_CORNER) {
 		f->has_corner = 0;
@@ -502,6 +648,10 @@ static int bbox_form_step(struct labeld_ctx *ctx, struct bbox_form *f, const cha
 		f->nboxes--;
 		return 1;
 	}
+	if (f->has_zoomto) {
+		f->zoom = f->zoomto;
+		return 1;
+	}
 	if (!f->has_pt)
 		return 0;
 	if (f->nboxes >= max_boxes) {
@@ -509,22 +659,28 @@ static int bbox_form_step(struct labeld_ctx *ctx, struct bbox_form *f, const cha
 		    max_boxes);
 		return -1;
 	}
+	/* The image pixels under the click: [x0, x1) x [y0, y1). */
+	bbox_display(item, f->zoom, &dw, &dh);
+	bbox_unscale(f->px, item->width, dw, &x0, &x1);
+	bbox_unscale(f->py, item->height, dh, &y0, &y1);
 	if (!f->has_corner) {
 		f->has_corner = 1;
-		f->cx = f->px;
-		f->cy = f->py;
+		f->cx = x0;
+		f->cy = y0;
+		f->cw = x1 - x0;
+		f->ch = y1 - y0;
 		return 1;
 	}
 	if (f->label == 0) {
 		*error = "Choose the class of the box, then click its opposite corner again.";
 		return -1;
 	}
-	/* Both clicked pixels belong to the box. */
-	x0 = f->cx < f->px ? f->cx : f->px;
-	x1 = f->cx < f->px ? f->px : f->cx;
-	y0 = f->cy < f->py ? f->cy : f->py;
-	y1 = f->cy < f->py ? f->py : f->cy;
-	if (x1 - x0 + 1 < min_box_size || y1 - y0 + 1 < min_box_size) {
+	/* The box covers every image pixel under both clicks. */
+	x0 = f->cx < x0 ? f->cx : x0;
+	y0 = f->cy < y0 ? f->cy : y0;
+	x1 = f->cx + f->cw > x1 ? f->cx + f->cw : x1;
+	y1 = f->cy + f->ch > y1 ? f->cy + f->ch : y1;
+	if (x1 - x0 < min_box_size || y1 - y0 < min_box_size) {
 		*error = bbox_msg(ctx, "A box must be at least %u \u00d7 %u pixels: "
 		    "click its opposite corner again.", min_box_size, min_box_size);
 		return -1;
@@ -532,19 +688,20 @@ static int bbox_form_step(struct labeld_ctx *ctx, struct bbox_form *f, const cha
 	b = &f->boxes[f->nboxes];
 	b->x = x0;
 	b->y = y0;
-	b->w = (double)(x1 - x0) + 1;
-	b->h = (double)(y1 - y0) + 1;
+	b->w = x1 - x0;
+	b->h = y1 - y0;
 	b->label = f->label;
 	b->sx = bbox_fmt_uint(ctx, x0);
 	b->sy = bbox_fmt_uint(ctx, y0);
-	b->sw = bbox_fmt_uint(ctx, x1 - x0 + 1);
-	b->sh = bbox_fmt_uint(ctx, y1 - y0 + 1);
+	b->sw = bbox_fmt_uint(ctx, x1 - x0);
+	b->sh = bbox_fmt_uint(ctx, y1 - y0);
 	if (b->sx == NULL || b->sy == NULL || b->sw == NULL || b->sh == NULL) {
 		*error = msg_oom;
 		return -1;
 	}
 	f->nboxes++;
 	f->has_corner = 0;
+	f->made = 1;
 	return 1;
 }
 
@@ -740,7 +897,7 @@ static int bbox_parse_form(struct labeld_ctx *ctx, const struct labeld_item *ite
 	}
 	if (bbox_form_read(ctx, item, &idx, fields, nfields, 1, &f, error) != 0)
 		return -1;
-	rc = bbox_form_step(ctx, &f, error);
+	rc = bbox_form_step(ctx, item, &f, error);
 	if (rc != 0)
 		return rc;
 	if (f.has_corner) {
@@ -845,10 +1002,15 @@ static int bbox_describe(struct labeld_ctx *ctx, struct json_object *annotation,
 /*
  * The editor's view (ctx-owned):
  *   width, height, font, min_box_size, max_boxes, noobjects, draws_image,
+ *   show_width, show_height               the image's displayed size, CSS px
+ *   zoom                                  "fit" or the percentage shown
+ *   zooms  [{value, text, current}]       the zoom choices for this image
  *   step_error                            why a click or remove was refused
  *   labels [{id, name, key, checked}]     the class for the next box
- *   boxes  [{index, value, x, y, w, h, tx, ty, name}]
- *   corner {value, x, y, r}               only while a first corner waits
+ *   boxes  [{index, value, x, y, w, h, tx, ty, name, at}]  at: made by this step
+ *   corner {value, x, y, cx, cy, r}       only while a first corner waits
+ * font (the captions' size) and r (the corner's dot) are image pixels that
+ * show as about CAPTION_PX and CAPTION_PX / 3 CSS pixels at this zoom.
  * For a form shown again it applies the form's step the way parse_form
  * does; a refused step leaves the boxes and the corner as they were and
  * says why in step_error (the template shows it when the page has no error
@@ -864,8 +1026,8 @@ static int bbox_editor_view(struct labeld_ctx *ctx, const struct labeld_item *it
 	struct bbox_labels idx;
 	struct bbox_form f;
 	const char *step_error = NULL;
-	uint32_t big = item->width > item->height ? item->width : item->height;
-	unsigned font = big / 60 > 12 ? big / 60 : 12;
+	uint64_t dw, dh, font;
+	char text[32];
 	int bad = 0;
 
 	if (bbox_labels_index(ctx, labels, nlabels, &idx) != 0) {
@@ -874,7 +1036,7 @@ static int bbox_editor_view(struct labeld_ctx *ctx, const struct labeld_item *it
 	}
 	if (bbox_form_read(ctx, item, &idx, fields, nfields, 0, &f, error) != 0)
 		return -1;
-	if (bbox_form_step(ctx, &f, &step_error) >= 0)
+	if (bbox_form_step(ctx, item, &f, &step_error) >= 0)
 		step_error = NULL;
 	else if (step_error == msg_oom) {
 		*error = msg_oom;
@@ -883,13 +1045,21 @@ static int bbox_editor_view(struct labeld_ctx *ctx, const struct labeld_item *it
 	/* With a single class there is nothing to choose. */
 	if (f.label == 0 && nlabels == 1)
 		f.label = labels[0].id;
+	bbox_display(item, f.zoom, &dw, &dh);
+	font = ((uint64_t)CAPTION_PX * item->width + dw / 2) / dw;
+	if (font == 0)
+		font = 1;
 
 	root = json_object_new_object();
 	if (root == NULL)
 		return bbox_json_finish(ctx, NULL, 1, error) != NULL ? 0 : -1;
 	bbox_json_add(root, "width", json_object_new_int64(item->width), &bad);
 	bbox_json_add(root, "height", json_object_new_int64(item->height), &bad);
-	bbox_json_add(root, "font", json_object_new_int64(font), &bad);
+	bbox_json_add(root, "font", json_object_new_int64((int64_t)font), &bad);
+	bbox_json_add(root, "show_width", json_object_new_int64((int64_t)dw), &bad);
+	bbox_json_add(root, "show_height", json_object_new_int64((int64_t)dh), &bad);
+	snprintf(text, sizeof(text), "%u", f.zoom);
+	bbox_json_add(root, "zoom", json_object_new_string(f.zoom == ZOOM_FIT ? "fit" : text), &bad);
 	bbox_json_add(root, "min_box_size", json_object_new_int64(min_box_size), &bad);
 	bbox_json_add(root, "max_boxes", json_object_new_int64(max_boxes), &bad);
 	bbox_json_add(root, "noobjects", json_object_new_boolean(f.noobjects), &bad);
@@ -897,6 +1067,23 @@ static int bbox_editor_view(struct labeld_ctx *ctx, const struct labeld_item *it
 	bbox_json_add(root, "draws_image", json_object_new_boolean(1), &bad);
 	if (step_error != NULL)
 		bbox_json_add(root, "step_error", json_object_new_string(step_error), &bad);
+
+	arr = json_object_new_array_ext((int)NZOOM + 1);
+	bbox_json_add(root, "zooms", arr, &bad);
+	for (size_t i = 0; !bad && i <= NZOOM; i++) {
+		unsigned z = i == 0 ? ZOOM_FIT : zoom_levels[i - 1];
+		if (!bbox_zoom_offered(item, z))
+			continue;
+		o = json_object_new_object();
+		bbox_json_append(arr, o, &bad);
+		if (bad)
+			break;
+		snprintf(text, sizeof(text), "%u", z);
+		bbox_json_add(o, "value", json_object_new_string(z == ZOOM_FIT ? "fit" : text), &bad);
+		snprintf(text, sizeof(text), "%u%%", z);
+		bbox_json_add(o, "text", json_object_new_string(z == ZOOM_FIT ? "Fit" : text), &bad);
+		bbox_json_add(o, "current", json_object_new_boolean(z == f.zoom), &bad);
+	}
 
 	arr = json_object_new_array_ext((int)(nlabels < 1 ? 1 : nlabels));
 	bbox_json_add(root, "labels", arr, &bad);
@@ -932,21 +1119,27 @@ static int bbox_editor_view(struct labeld_ctx *ctx, const struct labeld_item *it
 		bbox_json_add(o, "y", bbox_json_str(b->sy), &bad);
 		bbox_json_add(o, "w", bbox_json_str(b->sw), &bad);
 		bbox_json_add(o, "h", bbox_json_str(b->sh), &bad);
-		bbox_json_add(o, "tx", bbox_json_str(bbox_fmt(ctx, b->x + font / 4.0)), &bad);
-		bbox_json_add(o, "ty", bbox_json_str(bbox_fmt(ctx, b->y + font)), &bad);
+		bbox_json_add(o, "tx", bbox_json_str(bbox_fmt(ctx, b->x + (double)font / 4)), &bad);
+		bbox_json_add(o, "ty", bbox_json_str(bbox_fmt(ctx, b->y + (double)font)), &bad);
 		bbox_json_add(o, "name", json_object_new_string(l && l->name ? l->name : ""), &bad);
+		if (f.made && i + 1 == f.nboxes)
+			bbox_json_add(o, "at", json_object_new_boolean(1), &bad);
 	}
 
 	if (!bad && f.has_corner) {
-		char value[32];
+		char value[48];
 		o = json_object_new_object();
 		bbox_json_add(root, "corner", o, &bad);
-		snprintf(value, sizeof(value), "%u,%u", (unsigned)f.cx, (unsigned)f.cy);
+		snprintf(value, sizeof(value), "%u,%u,%u,%u", (unsigned)f.cx, (unsigned)f.cy,
+		    (unsigned)f.cw, (unsigned)f.ch);
 		if (!bad) {
 			bbox_json_add(o, "value", json_object_new_string(value), &bad);
 			bbox_json_add(o, "x", json_object_new_int64(f.cx), &bad);
 			bbox_json_add(o, "y", json_object_new_int64(f.cy), &bad);
-			bbox_json_add(o, "r", json_object_new_int64(font / 3 > 3 ? font / 3 : 3), &bad);
+			bbox_json_add(o, "cx", bbox_json_str(bbox_fmt(ctx, f.cx + f.cw / 2.0)), &bad);
+			bbox_json_add(o, "cy", bbox_json_str(bbox_fmt(ctx, f.cy + f.ch / 2.0)), &bad);
+			bbox_json_add(o, "r", json_object_new_int64(font / 3 > 1 ? (int64_t)font / 3 : 1),
+			    &bad);
 		}
 	}
 	*view = bbox_json_finish(ctx, root, bad, error);
