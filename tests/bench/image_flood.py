@@ -192,8 +192,9 @@ class Flood:
 
 def healthz_probe(host, port, stop, out):
     """GET /healthz every 10 ms until stop is set; sends (latencies in ms,
-    failures) to out."""
-    ms, bad = [], []
+    failures, timeouts) to out.  A request that timed out (30 s) counts
+    with its time: it is the slowest answer, not a broken measurement."""
+    ms, bad, timeouts = [], [], 0
     c = http.client.HTTPConnection(host, port, timeout=30)
     while not stop.is_set():
         t0 = time.perf_counter()
@@ -205,12 +206,16 @@ def healthz_probe(host, port, stop, out):
             if r.status != 200:
                 bad.append(r.status)
         except (OSError, http.client.HTTPException) as e:
-            bad.append(str(e))
+            if isinstance(e, TimeoutError):
+                ms.append((time.perf_counter() - t0) * 1000.0)
+                timeouts += 1
+            else:
+                bad.append(str(e))
             c.close()
             c = http.client.HTTPConnection(host, port, timeout=30)
         time.sleep(0.01)
     c.close()
-    out.send((ms, bad))
+    out.send((ms, bad, timeouts))
     out.close()
 
 
@@ -272,7 +277,7 @@ def run(args):
     stop.set()
     for t in threads:
         t.join()
-    healthz_ms, healthz_bad = hz_out.recv()
+    healthz_ms, healthz_bad, healthz_timeouts = hz_out.recv()
     prober.join()
     hwm = proc_kib(pid, "VmHWM") if reset else 0
     peak_kib = max(peak[0], hwm)
@@ -294,6 +299,7 @@ def run(args):
         "name": "image-flood", "value": round(growth, 1), "unit": "MB",
         "rss_growth_mb": round(growth, 1), "healthz_p99_ms": round(p99, 2),
         "healthz_p50_ms": round(p50, 2), "healthz_requests": len(healthz_ms),
+        "healthz_timeouts": healthz_timeouts,
         "rss_before_mb": round(rss0 / 1024.0, 1), "rss_peak_mb": round(peak_kib / 1024.0, 1),
         "peak_from": "VmHWM" if reset and hwm >= peak[0] else "VmRSS samples",
         "image_bytes": size, "connections": args.connections, "seconds": round(elapsed, 2),
@@ -309,6 +315,8 @@ def run(args):
         "name", "rss_growth_mb", "healthz_p99_ms", "images", "503", "MB/s", "result", "note"))
     note = "%d x %.1f MB through nginx for %.1f s; labeld RSS %.0f -> peak %.0f MB; healthz p50 %.1f ms (%d requests)" % (
         args.connections, size / 1e6, elapsed, rss0 / 1024.0, peak_kib / 1024.0, p50, len(healthz_ms))
+    if healthz_timeouts:
+        note += "; %d /healthz timed out (30 s)" % healthz_timeouts
     if row["errors"]:
         note += "; errors: " + "; ".join(row["errors"])
     print("    %-12s %14.1f %15.2f %8d %8d %8.1f %7s  %s" % (
