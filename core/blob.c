@@ -13,14 +13,17 @@
  * 404 (BlobNotFound)"); the remote body never goes into them, only an
  * error code that is a short word of letters.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -38,6 +41,9 @@
 #define BLOB_QUERY_MAX 8
 #define BLOB_HEADER_MAX 4
 #define BLOB_PARALLEL_MAX 64
+#define BLOB_ALLOW_MAX 64          /* entries of blob_allow_hosts */
+#define BLOB_HOST_MAX 256
+#define BLOB_ERRBODY_MAX 65536     /* an error body kept while streaming */
 
 /* Everything a request needs to know about the account, copied. */
 struct blob_ctx {
@@ -49,6 +55,7 @@ struct blob_ctx {
 	unsigned char key[BLOB_KEY_MAX];
 	size_t keylen;             /* 0: no Shared Key */
 	struct blob_limits lim;
+	int allowed;               /* the endpoint's host is on the allow list */
 	char setup_err[192];       /* non-empty: every call fails with this */
 };
 
@@ -89,6 +96,16 @@ struct blob_resp {
 	int has_total;
 	uint64_t total;            /* from Content-Range */
 	char errbuf[CURL_ERROR_SIZE];
+	char refused[96];          /* an address the address rules refused */
+	/* Streaming (blob_get_stream): a 200's body goes to these instead. */
+	CURL *h;
+	blob_begin_fn begin;
+	blob_write_fn write;
+	void *stream_ctx;
+	uint64_t stream_max;       /* 0: no limit */
+	uint64_t streamed;
+	int started;               /* begin was called */
+	int stopped;               /* begin or write asked to stop */
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -265,9 +282,19 @@ static int key_decode(const char *b64, unsigned char *out, size_t outmax, size_t
 
 /* ------------------------------------------------------------ account setup */
 
+/* The process's address rules (blob_policy_set): written before threads
+ * start, only read afterwards. */
+struct allow_entry {
+	char host[BLOB_HOST_MAX];  /* as curl's URL parser spells it, lower case */
+	long port;                 /* 0: any port */
+};
+static struct allow_entry allow_list[BLOB_ALLOW_MAX];
+static size_t allow_count;
+static long policy_connect_ms = 5000;
+
 void blob_limits_default(struct blob_limits *l)
 {
-	l->connect_timeout_ms = 5000;
+	l->connect_timeout_ms = policy_connect_ms;
 	l->total_timeout_ms = 30000;
 	l->max_response = (size_t)8 << 20;
 }
@@ -280,8 +307,157 @@ int blob_global_init(void)
 	return 0;
 }
 
-int blob_endpoint_check(const char *url, char *err, size_t errlen)
+/* The host (lower case, as curl's URL parser writes it: IPv4 in dotted
+ * decimal whatever its spelling, IPv6 in brackets), the scheme and the
+ * port (the scheme's default when none is written) of url.  0, or -1
+ * when curl cannot parse it. */
+static int url_host_port(const char *url, char *host, size_t hostlen, char *scheme,
+    size_t schemelen, long *port)
 {
+	CURLU *u = curl_url();
+	char *h = NULL, *sc = NULL, *pt = NULL;
+	int rc = -1;
+	if (!u)
+		return -1;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &sc, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	    strlen(h) < hostlen && strlen(sc) < schemelen && *h) {
+		for (size_t i = 0; h[i]; i++)
+			host[i] = (char)tolower((unsigned char)h[i]);
+		host[strlen(h)] = '\0';
+		snprintf(scheme, schemelen, "%s", sc);
+		*port = strtol(pt, NULL, 10);
+		rc = 0;
+	}
+	curl_free(h);
+	curl_free(sc);
+	curl_free(pt);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int blob_policy_set(const char *allow_hosts, long connect_timeout_ms, char *err, size_t errlen)
+{
+	struct allow_entry list[BLOB_ALLOW_MAX];
+	size_t n = 0;
+	const char *p = allow_hosts ? allow_hosts : "";
+	while (*p) {
+		size_t len = strcspn(p, " \t,");
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		char tok[BLOB_HOST_MAX + 16], url[BLOB_HOST_MAX + 32], scheme[16];
+		int explicit_port;
+		if (len >= BLOB_HOST_MAX) {
+			set_err(err, errlen, "blob_allow_hosts: an entry is longer than %d characters",
+			    BLOB_HOST_MAX - 1);
+			return -1;
+		}
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		p += len;
+		if (n == BLOB_ALLOW_MAX) {
+			set_err(err, errlen, "blob_allow_hosts: more than %d entries", BLOB_ALLOW_MAX);
+			return -1;
+		}
+		/* A host or host:port, nothing else ("[::1]:10000" for IPv6). */
+		if (strpbrk(tok, "/@?#%\\") || tok[0] == ':' || tok[len - 1] == ':') {
+			set_err(err, errlen, "blob_allow_hosts: \"%s\" is not a host or host:port", tok);
+			return -1;
+		}
+		explicit_port = tok[len - 1] != ']' && strchr(strrchr(tok, ']') ? strrchr(tok, ']') : tok, ':');
+		snprintf(url, sizeof(url), "http://%s/", tok);
+		if (url_host_port(url, list[n].host, sizeof(list[n].host), scheme, sizeof(scheme),
+		    &list[n].port) < 0 || (explicit_port && list[n].port <= 0)) {
+			set_err(err, errlen, "blob_allow_hosts: \"%s\" is not a host or host:port", tok);
+			return -1;
+		}
+		if (!explicit_port)
+			list[n].port = 0;
+		n++;
+	}
+	memcpy(allow_list, list, n * sizeof(list[0]));
+	allow_count = n;
+	policy_connect_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 5000;
+	return 0;
+}
+
+/* 1 when the host and port of url are on the allow list. */
+static int host_allowed(const char *host, long port)
+{
+	for (size_t i = 0; i < allow_count; i++)
+		if (strcmp(allow_list[i].host, host) == 0 &&
+		    (allow_list[i].port == 0 || allow_list[i].port == port))
+			return 1;
+	return 0;
+}
+
+/* Why an IPv4 address (network byte order) may not be reached, or NULL. */
+static const char *v4_refusal(const unsigned char a[4])
+{
+	if (a[0] == 0)
+		return "an unspecified (0.0.0.0/8)";
+	if (a[0] == 127)
+		return "a loopback";
+	if (a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168))
+		return "a private";
+	if (a[0] == 100 && (a[1] & 0xc0) == 64)
+		return "a shared (carrier-grade NAT, 100.64.0.0/10)";
+	if (a[0] == 169 && a[1] == 254)
+		return "a link-local";
+	if (a[0] == 192 && a[1] == 0 && a[2] == 0)
+		return "an IETF protocol (192.0.0.0/24)";
+	if (a[0] == 198 && (a[1] & 0xfe) == 18)
+		return "a benchmarking (198.18.0.0/15)";
+	if ((a[0] & 0xf0) == 224)
+		return "a multicast";
+	if ((a[0] & 0xf0) == 240)
+		return "a reserved or broadcast";
+	return NULL;
+}
+
+const char *blob_address_refusal(const struct sockaddr *sa, size_t salen)
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const unsigned char zero[16];
+	if (!sa)
+		return "an unknown";
+	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		return v4_refusal((const unsigned char *)&in->sin_addr.s_addr);
+	}
+	if (sa->sa_family != AF_INET6 || salen < sizeof(struct sockaddr_in6))
+		return "a non-IP";
+	const unsigned char *a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	/* IPv6 forms that carry an IPv4 address are judged by that address:
+	 * IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d),
+	 * NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::). */
+	if (memcmp(a, zero, 15) == 0 && a[15] <= 1)
+		return a[15] ? "a loopback" : "an unspecified";
+	if (memcmp(a, v4mapped, 12) == 0 || memcmp(a, zero, 12) == 0 || memcmp(a, nat64, 12) == 0)
+		return v4_refusal(a + 12);
+	if (a[0] == 0x20 && a[1] == 0x02)
+		return v4_refusal(a + 2);
+	if ((a[0] & 0xfe) == 0xfc)
+		return "a unique-local (fc00::/7)";
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return "a link-local";
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0)
+		return "a site-local";
+	if (a[0] == 0xff)
+		return "a multicast";
+	return NULL;
+}
+
+/* blob_endpoint_check, and *allowed: the endpoint's host is on the allow
+ * list. */
+static int endpoint_check(const char *url, int *allowed, char *err, size_t errlen)
+{
+	*allowed = 0;
 	if (!url || !*url) {
 		set_err(err, errlen, "the endpoint is empty");
 		return -1;
@@ -311,32 +487,29 @@ int blob_endpoint_check(const char *url, char *err, size_t errlen)
 		set_err(err, errlen, "the endpoint must not contain a user name or password");
 		return -1;
 	}
-	CURLU *u = curl_url();
-	if (!u) {
-		set_err(err, errlen, "out of memory");
+	char host[BLOB_HOST_MAX], scheme[16];
+	long port;
+	if (url_host_port(url, host, sizeof(host), scheme, sizeof(scheme), &port) < 0) {
+		set_err(err, errlen, "the endpoint is not a valid URL with a host name");
 		return -1;
 	}
-	int rc = -1;
-	char *host = NULL, *scheme = NULL;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		set_err(err, errlen, "the endpoint is not a valid URL");
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
 		set_err(err, errlen, "the endpoint must be an http:// or https:// URL");
-		goto out;
+		return -1;
 	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
-		set_err(err, errlen, "the endpoint has no host name");
-		goto out;
+	*allowed = host_allowed(host, port);
+	if (!*allowed && strcasecmp(scheme, "http") == 0) {
+		set_err(err, errlen, "the endpoint must be an https:// URL (http:// is only for "
+		    "hosts in the blob_allow_hosts setting)");
+		return -1;
 	}
-	rc = 0;
-out:
-	curl_free(host);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return rc;
+	return 0;
+}
+
+int blob_endpoint_check(const char *url, char *err, size_t errlen)
+{
+	int allowed;
+	return endpoint_check(url, &allowed, err, errlen);
 }
 
 static void ctx_free(struct blob_ctx *c)
@@ -364,7 +537,8 @@ static int ctx_init(struct blob_ctx *c, const struct blob_account *acc, const st
 	memset(c, 0, sizeof(*c));
 	blob_limits_default(&c->lim);
 	if (lim) {
-		if (lim->connect_timeout_ms > 0)
+		/* blob_connect_timeout (the policy's) is the most any call waits. */
+		if (lim->connect_timeout_ms > 0 && lim->connect_timeout_ms < c->lim.connect_timeout_ms)
 			c->lim.connect_timeout_ms = lim->connect_timeout_ms;
 		if (lim->total_timeout_ms > 0)
 			c->lim.total_timeout_ms = lim->total_timeout_ms;
@@ -386,7 +560,7 @@ static int ctx_init(struct blob_ctx *c, const struct blob_account *acc, const st
 	size_t n = strlen(c->endpoint);
 	while (n > 0 && c->endpoint[n - 1] == '/')
 		c->endpoint[--n] = '\0';
-	if (blob_endpoint_check(c->endpoint, c->setup_err, sizeof(c->setup_err)) < 0)
+	if (endpoint_check(c->endpoint, &c->allowed, c->setup_err, sizeof(c->setup_err)) < 0)
 		return 0;
 	const char *auth = strstr(c->endpoint, "://") + 3;
 	c->path = auth + strcspn(auth, "/");
@@ -460,11 +634,47 @@ char *blob_url(const struct blob_account *acc, const char *name)
 
 /* ------------------------------------------------------------ one request */
 
+/* The body of a 200 of blob_get_stream: begin once, then each piece to
+ * write.  Returns n, or 0 to stop the transfer (too big, or the caller
+ * asked to stop). */
+static size_t stream_body(struct blob_resp *r, const char *p, size_t n)
+{
+	if (!r->started) {
+		curl_off_t cl = -1;
+		curl_easy_getinfo(r->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		if (r->stream_max && cl > 0 && (uint64_t)cl > r->stream_max) {
+			r->too_big = 1;
+			return 0;
+		}
+		r->started = 1;
+		if (r->begin(r->stream_ctx, cl >= 0 ? (int64_t)cl : -1) != 0) {
+			r->stopped = 1;
+			return 0;
+		}
+	}
+	if (r->stream_max && r->streamed + n > r->stream_max) {
+		r->too_big = 1;
+		return 0;
+	}
+	r->streamed += n;
+	if (n > 0 && r->write(r->stream_ctx, p, n) != 0) {
+		r->stopped = 1;
+		return 0;
+	}
+	return n;
+}
+
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct blob_resp *r = ud;
 	size_t n = size * nmemb, take = n;
 	int over = 0;
+	if (r->write) {
+		long st = 0;
+		curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &st);
+		if (st == 200)
+			return stream_body(r, p, n);
+	}
 	if (r->keep && r->len + take > r->keep) {
 		take = r->keep - r->len;
 		over = 1;
@@ -624,6 +834,29 @@ static int sign_request(const struct blob_ctx *c, const struct blob_req *r,
 	return 0;
 }
 
+/* CURLOPT_OPENSOCKETFUNCTION for endpoints that are not on the allow
+ * list: the socket for an address curl resolved is made only when the
+ * address may be reached (blob_address_refusal); otherwise the refusal is
+ * noted in the response and curl tries its next address or fails with
+ * CURLE_COULDNT_CONNECT.  Every connection is checked here, at the moment
+ * it is made, so a name that resolves to a public address when the
+ * datastore is saved and to an internal one later is still refused. */
+static curl_socket_t open_checked(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct blob_resp *r = ud;
+	const char *why = blob_address_refusal(&addr->addr, addr->addrlen);
+	if (why) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+		if (addr->family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)&addr->addr)->sin_addr, ip, sizeof(ip));
+		else if (addr->family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)&addr->addr)->sin6_addr, ip, sizeof(ip));
+		snprintf(r->refused, sizeof(r->refused), "%s (%s address)", ip, why);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
 /* Set up h (fresh or reset) for request r: URL, headers, signature, safety
  * options, body callbacks into resp.  The strings curl needs are kept in
  * prep (the caller frees them after the transfer).  0, or -1 with err. */
@@ -727,18 +960,30 @@ static int blob_easy_setup(CURL *h, const struct blob_ctx *c, const struct blob_
 		return -1;
 	}
 
-	/* Safety: the same for every request. */
+	/* Safety: the same for every request.  Only https unless the host is
+	 * on the allow list, and then every address connected to is checked
+	 * (open_checked).  No proxy: the address checked must be the
+	 * service's own. */
 	resp->errbuf[0] = '\0';
+	resp->refused[0] = '\0';
+	resp->h = h;
 	curl_easy_setopt(h, CURLOPT_URL, prep->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, prep->headers);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->allowed ? "http,https" : "https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, c->allowed ? "http,https" : "https");
 #else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS, c->allowed ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) :
+	    (long)CURLPROTO_HTTPS);
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, c->allowed ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) :
+	    (long)CURLPROTO_HTTPS);
 #endif
+	if (!c->allowed) {
+		curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+		curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, resp);
+	}
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->lim.connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->lim.total_timeout_ms);
@@ -752,7 +997,7 @@ static int blob_easy_setup(CURL *h, const struct blob_ctx *c, const struct blob_
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
-	if (!resp->keep)
+	if (!resp->keep && !resp->write)
 		curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)resp->limit);
 	if (r->put) {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
@@ -774,6 +1019,20 @@ static int blob_result(CURL *h, CURLcode rc, const struct blob_ctx *c, struct bl
 {
 	long st = 0;
 	*status = 0;
+	if (resp->refused[0] && rc != CURLE_OK) {
+		set_err(err, errlen, "refused to connect to %s: only hosts in the blob_allow_hosts "
+		    "setting may have such addresses", resp->refused);
+		return -1;
+	}
+	if (rc == CURLE_WRITE_ERROR && resp->stopped) {
+		set_err(err, errlen, "the transfer was stopped by its reader");
+		return -1;
+	}
+	if (rc == CURLE_WRITE_ERROR && resp->too_big && resp->write) {
+		set_err(err, errlen, "the blob is larger than %llu bytes",
+		    (unsigned long long)resp->stream_max);
+		return -1;
+	}
 	if (rc == CURLE_WRITE_ERROR && resp->too_big) {
 		set_err(err, errlen, "the response was larger than %zu bytes", resp->limit);
 		return -1;
@@ -1139,6 +1398,34 @@ int blob_get_range(struct blob_client *c, const char *name, uint64_t off, size_t
 	if (total)
 		*total = t;
 	return 0;
+}
+
+int blob_get_stream(struct blob_client *c, const char *name, uint64_t max_bytes,
+    blob_begin_fn begin, blob_write_fn write, void *ctx, int *started, char *err, size_t errlen)
+{
+	static const long ok[] = { 200 };
+	struct blob_req r = { .method = "GET", .name = name ? name : "" };
+	struct blob_resp resp;
+	long status;
+	int rc;
+	*started = 0;
+	resp_init(&resp, BLOB_ERRBODY_MAX, 0);
+	resp.begin = begin;
+	resp.write = write;
+	resp.stream_ctx = ctx;
+	resp.stream_max = max_bytes;
+	rc = blob_perform(c, &r, &resp, ok, 1, &status, err, errlen);
+	if (rc == 0 && !resp.started) {
+		/* An empty blob: no body came, so begin was not called yet. */
+		resp.started = 1;
+		if (begin(ctx, 0) != 0) {
+			set_err(err, errlen, "the transfer was stopped by its reader");
+			rc = -1;
+		}
+	}
+	*started = resp.started;
+	resp_free(&resp);
+	return rc;
 }
 
 int blob_put(struct blob_client *c, const char *name, const void *data, size_t len,

@@ -6,8 +6,10 @@
  * libcrypto).  Works against Azure and against Azurite (path-style endpoint
  * "http://127.0.0.1:10000/devstoreaccount1").
  *
- * libcurl is used defensively: http and https only, no redirects followed,
- * connect and total timeouts, a cap on every response body.  Errors are
+ * libcurl is used defensively: http and https only (http only for allowed
+ * hosts), no redirects followed, no proxy, every address checked before it
+ * is connected to (blob_policy_set), connect and total timeouts, a cap on
+ * every response body.  Errors are
  * sentences for an admin and never contain the remote body.  XML is parsed
  * with libxml2 without DTD loading, entity expansion or network access.
  *
@@ -29,8 +31,14 @@ struct blob_account {
 	const char *key;         /* base64 account key, or NULL/"" */
 };
 
+/* What a person is told when a request to a storage account failed: the
+ * error sentences of this module (curl's message, the service's status and
+ * error code) go to the server log only, so that labeld's answers never
+ * tell how a host and port of the network answered. */
+#define BLOB_FAILED_SENTENCE "labeld could not reach the storage account; see the server log."
+
 struct blob_limits {
-	long connect_timeout_ms;   /* default 5000 */
+	long connect_timeout_ms;   /* default blob_policy_set's (5000); never more */
 	long total_timeout_ms;     /* default 30000 per request */
 	size_t max_response;       /* default 8 MiB per response body */
 };
@@ -40,8 +48,37 @@ void blob_limits_default(struct blob_limits *l);
 /* Process-wide: call once before threads start (curl_global_init). */
 int blob_global_init(void);
 
-/* Check an endpoint URL: http or https, a host, no user info, no query or
- * fragment.  0, or -1 with a sentence in err. */
+/*
+ * Where requests may go (docs/azure-blob.md, "Which addresses"): every
+ * connection is made to an address curl resolved only after that address
+ * was checked (CURLOPT_OPENSOCKETFUNCTION): loopback, private, shared
+ * (100.64/10), link-local (169.254.169.254 too), unique-local, site-local,
+ * multicast, unspecified and reserved addresses are refused, also when an
+ * IPv6 address carries them (IPv4-mapped, -compatible, NAT64, 6to4).  A
+ * host in the allow list is exempt; http:// is allowed only for such hosts
+ * (https:// only otherwise), and no proxy is used.
+ *
+ * blob_policy_set: allow_hosts is the setting blob_allow_hosts: entries
+ * "host" (any port) or "host:port" ("[::1]:10000" for IPv6), separated by
+ * spaces or commas; a host matches an endpoint's host as curl's URL parser
+ * writes both (so "127.1" and "127.0.0.1" are the same host).
+ * connect_timeout_ms (0: 5000) becomes blob_limits_default's and the most
+ * any call waits for a connection.  Call before threads start (after
+ * blob_global_init); a second call replaces the rules.  0, or -1 with err
+ * naming the entry that is not a host (the rules are then unchanged).
+ * Without a call nothing is allowed and the timeout is 5000 ms.
+ */
+int blob_policy_set(const char *allow_hosts, long connect_timeout_ms, char *err, size_t errlen);
+
+/* Why the address sa may not be connected to ("a loopback", "a private",
+ * ... : the words before "address"), or NULL when it may.  Anything but
+ * IPv4 and IPv6 is refused. */
+struct sockaddr;
+const char *blob_address_refusal(const struct sockaddr *sa, size_t salen);
+
+/* Check an endpoint URL: http or https (http only for a host on the allow
+ * list), a host, no user info, no query or fragment.  0, or -1 with a
+ * sentence in err. */
 int blob_endpoint_check(const char *url, char *err, size_t errlen);
 
 /* A reusable connection (keep-alive) for many calls from one thread. */
@@ -71,6 +108,20 @@ int blob_get(struct blob_client *c, const char *name, size_t max_bytes,
  * blob gives 0 bytes. */
 int blob_get_range(struct blob_client *c, const char *name, uint64_t off, size_t max_bytes,
     unsigned char **out, size_t *outlen, uint64_t *total, char *err, size_t errlen);
+
+/* Get Blob streamed: nothing of the blob is kept.  When the service
+ * answers 200, begin(ctx, size) is called once (size: the blob's
+ * Content-Length, -1 when it sent none; also for an empty blob), then
+ * write(ctx, data, len) with each piece as it arrives; a non-zero return
+ * from either stops the transfer.  A blob larger than max_bytes (0: no
+ * limit) is refused before begin when its Content-Length says so, else
+ * when the bytes pass the limit.  0 when the whole blob went to write; -1
+ * with err otherwise, and *started tells whether begin had been called
+ * (then the caller has answered already and can only cut its answer). */
+typedef int (*blob_begin_fn)(void *ctx, int64_t size);
+typedef int (*blob_write_fn)(void *ctx, const void *data, size_t len);
+int blob_get_stream(struct blob_client *c, const char *name, uint64_t max_bytes,
+    blob_begin_fn begin, blob_write_fn write, void *ctx, int *started, char *err, size_t errlen);
 
 /* Put Blob (BlockBlob) from memory.  0, or -1 with err. */
 int blob_put(struct blob_client *c, const char *name, const void *data, size_t len,

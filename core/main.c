@@ -305,6 +305,11 @@ static int check(struct config *cfg)
 	char err[1024];
 	size_t refused;
 
+	if (blob_policy_set(cfg->blob_allow_hosts, (long)cfg->blob_connect_timeout * 1000,
+	    err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", cfg->path ? cfg->path : "labeld", err);
+		return 1;
+	}
 	host_init(&host, cfg);
 	rt = runtime_load(cfg, &host, err, sizeof(err));
 	if (rt == NULL) {
@@ -391,6 +396,14 @@ int main(int argc, char **argv)
 	if (db_library_init() != 0 || blob_global_init() != 0) {
 		fprintf(stderr, "labeld: cannot initialise the MariaDB or curl client library\n");
 		config_free(&cfg);
+		return 1;
+	}
+	/* Where Azure Blob requests may go (docs/azure-blob.md). */
+	if (blob_policy_set(cfg.blob_allow_hosts, (long)cfg.blob_connect_timeout * 1000,
+	    err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", cfg.path ? cfg.path : "labeld", err);
+		config_free(&cfg);
+		db_library_end();
 		return 1;
 	}
 	if (mode == OPT_MIGRATE || mode == OPT_ADMIN || mode == OPT_USER || mode == OPT_DEMO) {

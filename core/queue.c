@@ -645,9 +645,10 @@ static int lease_once(struct db *db, struct arena *a, long long project_id, long
 		    "iii", item->id, project_id, user_id);
 	if (rc == DB_OK)
 		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO labeler_leases (project_id, user_id, item_id) VALUES (?, ?, ?) "
-		    "ON DUPLICATE KEY UPDATE item_id = VALUES(item_id)",
-		    "iii", project_id, user_id, item->id);
+		    "INSERT INTO labeler_leases (project_id, user_id, item_id, next_item_id) "
+		    "VALUES (?, ?, ?, NULLIF(?, 0)) ON DUPLICATE KEY UPDATE item_id = VALUES(item_id), "
+		    "next_item_id = VALUES(next_item_id)",
+		    "iiii", project_id, user_id, item->id, *next_id);
 	if (rc != DB_OK)
 		goto fail;
 	rc = db_commit(db);
@@ -673,6 +674,38 @@ static int lease_single(struct db *db, struct arena *a, long long project_id, lo
 		rc = lease_once(db, a, project_id, user_id, lease_seconds, item, next_id);
 	}
 	return rc;
+}
+
+/* ------------------------------------------------------------ images */
+
+int queue_image_access(struct db *db, struct arena *a, long long project_id, long long item_id,
+    long long user_id, int is_admin, struct queue_image *img)
+{
+	struct db_result *res;
+	int rc;
+
+	memset(img, 0, sizeof(*img));
+	rc = db_query(db, a, &res,
+	    "SELECT i.path, i.format, s.id, s.kind = 'local' AND s.is_default = 1 FROM items i "
+	    "JOIN projects p ON p.id = i.project_id JOIN datasets d ON d.id = p.dataset_id "
+	    "JOIN datastores s ON s.id = d.datastore_id WHERE i.id = ? AND i.project_id = ? AND ("
+	    "? = 1 "
+	    "OR (i.lease_user = ? AND i.state = 'unlabeled') "
+	    "OR EXISTS (SELECT 1 FROM annotations n WHERE n.item_id = i.id AND n.labeler_id = ?) "
+	    "OR EXISTS (SELECT 1 FROM labeler_leases l JOIN items h ON h.id = l.item_id "
+	    "WHERE l.project_id = i.project_id AND l.user_id = ? AND l.next_item_id = i.id "
+	    "AND h.lease_user = ? AND h.state = 'unlabeled'))",
+	    "iiiiiii", item_id, project_id, (long long)(is_admin != 0), user_id, user_id, user_id,
+	    user_id);
+	if (rc != DB_OK)
+		return rc;
+	if (res->nrows == 0)
+		return QUEUE_NO_ITEM;
+	img->path = db_value(res, 0, 0);
+	img->format = db_value(res, 0, 1);
+	img->datastore_id = db_int(res, 0, 2);
+	img->default_local = db_int(res, 0, 3) == 1;
+	return QUEUE_OK;
 }
 
 /* ------------------------------------------------------------ answers */
@@ -910,16 +943,23 @@ static int granted(const struct grant *g, size_t n, long long id)
 }
 
 /* Point the page's hints (labeler_leases) at the leases in `rows`, a JSON
- * array of {"i": item, "u": labeler}: the page's way to a lease by primary
- * key (only a hint: the page checks it against the item's own lease
- * columns).  DB_OK or DB_*. */
+ * array of {"i": item, "u": labeler, "n": the prefetch guess (a new lease;
+ * left out for a lease found again, whose guess is kept)}: the page's way
+ * to a lease by primary key (only a hint: the page checks it against the
+ * item's own lease columns), and the item whose image the lease lets its
+ * labeler prefetch (sql/011_image_access.sql).  DB_OK or DB_*. */
 static int hints_write(struct db *db, long long project_id, const char *rows)
 {
+	/* next_item_id first: it compares with the row's item_id before that
+	 * is updated (MariaDB assigns left to right). */
 	return db_exec(db, 0, NULL, NULL,
-	    "INSERT INTO labeler_leases (project_id, user_id, item_id) "
-	    "SELECT ?, j.u, j.i FROM JSON_TABLE(?, '$[*]' COLUMNS "
-	    "(i BIGINT UNSIGNED PATH '$.i', u BIGINT UNSIGNED PATH '$.u')) j "
-	    "ON DUPLICATE KEY UPDATE item_id = VALUES(item_id)",
+	    "INSERT INTO labeler_leases (project_id, user_id, item_id, next_item_id) "
+	    "SELECT ?, j.u, j.i, j.n FROM JSON_TABLE(?, '$[*]' COLUMNS "
+	    "(i BIGINT UNSIGNED PATH '$.i', u BIGINT UNSIGNED PATH '$.u', "
+	    "n BIGINT UNSIGNED PATH '$.n')) j "
+	    "ON DUPLICATE KEY UPDATE next_item_id = IF(VALUES(next_item_id) IS NULL AND "
+	    "labeler_leases.item_id = VALUES(item_id), labeler_leases.next_item_id, "
+	    "VALUES(next_item_id)), item_id = VALUES(item_id)",
 	    "is", project_id, rows);
 }
 
@@ -1061,8 +1101,11 @@ static int lease_batch_once(struct combine_ctx *bc, struct queue_job **jobs, siz
 				goto fail;
 			}
 			g[i].item.lease_token = g[i].token;
-			buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\"}", i > 0 ? "," : "",
+			buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\"", i > 0 ? "," : "",
 			    g[i].item.id, g[i].user_id, g[i].token);
+			if (guess > 0)
+				buf_printf(&b, ",\"n\":%lld", guess);
+			buf_addc(&b, '}');
 		}
 		buf_addc(&b, ']');
 		if (b.failed) {

@@ -162,6 +162,28 @@ void queue_batch_stats(unsigned long long *lease_batches, unsigned long long *le
     unsigned long long *submit_batches, unsigned long long *submits,
     unsigned long long *submit_careful);
 
+/* An item's image as the image route needs it. */
+struct queue_image {
+	const char *path;
+	const char *format;
+	long long datastore_id;
+	int default_local;         /* in the default local datastore: nginx sends it */
+};
+
+/* The one rule for who sees an item's image (docs/labeling.md, "Who sees
+ * an image"), read with what the image route needs in one statement: an
+ * admin (is_admin) sees any item of the project; a labeler only an item
+ * whose lease is theirs (in force, or run out while nobody else took the
+ * item: the rule of answers), an item they answered (an annotation of
+ * theirs exists), or the item the labeling page named for prefetching
+ * when they took the lease they hold now (labeler_leases.next_item_id,
+ * good while that lease is theirs).  QUEUE_OK with *img (strings in the
+ * arena), QUEUE_NO_ITEM when there is no such item in the project or the
+ * user may not see it (told apart by nothing: the route answers 404 to
+ * both), or DB_*. */
+int queue_image_access(struct db *db, struct arena *a, long long project_id, long long item_id,
+    long long user_id, int is_admin, struct queue_image *img);
+
 /* Pause (running = 0) or start (running = 1) a project in one transaction;
  * pausing ends every lease of the project (item_events "released" for the
  * unexpired ones).  QUEUE_OK (also when the project already was in that

@@ -11,9 +11,11 @@
 
 #include "app.h"
 #include "arena.h"
+#include "catalog.h"
 #include "db.h"
 #include "handlers/handlers.h"
 #include "log.h"
+#include "queue.h"
 #include "request.h"
 #include "response.h"
 #include "session.h"
@@ -172,8 +174,38 @@ static void not_signed_in(struct request *r)
 	page_error(r, 401, "Please sign in", "Your session has ended. Sign in again and repeat what you were doing.");
 }
 
+/* NEED_IMAGE: the route's :id and :item name an item whose image the user
+ * may see (queue_image_access: the one rule); what the handler needs of
+ * it goes to r->preload.  0, or -1 with the response set: 404 for every
+ * item the user may not see, whether it exists or not, so that ids tell
+ * nothing. */
+static int image_allowed(struct request *r)
+{
+	long long id = catalog_parse_id(route_param(&r->params, "id"));
+	long long item = catalog_parse_id(route_param(&r->params, "item"));
+	struct queue_image *img = arena_calloc(r->arena, 1, sizeof(*img));
+	int rc;
+
+	if (img == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return -1;
+	}
+	rc = id == 0 || item == 0 || r->session == NULL ? QUEUE_NO_ITEM : queue_image_access(r->db, r->arena, id, item,
+	    r->session->user_id, r->session->is_admin, img);
+	if (rc == QUEUE_OK) {
+		r->preload = img;
+		return 0;
+	}
+	if (rc == QUEUE_NO_ITEM)
+		page_error(r, 404, "Not found", "There is no such image in this project.");
+	else
+		page_db_error(r, rc, "The image could not be looked up");
+	return -1;
+}
+
 /* The route's needs that do not read the body, in order: database,
- * session, sign-in, admin.  Returns 0 to go on, -1 with the response set. */
+ * session, sign-in, admin, image.  Returns 0 to go on, -1 with the
+ * response set. */
 static int enforce_needs(struct request *r)
 {
 	unsigned needs = r->route->needs;
@@ -209,6 +241,8 @@ static int enforce_needs(struct request *r)
 		page_error(r, 403, "Admins only", "This page is for labeld administrators.");
 		return -1;
 	}
+	if ((needs & NEED_IMAGE) && image_allowed(r) < 0)
+		return -1;
 	return 0;
 }
 

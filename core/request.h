@@ -61,6 +61,7 @@ struct request {
 	struct buf resp_headers;    /* extra "Name: value\r\n" lines */
 	struct buf body;
 	int responded;
+	int streamed;               /* headers sent by resp_stream_begin */
 };
 
 /* Handle one accepted FastCGI request with the worker's arena and database

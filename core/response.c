@@ -212,6 +212,16 @@ void page_error(struct request *r, int status, const char *title, const char *me
 		r->status = status;
 }
 
+void page_unavailable(struct request *r, unsigned retry_after, const char *title,
+    const char *message)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%u", retry_after);
+	resp_header(r, "Retry-After", v);
+	page_error(r, 503, title, message);
+}
+
 void page_db_error(struct request *r, int rc, const char *what)
 {
 	char msg[256];
@@ -225,10 +235,12 @@ void page_db_error(struct request *r, int rc, const char *what)
 	page_error(r, 500, "Internal error", msg);
 }
 
-void resp_send(struct request *r)
+/* Write the status line and every header, with Content-Length len, in one
+ * call.  0, or -1 when out of memory (a bare 500 was written instead) or
+ * the stream failed. */
+static int headers_write(struct request *r, unsigned long long len)
 {
 	FCGX_Stream *out = r->fcgx->out;
-	int head = strcmp(r->method, "HEAD") == 0;
 	struct buf h;
 
 	if (r->status == 0) {
@@ -244,7 +256,7 @@ void resp_send(struct request *r)
 		buf_adds(&h, "Strict-Transport-Security: max-age=31536000\r\n");
 	buf_printf(&h, "Content-Type: %s\r\n",
 	    r->resp_type ? r->resp_type : "text/plain; charset=utf-8");
-	buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
+	buf_printf(&h, "Content-Length: %llu\r\n", len);
 	/* Every labeld answer is personal or short-lived: never cached,
 	 * unless the handler said otherwise (item images). */
 	if (!resp_has_header(r, "Cache-Control"))
@@ -256,9 +268,43 @@ void resp_send(struct request *r)
 		    "Content-Type: text/plain\r\n\r\nout of memory\n";
 		log_error("resp_send: out of memory");
 		FCGX_PutStr(oom, (int)sizeof(oom) - 1, out);
-		return;
+		return -1;
 	}
-	FCGX_PutStr(h.data, (int)h.len, out);
+	return FCGX_PutStr(h.data, (int)h.len, out) == (int)h.len ? 0 : -1;
+}
+
+int resp_stream_begin(struct request *r, int status, const char *type, unsigned long long len)
+{
+	r->status = status;
+	r->resp_type = type;
+	r->responded = 1;
+	r->streamed = 1;
+	buf_clear(&r->body);
+	return headers_write(r, len);
+}
+
+int resp_stream_write(struct request *r, const void *data, size_t len)
+{
+	if (strcmp(r->method, "HEAD") == 0)
+		return 0;
+	while (len > 0) {
+		int n = len > (1u << 30) ? 1 << 30 : (int)len;
+		if (FCGX_PutStr(data, n, r->fcgx->out) != n)
+			return -1;
+		data = (const char *)data + n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void resp_send(struct request *r)
+{
+	int head = strcmp(r->method, "HEAD") == 0;
+
+	if (r->streamed)
+		return;
+	if (headers_write(r, r->body.len) < 0)
+		return;
 	if (!head && r->body.len > 0)
-		FCGX_PutStr(r->body.data, (int)r->body.len, out);
+		FCGX_PutStr(r->body.data, (int)r->body.len, r->fcgx->out);
 }

@@ -38,6 +38,24 @@ void resp_text(struct request *r, int status, const char *text);
  * replace the default "no-store" (resp_send adds it only when none is set). */
 void resp_bytes(struct request *r, int status, const char *type, const void *data, size_t len);
 
+/* A response whose body is streamed (item images): resp_stream_begin
+ * writes the status line and every header, as resp_send does, with
+ * Content-Length len, to the FastCGI stream at once; the body follows in
+ * pieces with resp_stream_write, straight to the stream (nothing is
+ * kept).  Headers added with resp_header before begin are sent.  After
+ * begin the response is made: resp_send sends nothing more, and the
+ * handler must write exactly len bytes (fewer cut the answer: nginx
+ * drops the connection and the browser sees a failed load).  A HEAD gets
+ * the headers only.  Both return 0, or -1 when the connection to nginx
+ * failed (stop writing). */
+int resp_stream_begin(struct request *r, int status, const char *type, unsigned long long len);
+int resp_stream_write(struct request *r, const void *data, size_t len);
+
+/* 503 with Retry-After: retry_after seconds (the page says title and
+ * message): labeld is busy with this kind of request. */
+void page_unavailable(struct request *r, unsigned retry_after, const char *title,
+    const char *message);
+
 /* A new view object for a page, owned by the request's arena, holding what
  * every page shows: "user" (email, name, is_admin) and "csrf" when signed in,
  * and "title". */

@@ -28,7 +28,10 @@ enum route_need {
 	NEED_CSRF = 1u << 1,    /* the form's csrf field matches */
 	NEED_ADMIN = 1u << 2,   /* the user is an admin; else 403 */
 	NEED_DB = 1u << 3,      /* MariaDB must answer; else 503 */
-	TAKES_FILES = 1u << 4   /* accepts multipart bodies (uploads); elsewhere 415 */
+	TAKES_FILES = 1u << 4,  /* accepts multipart bodies (uploads); elsewhere 415 */
+	NEED_IMAGE = 1u << 5    /* the user may see the image of item :item of
+	                           project :id (queue_image_access); else 404.
+	                           Its struct queue_image goes to r->preload. */
 };
 
 struct route {

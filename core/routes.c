@@ -29,7 +29,7 @@ const struct route routes[] = {
 	/* Labeling (labeling.c). */
 	{ "GET",  "/projects/:id/label",            handle_label_next,           LOGIN, label_preload },
 	{ "POST", "/projects/:id/items/:item",      handle_label_submit,         LOGIN | NEED_CSRF, label_preload },
-	{ "GET",  "/projects/:id/items/:item/image", handle_item_image,          LOGIN, NULL },
+	{ "GET",  "/projects/:id/items/:item/image", handle_item_image,          LOGIN | NEED_IMAGE, NULL },
 	{ "POST", "/projects/:id/state",            handle_project_state,        ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          LOGIN, NULL },
 

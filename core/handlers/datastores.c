@@ -303,10 +303,10 @@ static int check_blob(struct request *r, struct ds_form *f, const char *sas, con
 	rc = blob_list(c, "", NULL, 1, first_entry, NULL, err, sizeof(err));
 	blob_client_free(c);
 	if (rc < 0) {
+		/* The details only in the log (blob.h, BLOB_FAILED_SENTENCE). */
 		log_warn("datastore test of %s/%s for %s failed: %s", acc->endpoint, acc->container,
 		    r->session->email, err);
-		m = arena_printf(r->arena, "labeld could not list the container: %s", err);
-		form_page(r, 422, f, m ? m : "labeld could not list the container.");
+		form_page(r, 422, f, BLOB_FAILED_SENTENCE);
 		return 422;
 	}
 	return 0;
@@ -591,7 +591,8 @@ static void browse_view(struct request *r, struct json_object *v, const struct d
 	if (b.oom) {
 		view_str(v, "browse_error", "The listing did not fit in memory.");
 	} else if (rc < 0) {
-		char *m = arena_printf(r->arena, "labeld could not list this folder: %s", err);
+		const char *m = ds->kind == DATASTORE_AZUREBLOB ? BLOB_FAILED_SENTENCE :
+		    arena_printf(r->arena, "labeld could not list this folder: %s", err);
 		view_str(v, "browse_error", m ? m : err);
 		log_warn("browse datastore %lld path '%s': %s", ds->id, path, err);
 	} else {

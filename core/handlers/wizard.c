@@ -31,6 +31,7 @@
 
 #include "app.h"
 #include "arena.h"
+#include "blob.h"
 #include "catalog.h"
 #include "datastore.h"
 #include "db.h"
@@ -625,7 +626,8 @@ static int check_datastore(struct request *r, struct draft *dr, struct datastore
 		/* Blob folders exist when a blob lies under them. */
 		int found = 0;
 		if (datastore_walk(ds, folder, 1, first_file, &found, err, sizeof(err)) < 0) {
-			*msg = arena_printf(r->arena, "The datastore could not be listed: %s", err);
+			log_warn("wizard: listing '%s' of datastore %lld failed: %s", folder, ds->id, err);
+			*msg = BLOB_FAILED_SENTENCE;
 			return 422;
 		}
 		if (!found) {

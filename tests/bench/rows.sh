@@ -51,3 +51,13 @@ bench_label label-submit      submit
 bench_label label-lease       lease
 bench_label label-cycle       cycle
 bench_label label-page-weight weight
+
+#   bench_flood NAME
+#
+# The image-flood row (tests/bench/image_flood.py measures; see "image-flood"
+# in tests/bench/README.md): 64 parallel GETs of a 50 MB image that labeld
+# streams itself (a local datastore that is not the default one), with
+# /healthz asked every 10 ms alongside; rss_growth_mb (labeld's peak
+# resident memory growth, goal <= 64) and healthz_p99_ms (goal <= 50).
+
+bench_flood image-flood

@@ -4,7 +4,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
@@ -1199,4 +1202,77 @@ char *sql_str(const char *s)
 	*o++ = '\'';
 	*o = '\0';
 	return itest_keep(out);
+}
+
+/* ------------------------------------------------------------ blob service, logs */
+
+void itest_badhttp_stop(long pid)
+{
+	/* Once: the clean-up finds it gone when the test stopped it. */
+	if (pid > 0 && waitpid((pid_t)pid, NULL, WNOHANG) == 0) {
+		kill((pid_t)pid, SIGTERM);
+		waitpid((pid_t)pid, NULL, 0);
+	}
+}
+
+/* Clean-up: stop the misbehaving server (arg is its pid). */
+static void badhttp_stop(void *arg)
+{
+	itest_badhttp_stop((long)arg);
+}
+
+int itest_badhttp_start(long *pid_out)
+{
+	char *script = itest_fmt("%s/tests/unit/badhttp.js", ENV("LABELD_TEST_SRCDIR"));
+	char *portfile = itest_fmt("/tmp/labeld-itest-badhttp-%ld", (long)getpid());
+	int port = 0;
+	pid_t pid;
+
+	unlink(portfile);
+	pid = fork();
+	CHECK(pid >= 0, "fork failed");
+	if (pid == 0) {
+		execlp("node", "node", script, portfile, (char *)NULL);
+		_exit(127);
+	}
+	itest_defer(badhttp_stop, (void *)(long)pid);
+	for (int i = 0; i < 200 && port == 0; i++) {
+		int status;
+		FILE *f;
+		CHECK(waitpid(pid, &status, WNOHANG) != pid, "node %s exited at once (is node installed?)", script);
+		if ((f = fopen(portfile, "r")) != NULL) {
+			if (fscanf(f, "%d", &port) != 1)
+				port = 0;
+			fclose(f);
+		}
+		if (port == 0)
+			itest_sleep_ms(50);
+	}
+	unlink(portfile);
+	CHECK(port > 0, "%s did not start within 10 s", script);
+	if (pid_out != NULL)
+		*pid_out = (long)pid;
+	return port;
+}
+
+bool itest_log_has(const char *a, const char *b)
+{
+	glob_t g;
+	bool found = false;
+
+	if (glob(itest_fmt("%s/labeld-*.log", ENV("LABELD_TEST_LOG_DIR")), 0, NULL, &g) != 0)
+		return false;
+	for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		char *line = NULL;
+		size_t cap = 0;
+		if (f == NULL)
+			continue;
+		while (!found && getline(&line, &cap, f) >= 0)
+			found = strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL);
+		free(line);
+		fclose(f);
+	}
+	globfree(&g);
+	return found;
 }

@@ -267,6 +267,19 @@ char *sql_str(const char *s);
 /* Run a shell command; returns its exit status, or -1. */
 int itest_shell(const char *cmd);
 
+/* ------------------------------------------------------------ blob service, logs */
+
+/* Start tests/unit/badhttp.js, a misbehaving blob service on a loopback
+ * port (stopped when the running test ends, or earlier with
+ * itest_badhttp_stop(*pid); pid may be NULL); returns the port.  The test
+ * stack's labeld reaches it as http://localhost:PORT/acct (blob_allow_hosts
+ * holds "localhost"). */
+int itest_badhttp_start(long *pid);
+void itest_badhttp_stop(long pid);
+/* Whether one line of the labeld processes' logs ($LABELD_TEST_LOG_DIR/
+ * labeld-*.log) holds both a and b (b may be NULL). */
+bool itest_log_has(const char *a, const char *b);
+
 /* ------------------------------------------------------------ small helpers */
 
 /* What a failure message shows of r's body: an HTML page's title and

@@ -10,7 +10,12 @@
  * LABELD_TEST_AZURITE (account URL, e.g. http://127.0.0.1:PORT/devstoreaccount1),
  * LABELD_TEST_AZURITE_KEY, and LABELD_TEST_AZURITE_CONTAINER (a container
  * holding blobs under nested/a/ and nested/b/c/).  The misbehaving blob
- * service is tests/unit/badhttp.js (under LABELD_TEST_SRCDIR), run with node.
+ * service is tests/unit/badhttp.js (under LABELD_TEST_SRCDIR), run with node
+ * (itest_badhttp_start).  The test labeld allows Azure Blob requests to
+ * Azurite's exact host:port and to "localhost" only (blob_allow_hosts):
+ * ds_blob_forbidden_addresses tries every other spelling of loopback and
+ * the other refused addresses.  A failed request shows one sentence; its
+ * details are looked for in the labeld logs (LABELD_TEST_LOG_DIR).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,25 @@
 
 #define FORM "datastore"
 #define RETYPE_NOTE "enter the key again"
+/* BLOB_FAILED_SENTENCE of core/blob.h */
+#define BLOB_SENTENCE "labeld could not reach the storage account; see the server log."
+#define HTTPS_ONLY "http:// is only for hosts in the blob_allow_hosts setting"
+
+/* What a refusal page must never repeat: curl's sentences, the address
+ * rules' own, the service's status and codes. */
+static void check_no_details(struct resp *r)
+{
+	static const char *const details[] = {
+		"Failed to connect", "Couldn't connect", "Could not connect", "Connection refused",
+		"connect to server", "timed out", "Timeout", "SSL", "TLS", "wrong version",
+		"refused to connect", "loopback", "link-local", "private address", "answered HTTP",
+		"HTTP 4", "HTTP 5", "blob service", "Not Found", "nginx", "AuthorizationFailure",
+		"AuthenticationFailed", "did not answer", "answered with a redirect", "larger than", "XML",
+	};
+	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++)
+		CHECK(strstr(r->body, details[i]) == NULL, "the page repeats \"%s\": %s", details[i],
+		    resp_snip(r));
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -453,8 +477,10 @@ static void ds_blob_wrong_key(void)
 	itest_defer(drop_datastore, sql_str(name));
 	key[0] = key[0] == 'A' ? 'B' : 'A';      /* still base64, not the key */
 	r = post_blob(c, csrf, name, AZURITE, AZURITE_CONTAINER, key);
-	check_refused(r, 422, name, NULL, "labeld could not list the container");
-	CHECK_BODY_HAS(r, "403");
+	check_refused(r, 422, name, NULL, BLOB_SENTENCE);
+	check_no_details(r);
+	CHECK(itest_log_has(itest_fmt("datastore test of %s/%s for", AZURITE, AZURITE_CONTAINER),
+	    "answered HTTP 403"), "the log does not say what Azurite answered");
 	/* Azurite's error body says this; labeld must not repeat it */
 	CHECK_BODY_LACKS(r, "Server failed to authenticate");
 	CHECK_BODY_LACKS(r, "<Error>");
@@ -468,9 +494,68 @@ static void ds_blob_wrong_key(void)
 	CHECK_STREQ(html_form_input(r, FORM, "container"), AZURITE_CONTAINER);
 	CHECK_STREQ(html_form_input(r, FORM, "account"), azurite_account());
 
-	/* nothing listens there: refused quickly with a sentence */
-	r = post_blob(c, csrf, name, "http://127.0.0.1:9/devstoreaccount1", AZURITE_CONTAINER, AZURITE_KEY);
-	check_refused(r, 422, name, NULL, "labeld could not list the container");
+	/* nothing listens there (an allowed host): refused quickly with the
+	 * sentence; curl's words go to the log */
+	r = post_blob(c, csrf, name, "http://localhost:9/devstoreaccount1", AZURITE_CONTAINER, AZURITE_KEY);
+	check_refused(r, 422, name, NULL, BLOB_SENTENCE);
+	check_no_details(r);
+	CHECK(itest_log_has("datastore test of http://localhost:9/devstoreaccount1/", "could not reach"),
+	    "the log does not say why localhost:9 failed");
+}
+
+/* Every spelling of a loopback address (of nginx's port here, and of
+ * Azurite's own port with the right account and key), link-local (the
+ * cloud metadata service), private, shared, unique-local, multicast and
+ * unspecified addresses: refused, over https at the moment labeld would
+ * connect, over http before (not an allowed host), with the one sentence
+ * and nothing that tells whether anything answers there.  Azurite's exact
+ * host:port (allowed) works: ds_blob_good. */
+static void ds_blob_forbidden_addresses(void)
+{
+	struct client *c = admin();
+	char *csrf = csrf_of(c), *name = unique("itest-ssrf");
+	const char *web = strrchr(ENV("LABELD_TEST_URL"), ':') + 1, *az = AZURITE;
+	const char *azport = strrchr(strstr(az, "://") + 3, ':');
+	static const char *const loopback[] = {
+		"127.0.0.1", "127.1", "127.0.1", "2130706433", "0x7f000001", "0x7F.0.0.1", "0177.0.0.1",
+		"127.000.000.001", "0", "0.0.0.0", "[::1]", "[0:0:0:0:0:0:0:1]", "[::ffff:127.0.0.1]",
+		"[::ffff:7f00:1]", "[::]",
+	};
+	static const char *const elsewhere[] = {
+		"[::ffff:127.0.0.1]", "[::1]", "[::ffff:7f00:1]", "[::127.0.0.1]",
+	};
+	static const char *const internal[] = {
+		"169.254.169.254", "[::ffff:169.254.169.254]", "2852039166", "10.0.0.1", "0x0a000001",
+		"172.16.0.1", "192.168.0.1", "100.64.0.1", "[fc00::1]", "[fd00::1]", "[fe80::1]",
+		"224.0.0.1", "[ff02::1]", "[64:ff9b::a9fe:a9fe]",
+	};
+	size_t n = 0;
+	const char *endpoints[64];
+
+	CHECK(azport != NULL, "LABELD_TEST_AZURITE=%s: no port", az);
+	azport++;
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		endpoints[n++] = itest_fmt("%s:%s", loopback[i], web);
+	for (size_t i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++)
+		endpoints[n++] = itest_fmt("%.*s:%s", (int)strcspn(elsewhere[i], "/"), elsewhere[i],
+		    itest_fmt("%.*s", (int)strcspn(azport, "/"), azport));
+	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+		endpoints[n++] = itest_fmt("%s:80", internal[i]);
+
+	itest_defer(drop_datastore, sql_str(name));
+	for (size_t i = 0; i < n; i++) {
+		for (int https = 0; https < 2; https++) {
+			const char *ep = itest_fmt("%s://%s/%s", https ? "https" : "http", endpoints[i],
+			    strrchr(az, '/') + 1);
+			struct resp *r = post_blob(c, csrf, name, ep, AZURITE_CONTAINER, AZURITE_KEY);
+			check_refused(r, 422, name, NULL, https ? BLOB_SENTENCE : HTTPS_ONLY);
+			check_no_details(r);
+			CHECK_STREQ(html_form_input(r, FORM, "endpoint"), ep);
+			if (https)
+				CHECK(itest_log_has(itest_fmt("datastore test of %s/", ep), "refused to connect to "),
+				    "%s: the log does not say which address was refused", ep);
+		}
+	}
 }
 
 static void ds_blob_good(void)
@@ -517,68 +602,27 @@ static void ds_blob_good(void)
 	    "Azurite nested/a: %s", resp_snip(r));
 }
 
-/* Clean-up: stop the misbehaving server (arg is its pid). */
-static void stop_badhttp(void *arg)
-{
-	pid_t pid = (pid_t)(long)arg;
-
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-}
-
-/* Start tests/unit/badhttp.js; its account URL http://127.0.0.1:PORT/acct. */
-static char *badhttp_start(void)
-{
-	char *script = itest_fmt("%s/tests/unit/badhttp.js", ENV("LABELD_TEST_SRCDIR"));
-	char *portfile = itest_fmt("/tmp/labeld-itest-badhttp-%ld", (long)getpid());
-	int port = 0;
-	pid_t pid;
-
-	unlink(portfile);
-	pid = fork();
-	CHECK(pid >= 0, "fork failed");
-	if (pid == 0) {
-		execlp("node", "node", script, portfile, (char *)NULL);
-		_exit(127);
-	}
-	itest_defer(stop_badhttp, (void *)(long)pid);
-	for (int i = 0; i < 200 && port == 0; i++) {
-		int status;
-		FILE *f;
-		CHECK(waitpid(pid, &status, WNOHANG) != pid, "node %s exited at once (is node installed?)", script);
-		if ((f = fopen(portfile, "r")) != NULL) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (port == 0)
-			itest_sleep_ms(50);
-	}
-	unlink(portfile);
-	CHECK(port > 0, "%s did not start within 10 s", script);
-	return itest_fmt("http://127.0.0.1:%d/acct", port);
-}
-
 /* A blob service that redirects, fails with a page, never ends its body,
- * sends a DOCTYPE or no XML at all, or never answers: each refused with a
- * sentence that repeats nothing of what the service sent. */
+ * sends a DOCTYPE or no XML at all, or never answers: each refused with the
+ * one sentence that repeats nothing of what the service sent; what went
+ * wrong is in the log. */
 static void ds_blob_misbehaving(void)
 {
 	struct client *c = admin();
 	char *csrf = csrf_of(c), *name = unique("itest-bad");
-	char *endpoint = badhttp_start();
+	char *endpoint = itest_fmt("http://localhost:%d/acct", itest_badhttp_start(NULL));
 	const char *key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=";
 	static const struct {
 		const char *container;
-		const char *needle;
+		const char *needle;     /* in the log */
 	} cases[] = {
-		{ "redirect", "redirect" },
-		{ "error", "500" },
-		{ "errxml", "403" },
-		{ "errcode", "403" },
+		{ "redirect", "redirect (HTTP 302)" },
+		{ "error", "answered HTTP 500" },
+		{ "errxml", "answered HTTP 403 (AuthenticationFailed)" },
+		{ "errcode", "answered HTTP 403" },
 		{ "endless", "larger than" },
-		{ "notxml", "could not list" },
-		{ "doctype", "could not list" },
+		{ "notxml", "not valid blob-service XML" },
+		{ "doctype", "not valid blob-service XML" },
 		{ "slow", "did not answer" },
 	};
 
@@ -589,9 +633,11 @@ static void ds_blob_misbehaving(void)
 		    "endpoint", endpoint, "auth", "key", "key", key);
 		CHECK(r->status == 422, "container %s: status %ld, want 422; page: %s",
 		    cases[i].container, r->status, resp_snip(r));
-		CHECK_BODY_HAS(r, "labeld could not list the container");
-		CHECK(strstr(r->body, cases[i].needle) != NULL, "container %s: message lacks \"%s\": %s",
-		    cases[i].container, cases[i].needle, resp_snip(r));
+		CHECK_BODY_HAS(r, BLOB_SENTENCE);
+		check_no_details(r);
+		CHECK(itest_log_has(itest_fmt("datastore test of %s/%s for", endpoint, cases[i].container),
+		    cases[i].needle), "container %s: the log lacks \"%s\"", cases[i].container,
+		    cases[i].needle);
 		CHECK_BODY_LACKS(r, "SECRET-BODY-TEXT");
 		CHECK_BODY_LACKS(r, "AccountKey");
 		CHECK_BODY_LACKS(r, "elsewhere.invalid");
@@ -720,6 +766,7 @@ const struct itest_case itest_datastores_cases[] = {
 	ITEST(ds_blob_wrong_key),
 	ITEST(ds_blob_good),
 	ITEST(ds_blob_misbehaving),
+	ITEST(ds_blob_forbidden_addresses),
 	ITEST(ds_non_admin),
 	ITEST(ds_csrf),
 	ITEST(ds_not_found),

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -705,12 +706,273 @@ static void labeling_item_image(void)
 	    sql_str(uniq("Fixtures")), sql_str(dir), sql_str(uniq("Fixture set")), sql_str(uniq("Fixture project")));
 	long fp = 0, fi = 0;
 	CHECK(sscanf(out, "%ld %ld", &fp, &fi) == 2, "fixture project: %s", out);
-	r = GET(c, itest_fmt("/projects/%ld/items/%ld/image", fp, fi));
+	/* (an item the labeler never held: only an admin sees it) */
+	CHECK_STATUS(GET(c, itest_fmt("/projects/%ld/items/%ld/image", fp, fi)), 404);
+	r = GET(admin, itest_fmt("/projects/%ld/items/%ld/image", fp, fi));
 	CHECK_STATUS(r, 200);
 	CHECK_STREQ(resp_header(r, "Content-Type"), "image/png");
 	CHECK(r->len == len && memcmp(r->body, png, len) == 0, "labeld sent other bytes (%zu, want %zu)", r->len, len);
 	SQL("UPDATE items SET path = 'no-such-file.png' WHERE id = %ld", fi);
-	CHECK_STATUS(GET(c, itest_fmt("/projects/%ld/items/%ld/image", fp, fi)), 404);
+	CHECK_STATUS(GET(admin, itest_fmt("/projects/%ld/items/%ld/image", fp, fi)), 404);
+}
+
+/* A running project of task testtask over a local datastore that is not
+ * the default one (labeld sends its files itself) at directory dir, with
+ * one item per path; returns its id, the item ids in *items (in order). */
+static long files_project(const char *dir, const char *const *paths, size_t n, long *items)
+{
+	char *out = SQL_QUERY(
+	    "INSERT INTO datastores (name, kind, local_path) VALUES (%s, 'local', %s); "
+	    "INSERT INTO datasets (name, description, datastore_id, path) VALUES (%s, '', LAST_INSERT_ID(), ''); "
+	    "INSERT INTO projects (name, task, dataset_id, description, state) "
+	    "VALUES (%s, 'testtask', LAST_INSERT_ID(), '', 'running'); "
+	    "SET @p = LAST_INSERT_ID(); "
+	    "INSERT INTO labels (project_id, name, position) VALUES (@p, 'cat', 1), (@p, 'dog', 2); "
+	    "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %zu); "
+	    "SELECT @p;", sql_str(uniq("Files")), sql_str(dir), sql_str(uniq("File set")),
+	    sql_str(uniq("Files project")), n);
+	long p = strtol(out, NULL, 10);
+
+	CHECK(p > 0, "files_project: %s", out);
+	for (size_t i = 0; i < n; i++)
+		items[i] = sql_long(itest_fmt("INSERT INTO items (project_id, path, width, height, format) "
+		    "VALUES (%ld, %s, 64, 48, 'png'); SELECT LAST_INSERT_ID();", p, sql_str(paths[i])));
+	return p;
+}
+
+static const char *image_url(long p, long item)
+{
+	return itest_fmt("/projects/%ld/items/%ld/image", p, item);
+}
+
+/* Who sees an image (docs/labeling.md): a labeler the item they hold, the
+ * one their page prefetches, and those they answered; nothing else, and
+ * forged ids get the same 404 as ids that do not exist.  Admins see all. */
+static void labeling_image_access(void)
+{
+	static const char *const files[] = {
+		"astronaut.png", "camera.png", "chelsea.png", "coffee.png", "coins.png", "horse.png",
+	};
+	const char *dir = itest_fmt("%s/tests/fixtures/images", ENV("LABELD_TEST_SRCDIR"));
+	struct client *admin = signed_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+	struct client *one = new_labeler(NULL), *two = new_labeler(NULL);
+	long it[6], qit[1], p = files_project(dir, files, 6, it), q = files_project(dir, files + 5, 1, qit);
+	struct page a, b;
+	char *pre;
+
+	/* one holds it[0] and may prefetch it[1]; two holds it[1] (the next
+	 * free item) and may prefetch it[2]. */
+	a = label_page(one, p);
+	CHECK(a.item == it[0], "one got item %ld, want %ld", a.item, it[0]);
+	pre = html_str(a.r, "//form[@id='labelform']/@data-prefetch");
+	CHECK_STREQ(pre, image_url(p, it[1]));
+	b = label_page(two, p);
+	CHECK(b.item == it[1], "two got item %ld, want %ld", b.item, it[1]);
+	CHECK_STREQ(html_str(b.r, "//form[@id='labelform']/@data-prefetch"), image_url(p, it[2]));
+
+	/* what the pages show */
+	CHECK_STATUS(GET(one, html_str(a.r, "//form[@id='labelform']//img/@src")), 200);
+	CHECK_STATUS(GET(one, pre), 200);
+	CHECK_STATUS(GET(two, image_url(p, it[1])), 200);
+	CHECK_STATUS(GET(two, image_url(p, it[2])), 200);
+
+	/* forged: another labeler's leased item, unanswered items of the
+	 * project, an item of another project (also one the labeler holds
+	 * there, under this project's id), ids that do not exist */
+	CHECK_STATUS(GET(two, image_url(p, it[0])), 404);
+	CHECK_STATUS(GET(one, image_url(p, it[2])), 404);
+	for (int i = 3; i < 6; i++) {
+		CHECK_STATUS(GET(one, image_url(p, it[i])), 404);
+		CHECK_STATUS(GET(two, image_url(p, it[i])), 404);
+	}
+	CHECK_STATUS(GET(one, image_url(q, qit[0])), 404);
+	label_page(one, q);
+	CHECK_STATUS(GET(one, image_url(q, qit[0])), 200);
+	CHECK_STATUS(GET(one, image_url(p, qit[0])), 404);
+	CHECK_STATUS(GET(one, image_url(q, it[0])), 404);
+	CHECK_STATUS(GET(one, image_url(p, 999999999)), 404);
+	CHECK_STATUS(GET(one, "/projects/999999999/items/1/image"), 404);
+	CHECK_STATUS(GET(one, itest_fmt("/projects/%ld/items/0/image", p)), 404);
+	CHECK_STATUS(GET(one, itest_fmt("/projects/%ld/items/x/image", p)), 404);
+	/* the same page for a forged id as for one that does not exist */
+	CHECK_STREQ(text_of(GET(two, image_url(p, it[0]))), text_of(GET(two, image_url(p, 999999999))));
+
+	/* answered: still visible to the one who answered; the prefetch
+	 * allowance ended with the lease it came with */
+	CHECK_REDIRECT(submit(one, &a, itest_fmt("%ld", label_id(p, "cat"))), 303, next_url(p));
+	CHECK_STATUS(GET(one, image_url(p, it[0])), 200);
+	CHECK_STATUS(GET(two, image_url(p, it[0])), 404);
+	CHECK_STATUS(GET(one, image_url(p, it[1])), 404);
+	/* a skipped item is not answered */
+	CHECK_REDIRECT(skip(two, &b), 303, next_url(p));
+	CHECK_STATUS(GET(two, image_url(p, it[1])), 404);
+
+	/* admins: every item of the project, by its own project only */
+	for (int i = 0; i < 6; i++)
+		CHECK_STATUS(GET(admin, image_url(p, it[i])), 200);
+	CHECK_STATUS(GET(admin, image_url(q, qit[0])), 200);
+	CHECK_STATUS(GET(admin, image_url(p, qit[0])), 404);
+	CHECK_STATUS(GET(admin, image_url(p, 999999999)), 404);
+}
+
+/* A file of a local datastore that is not the default one, larger than
+ * labeld's pieces: streamed whole with its Content-Length (HEAD: the
+ * headers only). */
+static void labeling_image_streamed(void)
+{
+	const char *dir = itest_fmt("%s/stream-%ld", ENV("LABELD_TEST_DATASTORE_ROOT"), (long)getpid());
+	const char *file = itest_fmt("%s/big.bmp", dir);
+	static const char *const paths[] = { "big.bmp", "gone.bmp" };
+	size_t n = (size_t)5 << 20;
+	char *data = itest_keep(malloc(n));
+	struct client *admin = signed_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+	long it[2], p;
+	struct resp *r;
+	FILE *f;
+
+	CHECK(data != NULL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 7 + (i >> 16));
+	CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
+	f = fopen(file, "wb");
+	CHECK(f != NULL && fwrite(data, 1, n, f) == n && fclose(f) == 0, "cannot write %s", file);
+	p = files_project(dir, paths, 2, it);
+	SQL("UPDATE items SET format = 'bmp' WHERE project_id = %ld", p);
+	r = GET(admin, image_url(p, it[0]));
+	CHECK_STATUS(r, 200);
+	CHECK_STREQ(resp_header(r, "Content-Type"), "image/bmp");
+	CHECK_STREQ(resp_header(r, "Content-Length"), itest_fmt("%zu", n));
+	CHECK(r->len == n && memcmp(r->body, data, n) == 0, "labeld sent other bytes (%zu, want %zu)", r->len, n);
+	CHECK(strstr(resp_header(r, "Cache-Control") ?: "", "private") != NULL, "Cache-Control %s",
+	    resp_header(r, "Cache-Control") ?: "(none)");
+	r = HEAD(admin, image_url(p, it[0]));
+	CHECK_STATUS(r, 200);
+	CHECK_STREQ(resp_header(r, "Content-Length"), itest_fmt("%zu", n));
+	CHECK(r->len == 0, "HEAD: %zu bytes of body", r->len);
+	CHECK_STATUS(GET(admin, image_url(p, it[1])), 404);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* An Azure Blob datastore (Azurite, an allowed host): the blob streamed;
+ * a missing one answered 502 without the service's words. */
+static void labeling_image_blob(void)
+{
+	const char *az = ENV("LABELD_TEST_AZURITE");
+	struct client *admin = signed_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+	size_t len;
+	char *png = fixture("horse.png", &len);
+	char *out = SQL_QUERY(
+	    "INSERT INTO datastores (name, kind, blob_endpoint, blob_account, blob_container, blob_key) "
+	    "VALUES (%s, 'azureblob', %s, %s, %s, %s); "
+	    "INSERT INTO datasets (name, description, datastore_id, path) VALUES (%s, '', LAST_INSERT_ID(), ''); "
+	    "INSERT INTO projects (name, task, dataset_id, description, state) "
+	    "VALUES (%s, 'testtask', LAST_INSERT_ID(), '', 'running'); "
+	    "SET @p = LAST_INSERT_ID(); "
+	    "INSERT INTO items (project_id, path, width, height, format) VALUES "
+	    "(@p, 'top/horse.png', 400, 400, 'png'), (@p, 'top/no-such.png', 4, 4, 'png'); "
+	    "SELECT @p, MIN(id), MAX(id) FROM items WHERE project_id = @p;",
+	    sql_str(uniq("Blobs")), sql_str(az), sql_str(strrchr(az, '/') + 1),
+	    sql_str(ENV("LABELD_TEST_AZURITE_CONTAINER")), sql_str(ENV("LABELD_TEST_AZURITE_KEY")),
+	    sql_str(uniq("Blob set")), sql_str(uniq("Blob project")));
+	long p = 0, have = 0, missing = 0;
+	struct resp *r;
+
+	CHECK(sscanf(out, "%ld %ld %ld", &p, &have, &missing) == 3, "blob project: %s", out);
+	r = GET(admin, image_url(p, have));
+	CHECK_STATUS(r, 200);
+	CHECK_STREQ(resp_header(r, "Content-Type"), "image/png");
+	CHECK_STREQ(resp_header(r, "Content-Length"), itest_fmt("%zu", len));
+	CHECK(r->len == len && memcmp(r->body, png, len) == 0, "labeld sent other bytes (%zu, want %zu)", r->len, len);
+	r = GET(admin, image_url(p, missing));
+	CHECK_STATUS(r, 502);
+	CHECK_STREQ(resp_header(r, "Cache-Control"), "no-store");
+	CHECK_BODY_LACKS(r, "404");
+	CHECK_BODY_LACKS(r, "BlobNotFound");
+}
+
+/* One GET on its own libcurl handle (threads: the harness is not
+ * thread-safe). */
+struct slow_get {
+	pthread_t tid;
+	const char *url;
+	const char *cookie;
+	long status;
+};
+
+static size_t discard(char *data, size_t size, size_t nmemb, void *arg)
+{
+	return size * nmemb;
+}
+
+static void *slow_get_run(void *arg)
+{
+	struct slow_get *g = arg;
+	CURL *c = curl_easy_init();
+
+	g->status = -1;
+	if (c == NULL)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_URL, g->url);
+	curl_easy_setopt(c, CURLOPT_COOKIE, g->cookie);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &g->status);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+/* At most blob_max_fetches (2 in the test stack) image fetches from blob
+ * storage at once per labeld process: with two waiting on a blob service
+ * that never answers, the next image gets 503 with Retry-After at once,
+ * while other pages still answer; the two end with 502 when the service
+ * goes away. */
+static void labeling_image_blob_busy(void)
+{
+	const char *base = ENV("LABELD_TEST_URL_A");
+	long pid = 0;
+	int port = itest_badhttp_start(&pid);
+	struct client *admin = CLIENT(base);
+	char *cookie = itest_fmt("labeld_session=%s", SIGN_IN_OK(admin, ADMIN_EMAIL, ADMIN_PASSWORD));
+	char *out = SQL_QUERY(
+	    "INSERT INTO datastores (name, kind, blob_endpoint, blob_account, blob_container, blob_key) "
+	    "VALUES (%s, 'azureblob', %s, 'acct', 'slow', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo='); "
+	    "INSERT INTO datasets (name, description, datastore_id, path) VALUES (%s, '', LAST_INSERT_ID(), ''); "
+	    "INSERT INTO projects (name, task, dataset_id, description, state) "
+	    "VALUES (%s, 'testtask', LAST_INSERT_ID(), '', 'running'); "
+	    "SET @p = LAST_INSERT_ID(); "
+	    "INSERT INTO items (project_id, path, width, height, format) VALUES (@p, 'a.png', 4, 4, 'png'); "
+	    "SELECT @p, LAST_INSERT_ID();", sql_str(uniq("Slow blobs")),
+	    sql_str(itest_fmt("http://localhost:%d/acct", port)), sql_str(uniq("Slow set")),
+	    sql_str(uniq("Slow project")));
+	long p = 0, item = 0;
+	struct slow_get g[2];
+	struct resp *r = NULL;
+
+	CHECK(sscanf(out, "%ld %ld", &p, &item) == 2, "slow project: %s", out);
+	for (int i = 0; i < 2; i++) {
+		g[i] = (struct slow_get){ .url = itest_fmt("%s%s", base, image_url(p, item)), .cookie = cookie };
+		CHECK(pthread_create(&g[i].tid, NULL, slow_get_run, &g[i]) == 0, "pthread_create");
+	}
+	/* both fetches are waiting in labeld-a once a third one is refused */
+	for (int waited = 0; waited < 10000; waited += 100) {
+		itest_sleep_ms(100);
+		r = GET(admin, image_url(p, item));
+		if (r->status == 503)
+			break;
+	}
+	CHECK_STATUS(r, 503);
+	CHECK_STREQ(resp_header(r, "Retry-After"), "2");
+	CHECK_STREQ(resp_header(r, "Cache-Control"), "no-store");
+	CHECK_STATUS(GET(admin, "/projects"), 200);
+	itest_badhttp_stop(pid);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(g[i].tid, NULL);
+		CHECK(g[i].status == 502, "a waiting fetch ended with %ld, want 502", g[i].status);
+	}
+	/* the slots are free again */
+	CHECK_STATUS(GET(admin, image_url(p, item)), 502);
 }
 
 /* ------------------------------------------------------------ concurrency */
@@ -1194,6 +1456,10 @@ const struct itest_case itest_labeling_cases[] = {
 	ITEST(labeling_pause_start),
 	ITEST(labeling_project_states),
 	ITEST(labeling_item_image),
+	ITEST(labeling_image_access),
+	ITEST(labeling_image_streamed),
+	ITEST(labeling_image_blob),
+	ITEST(labeling_image_blob_busy),
 	ITEST(labeling_queue_concurrency),
 	ITEST(labeling_one_labeler_many_tabs),
 	ITEST(labeling_mixed_batches),

@@ -4,8 +4,11 @@
  * against tests/unit/badhttp.js, a server that misbehaves on purpose.
  * Without LABELD_TEST_AZURITE the whole program is skipped (exit 77).
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -140,12 +143,48 @@ static void make_sas(const char *perms, char *out, size_t outlen, int tamper)
 	snprintf(out, outlen, "sv=2021-08-06&sr=c&sp=%s&se=%s&sig=%s", perms, expiry, enc);
 }
 
+/* ------------------------------------------------------------ the allow list */
+
+static int bad_port;
+
+/* Azurite's host:port, from its endpoint URL. */
+static const char *az_hostport(void)
+{
+	static char hp[128];
+	const char *p = strstr(az_endpoint, "://");
+	p = p ? p + 3 : az_endpoint;
+	snprintf(hp, sizeof(hp), "%.*s", (int)strcspn(p, "/"), p);
+	return hp;
+}
+
+/* Set blob_allow_hosts to `list`; the test fails when it is refused. */
+static void allow(const char *list)
+{
+	char err[256] = "";
+	ck_assert_msg(blob_policy_set(list, 0, err, sizeof(err)) == 0, "%s: %s", list, err);
+}
+
+/* The clients of these tests talk to Azurite (and to badhttp.js): its
+ * exact host:port is allowed, as ./stack's test configuration does for
+ * labeld.  Run before every test (a checked fixture), so a test that
+ * changes the list changes it for itself only. */
+static void allow_test_servers(void)
+{
+	char list[256];
+	if (bad_port > 0)
+		snprintf(list, sizeof(list), "%s,127.0.0.1:%d", az_hostport(), bad_port);
+	else
+		snprintf(list, sizeof(list), "%s", az_hostport());
+	allow(list);
+}
+
 /* ------------------------------------------------------------ Azurite fixture */
 
 static void az_setup(void)
 {
 	char err[256];
 	az_setup_err[0] = '\0';
+	allow_test_servers();
 	snprintf(az_container, sizeof(az_container), "labeld-test-%ld-%ld",
 	    (long)getpid(), (long)time(NULL));
 	struct blob_account a = az_acc(az_key, NULL);
@@ -656,6 +695,7 @@ START_TEST(endpoint_check)
 		ck_assert_msg(err[0] != '\0', "no message for %s", bad[i]);
 	}
 	ck_assert_int_eq(blob_endpoint_check(NULL, err, sizeof(err)), -1);
+	allow("127.0.0.1:10000 [::1]:10000");
 	const char *good[] = {
 		"http://127.0.0.1:10000/devstoreaccount1", "https://acct.blob.core.windows.net",
 		"https://acct.blob.core.windows.net/", "HTTPS://Acct.Blob.Core.Windows.Net",
@@ -678,7 +718,6 @@ END_TEST
 /* ------------------------------------------------------------ the misbehaving server */
 
 static pid_t bad_pid;
-static int bad_port;
 static char bad_setup_err[256];
 static char bad_endpoint[64];
 
@@ -777,6 +816,23 @@ static int bad_get(const char *route, unsigned char **out, size_t *len, char *er
 	ck_assert_ptr_nonnull(c);
 	err[0] = '\0';
 	int rc = blob_get(c, "x.png", 0, out, len, NULL, err, errlen);
+	blob_client_free(c);
+	return rc;
+}
+
+/* blob_list of a container at any endpoint (Shared Key, the bad server's
+ * limits); returns its result. */
+static int list_at(const char *endpoint, const char *container, struct seen *s, char *err,
+    size_t errlen)
+{
+	struct blob_account a = { .endpoint = endpoint, .account = "acct", .container = container,
+		.key = DEV_KEY };
+	struct blob_limits l = bad_limits();
+	struct blob_client *c = blob_client_new(&a, &l);
+	ck_assert_ptr_nonnull(c);
+	memset(s, 0, sizeof(*s));
+	err[0] = '\0';
+	int rc = blob_list(c, "", NULL, 0, collect, s, err, errlen);
 	blob_client_free(c);
 	return rc;
 }
@@ -1057,15 +1113,358 @@ START_TEST(unreachable)
 {
 	char err[256];
 	static struct seen s;
-	struct blob_account a = { .endpoint = "http://127.0.0.1:1/acct", .account = "acct",
-		.container = "c", .key = DEV_KEY };
-	struct blob_limits l = bad_limits();
-	struct blob_client *c = blob_client_new(&a, &l);
-	ck_assert_int_eq(blob_list(c, "", NULL, 0, collect, &s, err, sizeof(err)), -1);
+	allow("127.0.0.1:1");
+	ck_assert_int_eq(list_at("http://127.0.0.1:1/acct", "c", &s, err, sizeof(err)), -1);
 	ck_assert_msg(strncmp(err, "could not reach the blob service", 32) == 0, "%s", err);
-	blob_client_free(c);
 }
 END_TEST
+
+/* ------------------------------------------------------------ where requests may go */
+
+/* The sockaddr of a numeric IPv4 or IPv6 address; its length. */
+static size_t addr_of(const char *text, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		return sizeof(*in);
+	}
+	ck_assert_msg(inet_pton(AF_INET6, text, &in6->sin6_addr) == 1, "not an address: %s", text);
+	in6->sin6_family = AF_INET6;
+	return sizeof(*in6);
+}
+
+START_TEST(address_classes)
+{
+	static const struct {
+		const char *addr;
+		const char *why;   /* NULL: may be reached */
+	} cases[] = {
+		{ "0.0.0.0", "an unspecified (0.0.0.0/8)" }, { "0.1.2.3", "an unspecified (0.0.0.0/8)" },
+		{ "127.0.0.1", "a loopback" }, { "127.255.255.254", "a loopback" },
+		{ "10.0.0.0", "a private" }, { "10.255.255.255", "a private" },
+		{ "172.16.0.1", "a private" }, { "172.31.255.255", "a private" },
+		{ "192.168.0.1", "a private" }, { "192.168.255.255", "a private" },
+		{ "100.64.0.1", "a shared (carrier-grade NAT, 100.64.0.0/10)" },
+		{ "100.127.255.255", "a shared (carrier-grade NAT, 100.64.0.0/10)" },
+		{ "169.254.169.254", "a link-local" }, { "169.254.0.1", "a link-local" },
+		{ "192.0.0.170", "an IETF protocol (192.0.0.0/24)" },
+		{ "198.18.0.1", "a benchmarking (198.18.0.0/15)" },
+		{ "224.0.0.1", "a multicast" }, { "239.255.255.255", "a multicast" },
+		{ "240.0.0.1", "a reserved or broadcast" }, { "255.255.255.255", "a reserved or broadcast" },
+		/* the neighbours of every range may be reached */
+		{ "1.1.1.1", NULL }, { "8.8.8.8", NULL }, { "9.255.255.255", NULL }, { "11.0.0.0", NULL },
+		{ "126.255.255.255", NULL }, { "128.0.0.0", NULL }, { "172.15.255.255", NULL },
+		{ "172.32.0.0", NULL }, { "192.167.255.255", NULL }, { "192.169.0.0", NULL },
+		{ "100.63.255.255", NULL }, { "100.128.0.0", NULL }, { "169.253.255.255", NULL },
+		{ "169.255.0.0", NULL }, { "198.17.255.255", NULL }, { "198.20.0.0", NULL },
+		{ "223.255.255.255", NULL }, { "20.60.40.4", NULL }, { "52.239.0.1", NULL },
+		/* IPv6 */
+		{ "::", "an unspecified" }, { "::1", "a loopback" },
+		{ "fc00::1", "a unique-local (fc00::/7)" }, { "fdff:ffff::1", "a unique-local (fc00::/7)" },
+		{ "fe80::1", "a link-local" }, { "febf:ffff::1", "a link-local" },
+		{ "fec0::1", "a site-local" }, { "ff02::1", "a multicast" }, { "ff0e::1", "a multicast" },
+		{ "2001:4860:4860::8888", NULL }, { "2603:1030:20e:3::23c", NULL }, { "fbff::1", NULL },
+		{ "fe00::1", NULL },
+		/* IPv6 that carries IPv4: judged by the IPv4 address */
+		{ "::ffff:127.0.0.1", "a loopback" }, { "::ffff:7f00:1", "a loopback" },
+		{ "::ffff:10.1.2.3", "a private" }, { "::ffff:169.254.169.254", "a link-local" },
+		{ "::ffff:0.0.0.0", "an unspecified (0.0.0.0/8)" }, { "::ffff:8.8.8.8", NULL },
+		{ "::127.0.0.1", "a loopback" }, { "::192.168.1.1", "a private" }, { "::8.8.8.8", NULL },
+		{ "64:ff9b::127.0.0.1", "a loopback" }, { "64:ff9b::a9fe:a9fe", "a link-local" },
+		{ "64:ff9b::8.8.8.8", NULL },
+		{ "2002:7f00:1::1", "a loopback" }, { "2002:c0a8:101::", "a private" },
+		{ "2002:808:808::1", NULL },
+	};
+	struct sockaddr_storage ss;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = addr_of(cases[i].addr, &ss);
+		const char *why = blob_address_refusal((struct sockaddr *)&ss, n);
+		if (cases[i].why == NULL)
+			ck_assert_msg(why == NULL, "%s refused as %s address", cases[i].addr, why);
+		else
+			ck_assert_msg(why != NULL && strcmp(why, cases[i].why) == 0, "%s: \"%s\", want \"%s\"",
+			    cases[i].addr, why ? why : "(allowed)", cases[i].why);
+	}
+	/* Not IP at all, or cut short. */
+	ss.ss_family = AF_UNIX;
+	ck_assert_ptr_nonnull(blob_address_refusal((struct sockaddr *)&ss, sizeof(ss)));
+	addr_of("8.8.8.8", &ss);
+	ck_assert_ptr_nonnull(blob_address_refusal((struct sockaddr *)&ss, 4));
+	ck_assert_ptr_nonnull(blob_address_refusal(NULL, 0));
+}
+END_TEST
+
+/* The spellings of 127.0.0.1 and other refused addresses, as the C
+ * library's resolver reads them (what curl gets for a host name it does
+ * not parse itself): every one is refused. */
+START_TEST(address_spellings_resolved)
+{
+	static const char *const names[] = {
+		"127.0.0.1", "127.1", "127.0.1", "2130706433", "0x7f000001", "0x7F.0.0.1",
+		"0177.0.0.1", "0177.0.0.01", "017700000001", "0", "0.0.0.0", "localhost",
+		"::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "::ffff:7f00:1", "::",
+		"169.254.169.254", "2852039166", "0xa9fea9fe", "10.1", "167772161", "0xa000001",
+		"192.168.1", "3232235777", "0300.0250.01.01", "172.16.1", "100.64.0.1",
+		"fd00::1", "fe80::1", "ff02::1", "224.0.0.251", "::ffff:169.254.169.254",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+		int rc = getaddrinfo(names[i], "443", &hints, &res);
+		ck_assert_msg(rc == 0, "%s: %s", names[i], gai_strerror(rc));
+		for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+			ck_assert_msg(blob_address_refusal(ai->ai_addr, ai->ai_addrlen) != NULL,
+			    "%s resolved to an address that is not refused", names[i]);
+		freeaddrinfo(res);
+	}
+}
+END_TEST
+
+START_TEST(allow_list_entries)
+{
+	char err[256];
+	static const char *const good[] = {
+		"", "  ", "example.com", "a.example.com:443 b.example.com", "127.0.0.1:10000",
+		"127.0.0.1:10000,localhost ,[::1]:10000", "[::1]", "azurite:10000, ,azurite2",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(blob_policy_set(good[i], 0, err, sizeof(err)) == 0, "\"%s\": %s", good[i], err);
+	}
+	static const char *const bad[] = {
+		"http://example.com", "example.com/x", "user@example.com", "example.com:0",
+		"example.com:x", "example.com:99999", ":443", "::1", "fe80::1", "a?b", "a#b",
+		"host:", "[::1", "a%2fb",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(blob_policy_set(bad[i], 0, err, sizeof(err)) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_msg(strstr(err, "blob_allow_hosts") != NULL, "\"%s\": %s", bad[i], err);
+	}
+	/* A refused list leaves the rules as they were. */
+	allow("kept.example:8080");
+	ck_assert_int_eq(blob_policy_set("good.example bad/", 0, err, sizeof(err)), -1);
+	ck_assert_int_eq(blob_endpoint_check("http://kept.example:8080/acct", err, sizeof(err)), 0);
+	ck_assert_int_eq(blob_endpoint_check("http://good.example/acct", err, sizeof(err)), -1);
+}
+END_TEST
+
+/* http:// only for a host on the list (with its port, when the entry has
+ * one); https:// for any host. */
+START_TEST(http_only_for_allowed)
+{
+	char err[256];
+	allow("");
+	static const struct {
+		const char *list, *url;
+		int ok;
+	} cases[] = {
+		{ "", "https://acct.blob.core.windows.net", 1 },
+		{ "", "http://acct.blob.core.windows.net", 0 },
+		{ "", "http://127.0.0.1:10000/devstoreaccount1", 0 },
+		{ "azurite:10000 Store.Example", "http://azurite:10000/devstoreaccount1", 1 },
+		{ "azurite:10000 Store.Example", "http://AZURITE:10000/devstoreaccount1", 1 },
+		{ "azurite:10000 Store.Example", "http://azurite:10001/devstoreaccount1", 0 },
+		{ "azurite:10000 Store.Example", "http://azurite/devstoreaccount1", 0 },
+		{ "azurite:10000 Store.Example", "http://store.example:1234/x", 1 },
+		{ "azurite:10000 Store.Example", "http://store.example/x", 1 },
+		{ "azurite:10000 Store.Example", "http://store.example.evil/x", 0 },
+		{ "azurite:10000 Store.Example", "http://evil.store.example/x", 0 },
+		/* The same host in another spelling is the same host (curl's
+		 * URL parser writes both alike); another address is not. */
+		{ "127.0.0.1:10000", "http://127.1:10000/x", 1 },
+		{ "127.0.0.1:10000", "http://2130706433:10000/x", 1 },
+		{ "127.0.0.1:10000", "http://127.0.0.2:10000/x", 0 },
+		{ "127.0.0.1:10000", "http://[::ffff:127.0.0.1]:10000/x", 0 },
+		{ "127.0.0.1:10000", "http://localhost:10000/x", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		allow(cases[i].list);
+		err[0] = '\0';
+		ck_assert_msg(blob_endpoint_check(cases[i].url, err, sizeof(err)) == (cases[i].ok ? 0 : -1),
+		    "allowed \"%s\", %s: \"%s\"", cases[i].list, cases[i].url, err);
+		if (!cases[i].ok)
+			ck_assert_str_eq(err, "the endpoint must be an https:// URL (http:// is only for "
+			    "hosts in the blob_allow_hosts setting)");
+	}
+
+	/* A client with such an endpoint fails every call before connecting. */
+	static struct seen s;
+	allow("");
+	ck_assert_int_eq(list_at("http://127.0.0.1:10000/acct", "c", &s, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "the endpoint must be an https:// URL (http:// is only for hosts in "
+	    "the blob_allow_hosts setting)");
+}
+END_TEST
+
+/* With nothing allowed, every spelling of the address of a server that
+ * answers (badhttp.js on 127.0.0.1) is refused at the moment of
+ * connecting (https), or before (http: not an allowed host).  Without the
+ * address rules the https requests would reach the server (and fail in
+ * TLS) and the http ones would list its container. */
+START_TEST(spellings_refused_at_connect)
+{
+	BAD_READY();
+	static const char *const hosts[] = {
+		"127.0.0.1", "127.1", "127.0.1", "2130706433", "0x7f000001", "0x7F.0.0.1",
+		"0177.0.0.1", "0177.0.0.01", "127.000.000.001", "0", "0.0.0.0", "localhost",
+		"LocalHost", "[::1]", "[0:0:0:0:0:0:0:1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]",
+		"[::127.0.0.1]", "[::]",
+	};
+	char err[256], url[128];
+	static struct seen s;
+	allow("");
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		for (int https = 0; https < 2; https++) {
+			snprintf(url, sizeof(url), "%s://%s:%d/acct", https ? "https" : "http", hosts[i], bad_port);
+			ck_assert_msg(list_at(url, "paged", &s, err, sizeof(err)) == -1, "%s was reached", url);
+			ck_assert_int_eq(s.n, 0);
+			if (https)
+				ck_assert_msg(strncmp(err, "refused to connect to ", 22) == 0 &&
+				    strstr(err, "blob_allow_hosts") != NULL, "%s: %s", url, err);
+			else
+				ck_assert_msg(strncmp(err, "the endpoint must be an https:// URL", 36) == 0,
+				    "%s: %s", url, err);
+		}
+	}
+}
+END_TEST
+
+/* An allowed host is reached over http and without the address check;
+ * by its exact host:port, by any spelling curl writes alike, or by name. */
+START_TEST(allowed_hosts_work)
+{
+	BAD_READY();
+	char err[256], url[128], list[64];
+	static struct seen s;
+	static const char *const ok[] = { "127.0.0.1", "127.1", "2130706433", "localhost" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(list, sizeof(list), "%s:%d", strcmp(ok[i], "localhost") == 0 ? "localhost" :
+		    "127.0.0.1", bad_port);
+		allow(list);
+		snprintf(url, sizeof(url), "http://%s:%d/acct", ok[i], bad_port);
+		ck_assert_msg(list_at(url, "paged", &s, err, sizeof(err)) == 0, "%s: %s", url, err);
+		ck_assert_int_eq(s.n, 3);
+	}
+	/* Another port of the same host is not on the list. */
+	snprintf(list, sizeof(list), "127.0.0.1:%d", bad_port + 1);
+	allow(list);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/acct", bad_port);
+	ck_assert_int_eq(list_at(url, "paged", &s, err, sizeof(err)), -1);
+	ck_assert_msg(strncmp(err, "refused to connect to 127.0.0.1 (a loopback address)", 52) == 0, "%s", err);
+}
+END_TEST
+
+/* ------------------------------------------------------------ streaming */
+
+struct sink {
+	int begun;
+	int64_t size;
+	unsigned char *data;
+	size_t len, cap;
+	int writes;
+	int stop_after;          /* > 0: stop on this write */
+};
+
+static int sink_begin(void *ctx, int64_t size)
+{
+	struct sink *k = ctx;
+	ck_assert_int_eq(k->begun, 0);
+	ck_assert_int_eq(k->len, 0);
+	k->begun = 1;
+	k->size = size;
+	return 0;
+}
+
+static int sink_write(void *ctx, const void *data, size_t len)
+{
+	struct sink *k = ctx;
+	ck_assert_int_eq(k->begun, 1);
+	if (k->len + len > k->cap) {
+		k->cap = (k->len + len) * 2;
+		k->data = realloc(k->data, k->cap);
+		ck_assert_ptr_nonnull(k->data);
+	}
+	memcpy(k->data + k->len, data, len);
+	k->len += len;
+	k->writes++;
+	return k->stop_after > 0 && k->writes >= k->stop_after;
+}
+
+START_TEST(get_stream)
+{
+	AZ_READY();
+	char err[256] = "", name[96];
+	size_t big = (size_t)3 << 20;
+	unsigned char *blob = malloc(big);
+	int started = -1;
+	ck_assert_ptr_nonnull(blob);
+	for (size_t i = 0; i < big; i++)
+		blob[i] = (unsigned char)(i * 131 + (i >> 12));
+	snprintf(name, sizeof(name), "%s-stream", az_container);
+	struct blob_account a = az_acc(az_key, NULL);
+	a.container = name;
+	struct blob_client *c = blob_client_new(&a, NULL);
+	ck_assert_msg(blob_container_create(c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(blob_put(c, "big.bmp", blob, big, "image/bmp", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(blob_put(c, "empty.bmp", "", 0, NULL, err, sizeof(err)) == 0, "%s", err);
+
+	/* The whole blob, in pieces, with its size first. */
+	struct sink k = { 0 };
+	ck_assert_msg(blob_get_stream(c, "big.bmp", (uint64_t)64 << 20, sink_begin, sink_write, &k,
+	    &started, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(started, 1);
+	ck_assert_int_eq(k.size, (int64_t)big);
+	ck_assert_uint_eq(k.len, big);
+	ck_assert_msg(k.writes > 1, "one piece of %zu bytes", k.len);
+	ck_assert(memcmp(k.data, blob, big) == 0);
+	free(k.data);
+
+	/* An empty blob: begin(0), no piece. */
+	memset(&k, 0, sizeof(k));
+	ck_assert_msg(blob_get_stream(c, "empty.bmp", 0, sink_begin, sink_write, &k, &started,
+	    err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(started, 1);
+	ck_assert_int_eq(k.begun, 1);
+	ck_assert_int_eq(k.size, 0);
+	ck_assert_uint_eq(k.len, 0);
+
+	/* Missing: no begin, the service's status in err. */
+	memset(&k, 0, sizeof(k));
+	ck_assert_int_eq(blob_get_stream(c, "missing.bmp", 0, sink_begin, sink_write, &k, &started,
+	    err, sizeof(err)), -1);
+	ck_assert_int_eq(started, 0);
+	ck_assert_int_eq(k.begun, 0);
+	ck_assert_str_eq(err, "the blob service answered HTTP 404 (BlobNotFound)");
+
+	/* Larger than allowed: refused before begin (Content-Length). */
+	memset(&k, 0, sizeof(k));
+	ck_assert_int_eq(blob_get_stream(c, "big.bmp", (uint64_t)1 << 20, sink_begin, sink_write, &k,
+	    &started, err, sizeof(err)), -1);
+	ck_assert_int_eq(started, 0);
+	ck_assert_uint_eq(k.len, 0);
+	ck_assert_str_eq(err, "the blob is larger than 1048576 bytes");
+
+	/* The reader stops: the transfer ends there. */
+	memset(&k, 0, sizeof(k));
+	k.stop_after = 1;
+	ck_assert_int_eq(blob_get_stream(c, "big.bmp", 0, sink_begin, sink_write, &k, &started,
+	    err, sizeof(err)), -1);
+	ck_assert_int_eq(started, 1);
+	ck_assert_int_eq(k.writes, 1);
+	ck_assert_str_eq(err, "the transfer was stopped by its reader");
+	free(k.data);
+	blob_client_free(c);
+	free(blob);
+}
+END_TEST
+
+static void allow_nothing(void)
+{
+	allow("");
+}
 
 static Suite *suite(void)
 {
@@ -1101,16 +1500,26 @@ static Suite *suite(void)
 	tcase_add_test(az, wrong_key_is_403);
 	tcase_add_test(az, sas_token);
 	tcase_add_test(az, get_heads_many);
+	tcase_add_test(az, get_stream);
+	tcase_add_checked_fixture(az, allow_test_servers, NULL);
 	suite_add_tcase(s, az);
 
 	TCase *local = tcase_create("local");
+	tcase_add_checked_fixture(local, allow_nothing, NULL);
 	tcase_add_test(local, url_encoding);
 	tcase_add_test(local, endpoint_check);
 	tcase_add_test(local, unreachable);
+	tcase_add_test(local, address_classes);
+	tcase_add_test(local, address_spellings_resolved);
+	tcase_add_test(local, allow_list_entries);
+	tcase_add_test(local, http_only_for_allowed);
 	suite_add_tcase(s, local);
 
 	TCase *bad = tcase_create("badhttp");
 	tcase_add_unchecked_fixture(bad, bad_setup, bad_teardown);
+	tcase_add_checked_fixture(bad, allow_test_servers, NULL);
+	tcase_add_test(bad, spellings_refused_at_connect);
+	tcase_add_test(bad, allowed_hosts_work);
 	tcase_set_timeout(bad, 60);
 	tcase_add_test(bad, bad_redirect);
 	tcase_add_test(bad, bad_error_bodies);
