@@ -160,6 +160,25 @@ int datastore_local_open(const char *root, const char *path, char *err, size_t e
 	return fd;
 }
 
+int datastore_local_plain(const char *root, const char *path)
+{
+	struct open_how how;
+	int rootfd, fd;
+
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return 0;
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	close(rootfd);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 struct walk {
 	int rootfd;
 	datastore_file_fn fn;

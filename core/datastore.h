@@ -60,6 +60,13 @@ int datastore_folders(const struct datastore *ds, const char *path,
  * Returns an fd (O_CLOEXEC) or -1 with err. */
 int datastore_local_open(const char *root, const char *path, char *err, size_t errlen);
 
+/* 1 when path (already checked) names a file beneath root that is reached
+ * without following any symlink, 0 otherwise (a symlink on the way, or no
+ * such file).  nginx serves datastore files with disable_symlinks on, so
+ * the image route hands nginx only such paths and streams the others
+ * itself. */
+int datastore_local_plain(const char *root, const char *path);
+
 /* Read up to `max` leading bytes of a file into buf; *got is the count.
  * 0 or -1 with err. */
 int datastore_read_head(const struct datastore *ds, const char *path,

@@ -738,9 +738,10 @@ static void blob_stream(struct request *r, const struct datastore *ds, const cha
 
 /* GET /projects/:id/items/:item/image: only the image of an item of this
  * project that the user may see (NEED_IMAGE checked that and left the
- * item in r->preload): the browser never names a path.  The default
- * datastore is sent by nginx (X-Accel-Redirect); others are streamed by
- * labeld itself, never held in memory whole. */
+ * item in r->preload): the browser never names a path.  Files of the
+ * default datastore reached without a symlink are sent by nginx
+ * (X-Accel-Redirect); others are streamed by labeld itself, never held in
+ * memory whole. */
 void handle_item_image(struct request *r)
 {
 	const struct queue_image *img = r->preload;
@@ -759,7 +760,9 @@ void handle_item_image(struct request *r)
 		page_error(r, 500, "Internal error", "The image's stored path is not valid.");
 		return;
 	}
-	if (img->default_local) {
+	/* nginx follows no symlink (disable_symlinks on): a file reached
+	 * through one that stays inside the datastore is streamed below. */
+	if (img->default_local && datastore_local_plain(r->app->cfg.datastore_dir, img->path)) {
 		char *uri = queue_accel_uri(r->arena, "/_datastore/", img->path);
 		if (uri == NULL) {
 			page_error(r, 500, "Internal error", "Out of memory.");

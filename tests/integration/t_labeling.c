@@ -716,6 +716,60 @@ static void labeling_item_image(void)
 	CHECK_STATUS(GET(admin, itest_fmt("/projects/%ld/items/%ld/image", fp, fi)), 404);
 }
 
+/* Symlinks in the default datastore: nginx follows none (disable_symlinks
+ * on), so labeld hands nginx only files reached without one and streams a
+ * symlink that stays inside the datastore itself; one that leads out is
+ * never followed (404). */
+static void labeling_image_symlinks(void)
+{
+	struct client *admin = signed_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+	const char *root = ENV("LABELD_TEST_DEFAULT_DATASTORE");
+	long p = uploaded_project(admin, "horse.png"), plain, inside, outside;
+	char *path = SQL_QUERY("SELECT path FROM items WHERE project_id = %ld", p);
+	const char *dir = itest_fmt("links-%ld", (long)getpid());
+	char *conf, *loc;
+	size_t len, clen;
+	char *png = fixture("horse.png", &len);
+	struct resp *r;
+	FILE *f;
+
+	plain = sql_long(itest_fmt("SELECT id FROM items WHERE project_id = %ld", p));
+	CHECK(mkdir(itest_fmt("%s/%s", root, dir), 0755) == 0, "mkdir: %s", strerror(errno));
+	CHECK(symlink(itest_fmt("../%s", path), itest_fmt("%s/%s/inside.png", root, dir)) == 0,
+	    "symlink: %s", strerror(errno));
+	CHECK(symlink(itest_fmt("%s/tests/fixtures/images/horse.png", ENV("LABELD_TEST_SRCDIR")),
+	    itest_fmt("%s/%s/outside.png", root, dir)) == 0, "symlink: %s", strerror(errno));
+	inside = sql_long(itest_fmt("INSERT INTO items (project_id, path, width, height, format) "
+	    "VALUES (%ld, '%s/inside.png', 400, 400, 'png'); SELECT LAST_INSERT_ID();", p, dir));
+	outside = sql_long(itest_fmt("INSERT INTO items (project_id, path, width, height, format) "
+	    "VALUES (%ld, '%s/outside.png', 400, 400, 'png'); SELECT LAST_INSERT_ID();", p, dir));
+
+	r = GET(admin, image_url(p, plain));
+	CHECK_STATUS(r, 200);
+	CHECK(r->len == len && memcmp(r->body, png, len) == 0, "plain file: other bytes");
+	r = GET(admin, image_url(p, inside));
+	CHECK_STATUS(r, 200);
+	CHECK(r->len == len && memcmp(r->body, png, len) == 0, "symlink inside: other bytes (%zu)", r->len);
+	r = GET(admin, image_url(p, outside));
+	CHECK_STATUS(r, 404);
+	CHECK(r->len < 8 || memcmp(r->body, "\x89PNG", 4) != 0, "a symlink out of the datastore was followed");
+
+	/* and nginx itself would not follow one: the site's datastore location */
+	f = fopen(itest_fmt("%s/../nginx/labeld.conf", ENV("LABELD_TEST_RUN_DIR")), "r");
+	CHECK(f != NULL, "the stack's nginx site config: %s", strerror(errno));
+	conf = itest_keep(malloc(1 << 16));
+	clen = fread(conf, 1, (1 << 16) - 1, f);
+	conf[clen] = '\0';
+	fclose(f);
+	loc = strstr(conf, "location ^~ /_datastore/ {");
+	CHECK(loc != NULL && strstr(loc, "disable_symlinks on") != NULL &&
+	    strstr(loc, "disable_symlinks on") < strstr(loc, "}"),
+	    "the /_datastore/ location lacks disable_symlinks on");
+	unlink(itest_fmt("%s/%s/inside.png", root, dir));
+	unlink(itest_fmt("%s/%s/outside.png", root, dir));
+	rmdir(itest_fmt("%s/%s", root, dir));
+}
+
 /* A running project of task testtask over a local datastore that is not
  * the default one (labeld sends its files itself) at directory dir, with
  * one item per path; returns its id, the item ids in *items (in order). */
@@ -1458,6 +1512,7 @@ const struct itest_case itest_labeling_cases[] = {
 	ITEST(labeling_item_image),
 	ITEST(labeling_image_access),
 	ITEST(labeling_image_streamed),
+	ITEST(labeling_image_symlinks),
 	ITEST(labeling_image_blob),
 	ITEST(labeling_image_blob_busy),
 	ITEST(labeling_queue_concurrency),
