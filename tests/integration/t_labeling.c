@@ -716,6 +716,35 @@ static void labeling_item_image(void)
 	CHECK_STATUS(GET(admin, itest_fmt("/projects/%ld/items/%ld/image", fp, fi)), 404);
 }
 
+/* A running project of task testtask over a local datastore that is not
+ * the default one (labeld sends its files itself) at directory dir, with
+ * one item per path; returns its id, the item ids in *items (in order). */
+static long files_project(const char *dir, const char *const *paths, size_t n, long *items)
+{
+	char *out = SQL_QUERY(
+	    "INSERT INTO datastores (name, kind, local_path) VALUES (%s, 'local', %s); "
+	    "INSERT INTO datasets (name, description, datastore_id, path) VALUES (%s, '', LAST_INSERT_ID(), ''); "
+	    "INSERT INTO projects (name, task, dataset_id, description, state) "
+	    "VALUES (%s, 'testtask', LAST_INSERT_ID(), '', 'running'); "
+	    "SET @p = LAST_INSERT_ID(); "
+	    "INSERT INTO labels (project_id, name, position) VALUES (@p, 'cat', 1), (@p, 'dog', 2); "
+	    "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %zu); "
+	    "SELECT @p;", sql_str(uniq("Files")), sql_str(dir), sql_str(uniq("File set")),
+	    sql_str(uniq("Files project")), n);
+	long p = strtol(out, NULL, 10);
+
+	CHECK(p > 0, "files_project: %s", out);
+	for (size_t i = 0; i < n; i++)
+		items[i] = sql_long(itest_fmt("INSERT INTO items (project_id, path, width, height, format) "
+		    "VALUES (%ld, %s, 64, 48, 'png'); SELECT LAST_INSERT_ID();", p, sql_str(paths[i])));
+	return p;
+}
+
+static const char *image_url(long p, long item)
+{
+	return itest_fmt("/projects/%ld/items/%ld/image", p, item);
+}
+
 /* Symlinks in the default datastore: nginx follows none (disable_symlinks
  * on), so labeld hands nginx only files reached without one and streams a
  * symlink that stays inside the datastore itself; one that leads out is
@@ -768,35 +797,6 @@ static void labeling_image_symlinks(void)
 	unlink(itest_fmt("%s/%s/inside.png", root, dir));
 	unlink(itest_fmt("%s/%s/outside.png", root, dir));
 	rmdir(itest_fmt("%s/%s", root, dir));
-}
-
-/* A running project of task testtask over a local datastore that is not
- * the default one (labeld sends its files itself) at directory dir, with
- * one item per path; returns its id, the item ids in *items (in order). */
-static long files_project(const char *dir, const char *const *paths, size_t n, long *items)
-{
-	char *out = SQL_QUERY(
-	    "INSERT INTO datastores (name, kind, local_path) VALUES (%s, 'local', %s); "
-	    "INSERT INTO datasets (name, description, datastore_id, path) VALUES (%s, '', LAST_INSERT_ID(), ''); "
-	    "INSERT INTO projects (name, task, dataset_id, description, state) "
-	    "VALUES (%s, 'testtask', LAST_INSERT_ID(), '', 'running'); "
-	    "SET @p = LAST_INSERT_ID(); "
-	    "INSERT INTO labels (project_id, name, position) VALUES (@p, 'cat', 1), (@p, 'dog', 2); "
-	    "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %zu); "
-	    "SELECT @p;", sql_str(uniq("Files")), sql_str(dir), sql_str(uniq("File set")),
-	    sql_str(uniq("Files project")), n);
-	long p = strtol(out, NULL, 10);
-
-	CHECK(p > 0, "files_project: %s", out);
-	for (size_t i = 0; i < n; i++)
-		items[i] = sql_long(itest_fmt("INSERT INTO items (project_id, path, width, height, format) "
-		    "VALUES (%ld, %s, 64, 48, 'png'); SELECT LAST_INSERT_ID();", p, sql_str(paths[i])));
-	return p;
-}
-
-static const char *image_url(long p, long item)
-{
-	return itest_fmt("/projects/%ld/items/%ld/image", p, item);
 }
 
 /* Who sees an image (docs/labeling.md): a labeler the item they hold, the
