@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
@@ -251,6 +253,7 @@ int main(int argc, char **argv)
 		{ itest_datastores_cases, itest_datastores_ncases },
 		{ itest_projects_cases, itest_projects_ncases },
 		{ itest_labeling_cases, itest_labeling_ncases },
+		{ itest_jobs_cases, itest_jobs_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);
@@ -340,6 +343,50 @@ void itest_sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* Clean-up: stop the misbehaving blob service (arg is its pid). */
+static void badhttp_stop(void *arg)
+{
+	pid_t pid = (pid_t)(long)arg;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+char *itest_badhttp_start(const char *file, int line)
+{
+	char *script = itest_fmt("%s/tests/unit/badhttp.js", itest_env(file, line, "LABELD_TEST_SRCDIR"));
+	char *portfile = itest_fmt("/tmp/labeld-itest-badhttp-%ld", (long)getpid());
+	int port = 0;
+	pid_t pid;
+
+	unlink(portfile);
+	pid = fork();
+	if (pid < 0)
+		itest_fail(file, line, "fork failed");
+	if (pid == 0) {
+		execlp("node", "node", script, portfile, (char *)NULL);
+		_exit(127);
+	}
+	itest_defer(badhttp_stop, (void *)(long)pid);
+	for (int i = 0; i < 200 && port == 0; i++) {
+		int status;
+		FILE *f;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			itest_fail(file, line, "node %s exited at once (is node installed?)", script);
+		if ((f = fopen(portfile, "r")) != NULL) {
+			if (fscanf(f, "%d", &port) != 1)
+				port = 0;
+			fclose(f);
+		}
+		if (port == 0)
+			itest_sleep_ms(50);
+	}
+	unlink(portfile);
+	if (port <= 0)
+		itest_fail(file, line, "%s did not start within 10 s", script);
+	return itest_fmt("http://127.0.0.1:%d/acct", port);
 }
 
 /* Percent-encode everything but the unreserved characters. */

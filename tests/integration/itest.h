@@ -49,6 +49,8 @@ extern const struct itest_case itest_labeling_cases[];
 extern const size_t itest_labeling_ncases;
 extern const struct itest_case itest_infra_cases[];
 extern const size_t itest_infra_ncases;
+extern const struct itest_case itest_jobs_cases[];
+extern const size_t itest_jobs_ncases;
 
 /* ------------------------------------------------------------ failures */
 
@@ -269,6 +271,11 @@ const char *resp_snip(const struct resp *r);
 
 /* Sleep for ms milliseconds. */
 void itest_sleep_ms(long ms);
+/* Start the misbehaving blob service tests/unit/badhttp.js with node; it is
+ * stopped when the running test ends.  Returns its account URL
+ * http://127.0.0.1:PORT/acct (owned by the running test). */
+#define BADHTTP_START() itest_badhttp_start(__FILE__, __LINE__)
+char *itest_badhttp_start(const char *file, int line);
 /* s percent-encoded for a query string; owned by the running test. */
 char *url_enc(const char *s);
 /* Whether s has exactly n characters of the base64url alphabet. */

@@ -517,46 +517,10 @@ static void ds_blob_good(void)
 	    "Azurite nested/a: %s", resp_snip(r));
 }
 
-/* Clean-up: stop the misbehaving server (arg is its pid). */
-static void stop_badhttp(void *arg)
-{
-	pid_t pid = (pid_t)(long)arg;
-
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-}
-
 /* Start tests/unit/badhttp.js; its account URL http://127.0.0.1:PORT/acct. */
 static char *badhttp_start(void)
 {
-	char *script = itest_fmt("%s/tests/unit/badhttp.js", ENV("LABELD_TEST_SRCDIR"));
-	char *portfile = itest_fmt("/tmp/labeld-itest-badhttp-%ld", (long)getpid());
-	int port = 0;
-	pid_t pid;
-
-	unlink(portfile);
-	pid = fork();
-	CHECK(pid >= 0, "fork failed");
-	if (pid == 0) {
-		execlp("node", "node", script, portfile, (char *)NULL);
-		_exit(127);
-	}
-	itest_defer(stop_badhttp, (void *)(long)pid);
-	for (int i = 0; i < 200 && port == 0; i++) {
-		int status;
-		FILE *f;
-		CHECK(waitpid(pid, &status, WNOHANG) != pid, "node %s exited at once (is node installed?)", script);
-		if ((f = fopen(portfile, "r")) != NULL) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (port == 0)
-			itest_sleep_ms(50);
-	}
-	unlink(portfile);
-	CHECK(port > 0, "%s did not start within 10 s", script);
-	return itest_fmt("http://127.0.0.1:%d/acct", port);
+	return BADHTTP_START();
 }
 
 /* A blob service that redirects, fails with a page, never ends its body,
