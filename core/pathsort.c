@@ -294,7 +294,8 @@ int pathsort_finish(struct pathsort *s, char *err, size_t errlen)
 		return 0;
 	s->finished = 1;
 	if (s->fd < 0) {
-		qsort_r(s->off, s->n, sizeof(*s->off), path_cmp, s->chunk);
+		if (s->n > 0)   /* nothing added: no array to sort */
+			qsort_r(s->off, s->n, sizeof(*s->off), path_cmp, s->chunk);
 		return 0;
 	}
 	if (s->n > 0 && run_write(s, err, errlen) < 0)
