@@ -62,6 +62,8 @@ struct blob_ctx {
 struct blob_client {
 	struct blob_ctx ctx;
 	CURL *curl;
+	blob_page_fn page_fn;      /* before each page of a listing, or NULL */
+	void *page_ctx;
 };
 
 struct blob_param {
@@ -602,6 +604,12 @@ struct blob_client *blob_client_new(const struct blob_account *acc, const struct
 		return NULL;
 	}
 	return c;
+}
+
+void blob_client_on_page(struct blob_client *c, blob_page_fn fn, void *ctx)
+{
+	c->page_fn = fn;
+	c->page_ctx = ctx;
 }
 
 void blob_client_free(struct blob_client *c)
@@ -1294,6 +1302,10 @@ int blob_list(struct blob_client *c, const char *prefix, const char *delimiter,
 	int rc = -1;
 	snprintf(mr, sizeof(mr), "%u", maxresults);
 	for (;;) {
+		if (c->page_fn && c->page_fn(c->page_ctx) != 0) {
+			rc = 0;
+			break;
+		}
 		struct blob_req r = { .method = "GET" };
 		req_param(&r, "restype", "container");
 		req_param(&r, "comp", "list");

@@ -86,6 +86,12 @@ struct blob_client;
 struct blob_client *blob_client_new(const struct blob_account *acc, const struct blob_limits *lim);
 void blob_client_free(struct blob_client *c);
 
+/* Have blob_list call fn before it asks for each page of a listing (a long
+ * listing's caller shows it is alive there); a non-zero return stops the
+ * listing as the entry callback's does.  fn NULL: none. */
+typedef int (*blob_page_fn)(void *ctx);
+void blob_client_on_page(struct blob_client *c, blob_page_fn fn, void *ctx);
+
 /* One listing result: a blob (is_prefix 0, with its size) or, when a
  * delimiter was given, a virtual folder (is_prefix 1, name ends with the
  * delimiter).  Return non-zero from the callback to stop early. */

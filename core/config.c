@@ -83,6 +83,7 @@ static const struct config_key config_keys[] = {
 	KU(blob_max_fetches, "8", 1, 1024),
 	KU(blob_connect_timeout, "5", 1, 300),
 	KU(max_dataset_files, "5000000", 1, 4000000000u),
+	KU(job_takeover_seconds, "30", 3, 3600),
 	KS(log_level, "info"),
 };
 

@@ -55,6 +55,7 @@ struct config {
 	unsigned blob_max_fetches;       /* image fetches from blob storage at once, per process */
 	unsigned blob_connect_timeout;   /* seconds */
 	unsigned max_dataset_files;      /* most files one dataset may list */
+	unsigned job_takeover_seconds;   /* a running job without a heartbeat this long is taken over */
 
 	char *log_level;
 

@@ -182,6 +182,7 @@ int datastore_local_plain(const char *root, const char *path)
 struct walk {
 	int rootfd;
 	datastore_file_fn fn;
+	datastore_tick_fn tick;
 	void *ctx;
 	int recursive;
 	char path[PATH_MAX_REL + 256];
@@ -206,6 +207,10 @@ static int walk_dir(struct walk *w, int fd, size_t plen, int depth)
 		size_t nlen = strlen(e->d_name);
 		unsigned char type = e->d_type;
 		struct stat st;
+		if (w->tick != NULL && w->tick(w->ctx) != 0) {
+			rc = 1;
+			break;
+		}
 		if (e->d_name[0] == '.')
 			continue;
 		if (plen + 1 + nlen >= sizeof(w->path))
@@ -257,6 +262,7 @@ static int walk_dir(struct walk *w, int fd, size_t plen, int depth)
 
 struct blob_walk {
 	datastore_file_fn fn;
+	datastore_tick_fn tick;
 	void *ctx;
 };
 
@@ -264,9 +270,18 @@ static int blob_walk_cb(void *ctx, const char *name, uint64_t size, int is_prefi
 {
 	struct blob_walk *bw = ctx;
 
+	if (bw->tick != NULL && bw->tick(bw->ctx) != 0)
+		return 1;
 	if (is_prefix)
 		return 0;
 	return bw->fn(bw->ctx, name, size);
+}
+
+static int blob_walk_page(void *ctx)
+{
+	struct blob_walk *bw = ctx;
+
+	return bw->tick(bw->ctx);
 }
 
 /* "a/b" -> "a/b/" for use as a blob prefix ("" stays ""). */
@@ -279,10 +294,16 @@ static int blob_prefix(const char *path, char *out, size_t outlen)
 int datastore_walk(const struct datastore *ds, const char *path, int recursive,
     datastore_file_fn fn, void *ctx, char *err, size_t errlen)
 {
+	return datastore_walk_ticking(ds, path, recursive, fn, NULL, ctx, err, errlen);
+}
+
+int datastore_walk_ticking(const struct datastore *ds, const char *path, int recursive,
+    datastore_file_fn fn, datastore_tick_fn tick, void *ctx, char *err, size_t errlen)
+{
 	if (datastore_path_check(path, err, errlen) < 0)
 		return -1;
 	if (ds->kind == DATASTORE_AZUREBLOB) {
-		struct blob_walk bw = { fn, ctx };
+		struct blob_walk bw = { fn, tick, ctx };
 		struct blob_client *c = blob_client_new(&ds->blob, NULL);
 		char prefix[PATH_MAX_REL + 2];
 		int rc;
@@ -291,6 +312,8 @@ int datastore_walk(const struct datastore *ds, const char *path, int recursive,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		if (tick != NULL)
+			blob_client_on_page(c, blob_walk_page, &bw);
 		rc = blob_list(c, prefix, recursive ? NULL : "/", 0, blob_walk_cb, &bw, err, errlen);
 		blob_client_free(c);
 		return rc < 0 ? -1 : 0;
@@ -316,6 +339,7 @@ int datastore_walk(const struct datastore *ds, const char *path, int recursive,
 		return -1;
 	}
 	w->fn = fn;
+	w->tick = tick;
 	w->ctx = ctx;
 	w->recursive = recursive;
 	w->err = err;

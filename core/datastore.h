@@ -50,6 +50,14 @@ typedef int (*datastore_file_fn)(void *ctx, const char *path, uint64_t size);
 int datastore_walk(const struct datastore *ds, const char *path, int recursive,
     datastore_file_fn fn, void *ctx, char *err, size_t errlen);
 
+/* datastore_walk that also calls tick(ctx) for every entry read (files,
+ * folders and skipped names alike) and before each page of a blob listing,
+ * so that the caller of a long walk can show it is alive; a non-zero return
+ * from tick stops the walk as fn's does.  tick NULL: as datastore_walk. */
+typedef int (*datastore_tick_fn)(void *ctx);
+int datastore_walk_ticking(const struct datastore *ds, const char *path, int recursive,
+    datastore_file_fn fn, datastore_tick_fn tick, void *ctx, char *err, size_t errlen);
+
 /* The direct subfolders of path (for the Browse page): fn is called with each
  * folder's path relative to the root. */
 typedef int (*datastore_dir_fn)(void *ctx, const char *path);

@@ -53,38 +53,131 @@ void jobs_wake(void)
 	pthread_mutex_unlock(&job_lock);
 }
 
-int job_heartbeat(struct job_ctx *job)
+/* Milliseconds since t (CLOCK_MONOTONIC). */
+static long long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+void job_beat_noted(struct job_ctx *job)
+{
+	clock_gettime(CLOCK_MONOTONIC, &job->last_beat);
+}
+
+/* No row of ours changed: the job was taken over by another runner. */
+static void job_lost(struct job_ctx *job)
+{
+	job->lost = 1;
+	log_warn("job %lld: taken over by another runner (or removed); stopping without writing",
+	    job->job_id);
+}
+
+/* The heartbeat (with the progress when >= 0), only while we are still the
+ * job's runner: a job taken over by another labeld (we stalled past
+ * job_takeover_seconds) is theirs now.  heartbeat_at always changes, so
+ * no row changed means the job is not ours. */
+static int job_beat(struct job_ctx *job, long long progress)
 {
 	uint64_t affected = 0;
 	int rc;
 
-	if (*job->stopping)
+	if (*job->stopping || job->lost)
 		return -1;
-	/* Only while we are still its runner: a job taken over by another
-	 * labeld (we stalled past JOBS_STALE_SECONDS) is theirs now. */
-	rc = db_exec(job->db, 0, &affected, NULL,
-	    "UPDATE jobs SET heartbeat_at = NOW(6) WHERE id = ? AND runner = ? AND state = 'running'",
-	    "is", job->job_id, runner_id);
-	if (rc != DB_OK || affected == 0) {
-		log_warn("job %lld: no longer ours (taken over or removed); stopping", job->job_id);
+	if (progress >= 0)
+		rc = db_exec(job->db, 0, &affected, NULL,
+		    "UPDATE jobs SET heartbeat_at = NOW(6), progress = ? "
+		    "WHERE id = ? AND runner = ? AND state = 'running'",
+		    "uis", (unsigned long long)progress, job->job_id, runner_id);
+	else
+		rc = db_exec(job->db, 0, &affected, NULL,
+		    "UPDATE jobs SET heartbeat_at = NOW(6) WHERE id = ? AND runner = ? AND state = 'running'",
+		    "is", job->job_id, runner_id);
+	if (rc != DB_OK) {
+		log_warn("job %lld: the heartbeat could not be written; stopping", job->job_id);
 		return -1;
 	}
+	if (affected == 0) {
+		job_lost(job);
+		return -1;
+	}
+	job_beat_noted(job);
 	return 0;
 }
 
-static int job_finish(struct db *db, long long id, const char *state, const char *error)
+int job_record(struct job_ctx *job, unsigned long long progress, unsigned long long refused,
+    long long total)
 {
-	return db_exec(db, DB_IDEMPOTENT, NULL, NULL,
-	    "UPDATE jobs SET state = ?, error = ?, finished_at = NOW(6) WHERE id = ? AND runner = ?",
-	    "ssis", state, error, id, runner_id);
+	uint64_t affected = 0;
+
+	if (db_exec(job->db, 0, &affected, NULL,
+	    "UPDATE jobs SET progress = ?, refused = ?, total = NULLIF(?, -1), error = NULL, "
+	    "heartbeat_at = NOW(6) WHERE id = ? AND runner = ? AND state = 'running'",
+	    "uuiis", progress, refused, total < 0 ? -1 : total, job->job_id, runner_id) != DB_OK)
+		return -1;
+	if (affected == 0) {
+		job_lost(job);
+		return 1;
+	}
+	job_beat_noted(job);
+	return 0;
+}
+
+int job_heartbeat(struct job_ctx *job)
+{
+	return job_beat(job, -1);
+}
+
+int job_tick(struct job_ctx *job, long long progress)
+{
+	if (*job->stopping || job->lost)
+		return -1;
+	if (ms_since(&job->last_beat) < JOBS_TICK_MS)
+		return 0;
+	return job_beat(job, progress);
+}
+
+/* End the job as state ("done" or "failed", with error) and an init job's
+ * project as Running or Failed, in one transaction, and only while the job
+ * is still this runner's.  1 when written, 0 when the job was taken over
+ * (nothing is written), -1 on a database error (rolled back). */
+static int job_end(struct job_ctx *job, const char *kind, const char *state, const char *error)
+{
+	uint64_t affected = 0;
+
+	if (db_begin(job->db) != DB_OK)
+		return -1;
+	if (db_exec(job->db, 0, &affected, NULL,
+	    "UPDATE jobs SET state = ?, error = ?, finished_at = NOW(6) "
+	    "WHERE id = ? AND runner = ? AND state = 'running'",
+	    "ssis", state, error, job->job_id, runner_id) != DB_OK)
+		goto fail;
+	if (affected == 0) {
+		db_rollback(job->db);
+		log_warn("job %lld: taken over by another runner before it ended; nothing written",
+		    job->job_id);
+		return 0;
+	}
+	if (strcmp(kind, "init") == 0 &&
+	    project_init_end(job, strcmp(state, "done") == 0) != DB_OK)
+		goto fail;
+	if (db_commit(job->db) != DB_OK)
+		return -1;
+	return 1;
+fail:
+	db_rollback(job->db);
+	log_error("job %lld: could not be ended (database error); it will be taken over and run again",
+	    job->job_id);
+	return -1;
 }
 
 int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile int *stopping)
 {
 	struct db_result *res;
 	long long id, project_id, attempts;
-	const char *kind;
-	char err[512] = "";
+	char kind[40], err[512] = "";
 	int rc;
 
 	runner_id_init();
@@ -95,13 +188,14 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 	    "WHERE (state = 'queued' AND (run_after IS NULL OR run_after <= NOW(6))) "
 	    "OR (state = 'running' AND heartbeat_at < NOW(6) - INTERVAL ? SECOND) "
 	    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-	    "u", (unsigned long long)JOBS_STALE_SECONDS);
+	    "u", (unsigned long long)app->cfg.job_takeover_seconds);
 	if (rc != DB_OK || res->nrows == 0) {
 		db_rollback(db);
 		return rc == DB_OK ? 0 : -1;
 	}
 	id = db_int(res, 0, 0);
-	kind = db_value(res, 0, 1);
+	/* A copy: the job resets the arena the row is in. */
+	snprintf(kind, sizeof(kind), "%s", db_value(res, 0, 1));
 	project_id = db_int(res, 0, 2);
 	attempts = db_int(res, 0, 3) + 1;
 	rc = db_exec(db, 0, NULL, NULL,
@@ -114,7 +208,9 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 	}
 	log_info("job %lld (%s, project %lld): claimed by %s", id, kind, project_id, runner_id);
 
-	struct job_ctx job = { db, arena, app, id, project_id, stopping };
+	struct job_ctx job = { db, arena, app, id, project_id, stopping, { 0, 0 }, 0 };
+	uint64_t affected = 0;
+	job_beat_noted(&job);
 	if (strcmp(kind, "init") == 0) {
 		rc = project_init_run(&job, err, sizeof(err));
 	} else {
@@ -123,35 +219,38 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 	}
 	switch (rc) {
 	case PROJECT_INIT_DONE:
-		job_finish(db, id, "done", NULL);
-		log_info("job %lld: done", id);
+		if (job_end(&job, kind, "done", NULL) == 1)
+			log_info("job %lld: done", id);
 		break;
 	case PROJECT_INIT_FAILED:
-		job_finish(db, id, "failed", err);
-		log_error("job %lld: failed: %s", id, err);
+		if (job_end(&job, kind, "failed", err) == 1)
+			log_error("job %lld: failed: %s", id, err);
 		break;
 	case PROJECT_INIT_RETRY:
 		if (attempts >= JOBS_MAX_ATTEMPTS) {
 			char final[600];
 			snprintf(final, sizeof(final), "gave up after %lld attempts: %s", attempts, err);
-			job_finish(db, id, "failed", final);
-			project_init_give_up(&job);
-			log_error("job %lld: %s", id, final);
+			if (job_end(&job, kind, "failed", final) == 1)
+				log_error("job %lld: %s", id, final);
 			break;
 		}
-		db_exec(db, DB_IDEMPOTENT, NULL, NULL,
+		db_exec(db, DB_IDEMPOTENT, &affected, NULL,
 		    "UPDATE jobs SET state = 'queued', runner = NULL, error = ?, "
-		    "run_after = NOW(6) + INTERVAL ? SECOND WHERE id = ? AND runner = ?",
+		    "run_after = NOW(6) + INTERVAL ? SECOND WHERE id = ? AND runner = ? AND state = 'running'",
 		    "suis", err, (unsigned long long)(10u << (attempts - 1)), id, runner_id);
-		log_warn("job %lld: attempt %lld failed (%s); trying again later", id, attempts, err);
+		if (affected > 0)
+			log_warn("job %lld: attempt %lld failed (%s); trying again later", id, attempts, err);
 		break;
 	default:
 		/* Interrupted (stopping, or taken over): back to the queue if
 		 * still ours, so the next labeld starts it at once. */
-		db_exec(db, DB_IDEMPOTENT, NULL, NULL,
+		db_exec(db, DB_IDEMPOTENT, &affected, NULL,
 		    "UPDATE jobs SET state = 'queued', runner = NULL WHERE id = ? AND runner = ? AND state = 'running'",
 		    "is", id, runner_id);
-		log_info("job %lld: interrupted; queued again", id);
+		if (affected > 0)
+			log_info("job %lld: interrupted; queued again", id);
+		else
+			log_info("job %lld: stopped; it is no longer this runner's", id);
 		break;
 	}
 	return 1;

@@ -2,14 +2,22 @@
  * project_init.c: the "init" job.
  *
  * 1. Load the project's dataset and datastore.
- * 2. Enumerate the dataset's files (one folder, or all subfolders).
- * 3. For each file: read its leading bytes, check that they are an image of
- *    the kind its name says, read width and height, check the pixel limit.
+ * 2. Enumerate the dataset's files (one folder, or all subfolders) into a
+ *    pathsort (bounded memory: a large listing is sorted through a temporary
+ *    file), failing when there are more than max_dataset_files.
+ * 3. For each file, in path order: read its leading bytes, check that they
+ *    are an image of the kind its name says, read width and height, check
+ *    the pixel limit.
  * 4. Insert the accepted files as items, PROJECT_INIT_BATCH per transaction,
  *    with the refusals, the counters and the job's progress and heartbeat in
  *    the same transaction.  INSERT IGNORE on (project, path) makes a re-run
  *    after a crash add only what is missing.
- * 5. The project becomes Running (or Failed when no image was accepted).
+ * 5. jobs.c ends the job and sets the project Running (or Failed when no
+ *    image was accepted) in one transaction.
+ *
+ * The job writes a heartbeat (job_tick) while it lists and between header
+ * reads, and every write checks that the job is still this runner's: a
+ * runner that finds its job taken over stops without writing.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +32,7 @@
 #include "image.h"
 #include "jobs.h"
 #include "log.h"
+#include "pathsort.h"
 #include "project_init.h"
 
 #define HEAD_LOCAL 4096
@@ -63,46 +72,41 @@ int project_init_check(const char *path, const struct image_reader *rd,
 	return 0;
 }
 
-/* All file paths of the dataset, collected by the walk. */
-struct file_list {
-	char **v;
-	size_t n, cap;
-	int oom;
+/* Memory for the paths while listing; more goes through a temporary file. */
+#define LISTING_MEMORY (8u << 20)
+
+/* The walk's state: every path goes into the sorter, up to the cap; tick
+ * writes the job's heartbeat with the count so far. */
+struct listing {
+	struct job_ctx *job;
+	struct pathsort *sort;
+	unsigned long long max;          /* max_dataset_files */
+	int over;                        /* more files than max */
+	int stop;                        /* the job must stop */
+	char err[256];                   /* why pathsort_add failed, or "" */
 };
 
-static int collect(void *ctx, const char *path, uint64_t size)
+static int listing_add(void *ctx, const char *path, uint64_t size)
 {
-	struct file_list *l = ctx;
+	struct listing *l = ctx;
+
 	(void)size;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		char **v = realloc(l->v, cap * sizeof(*v));
-		if (v == NULL) {
-			l->oom = 1;
-			return 1;
-		}
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n] = strdup(path);
-	if (l->v[l->n] == NULL) {
-		l->oom = 1;
+	if (pathsort_added(l->sort) >= l->max) {
+		l->over = 1;
 		return 1;
 	}
-	l->n++;
+	return pathsort_add(l->sort, path, l->err, sizeof(l->err)) < 0;
+}
+
+static int listing_tick(void *ctx)
+{
+	struct listing *l = ctx;
+
+	if (job_tick(l->job, (long long)pathsort_added(l->sort)) < 0) {
+		l->stop = 1;
+		return 1;
+	}
 	return 0;
-}
-
-static void file_list_free(struct file_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
-static int path_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* One batch in memory before it is written. */
@@ -163,11 +167,11 @@ static const char *insert_sql(struct arena *a, size_t n)
 
 /* Write one batch in one transaction.  0, PROJECT_INIT_INTERRUPTED when the
  * job is no longer ours, or -1 on a database error. */
-static int batch_write(struct job_ctx *job, struct batch *bt,
-    unsigned long long progress, unsigned long long *refused_total)
+static int batch_write(struct job_ctx *job, struct batch *bt, unsigned long long progress,
+    unsigned long long total, unsigned long long *refused_total)
 {
 	struct db *db = job->db;
-	uint64_t inserted = 0, affected = 0;
+	uint64_t inserted = 0;
 	int rc;
 
 	rc = db_begin(db);
@@ -197,19 +201,16 @@ static int batch_write(struct job_ctx *job, struct batch *bt,
 		if (rc != DB_OK)
 			goto fail;
 	}
-	*refused_total += bt->nrefused;
-	rc = db_exec(db, 0, &affected, NULL,
-	    "UPDATE jobs SET progress = ?, refused = ?, heartbeat_at = NOW(6) "
-	    "WHERE id = ? AND state = 'running' AND runner = ?",
-	    "uuis", progress, *refused_total, job->job_id, jobs_runner_id());
-	if (rc != DB_OK)
+	rc = job_record(job, progress, *refused_total + bt->nrefused, (long long)total);
+	if (rc < 0)
 		goto fail;
-	if (affected == 0) {
+	if (rc > 0) {
 		db_rollback(db);
 		return PROJECT_INIT_INTERRUPTED;
 	}
 	if (db_commit(db) != DB_OK)
 		return -1;
+	*refused_total += bt->nrefused;
 	bt->nitems = 0;
 	bt->nrefused = 0;
 	return 0;
@@ -257,11 +258,13 @@ static int load_source(struct job_ctx *job, struct arena *a, struct project_sour
 	return 0;
 }
 
-/* Leading bytes of every file of a blob batch, fetched in parallel. */
+/* Leading bytes of every file of a blob batch, fetched in parallel; the
+ * job's heartbeat goes on between the fetches. */
 struct blob_heads {
 	unsigned char **data;
 	size_t *len;
 	const char **error;
+	struct job_ctx *job;
 };
 
 static void blob_head_cb(void *ctx, size_t index, const unsigned char *data, size_t len,
@@ -278,6 +281,9 @@ static void blob_head_cb(void *ctx, size_t index, const unsigned char *data, siz
 	} else {
 		h->error[index] = error ? strdup(error) : NULL;
 	}
+	/* A batch that must stop still runs to its end (the fetches cannot
+	 * be cut short here); the caller then finds job->lost or stopping. */
+	job_tick(h->job, -1);
 }
 
 /* Leading bytes of every file of a local batch, read by a few threads at
@@ -286,6 +292,9 @@ static void blob_head_cb(void *ctx, size_t index, const unsigned char *data, siz
 #define LOCAL_READERS 4
 
 struct local_heads {
+	struct job_ctx *job;             /* its heartbeat, from the calling thread */
+	pthread_t caller;
+	int stop;                        /* the job must stop (atomic) */
 	const struct datastore *ds;
 	char *const *paths;              /* the batch's paths */
 	size_t n;
@@ -300,23 +309,30 @@ static void *local_heads_worker(void *p)
 	struct local_heads *h = p;
 	size_t i;
 
-	while ((i = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED)) < h->n) {
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED) &&
+	    (i = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED)) < h->n) {
 		if (datastore_read_head(h->ds, h->paths[i], h->buf + i * HEAD_LOCAL, HEAD_LOCAL,
 		    &h->len[i], h->err[i], sizeof(h->err[i])) < 0 && h->err[i][0] == '\0')
 			snprintf(h->err[i], sizeof(h->err[i]), "the file could not be read");
+		/* The job's database connection is the calling thread's. */
+		if (pthread_equal(pthread_self(), h->caller) && job_tick(h->job, -1) < 0)
+			__atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
 
 /* Read the heads of paths[0..n): 0, or -1 when out of memory (h is then
- * empty).  Falls back to reading in this thread when threads cannot start. */
-static int local_heads_read(struct local_heads *h, const struct datastore *ds,
-    char *const *paths, size_t n)
+ * empty).  Falls back to reading in this thread when threads cannot start.
+ * h->stop is set when the job must stop (some heads are then not read). */
+static int local_heads_read(struct local_heads *h, struct job_ctx *job,
+    const struct datastore *ds, char *const *paths, size_t n)
 {
 	pthread_t t[LOCAL_READERS];
 	int started = 0;
 
 	memset(h, 0, sizeof(*h));
+	h->job = job;
+	h->caller = pthread_self();
 	h->ds = ds;
 	h->paths = paths;
 	h->n = n;
@@ -347,22 +363,103 @@ static void local_heads_free(struct local_heads *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static int set_project_state(struct job_ctx *job, const char *state)
+/* A re-run starts clean: its refusals are recounted.  One transaction,
+ * while the job is ours.  0, or -1 (taken over, or a database error). */
+static int job_restart(struct job_ctx *job)
 {
-	return db_exec(job->db, DB_IDEMPOTENT, NULL, NULL,
-	    "UPDATE projects SET state = ? WHERE id = ? AND state = 'initializing'",
-	    "si", state, job->project_id);
+	int rc;
+
+	if (db_begin(job->db) != DB_OK)
+		return -1;
+	rc = job_record(job, 0, 0, -1);
+	if (rc != 0 || db_exec(job->db, 0, NULL, NULL,
+	    "DELETE FROM job_refusals WHERE job_id = ?", "i", job->job_id) != DB_OK ||
+	    db_commit(job->db) != DB_OK) {
+		db_rollback(job->db);
+		return -1;
+	}
+	return 0;
+}
+
+/* After the listing: the job's total (progress back to 0) and the
+ * dataset's file count, in one transaction while the job is ours.  0, or
+ * -1 (taken over, or a database error). */
+static int listing_record(struct job_ctx *job, unsigned long long files)
+{
+	if (db_begin(job->db) != DB_OK)
+		return -1;
+	if (job_record(job, 0, 0, (long long)files) != 0 ||
+	    db_exec(job->db, 0, NULL, NULL,
+	    "UPDATE datasets d JOIN projects p ON p.dataset_id = d.id SET d.file_count = ? "
+	    "WHERE p.id = ? AND d.file_count IS NULL",
+	    "ui", files, job->project_id) != DB_OK ||
+	    db_commit(job->db) != DB_OK) {
+		db_rollback(job->db);
+		return -1;
+	}
+	return 0;
+}
+
+/* The dataset's paths, sorted, into sort.  PROJECT_INIT_DONE when listed,
+ * else the job's result with err. */
+static int dataset_list(struct job_ctx *job, const struct project_source *src,
+    struct pathsort *sort, char *err, size_t errlen)
+{
+	struct listing l = { job, sort, job->app->cfg.max_dataset_files, 0, 0, "" };
+	int rc;
+
+	rc = datastore_walk_ticking(&src->ds, src->path, src->recursive, listing_add, listing_tick,
+	    &l, err, errlen);
+	if (l.stop)
+		return PROJECT_INIT_INTERRUPTED;
+	if (rc < 0)
+		/* A blob service may be down for a while: try again later.
+		 * A local folder that cannot be listed stays broken. */
+		return src->ds.kind == DATASTORE_AZUREBLOB ? PROJECT_INIT_RETRY : PROJECT_INIT_FAILED;
+	if (l.over) {
+		snprintf(err, errlen, "the dataset has more than %llu files, the most max_dataset_files "
+		    "allows; choose a smaller folder (or raise the setting)", l.max);
+		return PROJECT_INIT_FAILED;
+	}
+	if (l.err[0] != '\0' || pathsort_finish(sort, l.err, sizeof(l.err)) < 0) {
+		/* The temporary file: a full disk may have room later. */
+		snprintf(err, errlen, "listing the dataset: %s", l.err);
+		log_error("job %lld: %s", job->job_id, err);
+		return PROJECT_INIT_RETRY;
+	}
+	return PROJECT_INIT_DONE;
+}
+
+/* The next up to PROJECT_INIT_BATCH paths in order, copied into the job's
+ * arena: *n of them (0 at the end).  0, or -1 with err. */
+static int batch_paths(struct job_ctx *job, struct pathsort *sort, char **paths, size_t *n,
+    char *err, size_t errlen)
+{
+	const char *p;
+	int rc = 1;
+
+	*n = 0;
+	while (*n < PROJECT_INIT_BATCH && (rc = pathsort_next(sort, &p, err, errlen)) == 1) {
+		paths[*n] = arena_strdup(job->arena, p);
+		if (paths[*n] == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		(*n)++;
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 {
 	const struct config *cfg = &job->app->cfg;
 	struct project_source src;
-	struct file_list files = { 0 };
+	struct pathsort *sort = NULL;
 	/* The source's strings outlive the per-batch arena resets. */
 	struct arena *keep = arena_new();
 	struct batch *bt = NULL;
-	unsigned long long refused = 0;
+	char **paths = NULL;
+	unsigned long long refused = 0, files, done = 0;
 	unsigned char *head = NULL;
 	int rc, result = PROJECT_INIT_FAILED;
 
@@ -375,48 +472,50 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 		arena_free(keep);
 		return rc < 0 ? PROJECT_INIT_INTERRUPTED : PROJECT_INIT_FAILED;
 	}
-	/* A re-run starts clean: its refusals are recounted. */
-	if (db_exec(job->db, 0, NULL, NULL, "DELETE FROM job_refusals WHERE job_id = ?", "i", job->job_id) != DB_OK ||
-	    db_exec(job->db, 0, NULL, NULL,
-	    "UPDATE jobs SET progress = 0, refused = 0, total = NULL, error = NULL WHERE id = ?",
-	    "i", job->job_id) != DB_OK)
+	if (job_restart(job) < 0) {
+		arena_free(keep);
 		return PROJECT_INIT_INTERRUPTED;
-
-	if (datastore_walk(&src.ds, src.path, src.recursive, collect, &files, err, errlen) < 0 || files.oom) {
-		if (files.oom)
-			snprintf(err, errlen, "out of memory while listing the dataset");
-		/* A blob service may be down for a while: try again later.  A
-		 * local folder that cannot be listed stays broken. */
-		else if (src.ds.kind == DATASTORE_AZUREBLOB)
-			result = PROJECT_INIT_RETRY;
-		goto out;
 	}
-	/* Stable order: items are labeled in path order. */
-	qsort(files.v, files.n, sizeof(files.v[0]), path_cmp);
-	if (db_exec(job->db, 0, NULL, NULL, "UPDATE jobs SET total = ?, heartbeat_at = NOW(6) WHERE id = ?",
-	    "ui", (unsigned long long)files.n, job->job_id) != DB_OK ||
-	    db_exec(job->db, 0, NULL, NULL,
-	    "UPDATE datasets d JOIN projects p ON p.dataset_id = d.id SET d.file_count = ? "
-	    "WHERE p.id = ? AND d.file_count IS NULL",
-	    "ui", (unsigned long long)files.n, job->project_id) != DB_OK) {
+
+	sort = pathsort_new(cfg->tmp_dir, LISTING_MEMORY);
+	if (sort == NULL) {
+		snprintf(err, errlen, "out of memory");
 		result = PROJECT_INIT_INTERRUPTED;
 		goto out;
 	}
-	log_info("job %lld: %zu files in %s:%s%s", job->job_id, files.n, src.ds.name,
-	    src.path, src.recursive ? "/**" : "");
+	result = dataset_list(job, &src, sort, err, errlen);
+	if (result != PROJECT_INIT_DONE)
+		goto out;
+	/* Stable order: items are labeled in path order (the sorter's). */
+	files = pathsort_added(sort);
+	if (listing_record(job, files) < 0) {
+		result = PROJECT_INIT_INTERRUPTED;
+		goto out;
+	}
+	log_info("job %lld: %llu files in %s:%s%s (%zu sorted runs on disk)", job->job_id, files,
+	    src.ds.name, src.path, src.recursive ? "/**" : "", pathsort_runs(sort));
 
+	result = PROJECT_INIT_FAILED;
 	bt = calloc(1, sizeof(*bt));
 	head = malloc(HEAD_MAX);
-	if (bt == NULL || head == NULL) {
+	paths = calloc(PROJECT_INIT_BATCH, sizeof(*paths));
+	if (bt == NULL || head == NULL || paths == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (size_t start = 0; start < files.n; start += PROJECT_INIT_BATCH) {
-		size_t end = start + PROJECT_INIT_BATCH < files.n ? start + PROJECT_INIT_BATCH : files.n;
+	for (;;) {
+		size_t start = 0, end;   /* this batch is paths[start..end) */
 		struct blob_heads bh = { 0 };
 		struct local_heads lh = { 0 };
+		int stop = 0;
+		if (batch_paths(job, sort, paths, &end, err, errlen) < 0) {
+			result = PROJECT_INIT_RETRY;
+			goto out;
+		}
+		if (end == 0)
+			break;
 		if (src.ds.kind == DATASTORE_LOCAL &&
-		    local_heads_read(&lh, &src.ds, files.v + start, end - start) < 0) {
+		    local_heads_read(&lh, job, &src.ds, paths + start, end - start) < 0) {
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
@@ -425,10 +524,11 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 			bh.data = calloc(n, sizeof(*bh.data));
 			bh.len = calloc(n, sizeof(*bh.len));
 			bh.error = calloc(n, sizeof(*bh.error));
+			bh.job = job;
 			struct blob_limits lim;
 			blob_limits_default(&lim);
 			if (bh.data == NULL || bh.len == NULL || bh.error == NULL ||
-			    blob_get_heads(&src.ds.blob, &lim, (const char *const *)files.v + start, n,
+			    blob_get_heads(&src.ds.blob, &lim, (const char *const *)paths + start, n,
 			    HEAD_BLOB, 16, blob_head_cb, &bh, err, errlen) < 0) {
 				if (err[0] == '\0')
 					snprintf(err, errlen, "out of memory");
@@ -440,12 +540,17 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 				goto out;
 			}
 		}
-		for (size_t i = start; i < end; i++) {
-			const char *path = files.v[i], *reason = NULL;
+		stop = lh.stop || job->lost || *job->stopping;
+		for (size_t i = start; i < end && !stop; i++) {
+			const char *path = paths[i], *reason = NULL;
 			struct image_info info = { 0 };
 			size_t got = 0, asked = HEAD_LOCAL;
 			char rerr[256] = "";
 			const unsigned char *data = NULL;
+			if (job_tick(job, -1) < 0) {
+				stop = 1;
+				break;
+			}
 			/* Blob names as well as local paths follow the path rules:
 			 * a name with "..", "//" or a control character would be an
 			 * item that can never be shown. */
@@ -491,7 +596,9 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 			a[4] = (struct db_arg){ .type = 's', .ptr = image_format_name(info.format) };
 			bt->nitems++;
 		}
-		rc = batch_write(job, bt, end, &refused);
+		done += end;
+		rc = stop ? PROJECT_INIT_INTERRUPTED :
+		    batch_write(job, bt, done + pathsort_dropped(sort), files, &refused);
 		local_heads_free(&lh);
 		if (bh.data != NULL) {
 			for (size_t i = 0; i < end - start; i++) {
@@ -516,31 +623,27 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 		goto out;
 	}
 	if (res->nrows == 0 || db_int(res, 0, 0) == 0) {
-		snprintf(err, errlen, files.n == 0 ? "the dataset holds no files" :
-		    "none of the dataset's %zu files is a usable image", files.n);
-		set_project_state(job, "failed");
-		goto out;
-	}
-	if (set_project_state(job, "running") != DB_OK) {
-		result = PROJECT_INIT_INTERRUPTED;
+		snprintf(err, errlen, files == 0 ? "the dataset holds no files" :
+		    "none of the dataset's %llu files is a usable image", files);
 		goto out;
 	}
 	log_info("job %lld: project %lld initialised: %lld items, %llu refused", job->job_id,
 	    job->project_id, db_int(res, 0, 0), refused);
 	result = PROJECT_INIT_DONE;
 out:
-	if (result == PROJECT_INIT_FAILED)
-		set_project_state(job, "failed");
-	/* A retried job's project stays Initializing; jobs.c gives up (and
-	 * fails the project through project_init_give_up) after a few tries. */
+	/* jobs.c ends the job and sets the project Running or Failed in one
+	 * transaction; a retried job's project stays Initializing. */
 	free(head);
 	free(bt);
-	file_list_free(&files);
+	free(paths);
+	pathsort_free(sort);
 	arena_free(keep);
 	return result;
 }
 
-int project_init_give_up(struct job_ctx *job)
+int project_init_end(struct job_ctx *job, int done)
 {
-	return set_project_state(job, "failed");
+	return db_exec(job->db, 0, NULL, NULL,
+	    "UPDATE projects SET state = ? WHERE id = ? AND state = 'initializing'",
+	    "si", done ? "running" : "failed", job->project_id);
 }

@@ -24,8 +24,9 @@ enum {
 
 int project_init_run(struct job_ctx *job, char *err, size_t errlen);
 
-/* Mark the job's project Failed (after the last retry). */
-int project_init_give_up(struct job_ctx *job);
+/* Inside jobs.c's transaction that ends the job: the project becomes
+ * Running (done) or Failed.  DB_* status. */
+int project_init_end(struct job_ctx *job, int done);
 
 /* Decide about one file from its name and header: 0 with *info filled, or
  * -1 with a reason for the person (static text, or err when the file could

@@ -34,6 +34,14 @@ bench_row signin-page GET /login
 bench_init init-local-100k   local
 bench_init init-azurite-100k azurite
 
+#   bench_init_mem NAME FILES
+#
+# An initialization row over FILES generated local images (made once, like
+# init-local-100k's) that also reports labeld's peak resident memory growth
+# during the job (tests/bench/init_mem.py; goal: at most 64 MiB).
+
+bench_init_mem init-local-1m 1000000
+
 #   bench_label NAME page|submit|lease|cycle|weight
 #
 # The labeling rows (see "Labeling rows" in tests/bench/README.md), on

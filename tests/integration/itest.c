@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 		{ itest_datastores_cases, itest_datastores_ncases },
 		{ itest_projects_cases, itest_projects_ncases },
 		{ itest_labeling_cases, itest_labeling_ncases },
+		{ itest_jobs_cases, itest_jobs_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);
@@ -345,6 +346,7 @@ void itest_sleep_ms(long ms)
 		;
 }
 
+/* Clean-up: stop the misbehaving blob service (arg is its pid). */
 /* Percent-encode everything but the unreserved characters. */
 char *url_enc(const char *s)
 {

@@ -49,6 +49,8 @@ extern const struct itest_case itest_labeling_cases[];
 extern const size_t itest_labeling_ncases;
 extern const struct itest_case itest_infra_cases[];
 extern const size_t itest_infra_ncases;
+extern const struct itest_case itest_jobs_cases[];
+extern const size_t itest_jobs_ncases;
 
 /* ------------------------------------------------------------ failures */
 
@@ -276,6 +278,9 @@ int itest_shell(const char *cmd);
  * holds "localhost"). */
 int itest_badhttp_start(long *pid);
 void itest_badhttp_stop(long pid);
+/* The same, returning its account URL http://localhost:PORT/acct (owned by
+ * the running test). */
+#define BADHTTP_START() itest_fmt("http://localhost:%d/acct", itest_badhttp_start(NULL))
 /* Whether one line of the labeld processes' logs ($LABELD_TEST_LOG_DIR/
  * labeld-*.log) holds both a and b (b may be NULL). */
 bool itest_log_has(const char *a, const char *b);

@@ -20,6 +20,13 @@
 //   notxml    200 with a body that is not XML
 //   encoded   a listing as the service sends names that XML cannot carry:
 //             <Name Encoded="true">, percent-encoded (a \x01 in one)
+//   slowinit-TAG-PAGES-LISTMS-GETMS
+//             a slow but correct container for the init job's heartbeat
+//             tests: PAGES listing pages of 20 blobs img/pNN-MM.png, each
+//             page answered after LISTMS ms, each Get Blob (a 1x1 PNG) after
+//             GETMS ms.  GET /stats/CONTAINER answers its counters as JSON:
+//             {"starts": listings begun (no marker), "pages": pages served,
+//             "gets": blobs served}.
 //
 // No npm dependencies: node's http module only.
 'use strict';
@@ -47,6 +54,42 @@ function listing(names, next) {
 	return x;
 }
 
+// A valid 1x1 greyscale PNG.
+const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==', 'base64');
+const slowStats = new Map();
+
+function slowCounters(container) {
+	if (!slowStats.has(container))
+		slowStats.set(container, { starts: 0, pages: 0, gets: 0 });
+	return slowStats.get(container);
+}
+
+// The slowinit-TAG-PAGES-LISTMS-GETMS container (see the top).
+function slowInit(req, res, url, container, m) {
+	const pages = Number(m[2]), listMs = Number(m[3]), getMs = Number(m[4]);
+	const st = slowCounters(container);
+	const blob = url.pathname.split('/').slice(3).join('/');
+	if (blob === '' && url.searchParams.get('comp') === 'list') {
+		const marker = url.searchParams.get('marker');
+		const page = marker ? Number(marker.slice(1)) : 0;
+		if (!marker)
+			st.starts++;
+		setTimeout(() => {
+			const names = [];
+			for (let i = 0; i < 20; i++)
+				names.push('img/p' + String(page).padStart(2, '0') + '-' + String(i).padStart(2, '0') + '.png');
+			st.pages++;
+			sendXml(res, 200, listing(names, page + 1 < pages ? 'p' + (page + 1) : ''));
+		}, listMs);
+		return;
+	}
+	setTimeout(() => {
+		st.gets++;
+		res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': PNG_1X1.length });
+		res.end(PNG_1X1);
+	}, getMs);
+}
+
 function sendXml(res, status, body, extra) {
 	res.writeHead(status, Object.assign({
 		'Content-Type': 'application/xml',
@@ -59,6 +102,18 @@ const server = http.createServer((req, res) => {
 	const url = new URL(req.url, 'http://127.0.0.1');
 	const route = url.pathname.split('/')[2] || '';
 	const marker = url.searchParams.get('marker');
+	const slow = /^slowinit-([a-z0-9]+)-([0-9]+)-([0-9]+)-([0-9]+)$/.exec(route);
+
+	if (url.pathname.startsWith('/stats/')) {
+		const body = JSON.stringify(slowCounters(url.pathname.slice(7)));
+		res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+		res.end(body);
+		return;
+	}
+	if (slow) {
+		slowInit(req, res, url, route, slow);
+		return;
+	}
 
 	switch (route) {
 	case 'redirect':

@@ -934,6 +934,44 @@ START_TEST(bad_paged_markers)
 }
 END_TEST
 
+/* Counts its calls; asks to stop at call stop_at (0: never). */
+struct pages {
+	int calls, stop_at;
+};
+
+static int page_hook(void *ctx)
+{
+	struct pages *p = ctx;
+	return ++p->calls == p->stop_at;
+}
+
+START_TEST(bad_paged_page_hook)
+{
+	BAD_READY();
+	char err[256] = "";
+	static struct seen s;
+	struct blob_account a = { .endpoint = bad_endpoint, .account = "acct", .container = "paged",
+		.key = DEV_KEY };
+	struct blob_limits l = bad_limits();
+	struct pages p = { 0, 0 };
+	struct blob_client *c = blob_client_new(&a, &l);
+	ck_assert_ptr_nonnull(c);
+	/* Called before each of the three pages. */
+	blob_client_on_page(c, page_hook, &p);
+	ck_assert_msg(blob_list(c, "", NULL, 0, collect, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(p.calls, 3);
+	ck_assert_int_eq(s.n, 3);
+	/* Stopping before the second page: only the first page's blob. */
+	memset(&s, 0, sizeof(s));
+	p = (struct pages){ 0, 2 };
+	ck_assert_msg(blob_list(c, "", NULL, 0, collect, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(p.calls, 2);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_str_eq(s.names[0], "p1");
+	blob_client_free(c);
+}
+END_TEST
+
 /* The request line and headers as the echo route saw them. */
 static const char *echo_header(const struct seen *s, const char *prefix)
 {
@@ -1527,6 +1565,7 @@ static Suite *suite(void)
 	tcase_add_test(bad, bad_slow);
 	tcase_add_test(bad, bad_xml);
 	tcase_add_test(bad, bad_paged_markers);
+	tcase_add_test(bad, bad_paged_page_hook);
 	tcase_add_test(bad, bad_echo_sas);
 	tcase_add_test(bad, bad_echo_shared_key);
 	tcase_add_test(bad, bad_heads);

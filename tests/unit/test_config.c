@@ -40,6 +40,7 @@ START_TEST(defaults_match_example_file)
 	ck_assert_uint_eq(d.blob_max_fetches, e.blob_max_fetches);
 	ck_assert_uint_eq(d.blob_connect_timeout, e.blob_connect_timeout);
 	ck_assert_uint_eq(d.max_dataset_files, e.max_dataset_files);
+	ck_assert_uint_eq(d.job_takeover_seconds, e.job_takeover_seconds);
 	ck_assert_str_eq(d.socket, e.socket);
 	ck_assert_str_eq(d.db_name, e.db_name);
 	config_free(&d);

@@ -180,6 +180,44 @@ START_TEST(walk_one_level_and_recursive)
 }
 END_TEST
 
+/* The files seen and the ticks counted; a tick asks to stop at call
+ * stop_at (0: never). */
+struct ticked {
+	struct seen s;      /* first: record() takes the same ctx */
+	int ticks, stop_at;
+};
+
+static int tick(void *ctx)
+{
+	struct ticked *t = ctx;
+	return ++t->ticks == t->stop_at;
+}
+
+START_TEST(walk_ticking)
+{
+	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
+	struct ticked t = { .s = { .n = 0 } };
+	char err[256];
+
+	/* a/ holds seven names (one hidden) besides . and ..: each entry
+	 * ticks, listed or skipped. */
+	ck_assert_int_eq(datastore_walk_ticking(&ds, "a", 0, record, tick, &t, err, sizeof(err)), 0);
+	ck_assert_int_eq(t.s.n, 2);
+	ck_assert_int_ge(t.ticks, 7);
+	/* Recursive: more ticks than files. */
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(datastore_walk_ticking(&ds, "", 1, record, tick, &t, err, sizeof(err)), 0);
+	ck_assert_int_eq(t.s.n, 5);
+	ck_assert_int_gt(t.ticks, 5);
+	/* A tick that says stop stops the walk at once. */
+	memset(&t, 0, sizeof(t));
+	t.stop_at = 1;
+	ck_assert_int_eq(datastore_walk_ticking(&ds, "", 1, record, tick, &t, err, sizeof(err)), 0);
+	ck_assert_int_eq(t.ticks, 1);
+	ck_assert_int_eq(t.s.n, 0);
+}
+END_TEST
+
 START_TEST(open_and_read_stay_inside)
 {
 	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
@@ -346,6 +384,7 @@ static Suite *suite(void)
 	tcase_add_test(t, path_rules);
 	tcase_add_test(t, path_split);
 	tcase_add_test(t, walk_one_level_and_recursive);
+	tcase_add_test(t, walk_ticking);
 	tcase_add_test(t, open_and_read_stay_inside);
 	tcase_add_test(t, readers_local_and_fd);
 	tcase_add_test(t, folders_and_mkdirs);
