@@ -412,10 +412,15 @@ static int dataset_list(struct job_ctx *job, const struct project_source *src,
 	    &l, err, errlen);
 	if (l.stop)
 		return PROJECT_INIT_INTERRUPTED;
-	if (rc < 0)
+	if (rc < 0 && src->ds.kind == DATASTORE_AZUREBLOB) {
 		/* A blob service may be down for a while: try again later.
-		 * A local folder that cannot be listed stays broken. */
-		return src->ds.kind == DATASTORE_AZUREBLOB ? PROJECT_INIT_RETRY : PROJECT_INIT_FAILED;
+		 * What it or curl said goes to the log only (blob.h). */
+		log_warn("job %lld: listing datastore %s: %s", job->job_id, src->ds.name, err);
+		snprintf(err, errlen, "%s", BLOB_FAILED_SENTENCE);
+		return PROJECT_INIT_RETRY;
+	}
+	if (rc < 0)
+		return PROJECT_INIT_FAILED;   /* a local folder that cannot be listed stays broken */
 	if (l.over) {
 		snprintf(err, errlen, "the dataset has more than %llu files, the most max_dataset_files "
 		    "allows; choose a smaller folder (or raise the setting)", l.max);
@@ -530,10 +535,14 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 			if (bh.data == NULL || bh.len == NULL || bh.error == NULL ||
 			    blob_get_heads(&src.ds.blob, &lim, (const char *const *)paths + start, n,
 			    HEAD_BLOB, 16, blob_head_cb, &bh, err, errlen) < 0) {
-				if (err[0] == '\0')
+				if (err[0] == '\0') {
 					snprintf(err, errlen, "out of memory");
-				else
+				} else {
+					log_warn("job %lld: reading headers from datastore %s: %s",
+					    job->job_id, src.ds.name, err);
+					snprintf(err, errlen, "%s", BLOB_FAILED_SENTENCE);
 					result = PROJECT_INIT_RETRY;
+				}
 				free(bh.data);
 				free(bh.len);
 				free(bh.error);
@@ -560,9 +569,12 @@ int project_init_run(struct job_ctx *job, char *err, size_t errlen)
 				data = bh.data[i - start];
 				got = bh.len[i - start];
 				asked = HEAD_BLOB;
-				if (data == NULL)
-					reason = arena_strdup(job->arena, bh.error[i - start] ?
-					    bh.error[i - start] : "the blob could not be read");
+				if (data == NULL) {
+					/* The service's own words go to the log only. */
+					log_info("job %lld: blob %s: %s", job->job_id, path,
+					    bh.error[i - start] ? bh.error[i - start] : "no answer");
+					reason = "the blob could not be read (see the server log)";
+				}
 			} else if (lh.err[i - start][0] != '\0') {
 				reason = arena_strdup(job->arena, lh.err[i - start]);
 			} else {

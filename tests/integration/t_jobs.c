@@ -306,8 +306,36 @@ static void jobs_dataset_cap(void)
 	    "blob: items written over the cap");
 }
 
+/* A blob service that refuses the listing: the job waits to try again,
+ * and what the admin sees of it (the job's error on the project page) is
+ * the one sentence of blob.h; the service's words go to the log only. */
+static void jobs_blob_error_not_shown(void)
+{
+	char *endpoint = BADHTTP_START();
+	struct client *c = CLIENT(NULL);
+	long project = project_queued(datastore_blob(endpoint, "errxml"), "", 1);
+	char *error = NULL;
+	struct resp *r;
+
+	SIGN_IN_OK(c, ADMIN_EMAIL, ADMIN_PASSWORD);
+	for (long waited = 0; waited < 30000; waited += 250) {
+		error = SQL_QUERY("SELECT IFNULL(error, '') FROM jobs WHERE project_id = %ld", project);
+		if (error[0] != '\0')
+			break;
+		itest_sleep_ms(250);
+	}
+	CHECK(error != NULL && error[0] != '\0', "the job recorded no error in 30 s");
+	CHECK_STREQ(error, "labeld could not reach the storage account; see the server log.");
+	r = GET(c, itest_fmt("/projects/%ld", project));
+	CHECK_STATUS(r, 200);
+	CHECK_BODY_LACKS(r, "SECRET-BODY-TEXT");
+	CHECK_BODY_LACKS(r, "AuthenticationFailed");
+	CHECK(itest_log_has("AuthenticationFailed", NULL), "the service's answer is not in the log");
+}
+
 const struct itest_case itest_jobs_cases[] = {
 	ITEST(jobs_dataset_cap),
+	ITEST(jobs_blob_error_not_shown),
 	ITEST(jobs_taken_over_runner_stops),
 	ITEST(jobs_slow_listing_not_taken_over),
 };
