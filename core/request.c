@@ -51,6 +51,10 @@ static void limits_from_config(const struct config *c, struct hp_limits *l)
 	l->max_file = c->max_body_size;
 }
 
+/* The most of a refused body that is read and dropped to keep nginx's
+ * connection; more is left unread and the connection closed. */
+#define BODY_DRAIN_MAX ((size_t)8 << 20)
+
 /* Body reader for the multipart parser: never past CONTENT_LENGTH. */
 static ssize_t body_read(void *ctx, char *buf, size_t len)
 {
@@ -373,16 +377,19 @@ int request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, str
 	}
 
 	dispatch(r);
-	/* A body that was not read at all is not read now either: labeld
-	 * answers and closes the connection (nginx opens another).  One read
-	 * in part is drained, so the connection stays usable. */
-	if (r->body_read == 0 && r->content_length > 0)
+	/* What is left of a refused body is never parsed or stored.  A small
+	 * rest is read and dropped so that nginx may keep the connection (it
+	 * keeps one whose request it sent whole).  A large rest is never read:
+	 * nginx cannot have sent it whole (it is more than the socket buffers
+	 * hold), so it will not reuse the connection, which labeld closes once
+	 * nginx has read the answer (server.c, conn_linger). */
+	if (r->content_length - r->body_read > BODY_DRAIN_MAX)
 		r->body_unread = 1;
 	else
 		body_drain(r);
 	resp_send(r);
 	log_info("%s %s %d %.1fms%s", r->method, r->path, r->status, ms_since(&t0),
-	    r->body_unread ? " (body not read)" : "");
+	    r->body_unread ? " (body left unread)" : "");
 	app_runtime_release(app, r->rt);
 	return r->body_unread;
 }
