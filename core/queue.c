@@ -1292,8 +1292,14 @@ int queue_submit(struct db *db, struct arena *a, long long project_id, long long
 
 	if (annotation_json == NULL || token == NULL)
 		return DB_ERR;
+	if (db_in_transaction(db)) {
+		/* labeld_answer_batch starts its own transaction, which would
+		 * commit the caller's. */
+		log_error("queue_submit: called inside a transaction");
+		return DB_ERR;
+	}
 	pthread_once(&combiners_once, combiners_init);
-	if (combine_on && token_syntax_ok(token) && !db_in_transaction(db)) {
+	if (combine_on && token_syntax_ok(token)) {
 		combine_submit(&submit_combiner, &j.cj, &bc);
 		if (j.rc != JOB_ALONE)
 			return j.rc;
