@@ -39,6 +39,7 @@ struct config {
 	unsigned long long max_image_pixels;
 	unsigned max_labels;
 	unsigned label_lease_seconds;
+	int combine;                     /* batch leases and answers (on) or not (off) */
 
 	unsigned session_idle_timeout;
 	unsigned session_lifetime;

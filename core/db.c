@@ -196,7 +196,12 @@ static int db_fail(struct db *db, const char *func, const char *sql,
 		return DB_UNAVAILABLE;
 	}
 	if (e == DB_ER_DUP_ENTRY) {
-		log_warn("%s: mysql error %u: %s in: %s", func, e, msg, ex);
+		/* labeld's own procedures say "done already" this way (a lease
+		 * that stored its answer): an answer, not a fault. */
+		if (sql != NULL && strncmp(sql, "CALL labeld_", 12) == 0)
+			log_debug("%s: refused as done already: %s in: %s", func, msg, ex);
+		else
+			log_warn("%s: mysql error %u: %s in: %s", func, e, msg, ex);
 		return DB_DUPLICATE;
 	}
 	if (e == DB_ER_LOCK_DEADLOCK || e == DB_ER_LOCK_WAIT_TIMEOUT) {

@@ -725,68 +725,94 @@ static int answer_refused(struct db *db, struct arena *a, long long project_id, 
 	return rc == QUEUE_OK ? QUEUE_STALE : rc;
 }
 
-/* One attempt of queue_submit / queue_skip.  The first statement is the
- * guard: it changes the item only while the labeler still holds it under
- * token (expired or not, as long as nobody else took it). */
+/* Append s as a JSON string. */
+static void buf_add_json_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	buf_addc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)*p);
+		} else if (*p < 0x20) {
+			char esc[7] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], '\0' };
+			buf_adds(b, esc);
+		} else {
+			buf_addc(b, (char)*p);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+/* Append the lease row {"i", "u", "t"} (with json also "d", the answer)
+ * of the procedures of sql/012_answer_one_path.sql to the array in b; k:
+ * the rows before it.  token must pass token_syntax_ok (it is written
+ * as it is). */
+static void lease_row(struct buf *b, long long item_id, long long user_id, const char *token,
+    const char *json, size_t k)
+{
+	buf_printf(b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\"", k > 0 ? "," : "",
+	    item_id, user_id, token);
+	if (json != NULL) {
+		buf_adds(b, ",\"d\":");
+		buf_add_json_str(b, json);
+	}
+	buf_addc(b, '}');
+}
+
+/* One attempt of queue_submit / queue_skip.  The lease guard is the
+ * procedure labeld_leases_end (sql/012_answer_one_path.sql), the one
+ * place it is written: it ends the lease only while the labeler still
+ * holds the item under token (expired or not, as long as nobody else took
+ * it).  An answer is a batch of one (labeld_answer_batch, its own
+ * transaction: the same statements as every batch); a skip runs the guard
+ * in its own transaction and then records the skip. */
 static int answer_once(struct db *db, struct arena *a, long long project_id, long long item_id,
     long long user_id, const char *token, const char *json, enum queue_action action)
 {
-	uint64_t changed = 0;
+	struct buf row;
 	int rc;
 
 	if (!token_syntax_ok(token))
 		return answer_refused(db, a, project_id, item_id, user_id, token, action);
+	buf_init(&row, a);
+	buf_addc(&row, '[');
+	lease_row(&row, item_id, user_id, token, action == QUEUE_SUBMIT ? json : NULL, 0);
+	buf_addc(&row, ']');
+	if (row.failed)
+		return DB_ERR;
+	if (action == QUEUE_SUBMIT) {
+		rc = db_exec(db, 0, NULL, NULL, "CALL labeld_answer_batch(?, ?, 1)", "is",
+		    project_id, row.data);
+		if (rc == DB_DUPLICATE)   /* the lease's answer is there already */
+			return QUEUE_ALREADY;
+		if (rc == DB_REFUSED)
+			return answer_refused(db, a, project_id, item_id, user_id, token, action);
+		return rc == DB_OK ? QUEUE_OK : rc;
+	}
 	rc = db_begin(db);
 	if (rc != DB_OK)
 		return rc;
-	rc = db_exec(db, 0, &changed, NULL, action == QUEUE_SUBMIT ?
-	    "UPDATE items SET state = 'labeled', lease_user = NULL, lease_until = NULL, "
-	    "lease_token = NULL, version = version + 1 WHERE id = ? AND project_id = ? "
-	    "AND state = 'unlabeled' AND lease_user = ? AND lease_token = ?" :
-	    "UPDATE items SET lease_user = NULL, lease_until = NULL, lease_token = NULL, "
-	    "version = version + 1 WHERE id = ? AND project_id = ? "
-	    "AND state = 'unlabeled' AND lease_user = ? AND lease_token = ?",
-	    "iiis", item_id, project_id, user_id, token);
-	if (rc != DB_OK)
-		goto fail;
-	if (changed != 1) {
+	rc = db_exec(db, 0, NULL, NULL, "CALL labeld_leases_end(?, ?, 1, FALSE)", "is",
+	    project_id, row.data);
+	if (rc == DB_REFUSED) {
 		db_rollback(db);
 		return answer_refused(db, a, project_id, item_id, user_id, token, action);
 	}
-	if (action == QUEUE_SUBMIT) {
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO annotations (item_id, project_id, labeler_id, data, lease_token) "
-		    "VALUES (?, ?, ?, ?, ?)", "iiiss", item_id, project_id, user_id, json, token);
-		if (rc == DB_DUPLICATE) {
-			/* The lease's answer is there already. */
-			db_rollback(db);
-			return QUEUE_ALREADY;
-		}
-		if (rc == DB_OK)
-			rc = db_exec(db, 0, NULL, NULL,
-			    "INSERT INTO labeler_days (project_id, user_id, day, labeled) "
-			    "VALUES (?, ?, UTC_DATE(), 1) ON DUPLICATE KEY UPDATE labeled = labeled + 1",
-			    "ii", project_id, user_id);
-		/* The project's counter last: its row is the one every
-		 * labeler's answer locks, so it is held for the least time. */
-		if (rc == DB_OK)
-			rc = db_exec(db, 0, NULL, NULL,
-			    "UPDATE project_counters SET items_labeled = items_labeled + 1 "
-			    "WHERE project_id = ?", "i", project_id);
-	} else {
+	if (rc == DB_OK)
 		rc = db_exec(db, 0, NULL, NULL,
 		    "INSERT IGNORE INTO item_skips (user_id, project_id, item_id) VALUES (?, ?, ?)",
 		    "iii", user_id, project_id, item_id);
-		if (rc == DB_OK)
-			rc = db_exec(db, 0, NULL, NULL,
-			    "INSERT INTO labeler_days (project_id, user_id, day, skipped) "
-			    "VALUES (?, ?, UTC_DATE(), 1) ON DUPLICATE KEY UPDATE skipped = skipped + 1",
-			    "ii", project_id, user_id);
-		if (rc == DB_OK)
-			rc = db_exec(db, 0, NULL, NULL,
-			    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
-			    "VALUES (?, ?, ?, 'skipped')", "iii", item_id, project_id, user_id);
-	}
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO labeler_days (project_id, user_id, day, skipped) "
+		    "VALUES (?, ?, UTC_DATE(), 1) ON DUPLICATE KEY UPDATE skipped = skipped + 1",
+		    "ii", project_id, user_id);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
+		    "VALUES (?, ?, ?, 'skipped')", "iii", item_id, project_id, user_id);
 	if (rc != DB_OK)
 		goto fail;
 	rc = db_commit(db);
@@ -856,26 +882,6 @@ static pthread_once_t combiners_once = PTHREAD_ONCE_INIT;
 
 /* The JSON_TABLE columns of an id list ("[1,2,3]"). */
 #define JT_IDS "JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j"
-
-/* Append s as a JSON string. */
-static void buf_add_json_str(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	buf_addc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)*p);
-		} else if (*p < 0x20) {
-			char esc[7] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], '\0' };
-			buf_adds(b, esc);
-		} else {
-			buf_addc(b, (char)*p);
-		}
-	}
-	buf_addc(b, '"');
-}
 
 static int cmp_ll(const void *x, const void *y)
 {
@@ -1170,33 +1176,31 @@ static void lease_batch(void *ctx, struct combine_job **cjobs, size_t n)
 	batch_run(lease_batch_once, ctx, cjobs, n);
 }
 
-/* Append a job's answer row {"i", "u", "t", "d"} to the array in b. */
-static void answer_row(struct buf *b, const struct queue_job *j, size_t k)
-{
-	buf_printf(b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\",\"d\":", k > 0 ? "," : "",
-	    j->item_id, j->user_id, j->token);
-	buf_add_json_str(b, j->json);
-	buf_addc(b, '}');
-}
+/* Answer batches that were refused and handed back answer by answer
+ * (statistics). */
+static unsigned long long careful_batches;
 
 /*
- * The way a batch first tries: every answer stored by one call of the
- * procedure labeld_answer_batch (sql/005_answer_batch.sql, its inner part as
- * sql/006_answer_events.sql redefined it), which marks the items labeled
- * under the guard of answer_once, joined row by row in item id order,
- * stores the annotations, the labelers' days and the project's counter,
- * and commits: one round trip.  When not every row held
- * its lease (a stale, tampered or double submit among them, or the same item
- * twice) it rolls back and QUEUE_RETRY_PRECISE says to take the careful way
- * below.  Sets every job QUEUE_OK on success.
+ * One attempt at storing the answers jobs[0..n-1] (one project): one call
+ * of labeld_answer_batch (sql/005_answer_batch.sql, its inner part as
+ * sql/012_answer_one_path.sql redefined it), which ends every answer's
+ * lease under the one lease guard (labeld_leases_end), joined row by row
+ * in item id order, stores the annotations, the labelers' days and the
+ * project's counter, and commits: one round trip.  When not every row held
+ * its lease (a stale, tampered or double submit among them, or the same
+ * item twice) it rolls back, and batch_run hands every job back to its
+ * owner, which stores its answer alone through the same procedure (a
+ * batch of one): the guard is checked nowhere else.  Sets every job
+ * QUEUE_OK on success; DB_OK, or DB_* / QUEUE_ALREADY for the whole batch.
  */
-#define QUEUE_RETRY_PRECISE 1
-static int submit_batch_fast(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
+static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
 {
 	struct queue_job **sorted = arena_calloc(bc->arena, n, sizeof(*sorted));
 	struct buf b;
 	int rc;
 
+	for (size_t i = 0; i < n; i++)
+		jobs[i]->rc = JOB_ALONE;
 	if (sorted == NULL)
 		return DB_ERR;
 	memcpy(sorted, jobs, n * sizeof(*sorted));
@@ -1209,103 +1213,27 @@ static int submit_batch_fast(struct combine_ctx *bc, struct queue_job **jobs, si
 	buf_init(&b, bc->arena);
 	buf_addc(&b, '[');
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && sorted[i]->item_id == sorted[i - 1]->item_id)
-			return QUEUE_RETRY_PRECISE;
-		answer_row(&b, sorted[i], i);
+		if (i > 0 && sorted[i]->item_id == sorted[i - 1]->item_id) {
+			rc = QUEUE_ALREADY;   /* one item twice: each on its own */
+			goto handback;
+		}
+		lease_row(&b, sorted[i]->item_id, sorted[i]->user_id, sorted[i]->token,
+		    sorted[i]->json, i);
 	}
 	buf_addc(&b, ']');
 	if (b.failed)
 		return DB_ERR;
 	rc = db_exec(bc->db, 0, NULL, NULL, "CALL labeld_answer_batch(?, ?, ?)", "isi",
 	    jobs[0]->project_id, b.data, (long long)n);
-	if (rc == DB_REFUSED)
-		return QUEUE_RETRY_PRECISE;
-	if (rc == DB_OK)
+	if (rc == DB_OK) {
 		for (size_t i = 0; i < n; i++)
 			jobs[i]->rc = QUEUE_OK;
-	return rc;
-}
-
-/* Answer batches stored the careful way (statistics). */
-static unsigned long long careful_batches;
-
-/* One attempt at storing the answers jobs[0..n-1] (one project): the fast
- * way, or when it cannot take them all, each job's guard checked on the
- * locked rows.  A job whose lease does not hold is left JOB_ALONE (its
- * owner's own transaction says why).  DB_OK, or DB_* for the whole batch. */
-static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
-{
-	struct db *db = bc->db;
-	struct arena *a = bc->arena;
-	long long project_id = jobs[0]->project_id, *ids;
-	size_t nids = n, nok = 0;
-	struct db_result *res;
-	const char *list;
-	struct buf b;
-	int rc;
-
-	for (size_t i = 0; i < n; i++)
-		jobs[i]->rc = JOB_ALONE;
-	rc = submit_batch_fast(bc, jobs, n);
-	if (rc != QUEUE_RETRY_PRECISE)
-		return rc;
-	ids = arena_calloc(a, n, sizeof(*ids));
-	if (ids == NULL)
-		return DB_ERR;
-	for (size_t i = 0; i < n; i++)
-		ids[i] = jobs[i]->item_id;
-	if ((list = ids_json(a, ids, &nids)) == NULL)
-		return DB_ERR;
-	rc = db_begin(db);
-	if (rc != DB_OK)
-		return rc;
-	/* The items, locked in id order: the guard of answer_once, checked
-	 * here for each. */
-	rc = db_query(db, a, &res, "SELECT i.id, i.state, i.lease_user, i.lease_token FROM " JT_IDS
-	    " STRAIGHT_JOIN items i ON i.id = j.id WHERE i.project_id = ? FOR UPDATE", "si", list, project_id);
-	if (rc != DB_OK)
-		goto fail;
-	buf_init(&b, a);
-	buf_addc(&b, '[');
-	for (size_t i = 0; i < n; i++) {
-		struct queue_job *j = jobs[i];
-		int dup = 0;
-		for (size_t k = 0; k < i; k++)
-			dup |= jobs[k]->rc == QUEUE_OK && jobs[k]->item_id == j->item_id;
-		for (size_t r = 0; !dup && r < res->nrows; r++) {
-			const char *tok = db_value(res, r, 3);
-			if (db_int(res, r, 0) != j->item_id)
-				continue;
-			if (strcmp(db_value(res, r, 1), "unlabeled") == 0 &&
-			    db_int(res, r, 2) == j->user_id && tok != NULL &&
-			    secure_equal(j->token, tok)) {
-				j->rc = QUEUE_OK;
-				answer_row(&b, j, nok++);
-			}
-			break;
-		}
-	}
-	buf_addc(&b, ']');
-	if (b.failed) {
-		rc = DB_ERR;
-		goto fail;
-	}
-	if (nok == 0) {
-		db_rollback(db);
 		return DB_OK;
 	}
-	/* The same statements as the fast way, on rows this transaction has
-	 * locked and checked: the procedure's guard passes for all nok. */
-	rc = db_exec(db, 0, NULL, NULL, "CALL labeld_answers_store(?, ?, ?)", "isi",
-	    project_id, b.data, (long long)nok);
-	if (rc != DB_OK)
-		goto fail;
-	rc = db_commit(db);
-	if (rc == DB_OK)
-		__atomic_add_fetch(&careful_batches, 1, __ATOMIC_RELAXED);
-	return rc;
-fail:
-	db_rollback(db);
+	if (rc != DB_REFUSED && rc != DB_DUPLICATE)
+		return rc;
+handback:
+	__atomic_add_fetch(&careful_batches, 1, __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -1313,6 +1241,15 @@ fail:
 static void submit_batch(void *ctx, struct combine_job **cjobs, size_t n)
 {
 	batch_run(submit_batch_once, ctx, cjobs, n);
+}
+
+/* Whether leases and answers are combined into batches (the setting
+ * `combine`; set once at start, before any worker runs). */
+static int combine_on = 1;
+
+void queue_set_combine(int on)
+{
+	combine_on = on != 0;
 }
 
 static void combiners_init(void)
@@ -1330,6 +1267,8 @@ int queue_lease_next(struct db *db, struct arena *a, long long project_id, long 
 	};
 	struct combine_ctx bc = { .db = db, .arena = a };
 
+	if (!combine_on)
+		return lease_single(db, a, project_id, user_id, lease_seconds, item, next_id);
 	pthread_once(&combiners_once, combiners_init);
 	/* Leases of one length batch together. */
 	j.cj.group = project_id * 0x10000 + (lease_seconds & 0xffff);
@@ -1353,8 +1292,14 @@ int queue_submit(struct db *db, struct arena *a, long long project_id, long long
 
 	if (annotation_json == NULL || token == NULL)
 		return DB_ERR;
+	if (db_in_transaction(db)) {
+		/* labeld_answer_batch starts its own transaction, which would
+		 * commit the caller's. */
+		log_error("queue_submit: called inside a transaction");
+		return DB_ERR;
+	}
 	pthread_once(&combiners_once, combiners_init);
-	if (token_syntax_ok(token) && !db_in_transaction(db)) {
+	if (combine_on && token_syntax_ok(token)) {
 		combine_submit(&submit_combiner, &j.cj, &bc);
 		if (j.rc != JOB_ALONE)
 			return j.rc;

@@ -133,17 +133,19 @@ int queue_page_check(struct db *db, struct arena *a, long long project_id, long 
 int queue_lease_next(struct db *db, struct arena *a, long long project_id, long long user_id,
     unsigned lease_seconds, struct queue_item *item, long long *next_id);
 
-/* Store an answer (annotation_json, the plugin's annotation) in one
- * transaction.  Call it after queue_page_check said QUEUE_OK (which
- * compares the token in constant time); the transaction checks the lease
- * again atomically (the item must still be unlabeled and held by the
- * labeler under token), then adds the annotation (with labeler, lease
- * token and time: the answer's only record, no item_events row), makes
- * the item labeled with its lease cleared and counts it for the project
- * and the labeler.  QUEUE_OK; QUEUE_ALREADY when the same lease stored its answer
- * before (a double submit: nothing is added); another queue_status when
- * the lease changed meanwhile; or DB_*.  Nothing is changed unless
- * QUEUE_OK. */
+/* Store an answer (annotation_json, the plugin's annotation).  Call it
+ * after queue_page_check said QUEUE_OK (which compares the token in
+ * constant time); the stored procedure labeld_answer_batch
+ * (sql/012_answer_one_path.sql), alone or in a batch with other labelers'
+ * answers, checks the lease again atomically (the one lease guard: the
+ * item must still be unlabeled and held by the labeler under token), then
+ * adds the annotation (with labeler, lease token and time: the answer's
+ * only record, no item_events row), makes the item labeled with its lease
+ * cleared and counts it for the project and the labeler.  QUEUE_OK;
+ * QUEUE_ALREADY when the same lease stored its answer before (a double
+ * submit: nothing is added; the procedure says so); another queue_status
+ * when the lease changed meanwhile; or DB_*.  Nothing is changed unless
+ * QUEUE_OK.  Runs its own transaction: DB_ERR when db is in one. */
 int queue_submit(struct db *db, struct arena *a, long long project_id, long long item_id,
     long long user_id, const char *token, const char *annotation_json);
 
@@ -154,10 +156,18 @@ int queue_submit(struct db *db, struct arena *a, long long project_id, long long
 int queue_skip(struct db *db, struct arena *a, long long project_id, long long item_id,
     long long user_id, const char *token);
 
+/* Combine the leases and answers of many labelers into batches (on, the
+ * default) or run each in its own transaction (off: the setting `combine`,
+ * for tests that run the labeling suite both ways).  Both ways store an
+ * answer through the same procedure and the same lease guard.  Call once
+ * at start, before any worker runs. */
+void queue_set_combine(int on);
+
 /* How many leases and answers were stored in how many batches (a batch
  * is one transaction for the requests of many labelers that arrived
  * together; see docs/labeling.md), since start; submit_careful: answer
- * batches that had to check each answer's lease one by one. */
+ * batches that were refused (a lease among them did not hold) and handed
+ * back to be stored answer by answer. */
 void queue_batch_stats(unsigned long long *lease_batches, unsigned long long *leases,
     unsigned long long *submit_batches, unsigned long long *submits,
     unsigned long long *submit_careful);

@@ -353,6 +353,10 @@ int server_run(struct app *app)
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = (uint32_t)srv.stop_fd };
 	epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.stop_fd, &ev);
 
+	/* Before any worker runs: the setting `combine` (docs/labeling.md). */
+	queue_set_combine(c->combine);
+	if (!c->combine)
+		log_info("combine = off: every lease and answer in its own transaction");
 	workers = calloc(c->workers, sizeof(*workers));
 	if (workers == NULL) {
 		log_error("out of memory");
@@ -422,7 +426,7 @@ int server_run(struct app *app)
 	queue_batch_stats(&lb, &ln, &sb, &sn, &careful);
 	if (ln + sn > 0)
 		log_info("labeling: %llu leases in %llu transactions, %llu answers in %llu "
-		    "(%llu of them checked answer by answer)", ln, lb, sn, sb, careful);
+		    "(%llu of them refused and stored answer by answer)", ln, lb, sn, sb, careful);
 	session_lookup_stats(&lb, &ln);
 	if (ln > 0)
 		log_info("sessions: %llu lookups in %llu statements", ln, lb);
