@@ -38,7 +38,7 @@
 
 #include <json.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 #define PLUGIN_NAME "bbox"
 

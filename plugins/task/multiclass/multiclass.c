@@ -11,7 +11,7 @@
 
 #include <json.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 #define PLUGIN_NAME "multiclass"
 /* A label id is at most 18 digits (fits int64 without overflow checks). */

@@ -12,7 +12,7 @@
 
 #include <json.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 #define PLUGIN_NAME "multilabel"
 /* A label id is at most 18 digits (fits int64 without overflow checks). */

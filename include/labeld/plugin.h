@@ -1,5 +1,5 @@
 /*
- * labeld-plugin.h: the one public header for labeld plugin authors,
+ * labeld/plugin.h: the one public header for labeld plugin authors,
  * installed as <labeld/plugin.h>.
  *
  * A plugin is a shared object in labeld's plugin directory that exports two
