@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 struct tmpl_set;
 struct plugin_set;

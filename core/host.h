@@ -4,7 +4,7 @@
 #ifndef LABELD_HOST_H
 #define LABELD_HOST_H
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 struct arena;
 struct config;

@@ -10,7 +10,7 @@
 #define LABELD_PLUGIN_LOADER_H
 
 #include <stddef.h>
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 struct plugin {
 	char *file;                        /* basename, e.g. "bbox.so" */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1534,6 +1535,78 @@ static void labeling_refused_plugin(void)
 	    good)) == 2, "the two answers through both processes were not both counted");
 }
 
+/* SIGHUP to every labeld of the stack ($LABELD_TEST_LABELD_PIDFILES). */
+static void sighup_labelds(void)
+{
+	char *files = itest_keep(strdup(ENV("LABELD_TEST_LABELD_PIDFILES"))), *save = NULL;
+
+	for (char *f = strtok_r(files, " ", &save); f != NULL; f = strtok_r(NULL, " ", &save)) {
+		FILE *fp = fopen(f, "r");
+		long pid = 0;
+		CHECK(fp != NULL, "%s: %s", f, strerror(errno));
+		CHECK(fscanf(fp, "%ld", &pid) == 1 && pid > 1, "%s: no pid", f);
+		fclose(fp);
+		CHECK(kill((pid_t)pid, SIGHUP) == 0, "SIGHUP to labeld %ld: %s", pid, strerror(errno));
+	}
+}
+
+/* The example plugin of examples/plugins/yesno, built out of tree by
+ * ./stack against the staging install (var/prefix) through pkg-config, is
+ * installed with its own Makefile into the running labelds' plugin
+ * directory; before SIGHUP its project's page says the task type is not
+ * available, after SIGHUP both processes show its editor, refuse a missing
+ * answer with its sentence and store {"answer": ..., "label": ...}. */
+static void labeling_example_plugin(void)
+{
+	const char *urls[2] = { ENV("LABELD_TEST_URL_A"), ENV("LABELD_TEST_URL_B") };
+	long p = make_project("yesno", "running", 3), cat = label_id(p, "cat");
+	const char *email;
+	struct client *c[2];
+	struct resp *r;
+	struct page pg;
+	int rc;
+
+	new_labeler(&email);
+	for (size_t i = 0; i < 2; i++) {
+		c[i] = signed_in_at(urls[i], email, USER_PASSWORD);
+		r = GET(c[i], next_url(p));
+		CHECK_STATUS(r, 503);
+		CHECK_TEXT(r, "Task type not available");
+	}
+	rc = itest_shell(itest_fmt("PKG_CONFIG_PATH='%s/lib/pkgconfig' make -s -C '%s' "
+	    "-f '%s/examples/plugins/yesno/Makefile' install PLUGINDIR='%s'",
+	    ENV("LABELD_TEST_PREFIX"), ENV("LABELD_TEST_EXAMPLE_BUILD"), ENV("LABELD_TEST_SRCDIR"),
+	    ENV("LABELD_TEST_PLUGINS_DIR")));
+	CHECK(rc == 0, "make install of the example plugin failed (exit %d)", rc);
+	sighup_labelds();
+	for (size_t i = 0; i < 2; i++) {
+		/* The reload runs on the signal thread: wait for it (10 s at most). */
+		for (int t = 0; (r = GET(c[i], next_url(p)))->status == 503 && t < 100; t++)
+			itest_sleep_ms(100);
+		CHECK_STATUS(r, 200);
+		CHECK(html_count(r, "//form[@id='labelform' and @data-input-mode='choose']"
+		    "//fieldset[contains(@class,'yesno')]/legend[normalize-space(.)="
+		    "'Does this image show cat?']") == 1, "%s: no yesno question: %s", urls[i],
+		    resp_snip(r));
+		CHECK(html_count(r, "//form[@id='labelform']//input[@type='radio' and @name='answer']") == 3,
+		    "%s: not three answers", urls[i]);
+		CHECK(html_count(r, "//input[@name='answer' and @value='unsure' and @data-key='3']") == 1,
+		    "%s: no \"unsure\" on key 3", urls[i]);
+	}
+	pg = label_page(c[0], p);
+	r = POST_FORM(c[0], pg.action, "csrf", pg.csrf, "lease", pg.lease, "action", "submit");
+	CHECK_STATUS(r, 422);
+	CHECK(html_count(r, "//p[contains(@class,'flash') and contains(@class,'error') and "
+	    "contains(., 'Choose Yes, No or Unsure.')]") == 1, "no sentence for a missing answer: %s",
+	    resp_snip(r));
+	r = POST_FORM(c[0], pg.action, "csrf", pg.csrf, "lease", pg.lease, "answer", "unsure",
+	    "action", "submit");
+	CHECK_REDIRECT(r, 303, next_url(p));
+	CHECK_STREQ(SQL_QUERY("SELECT CONCAT(JSON_VALUE(data, '$.answer'), ' ', JSON_VALUE(data, '$.label')) "
+	    "FROM annotations WHERE item_id = %ld AND is_current = 1", pg.item),
+	    itest_fmt("unsure %ld", cat));
+}
+
 /* ------------------------------------------------------------ registry */
 
 const struct itest_case itest_labeling_cases[] = {
@@ -1560,5 +1633,6 @@ const struct itest_case itest_labeling_cases[] = {
 	ITEST(labeling_mixed_batches),
 	ITEST(labeling_label_rename_shown),
 	ITEST(labeling_refused_plugin),
+	ITEST(labeling_example_plugin),
 };
 const size_t itest_labeling_ncases = sizeof(itest_labeling_cases) / sizeof(itest_labeling_cases[0]);

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 #if defined(BADABI_MAJOR)
 #define BADABI_VERSION LABELD_PLUGIN_ABI_MAJOR + 1, 0, sizeof(struct labeld_plugin)

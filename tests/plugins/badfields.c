@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 static int badfields_editor_view(struct labeld_ctx *ctx, const struct labeld_item *item,
     const struct labeld_label *labels, size_t nlabels,

@@ -2,7 +2,7 @@
  * noentry.c: a shared object with a valid ABI constant but a misspelled
  * entry point and no labeld_plugin_init.  The loader must refuse it.
  */
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 LABELD_PLUGIN_ABI_CONSTANT;
 

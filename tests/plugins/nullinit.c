@@ -2,7 +2,7 @@
  * nullinit.c: a plugin whose entry point declines to load (returns NULL
  * after saying why through the host's log).  The loader must refuse it.
  */
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 LABELD_PLUGIN_INIT(host)
 {

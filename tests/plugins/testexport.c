@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 static const struct labeld_host *host;
 

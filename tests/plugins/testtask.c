@@ -18,7 +18,7 @@
 
 #include <json.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 
 static const struct labeld_host *host;
 

@@ -22,6 +22,8 @@
 #include <check.h>
 #include <json.h>
 
+#include "buf.h"
+#include "log.h"
 #include "plugin.h"
 
 #ifndef TEST_BUILDDIR
@@ -933,6 +935,67 @@ START_TEST(test_readme_example)
 }
 END_TEST
 
+/* A plugin that defines functions named like labeld's own (log_error,
+ * buf_init), built with default visibility, keeps its own: this program is
+ * linked with labeld's link flags (LABELD_LINK_FLAGS) and holds labeld's
+ * log_error and buf_init, and the plugin's editor_view reports whose ran. */
+START_TEST(test_own_symbols)
+{
+	/* Keep labeld's buf_init in this program, as it is in labeld. */
+	void (*volatile labeld_buf_init)(struct buf *, struct arena *) = buf_init;
+	struct labeld_ctx ctx = { .nmem = 0 };
+	struct json_object *view = NULL, *v;
+	const struct labeld_task_ops *ops;
+	const char *error = NULL;
+	char err[256] = "";
+	struct plugin_set *set;
+
+	ck_assert_ptr_nonnull(labeld_buf_init);
+	install_plugin("ownsyms", "ownsyms.so");
+	set = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(set != NULL, "load failed: %s", err);
+	assert_loaded(set, "ownsyms.so", LABELD_TASK, "ownsyms", "Own symbols test");
+	ops = set->v[0].desc->task;
+	ck_assert_int_eq(ops->editor_view(&ctx, &task_item, task_labels, 2, NULL, 0, &view, &error), 0);
+	ck_assert(json_object_object_get_ex(view, "log_error", &v));
+	ck_assert_str_eq(json_object_get_string(v), "plugin");
+	ck_assert(json_object_object_get_ex(view, "buf_init", &v));
+	ck_assert_str_eq(json_object_get_string(v), "plugin");
+	ctx_release(&ctx);
+	plugin_set_free(set);
+}
+END_TEST
+
+/* The labeld program itself has none of its functions in its dynamic symbol
+ * table (nm -D), so no plugin can bind to them. */
+START_TEST(test_labeld_exports_nothing)
+{
+	static const char *const internal[] = { "log_error", "buf_init", "plugin_set_load",
+		"app_reload", "db_thread_init" };
+	char line[512];
+	size_t n = 0;
+	FILE *p = popen("nm -D '" TEST_BUILDDIR "/labeld' 2>&1", "r");
+
+	ck_assert_msg(p != NULL, "cannot run nm: %s", strerror(errno));
+	while (fgets(line, sizeof(line), p) != NULL) {
+		const char *name = strrchr(line, ' ');
+
+		line[strcspn(line, "\n")] = '\0';
+		name = name != NULL ? name + 1 : line;
+		n++;
+		/* Undefined (what labeld imports) and weak references. */
+		if (strstr(line, " U ") != NULL || strstr(line, " w ") != NULL)
+			continue;
+		for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+			ck_assert_msg(strcmp(name, internal[i]) != 0,
+			    "labeld exports its %s to plugins (linked with -export-dynamic?)", name);
+	}
+	ck_assert_msg(pclose(p) == 0, "nm -D %s/labeld failed", TEST_BUILDDIR);
+	/* labeld imports from libc at least: nm read the file. */
+	ck_assert_msg(n > 0, "nm -D printed nothing for %s/labeld", TEST_BUILDDIR);
+}
+END_TEST
+
 START_TEST(test_helpers)
 {
 	ck_assert_str_eq(plugin_kind_name(LABELD_TASK), "task");
@@ -966,6 +1029,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_unsafe_modes);
 	tcase_add_test(tc, test_unsafe_owner);
 	tcase_add_test(tc, test_readme_example);
+	tcase_add_test(tc, test_own_symbols);
+	tcase_add_test(tc, test_labeld_exports_nothing);
 	tcase_add_test(tc, test_helpers);
 	suite_add_tcase(s, tc);
 	return s;

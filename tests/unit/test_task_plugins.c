@@ -27,7 +27,7 @@
 
 #include "arena.h"
 #include "buf.h"
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
 #include "plugin.h"
 #include "tmpl.h"
 

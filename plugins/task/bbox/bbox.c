@@ -38,7 +38,8 @@
 
 #include <json.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
+#include <labeld/plugin-util.h>
 
 #define PLUGIN_NAME "bbox"
 
@@ -48,7 +49,6 @@
 
 /* Longest accepted values: a box is five numbers and commas. */
 #define BOX_VALUE_MAX 128
-#define ID_MAX_DIGITS 18
 #define INT_MAX_DIGITS 10       /* pixel positions (uint32) */
 #define FRAC_MAX_DIGITS 17
 /* Slack for floating-point sums (x + w) only; no pixel tolerance. */
@@ -77,7 +77,6 @@ static const struct labeld_host *host;
 static unsigned min_box_size = DEFAULT_MIN_BOX_SIZE;
 static unsigned max_boxes = DEFAULT_MAX_BOXES;
 
-static const char msg_oom[] = "Out of memory.";
 static const char msg_shape[] =
     "The annotation is not {\"boxes\": [{\"label\", \"x\", \"y\", \"w\", \"h\"}], \"no_objects\"}.";
 static const char msg_need_box[] = "Draw at least one box, or tick \u201cNo objects\u201d.";
@@ -137,23 +136,6 @@ static const char *bbox_msg(struct labeld_ctx *ctx, const char *fmt, ...)
 	vsnprintf(s, 256, fmt, ap);
 	va_end(ap);
 	return s;
-}
-
-/* Parse a label id: 1..18 decimal digits without sign, spaces or leading
- * zeros.  len is the length of s.  Returns 0 with *id set, or -1. */
-static int bbox_parse_id(const char *s, size_t len, int64_t *id)
-{
-	int64_t v = 0;
-
-	if (s == NULL || len == 0 || len > ID_MAX_DIGITS || s[0] < '1' || s[0] > '9')
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*id = v;
-	return 0;
 }
 
 /* Parse a pixel position: 1..10 digits, no leading zeros, at most
@@ -340,7 +322,7 @@ static int bbox_parse_box(struct labeld_ctx *ctx, const struct labeld_item *item
 			return -1;
 		}
 	}
-	if (bbox_parse_id(part[4], plen[4], &b->label) != 0 ||
+	if (labeld_parse_id_n(part[4], plen[4], &b->label) != 0 ||
 	    bbox_labels_find(labels, b->label) == NULL) {
 		*error = bbox_msg(ctx, "Box %zu has a label that is not one of this project's labels.", n);
 		return -1;
@@ -349,7 +331,7 @@ static int bbox_parse_box(struct labeld_ctx *ctx, const struct labeld_item *item
 		return -1;
 	copy = host->alloc(ctx, len + 1);
 	if (copy == NULL) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	memcpy(copy, value, len + 1);
@@ -482,15 +464,13 @@ static int bbox_form_read(struct labeld_ctx *ctx, const struct labeld_item *item
 	int seen_label = 0, seen_noobjects = 0, seen_corner = 0, seen_px = 0, seen_py = 0;
 	int good_px = 0, good_py = 0, seen_zoom = 0, seen_zoomto = 0;
 	const char *remove = NULL;
-	size_t count = 0;
+	size_t count;
 	uint64_t dw, dh;
 	uint32_t corner[4];
 
 	memset(f, 0, sizeof(*f));
 	f->remove = REMOVE_NONE;
-	for (size_t i = 0; i < nfields; i++)
-		if (fields[i].name != NULL && strcmp(fields[i].name, "box") == 0)
-			count++;
+	count = labeld_field_count(fields, nfields, "box");
 	if (strict && count > max_boxes) {
 		*error = bbox_msg(ctx, "At most %u boxes are allowed per image.", max_boxes);
 		return -1;
@@ -501,7 +481,7 @@ static int bbox_form_read(struct labeld_ctx *ctx, const struct labeld_item *item
 	f->cap = count + 1;
 	f->boxes = host->alloc(ctx, f->cap * sizeof(*f->boxes));
 	if (f->boxes == NULL) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	for (size_t i = 0; i < nfields; i++) {
@@ -526,7 +506,7 @@ static int bbox_form_read(struct labeld_ctx *ctx, const struct labeld_item *item
 				*error = "Choose only one class.";
 				return -1;
 			}
-			if (bbox_parse_id(value, strnlen(value, ID_MAX_DIGITS + 1), &id) == 0 &&
+			if (labeld_parse_id(value, &id) == 0 &&
 			    bbox_labels_find(labels, id) != NULL)
 				f->label = id;
 			else if (strict) {
@@ -696,7 +676,7 @@ static int bbox_form_step(struct labeld_ctx *ctx, const struct labeld_item *item
 	b->sw = bbox_fmt_uint(ctx, x1 - x0);
 	b->sh = bbox_fmt_uint(ctx, y1 - y0);
 	if (b->sx == NULL || b->sy == NULL || b->sw == NULL || b->sh == NULL) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	f->nboxes++;
@@ -707,54 +687,9 @@ static int bbox_form_step(struct labeld_ctx *ctx, const struct labeld_item *item
 
 /* ------------------------------------------------------------ json */
 
-/* Add val to obj under key, a string literal (kept by pointer, not
- * copied); on failure puts val and sets *bad. */
-static void bbox_json_add(struct json_object *obj, const char *key,
-    struct json_object *val, int *bad)
-{
-	if (val == NULL) {
-		*bad = 1;
-		return;
-	}
-	if (json_object_object_add_ex(obj, key, val, JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) {
-		json_object_put(val);
-		*bad = 1;
-	}
-}
-
-/* Append val to arr; on failure puts val and sets *bad. */
-static void bbox_json_append(struct json_object *arr, struct json_object *val, int *bad)
-{
-	if (val == NULL) {
-		*bad = 1;
-		return;
-	}
-	if (json_object_array_add(arr, val) != 0) {
-		json_object_put(val);
-		*bad = 1;
-	}
-}
-
 static struct json_object *bbox_json_str(const char *s)
 {
 	return s != NULL ? json_object_new_string(s) : NULL;
-}
-
-/* Hand a finished tree to the ctx.  Returns it, or NULL (and *error set)
- * when building it failed or the ctx could not take it; the tree is put
- * either way on failure. */
-static struct json_object *bbox_json_finish(struct labeld_ctx *ctx,
-    struct json_object *root, int bad, const char **error)
-{
-	if (root != NULL && bad) {
-		json_object_put(root);
-		root = NULL;
-	}
-	if (root != NULL)
-		root = host->json_own(ctx, root);
-	if (root == NULL)
-		*error = msg_oom;
-	return root;
 }
 
 /* The annotation for a form's boxes (ctx-owned); NULL with *error. */
@@ -765,24 +700,24 @@ static struct json_object *bbox_annotation_new(struct labeld_ctx *ctx,
 	int bad = 0;
 
 	if (root == NULL)
-		return bbox_json_finish(ctx, NULL, 1, error);
+		return labeld_json_finish(host, ctx, NULL, 1, error);
 	arr = json_object_new_array_ext((int)(f->nboxes < 1 ? 1 : f->nboxes));
-	bbox_json_add(root, "boxes", arr, &bad);
+	labeld_json_add(root, "boxes", arr, &bad);
 	for (size_t i = 0; !bad && i < f->nboxes; i++) {
 		const struct bbox_box *b = &f->boxes[i];
 		o = json_object_new_object();
-		bbox_json_append(arr, o, &bad);
+		labeld_json_append(arr, o, &bad);
 		if (bad)
 			break;
 		/* The numbers serialise exactly as the form sent them. */
-		bbox_json_add(o, "label", json_object_new_int64(b->label), &bad);
-		bbox_json_add(o, "x", json_object_new_double_s(b->x, b->sx), &bad);
-		bbox_json_add(o, "y", json_object_new_double_s(b->y, b->sy), &bad);
-		bbox_json_add(o, "w", json_object_new_double_s(b->w, b->sw), &bad);
-		bbox_json_add(o, "h", json_object_new_double_s(b->h, b->sh), &bad);
+		labeld_json_add(o, "label", json_object_new_int64(b->label), &bad);
+		labeld_json_add(o, "x", json_object_new_double_s(b->x, b->sx), &bad);
+		labeld_json_add(o, "y", json_object_new_double_s(b->y, b->sy), &bad);
+		labeld_json_add(o, "w", json_object_new_double_s(b->w, b->sw), &bad);
+		labeld_json_add(o, "h", json_object_new_double_s(b->h, b->sh), &bad);
 	}
-	bbox_json_add(root, "no_objects", json_object_new_boolean(f->noobjects), &bad);
-	return bbox_json_finish(ctx, root, bad, error);
+	labeld_json_add(root, "no_objects", json_object_new_boolean(f->noobjects), &bad);
+	return labeld_json_finish(host, ctx, root, bad, error);
 }
 
 /* A json number (integer or finite double) as a double; 0 or -1. */
@@ -846,7 +781,7 @@ static int bbox_annotation_boxes(struct labeld_ctx *ctx, struct json_object *ann
 		return 0;
 	bv = host->alloc(ctx, n * sizeof(*bv));
 	if (bv == NULL) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -892,7 +827,7 @@ static int bbox_parse_form(struct labeld_ctx *ctx, const struct labeld_item *ite
 
 	*annotation = NULL;
 	if (bbox_labels_index(ctx, labels, nlabels, &idx) != 0) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	if (bbox_form_read(ctx, item, &idx, fields, nfields, 1, &f, error) != 0)
@@ -927,7 +862,7 @@ static int bbox_validate(struct labeld_ctx *ctx, const struct labeld_item *item,
 	if (bbox_annotation_boxes(ctx, annotation, &boxes, &n, error) != 0)
 		return -1;
 	if (bbox_labels_index(ctx, labels, nlabels, &idx) != 0) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -940,13 +875,6 @@ static int bbox_validate(struct labeld_ctx *ctx, const struct labeld_item *item,
 			return -1;
 	}
 	return 0;
-}
-
-static int bbox_cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* label_ids: the distinct labels of the boxes, ascending; boxes: every box
@@ -977,7 +905,7 @@ static int bbox_describe(struct labeld_ctx *ctx, struct json_object *annotation,
 	out = host->alloc(ctx, n * sizeof(*out));
 	ids = host->alloc(ctx, n * sizeof(*ids));
 	if (out == NULL || ids == NULL) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -988,7 +916,7 @@ static int bbox_describe(struct labeld_ctx *ctx, struct json_object *annotation,
 		out[i].height = bv[i].h;
 		ids[i] = bv[i].label;
 	}
-	qsort(ids, n, sizeof(*ids), bbox_cmp_id);
+	qsort(ids, n, sizeof(*ids), labeld_cmp_id);
 	for (size_t i = 0; i < n; i++)
 		if (nids == 0 || ids[nids - 1] != ids[i])
 			ids[nids++] = ids[i];
@@ -1031,15 +959,15 @@ static int bbox_editor_view(struct labeld_ctx *ctx, const struct labeld_item *it
 	int bad = 0;
 
 	if (bbox_labels_index(ctx, labels, nlabels, &idx) != 0) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	if (bbox_form_read(ctx, item, &idx, fields, nfields, 0, &f, error) != 0)
 		return -1;
 	if (bbox_form_step(ctx, item, &f, &step_error) >= 0)
 		step_error = NULL;
-	else if (step_error == msg_oom) {
-		*error = msg_oom;
+	else if (labeld_msg_is_oom(step_error)) {
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	/* With a single class there is nothing to choose. */
@@ -1052,97 +980,87 @@ static int bbox_editor_view(struct labeld_ctx *ctx, const struct labeld_item *it
 
 	root = json_object_new_object();
 	if (root == NULL)
-		return bbox_json_finish(ctx, NULL, 1, error) != NULL ? 0 : -1;
-	bbox_json_add(root, "width", json_object_new_int64(item->width), &bad);
-	bbox_json_add(root, "height", json_object_new_int64(item->height), &bad);
-	bbox_json_add(root, "font", json_object_new_int64((int64_t)font), &bad);
-	bbox_json_add(root, "show_width", json_object_new_int64((int64_t)dw), &bad);
-	bbox_json_add(root, "show_height", json_object_new_int64((int64_t)dh), &bad);
+		return labeld_json_finish(host, ctx, NULL, 1, error) != NULL ? 0 : -1;
+	labeld_json_add(root, "width", json_object_new_int64(item->width), &bad);
+	labeld_json_add(root, "height", json_object_new_int64(item->height), &bad);
+	labeld_json_add(root, "font", json_object_new_int64((int64_t)font), &bad);
+	labeld_json_add(root, "show_width", json_object_new_int64((int64_t)dw), &bad);
+	labeld_json_add(root, "show_height", json_object_new_int64((int64_t)dh), &bad);
 	snprintf(text, sizeof(text), "%u", f.zoom);
-	bbox_json_add(root, "zoom", json_object_new_string(f.zoom == ZOOM_FIT ? "fit" : text), &bad);
-	bbox_json_add(root, "min_box_size", json_object_new_int64(min_box_size), &bad);
-	bbox_json_add(root, "max_boxes", json_object_new_int64(max_boxes), &bad);
-	bbox_json_add(root, "noobjects", json_object_new_boolean(f.noobjects), &bad);
+	labeld_json_add(root, "zoom", json_object_new_string(f.zoom == ZOOM_FIT ? "fit" : text), &bad);
+	labeld_json_add(root, "min_box_size", json_object_new_int64(min_box_size), &bad);
+	labeld_json_add(root, "max_boxes", json_object_new_int64(max_boxes), &bad);
+	labeld_json_add(root, "noobjects", json_object_new_boolean(f.noobjects), &bad);
 	/* The core shows the image only when the editor does not. */
-	bbox_json_add(root, "draws_image", json_object_new_boolean(1), &bad);
+	labeld_json_add(root, "draws_image", json_object_new_boolean(1), &bad);
 	if (step_error != NULL)
-		bbox_json_add(root, "step_error", json_object_new_string(step_error), &bad);
+		labeld_json_add(root, "step_error", json_object_new_string(step_error), &bad);
 
 	arr = json_object_new_array_ext((int)NZOOM + 1);
-	bbox_json_add(root, "zooms", arr, &bad);
+	labeld_json_add(root, "zooms", arr, &bad);
 	for (size_t i = 0; !bad && i <= NZOOM; i++) {
 		unsigned z = i == 0 ? ZOOM_FIT : zoom_levels[i - 1];
 		if (!bbox_zoom_offered(item, z))
 			continue;
 		o = json_object_new_object();
-		bbox_json_append(arr, o, &bad);
+		labeld_json_append(arr, o, &bad);
 		if (bad)
 			break;
 		snprintf(text, sizeof(text), "%u", z);
-		bbox_json_add(o, "value", json_object_new_string(z == ZOOM_FIT ? "fit" : text), &bad);
+		labeld_json_add(o, "value", json_object_new_string(z == ZOOM_FIT ? "fit" : text), &bad);
 		snprintf(text, sizeof(text), "%u%%", z);
-		bbox_json_add(o, "text", json_object_new_string(z == ZOOM_FIT ? "Fit" : text), &bad);
-		bbox_json_add(o, "current", json_object_new_boolean(z == f.zoom), &bad);
+		labeld_json_add(o, "text", json_object_new_string(z == ZOOM_FIT ? "Fit" : text), &bad);
+		labeld_json_add(o, "current", json_object_new_boolean(z == f.zoom), &bad);
 	}
 
 	arr = json_object_new_array_ext((int)(nlabels < 1 ? 1 : nlabels));
-	bbox_json_add(root, "labels", arr, &bad);
-	for (size_t i = 0; !bad && i < nlabels; i++) {
-		o = json_object_new_object();
-		bbox_json_append(arr, o, &bad);
-		if (bad)
-			break;
-		bbox_json_add(o, "id", json_object_new_int64(labels[i].id), &bad);
-		bbox_json_add(o, "name",
-		    json_object_new_string(labels[i].name ? labels[i].name : ""), &bad);
-		bbox_json_add(o, "key", json_object_new_int(labels[i].key >= 1 &&
-		    labels[i].key <= 9 ? labels[i].key : 0), &bad);
-		bbox_json_add(o, "checked", json_object_new_boolean(labels[i].id == f.label), &bad);
-	}
+	labeld_json_add(root, "labels", arr, &bad);
+	for (size_t i = 0; !bad && i < nlabels; i++)
+		labeld_json_label(arr, &labels[i], labels[i].id == f.label, &bad);
 
 	arr = bad ? NULL : json_object_new_array_ext((int)(f.nboxes < 1 ? 1 : f.nboxes));
-	bbox_json_add(root, "boxes", arr, &bad);
+	labeld_json_add(root, "boxes", arr, &bad);
 	for (size_t i = 0; !bad && i < f.nboxes; i++) {
 		const struct bbox_box *b = &f.boxes[i];
 		const struct labeld_label *l = bbox_labels_find(&idx, b->label);
 		char value[BOX_VALUE_MAX + 32];
 
 		o = json_object_new_object();
-		bbox_json_append(arr, o, &bad);
+		labeld_json_append(arr, o, &bad);
 		if (bad)
 			break;
 		snprintf(value, sizeof(value), "%s,%s,%s,%s,%lld", b->sx, b->sy, b->sw, b->sh,
 		    (long long)b->label);
-		bbox_json_add(o, "index", json_object_new_int64((int64_t)i), &bad);
-		bbox_json_add(o, "value", json_object_new_string(value), &bad);
-		bbox_json_add(o, "x", bbox_json_str(b->sx), &bad);
-		bbox_json_add(o, "y", bbox_json_str(b->sy), &bad);
-		bbox_json_add(o, "w", bbox_json_str(b->sw), &bad);
-		bbox_json_add(o, "h", bbox_json_str(b->sh), &bad);
-		bbox_json_add(o, "tx", bbox_json_str(bbox_fmt(ctx, b->x + (double)font / 4)), &bad);
-		bbox_json_add(o, "ty", bbox_json_str(bbox_fmt(ctx, b->y + (double)font)), &bad);
-		bbox_json_add(o, "name", json_object_new_string(l && l->name ? l->name : ""), &bad);
+		labeld_json_add(o, "index", json_object_new_int64((int64_t)i), &bad);
+		labeld_json_add(o, "value", json_object_new_string(value), &bad);
+		labeld_json_add(o, "x", bbox_json_str(b->sx), &bad);
+		labeld_json_add(o, "y", bbox_json_str(b->sy), &bad);
+		labeld_json_add(o, "w", bbox_json_str(b->sw), &bad);
+		labeld_json_add(o, "h", bbox_json_str(b->sh), &bad);
+		labeld_json_add(o, "tx", bbox_json_str(bbox_fmt(ctx, b->x + (double)font / 4)), &bad);
+		labeld_json_add(o, "ty", bbox_json_str(bbox_fmt(ctx, b->y + (double)font)), &bad);
+		labeld_json_add(o, "name", json_object_new_string(l && l->name ? l->name : ""), &bad);
 		if (f.made && i + 1 == f.nboxes)
-			bbox_json_add(o, "at", json_object_new_boolean(1), &bad);
+			labeld_json_add(o, "at", json_object_new_boolean(1), &bad);
 	}
 
 	if (!bad && f.has_corner) {
 		char value[48];
 		o = json_object_new_object();
-		bbox_json_add(root, "corner", o, &bad);
+		labeld_json_add(root, "corner", o, &bad);
 		snprintf(value, sizeof(value), "%u,%u,%u,%u", (unsigned)f.cx, (unsigned)f.cy,
 		    (unsigned)f.cw, (unsigned)f.ch);
 		if (!bad) {
-			bbox_json_add(o, "value", json_object_new_string(value), &bad);
-			bbox_json_add(o, "x", json_object_new_int64(f.cx), &bad);
-			bbox_json_add(o, "y", json_object_new_int64(f.cy), &bad);
-			bbox_json_add(o, "cx", bbox_json_str(bbox_fmt(ctx, f.cx + f.cw / 2.0)), &bad);
-			bbox_json_add(o, "cy", bbox_json_str(bbox_fmt(ctx, f.cy + f.ch / 2.0)), &bad);
-			bbox_json_add(o, "r", json_object_new_int64(font / 3 > 1 ? (int64_t)font / 3 : 1),
+			labeld_json_add(o, "value", json_object_new_string(value), &bad);
+			labeld_json_add(o, "x", json_object_new_int64(f.cx), &bad);
+			labeld_json_add(o, "y", json_object_new_int64(f.cy), &bad);
+			labeld_json_add(o, "cx", bbox_json_str(bbox_fmt(ctx, f.cx + f.cw / 2.0)), &bad);
+			labeld_json_add(o, "cy", bbox_json_str(bbox_fmt(ctx, f.cy + f.ch / 2.0)), &bad);
+			labeld_json_add(o, "r", json_object_new_int64(font / 3 > 1 ? (int64_t)font / 3 : 1),
 			    &bad);
 		}
 	}
-	*view = bbox_json_finish(ctx, root, bad, error);
+	*view = labeld_json_finish(host, ctx, root, bad, error);
 	return *view != NULL ? 0 : -1;
 }
 

@@ -11,89 +11,14 @@
 
 #include <json.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
+#include <labeld/plugin-util.h>
 
 #define PLUGIN_NAME "multiclass"
-/* A label id is at most 18 digits (fits int64 without overflow checks). */
-#define ID_MAX_DIGITS 18
 
 static const struct labeld_host *host;
 
-static const char msg_oom[] = "Out of memory.";
 static const char msg_shape[] = "The annotation is not {\"label\": <label id>}.";
-
-/* Parse a label id: 1..18 decimal digits without sign, spaces or leading
- * zeros, greater than 0.  Returns 0 with *id set, or -1. */
-static int multiclass_parse_id(const char *s, int64_t *id)
-{
-	int64_t v = 0;
-	size_t n;
-
-	if (s == NULL || s[0] < '1' || s[0] > '9')
-		return -1;
-	for (n = 0; s[n] != '\0'; n++) {
-		if (s[n] < '0' || s[n] > '9' || n == ID_MAX_DIGITS)
-			return -1;
-		v = v * 10 + (s[n] - '0');
-	}
-	*id = v;
-	return 0;
-}
-
-/* Index of the label with this id, or -1. */
-static long multiclass_label_index(const struct labeld_label *labels, size_t nlabels,
-    int64_t id)
-{
-	for (size_t i = 0; i < nlabels; i++)
-		if (labels[i].id == id)
-			return (long)i;
-	return -1;
-}
-
-/* Add val to obj under key, a string literal (kept by pointer, not
- * copied); on failure puts val and sets *bad. */
-static void multiclass_json_add(struct json_object *obj, const char *key,
-    struct json_object *val, int *bad)
-{
-	if (val == NULL) {
-		*bad = 1;
-		return;
-	}
-	if (json_object_object_add_ex(obj, key, val, JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) {
-		json_object_put(val);
-		*bad = 1;
-	}
-}
-
-/* Append val to arr; on failure puts val and sets *bad. */
-static void multiclass_json_append(struct json_object *arr, struct json_object *val, int *bad)
-{
-	if (val == NULL) {
-		*bad = 1;
-		return;
-	}
-	if (json_object_array_add(arr, val) != 0) {
-		json_object_put(val);
-		*bad = 1;
-	}
-}
-
-/* Hand a finished tree to the ctx.  Returns it, or NULL (and *error set)
- * when building it failed or the ctx could not take it; the tree is put
- * either way on failure. */
-static struct json_object *multiclass_json_finish(struct labeld_ctx *ctx,
-    struct json_object *root, int bad, const char **error)
-{
-	if (root != NULL && bad) {
-		json_object_put(root);
-		root = NULL;
-	}
-	if (root != NULL)
-		root = host->json_own(ctx, root);
-	if (root == NULL)
-		*error = msg_oom;
-	return root;
-}
 
 /*
  * Read the form: the one "label" field.  Returns 0 with *id set, or -1 with
@@ -102,23 +27,19 @@ static struct json_object *multiclass_json_finish(struct labeld_ctx *ctx,
 static int multiclass_form_label(const struct labeld_label *labels, size_t nlabels,
     const struct labeld_field *fields, size_t nfields, int64_t *id, const char **error)
 {
-	const char *value = NULL;
+	size_t pos = 0;
+	const char *value = labeld_field_next(fields, nfields, "label", &pos);
 
-	for (size_t i = 0; i < nfields; i++) {
-		if (fields[i].name == NULL || strcmp(fields[i].name, "label") != 0)
-			continue;
-		if (value != NULL) {
-			*error = "Choose only one label.";
-			return -1;
-		}
-		value = fields[i].value;
+	if (value != NULL && labeld_field_next(fields, nfields, "label", &pos) != NULL) {
+		*error = "Choose only one label.";
+		return -1;
 	}
 	if (value == NULL || value[0] == '\0') {
 		*error = "Choose a label.";
 		return -1;
 	}
-	if (multiclass_parse_id(value, id) != 0 ||
-	    multiclass_label_index(labels, nlabels, *id) < 0) {
+	if (labeld_parse_id(value, id) != 0 ||
+	    labeld_label_index(labels, nlabels, *id) < 0) {
 		*error = "That label is not one of this project's labels.";
 		return -1;
 	}
@@ -139,8 +60,8 @@ static int multiclass_parse_form(struct labeld_ctx *ctx, const struct labeld_ite
 		return -1;
 	obj = json_object_new_object();
 	if (obj != NULL)
-		multiclass_json_add(obj, "label", json_object_new_int64(id), &bad);
-	*annotation = multiclass_json_finish(ctx, obj, bad, error);
+		labeld_json_add(obj, "label", json_object_new_int64(id), &bad);
+	*annotation = labeld_json_finish(host, ctx, obj, bad, error);
 	return *annotation != NULL ? 0 : -1;
 }
 
@@ -172,7 +93,7 @@ static int multiclass_validate(struct labeld_ctx *ctx, const struct labeld_item 
 		*error = msg_shape;
 		return -1;
 	}
-	if (multiclass_label_index(labels, nlabels, id) < 0) {
+	if (labeld_label_index(labels, nlabels, id) < 0) {
 		*error = "The annotation names a label this project does not have.";
 		return -1;
 	}
@@ -195,7 +116,7 @@ static int multiclass_describe(struct labeld_ctx *ctx, struct json_object *annot
 	}
 	*label_ids = host->alloc(ctx, sizeof(**label_ids));
 	if (*label_ids == NULL) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	(*label_ids)[0] = id;
@@ -213,7 +134,7 @@ static int multiclass_editor_view(struct labeld_ctx *ctx, const struct labeld_it
     const struct labeld_field *fields, size_t nfields,
     struct json_object **view, const char **error)
 {
-	struct json_object *root, *arr, *l;
+	struct json_object *root, *arr;
 	const char *ignored;
 	int64_t chosen = 0;
 	int bad = 0;
@@ -225,30 +146,18 @@ static int multiclass_editor_view(struct labeld_ctx *ctx, const struct labeld_it
 	/* Nothing chosen (a new item): no labels of its own, the template
 	 * shows the page's labels. */
 	if (chosen == 0) {
-		*view = multiclass_json_finish(ctx, root, root == NULL, error);
+		*view = labeld_json_finish(host, ctx, root, root == NULL, error);
 		return *view != NULL ? 0 : -1;
 	}
 	arr = json_object_new_array_ext((int)(nlabels < 1 ? 1 : nlabels));
 	if (root == NULL) {
 		json_object_put(arr);
 	} else {
-		multiclass_json_add(root, "labels", arr, &bad);
-		for (size_t i = 0; !bad && i < nlabels; i++) {
-			l = json_object_new_object();
-			multiclass_json_append(arr, l, &bad);
-			if (bad)
-				break;
-			multiclass_json_add(l, "id", json_object_new_int64(labels[i].id), &bad);
-			multiclass_json_add(l, "name",
-			    json_object_new_string(labels[i].name ? labels[i].name : ""), &bad);
-			multiclass_json_add(l, "key",
-			    json_object_new_int(labels[i].key >= 1 && labels[i].key <= 9 ?
-			    labels[i].key : 0), &bad);
-			multiclass_json_add(l, "checked",
-			    json_object_new_boolean(chosen != 0 && labels[i].id == chosen), &bad);
-		}
+		labeld_json_add(root, "labels", arr, &bad);
+		for (size_t i = 0; !bad && i < nlabels; i++)
+			labeld_json_label(arr, &labels[i], labels[i].id == chosen, &bad);
 	}
-	*view = multiclass_json_finish(ctx, root, bad, error);
+	*view = labeld_json_finish(host, ctx, root, bad, error);
 	return *view != NULL ? 0 : -1;
 }
 

@@ -12,42 +12,15 @@
 
 #include <json.h>
 
-#include "labeld-plugin.h"
+#include <labeld/plugin.h>
+#include <labeld/plugin-util.h>
 
 #define PLUGIN_NAME "multilabel"
-/* A label id is at most 18 digits (fits int64 without overflow checks). */
-#define ID_MAX_DIGITS 18
 
 static const struct labeld_host *host;
 
-static const char msg_oom[] = "Out of memory.";
 static const char msg_shape[] = "The annotation is not {\"labels\": [<label id>, ...]}.";
 static const char msg_unknown[] = "That label is not one of this project's labels.";
-
-/* Parse a label id: 1..18 decimal digits without sign, spaces or leading
- * zeros, greater than 0.  Returns 0 with *id set, or -1. */
-static int multilabel_parse_id(const char *s, int64_t *id)
-{
-	int64_t v = 0;
-	size_t n;
-
-	if (s == NULL || s[0] < '1' || s[0] > '9')
-		return -1;
-	for (n = 0; s[n] != '\0'; n++) {
-		if (s[n] < '0' || s[n] > '9' || n == ID_MAX_DIGITS)
-			return -1;
-		v = v * 10 + (s[n] - '0');
-	}
-	*id = v;
-	return 0;
-}
-
-static int multilabel_cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* The project's label ids, sorted, in ctx memory; NULL when out of memory
  * (or when there are no labels, with *n = 0). */
@@ -63,14 +36,14 @@ static int64_t *multilabel_sorted_label_ids(struct labeld_ctx *ctx,
 		return NULL;
 	for (size_t i = 0; i < nlabels; i++)
 		v[i] = labels[i].id;
-	qsort(v, nlabels, sizeof(*v), multilabel_cmp_id);
+	qsort(v, nlabels, sizeof(*v), labeld_cmp_id);
 	return v;
 }
 
 /* 1 when id is in the sorted array, else 0. */
 static int multilabel_sorted_has(const int64_t *v, size_t n, int64_t id)
 {
-	return n > 0 && bsearch(&id, v, n, sizeof(*v), multilabel_cmp_id) != NULL;
+	return n > 0 && bsearch(&id, v, n, sizeof(*v), labeld_cmp_id) != NULL;
 }
 
 /*
@@ -93,51 +66,6 @@ static int multilabel_all_known(struct labeld_ctx *ctx, const struct labeld_labe
 	return 1;
 }
 
-/* Add val to obj under key, a string literal (kept by pointer, not
- * copied); on failure puts val and sets *bad. */
-static void multilabel_json_add(struct json_object *obj, const char *key,
-    struct json_object *val, int *bad)
-{
-	if (val == NULL) {
-		*bad = 1;
-		return;
-	}
-	if (json_object_object_add_ex(obj, key, val, JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) {
-		json_object_put(val);
-		*bad = 1;
-	}
-}
-
-/* Append val to arr; on failure puts val and sets *bad. */
-static void multilabel_json_append(struct json_object *arr, struct json_object *val, int *bad)
-{
-	if (val == NULL) {
-		*bad = 1;
-		return;
-	}
-	if (json_object_array_add(arr, val) != 0) {
-		json_object_put(val);
-		*bad = 1;
-	}
-}
-
-/* Hand a finished tree to the ctx.  Returns it, or NULL (and *error set)
- * when building it failed or the ctx could not take it; the tree is put
- * either way on failure. */
-static struct json_object *multilabel_json_finish(struct labeld_ctx *ctx,
-    struct json_object *root, int bad, const char **error)
-{
-	if (root != NULL && bad) {
-		json_object_put(root);
-		root = NULL;
-	}
-	if (root != NULL)
-		root = host->json_own(ctx, root);
-	if (root == NULL)
-		*error = msg_oom;
-	return root;
-}
-
 /*
  * Read the "label" fields of a form into a sorted array of unique ids (ctx
  * memory).  strict: any malformed, unknown or repeated value is an error;
@@ -149,25 +77,22 @@ static int multilabel_form_labels(struct labeld_ctx *ctx, const struct labeld_la
     int64_t **ids, size_t *nids, const char **error)
 {
 	int64_t *v = NULL, id;
-	size_t n = 0, count = 0, out;
+	size_t n = 0, count, out;
+	const char *value;
 	int known;
 
 	*ids = NULL;
 	*nids = 0;
-	for (size_t i = 0; i < nfields; i++)
-		if (fields[i].name != NULL && strcmp(fields[i].name, "label") == 0)
-			count++;
+	count = labeld_field_count(fields, nfields, "label");
 	if (count == 0)
 		return 0;
 	v = host->alloc(ctx, count * sizeof(*v));
 	if (v == NULL) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
-	for (size_t i = 0; i < nfields; i++) {
-		if (fields[i].name == NULL || strcmp(fields[i].name, "label") != 0)
-			continue;
-		if (multilabel_parse_id(fields[i].value, &id) != 0) {
+	for (size_t pos = 0; (value = labeld_field_next(fields, nfields, "label", &pos)) != NULL; ) {
+		if (labeld_parse_id(value, &id) != 0) {
 			if (strict) {
 				*error = msg_unknown;
 				return -1;
@@ -176,7 +101,7 @@ static int multilabel_form_labels(struct labeld_ctx *ctx, const struct labeld_la
 		}
 		v[n++] = id;
 	}
-	qsort(v, n, sizeof(*v), multilabel_cmp_id);
+	qsort(v, n, sizeof(*v), labeld_cmp_id);
 	for (size_t i = out = 0; i < n; i++) {
 		if (out > 0 && v[out - 1] == v[i]) {
 			if (strict) {
@@ -191,7 +116,7 @@ static int multilabel_form_labels(struct labeld_ctx *ctx, const struct labeld_la
 	if (strict) {
 		known = multilabel_all_known(ctx, labels, nlabels, v, n);
 		if (known < 0) {
-			*error = msg_oom;
+			*error = LABELD_MSG_OOM;
 			return -1;
 		}
 		if (!known) {
@@ -213,7 +138,7 @@ static struct json_object *multilabel_json_ids(const int64_t *ids, size_t nids)
 	if (arr == NULL)
 		return NULL;
 	for (size_t i = 0; !bad && i < nids; i++)
-		multilabel_json_append(arr, json_object_new_int64(ids[i]), &bad);
+		labeld_json_append(arr, json_object_new_int64(ids[i]), &bad);
 	if (bad) {
 		json_object_put(arr);
 		return NULL;
@@ -241,8 +166,8 @@ static int multilabel_parse_form(struct labeld_ctx *ctx, const struct labeld_ite
 	}
 	obj = json_object_new_object();
 	if (obj != NULL)
-		multilabel_json_add(obj, "labels", multilabel_json_ids(ids, nids), &bad);
-	*annotation = multilabel_json_finish(ctx, obj, bad, error);
+		labeld_json_add(obj, "labels", multilabel_json_ids(ids, nids), &bad);
+	*annotation = labeld_json_finish(host, ctx, obj, bad, error);
 	return *annotation != NULL ? 0 : -1;
 }
 
@@ -272,7 +197,7 @@ static int multilabel_annotation_ids(struct labeld_ctx *ctx, struct json_object 
 	}
 	v = host->alloc(ctx, n * sizeof(*v));
 	if (v == NULL) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -309,7 +234,7 @@ static int multilabel_validate(struct labeld_ctx *ctx, const struct labeld_item 
 		return -1;
 	known = multilabel_all_known(ctx, labels, nlabels, ids, nids);
 	if (known < 0) {
-		*error = msg_oom;
+		*error = LABELD_MSG_OOM;
 		return -1;
 	}
 	if (!known) {
@@ -340,7 +265,7 @@ static int multilabel_editor_view(struct labeld_ctx *ctx, const struct labeld_it
     const struct labeld_field *fields, size_t nfields,
     struct json_object **view, const char **error)
 {
-	struct json_object *root, *arr, *l;
+	struct json_object *root, *arr;
 	int64_t *chosen;
 	size_t nchosen;
 	int bad = 0;
@@ -353,30 +278,19 @@ static int multilabel_editor_view(struct labeld_ctx *ctx, const struct labeld_it
 	/* Nothing chosen (a new item): no labels of its own, the template
 	 * shows the page's labels. */
 	if (nchosen == 0) {
-		*view = multilabel_json_finish(ctx, root, root == NULL, error);
+		*view = labeld_json_finish(host, ctx, root, root == NULL, error);
 		return *view != NULL ? 0 : -1;
 	}
 	arr = json_object_new_array_ext((int)(nlabels < 1 ? 1 : nlabels));
 	if (root == NULL) {
 		json_object_put(arr);
 	} else {
-		multilabel_json_add(root, "labels", arr, &bad);
-		for (size_t i = 0; !bad && i < nlabels; i++) {
-			l = json_object_new_object();
-			multilabel_json_append(arr, l, &bad);
-			if (bad)
-				break;
-			multilabel_json_add(l, "id", json_object_new_int64(labels[i].id), &bad);
-			multilabel_json_add(l, "name",
-			    json_object_new_string(labels[i].name ? labels[i].name : ""), &bad);
-			multilabel_json_add(l, "key",
-			    json_object_new_int(labels[i].key >= 1 && labels[i].key <= 9 ?
-			    labels[i].key : 0), &bad);
-			multilabel_json_add(l, "checked", json_object_new_boolean(
-			    multilabel_sorted_has(chosen, nchosen, labels[i].id)), &bad);
-		}
+		labeld_json_add(root, "labels", arr, &bad);
+		for (size_t i = 0; !bad && i < nlabels; i++)
+			labeld_json_label(arr, &labels[i],
+			    multilabel_sorted_has(chosen, nchosen, labels[i].id), &bad);
 	}
-	*view = multilabel_json_finish(ctx, root, bad, error);
+	*view = labeld_json_finish(host, ctx, root, bad, error);
 	return *view != NULL ? 0 : -1;
 }
 

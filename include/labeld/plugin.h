@@ -1,30 +1,79 @@
 /*
- * labeld-plugin.h: the one public header for labeld plugin authors,
- * installed as <labeld/plugin.h>.
+ * labeld/plugin.h: the one public header for labeld plugin authors, in the
+ * tree at include/labeld/plugin.h and installed as <labeld/plugin.h>
+ * (`pkg-config --cflags labeld-plugin`).  docs/plugins.md walks through
+ * writing, building, installing and upgrading a plugin.
  *
  * A plugin is a shared object in labeld's plugin directory that exports two
  * symbols, both defined by LABELD_PLUGIN_INIT below:
  *   labeld_plugin_abi   a constant: the ABI version and the struct sizes the
  *                       plugin was built with;
- *   labeld_plugin_init  the entry point, called once with a table of host
+ *   labeld_plugin_init  the entry point, called with a table of host
  *                       services; it returns the plugin's descriptor.
- * labeld reads the constant right after dlopen and calls no function of the
- * plugin unless the major version matches its own, the minor version is not
- * newer than its own and the sizes fit; otherwise the plugin is refused (and
- * dlclose'd) with a clear message.  (ELF constructors run inside dlopen,
- * before any check: a plugin must not have any.)
  *
- * Every descriptor and ops struct starts with its own size (set by the
- * LABELD_*_HEADER macros); labeld reads only the fields that size covers, so
- * a plugin built for an older minor version sees the fields added since as
- * NULL.  Each kind has required ops (checked at load: a plugin lacking one is
- * refused) and optional ones (labeld checks them for NULL); see the ops
- * structs.
+ * The rules a plugin lives by:
  *
- * Plugins never link against labeld's own symbols: everything they need from
- * the core comes through struct labeld_host.
+ * 1. Versions.  labeld reads labeld_plugin_abi right after dlopen and calls
+ *    no function of the plugin unless the major version is labeld's own, the
+ *    minor version is not newer than labeld's and the sizes fit; otherwise
+ *    the plugin is refused (and dlclose'd) with a clear message on the
+ *    admin's Plugins page and in the log.  ELF constructors run inside
+ *    dlopen, before any check: a plugin must not have any.
  *
- *   >>> Bump the ABI on ANY change to this file: appending a field at the
+ * 2. Struct sizes.  Every descriptor and ops struct starts with its own size
+ *    (set by the LABELD_*_HEADER macros); labeld reads only the fields that
+ *    size covers, so a plugin built for an older minor version sees the
+ *    fields added since as NULL.  The host table (struct labeld_host)
+ *    carries its size too: check it with LABELD_HOST_USABLE.
+ *
+ * 3. Required ops.  A task plugin must provide editor_view, parse_form,
+ *    validate and describe (description, editor_template, input_mode are
+ *    optional); an export plugin file_extension, media_type, begin, item and
+ *    end (description is optional).  A plugin lacking one is refused at
+ *    load; labeld checks the optional ones for NULL.
+ *
+ * 4. Threads.  labeld runs many worker threads (the `workers` setting, in
+ *    each of several processes), and any op may run on several of them at
+ *    once, also for the same item.  An op must be reentrant: keep no
+ *    per-request state in globals, and treat whatever init set up as
+ *    read-only afterwards (or guard it with a lock of the plugin's own).
+ *    One export runs begin, item..., end in order on one thread; other
+ *    exports may run at the same time with their own state.
+ *
+ * 5. What may be kept, and for how long.
+ *    - The host table passed to init: until the plugin is unloaded (keep
+ *      the pointer in a static; it is the same for every call).
+ *    - Memory from host->alloc/strdup and json objects given to
+ *      host->json_own: until the request (or job) whose ctx they came with
+ *      ends.  Never free them, never keep them past the op's return in a
+ *      place another request could reach.
+ *    - Everything labeld passes in (item, labels, fields, annotation,
+ *      project, the sink): during the call only.  Copy what you need.
+ *    - json-c reference counts are not atomic: never json_object_get or
+ *      json_object_put an object labeld gave you, and never share a json
+ *      object between requests (a json object built once in init and
+ *      handed to several requests is a data race).  Build a fresh object
+ *      per call and give it to host->json_own.
+ *    - Strings the plugin returns (the descriptor's fields, *error) must be
+ *      static or ctx-owned.
+ *
+ * 6. SIGHUP.  labeld loads the plugin directory again into a new set and
+ *    calls init of every plugin in it again (init may run more than once in
+ *    the same loaded object, so it must be idempotent); new requests use the
+ *    new set while requests already running finish with the old one, which
+ *    is closed (dlclose) when the last of them ends.  A file still open in
+ *    the old set is the same object to dlopen, so an upgraded plugin is
+ *    installed under a new file name (or labeld is restarted): see
+ *    docs/plugins.md.  A plugin that fails to load is refused alone; the
+ *    others keep working.
+ *
+ * 7. Symbols.  Plugins never link against labeld's own symbols (labeld
+ *    exports none to them): everything they need from the core comes
+ *    through struct labeld_host.  Compile with -fvisibility=hidden so that
+ *    only the two symbols above (marked LABELD_PLUGIN_EXPORT) are visible;
+ *    a plugin's own helpers then never meet anything else's.
+ *
+ *   >>> Bump the ABI on ANY change to a struct, enum or constant here: appending a field at the
  *   >>> end of a struct (a new optional op, a new host service) bumps
  *   >>> LABELD_PLUGIN_ABI_MINOR; any other change bumps
  *   >>> LABELD_PLUGIN_ABI_MAJOR and resets the minor to 0.
