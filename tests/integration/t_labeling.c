@@ -1550,6 +1550,20 @@ static void sighup_labelds(void)
 	}
 }
 
+/* Clean-up: take the example plugin out of the labelds' plugin folder again
+ * and reload, so that a later run (the labeling tests run twice) starts
+ * without it. */
+static void example_plugin_remove(void *arg)
+{
+	const char *dir = getenv("LABELD_TEST_PLUGINS_DIR");
+
+	(void)arg;
+	if (dir == NULL || itest_shell(itest_fmt("rm -rf '%s/yesno.so' '%s/yesno'", dir, dir)) != 0)
+		itest_cleanup_error("could not remove the example plugin from %s", dir ? dir : "?");
+	else
+		sighup_labelds();
+}
+
 /* The example plugin of examples/plugins/yesno, built out of tree by
  * ./stack against the staging install (var/prefix) through pkg-config, is
  * installed with its own Makefile into the running labelds' plugin
@@ -1577,6 +1591,7 @@ static void labeling_example_plugin(void)
 	    "-f '%s/examples/plugins/yesno/Makefile' install PLUGINDIR='%s'",
 	    ENV("LABELD_TEST_PREFIX"), ENV("LABELD_TEST_EXAMPLE_BUILD"), ENV("LABELD_TEST_SRCDIR"),
 	    ENV("LABELD_TEST_PLUGINS_DIR")));
+	itest_defer(example_plugin_remove, NULL);
 	CHECK(rc == 0, "make install of the example plugin failed (exit %d)", rc);
 	sighup_labelds();
 	for (size_t i = 0; i < 2; i++) {
