@@ -1,27 +1,5 @@
 # tests/bench/rows.sh: the rows of `./stack bench`, sourced by ./stack.
 #
-#   bench_row NAME METHOD PATH [SCRIPT] [NEEDS]
-#
-# NAME    what `./stack bench NAME` selects and what results.jsonl calls it
-# METHOD  HTTP method (wrk.method)
-# PATH    request path (with query string) on the bench stack
-# SCRIPT  optional Lua file in tests/bench/, loaded by report.lua inside wrk
-#         before the run; it may set wrk.method / wrk.body / wrk.headers or
-#         define request()/response() ("-" for none).  A row without a script
-#         is checked with curl first and skipped when it does not answer
-#         2xx/3xx.
-# NEEDS   "none" (default) or "session": ./stack signs in as the bench admin
-#         first; the script then finds the Cookie header value in
-#         os.getenv("LABELD_BENCH_COOKIE") (report.lua already sends it) and
-#         the session's CSRF token in os.getenv("LABELD_BENCH_CSRF").
-#
-# static and healthz are the reference rows: every other row is reported as
-# a ratio to them, measured in the same run.  Keep them first.
-
-bench_row static      GET /static/labeld.css
-bench_row healthz     GET /healthz
-bench_row signin-page GET /login
-
 #   bench_init NAME SOURCE
 #
 # A project initialization row (value in items/s, its own table): SOURCE
