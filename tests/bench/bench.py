@@ -53,10 +53,9 @@ LABEL_ROWS = {
 }
 
 # Rows still run by ./stack's bash functions (moved here one by one).
-OLD_ROWS = ("label-page", "label-submit", "label-lease", "label-cycle", "label-page-weight",
-            "init-local-100k", "init-azurite-100k", "image-flood", "init-local-1m")
+OLD_ROWS = ("init-local-100k", "init-azurite-100k", "image-flood", "init-local-1m")
 
-ALL_ROWS = list(REQUEST_ROWS) + list(OLD_ROWS)
+ALL_ROWS = list(REQUEST_ROWS) + list(LABEL_ROWS) + list(OLD_ROWS)
 
 LABEL_ITEMS = 100000
 LABEL_NAMES = ("cat", "dog", "bird", "horse", "sheep", "cow", "elephant", "bear", "zebra")
@@ -165,33 +164,36 @@ def csrf_of(page):
     return v.group(1) if v else None
 
 
-def session_cookie(headers):
+def cookies(headers, jar):
+    """The cookies a response sets, added to JAR (name -> value)."""
     for v in headers.get_all("Set-Cookie") or []:
         name, _, rest = v.partition("=")
-        if name.strip() == "labeld_session":
-            return "labeld_session=" + rest.split(";")[0]
-    return None
+        jar[name.strip()] = rest.split(";")[0]
+    return jar
+
+
+def cookie_header(jar):
+    return "; ".join("%s=%s" % kv for kv in jar.items())
 
 
 def sign_in(st, email, password):
-    """Sign in as a browser does; (Cookie header value, the session's CSRF
-    token).  Raises Fail."""
+    """Sign in as a browser does; (Cookie header value of the session, the
+    session's CSRF token).  Raises Fail."""
     status, headers, body = st.request("GET", "/login")
-    pre = session_cookie(headers)
+    jar = cookies(headers, {})
     csrf = csrf_of(body.decode("utf-8", "replace"))
     if not csrf:
         raise Fail("no csrf field on /login")
     form = urllib.parse.urlencode({"email": email, "password": password, "csrf": csrf,
                                    "next": "/projects"})
-    h = {"Content-Type": "application/x-www-form-urlencoded"}
-    if pre:
-        h["Cookie"] = pre
-    status, headers, _ = st.request("POST", "/login", h, form)
+    status, headers, _ = st.request("POST", "/login", {
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_header(jar)}, form)
     if status != 303:
         raise Fail("%s: sign-in answered %d" % (email, status))
-    cookie = session_cookie(headers)
-    if not cookie:
+    session = cookies(headers, {}).get("labeld_session")
+    if not session:
         raise Fail("%s: no labeld_session cookie after sign-in" % email)
+    cookie = "labeld_session=" + session
     _, _, body = st.request("GET", "/projects", {"Cookie": cookie})
     csrf = csrf_of(body.decode("utf-8", "replace"))
     if not csrf:
@@ -371,6 +373,356 @@ def request_rows(run, names):
         warn("some rows had errors (non-2xx/3xx answers or socket errors); see var/bench/wrk-*.txt")
 
 
+# ---------------------------------------------------------------- labeling rows
+
+def label_project(st, task, name, n, labels):
+    """A running project of TASK with N items (paths only: the pages never
+    load the images) and these labels, made with SQL; its id."""
+    values = ", ".join("(@p, %s, %d)" % (quote(l), i + 1) for i, l in enumerate(labels))
+    return int(st.sql_value(
+        "START TRANSACTION;\n"
+        "INSERT INTO datasets (name, description, datastore_id, path, source)\n"
+        "  SELECT %s, '', id, 'bench-label', 'datastore' FROM datastores WHERE is_default = 1;\n"
+        "INSERT INTO projects (name, task, dataset_id, description, state)\n"
+        "  VALUES (%s, %s, LAST_INSERT_ID(), 'labeling benchmark', 'running');\n"
+        "SET @p = LAST_INSERT_ID();\n"
+        "INSERT INTO labels (project_id, name, position) VALUES %s;\n"
+        "INSERT INTO items (project_id, path, width, height, format)\n"
+        "  SELECT @p, CONCAT('bench-label/', @p, '/', seq, '.jpg'), 640, 480, 'jpeg' FROM seq_1_to_%d;\n"
+        "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %d);\n"
+        "COMMIT;\nSELECT @p;\n" % (quote(name + " images"), quote(name), quote(task), values, n, n)))
+
+
+def first_label(st, p):
+    return int(st.sql_value("SELECT id FROM labels WHERE project_id = %d ORDER BY position LIMIT 1" % p))
+
+
+def stamp():
+    return "%.6f" % time.time()
+
+
+def answerers(st, p, n, fresh):
+    """N more labelers, each signed in and (unless FRESH) holding a lease on
+    its own item of project P, made with SQL as labeld stores them (a
+    session row per labeler; items.lease_* and an item_events "leased" row
+    per lease; tokens in labeld's format, 43 characters of base64url).
+    Writes var/bench/label-leases.txt ("Cookie TAB csrf TAB
+    /projects/P/items/I TAB lease") or, FRESH, var/bench/label-first.txt
+    ("Cookie TAB csrf"); returns its path."""
+    t = "bench_answerers_%d" % p
+    out = os.path.join(st.root, "label-first.txt" if fresh else "label-leases.txt")
+    st.sql(
+        "CREATE TABLE %(t)s (\n"
+        "  k BIGINT UNSIGNED PRIMARY KEY, user_id BIGINT UNSIGNED, item_id BIGINT UNSIGNED,\n"
+        "  token CHAR(43) CHARACTER SET ascii, csrf CHAR(43) CHARACTER SET ascii,\n"
+        "  lease CHAR(43) CHARACTER SET ascii) ENGINE=InnoDB;\n"
+        "START TRANSACTION;\n"
+        "INSERT INTO users (email, password_hash)\n"
+        "  SELECT CONCAT('answerer', seq, '.', %(p)d, '@bench.example.com'), password_hash\n"
+        "  FROM users, seq_1_to_%(n)d WHERE email = %(admin)s;\n"
+        "INSERT INTO %(t)s\n"
+        "  SELECT seq, u.id, i.id,\n"
+        "    CONCAT('s', LPAD(seq, 10, '0'), SUBSTRING(TO_BASE64(RANDOM_BYTES(24)), 1, 32)),\n"
+        "    CONCAT('c', LPAD(seq, 10, '0'), SUBSTRING(TO_BASE64(RANDOM_BYTES(24)), 1, 32)),\n"
+        "    CONCAT('l', LPAD(seq, 10, '0'), SUBSTRING(TO_BASE64(RANDOM_BYTES(24)), 1, 32))\n"
+        "  FROM seq_1_to_%(n)d\n"
+        "  JOIN users u ON u.email = CONCAT('answerer', seq, '.', %(p)d, '@bench.example.com')\n"
+        "  JOIN items i ON i.project_id = %(p)d\n"
+        "    AND i.path_hash = UNHEX(SHA2(CONCAT('bench-label/', %(p)d, '/', seq, '.jpg'), 256));\n"
+        "UPDATE %(t)s SET token = REPLACE(REPLACE(token, '+', '-'), '/', '_'),\n"
+        "  csrf = REPLACE(REPLACE(csrf, '+', '-'), '/', '_'), lease = REPLACE(REPLACE(lease, '+', '-'), '/', '_');\n"
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, remote_addr, user_agent)\n"
+        "  SELECT UNHEX(SHA2(token, 256)), user_id, csrf, '127.0.0.1', 'labeld bench' FROM %(t)s;\n"
+        "UPDATE items i JOIN %(t)s b ON b.item_id = i.id\n"
+        "  SET i.lease_user = b.user_id, i.lease_until = NOW(6) + INTERVAL 1 HOUR,\n"
+        "  i.lease_token = b.lease, i.version = i.version + 1\n"
+        "  WHERE %(fresh)d = 0;\n"
+        "INSERT INTO item_events (item_id, project_id, user_id, kind)\n"
+        "  SELECT item_id, %(p)d, user_id, 'leased' FROM %(t)s WHERE %(fresh)d = 0;\n"
+        "COMMIT;\n" % {"t": t, "p": p, "n": n, "admin": quote(st.email), "fresh": 1 if fresh else 0})
+    cols = "CONCAT('labeld_session=', token), csrf"
+    if not fresh:
+        cols += ", CONCAT('/projects/', %d, '/items/', item_id), lease" % p
+    rows = st.sql("SELECT %s FROM %s ORDER BY k; DROP TABLE %s;" % (cols, t, t))
+    if len(rows) != n:
+        raise Fail("made %d labelers, not %d" % (len(rows), n))
+    with open(out, "w") as f:
+        f.writelines("\t".join(r) + "\n" for r in rows)
+    return out
+
+
+def status_value(st, name):
+    return int(st.sql_value("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                            "WHERE VARIABLE_NAME = '%s'" % name))
+
+
+def db_settle(st):
+    """Wait (at most 60 s) until MariaDB has written out what the labeling
+    set-up left in memory (dirty pages) and purged its old row versions,
+    flushing as fast as it can meanwhile: without this its background
+    threads do that work during the measurement, and it counts against the
+    row (its CPU per request, and its p99)."""
+    t0 = time.monotonic()
+    dirty = hist = -1
+    st.sql("SET GLOBAL innodb_max_dirty_pages_pct = 0")
+    try:
+        for _ in range(120):
+            dirty = status_value(st, "INNODB_BUFFER_POOL_PAGES_DIRTY")
+            hist = status_value(st, "INNODB_HISTORY_LIST_LENGTH")
+            if dirty < 64 and hist < 1000:
+                break
+            time.sleep(0.5)
+    finally:
+        st.sql("SET GLOBAL innodb_max_dirty_pages_pct = DEFAULT")
+    info("MariaDB settled in %.1f s (%d dirty pages, history length %d; not measured)"
+         % (time.monotonic() - t0, dirty, hist))
+
+
+class Labeling:
+    """The labeling rows of one run (tests/bench/README.md, "Labeling rows")."""
+
+    def __init__(self, run):
+        self.run = run
+        self.st = run.st
+        self.srps = run.value_of("static")
+        self.hrps = run.value_of("healthz") or 0
+        self.sessions = os.path.join(self.st.root, "label-sessions.txt")
+
+    def setup(self):
+        st = self.st
+        say("labeling rows: a multiclass project of %d items, %d labelers" % (LABEL_ITEMS, CONNECTIONS))
+        t0 = time.monotonic()
+        self.p = label_project(st, "multiclass", "Bench labeling " + stamp(), LABEL_ITEMS, LABEL_NAMES)
+        self.label = first_label(st, self.p)
+        st.sql("INSERT INTO users (email, password_hash)\n"
+               "  SELECT CONCAT('labeler', seq, '@bench.example.com'), password_hash FROM users, seq_1_to_%d\n"
+               "  WHERE email = %s" % (CONNECTIONS, quote(st.email)))
+        with open(self.sessions, "w") as f:
+            for k in range(1, CONNECTIONS + 1):
+                f.write("%s\t%s\n" % sign_in(st, "labeler%d@bench.example.com" % k, st.password))
+        info("project %d and %d signed-in labelers ready in %.1f s (not measured)"
+             % (self.p, CONNECTIONS, time.monotonic() - t0))
+
+    def reference(self):
+        """The healthz req/s a row is judged against: the higher of the
+        run's healthz row and a new measurement just before the row (the
+        machine's speed drifts from minute to minute; the higher one is the
+        stricter yardstick)."""
+        db_settle(self.st)
+        again, _ = wrk(self.st, "report.lua", "/healthz", "wrk-healthz-again.txt",
+                       env={"LABELD_BENCH_METHOD": "GET", "LABELD_BENCH_SCRIPT": "",
+                            "LABELD_BENCH_NAME": "healthz", "LABELD_BENCH_COOKIE": ""})
+        self.href = round(max(self.hrps, again["rps"]), 1)
+        self.href_note = "healthz %.0f at the start, %.0f just before" % (self.hrps, again["rps"])
+
+    def wrk(self, mode, p, label, name, sessions=None):
+        """wrk with label.lua (two threads; the cycle one per connection);
+        the LABELD_BENCH object and the CPU per request."""
+        threads = CONNECTIONS if mode == "submit" else 2
+        c0 = cpu_ticks(self.st)
+        r, bad = wrk(self.st, "label.lua", "/projects/%d/label" % p, "wrk-%s.txt" % name, threads,
+                     {"LABELD_BENCH_SESSIONS": sessions or self.sessions, "LABELD_BENCH_MODE": mode,
+                      "LABELD_BENCH_LABEL": str(label),
+                      "LABELD_BENCH_LEASES": os.path.join(self.st.root, "label-leases.txt"),
+                      "LABELD_BENCH_THREADS": str(threads)})
+        cpu = cpu_per_request(c0, cpu_ticks(self.st), r["requests"])
+        if bad:
+            warn("%s: unexpected answers (var/bench/wrk-%s.txt):\n    %s" % (mode, name, "\n    ".join(bad)))
+        return r, cpu
+
+    def row(self, name, kind, goal, note, r, cpu, extra):
+        """Record a wrk labeling row: KIND (r itself, or r["get"] / r["post"])
+        gives value and latency; GOAL is the ratio to healthz (None: no goal)."""
+        rps, p50, p99 = kind["rps"], kind["p50_ms"], kind["p99_ms"]
+        rs, rh = ratio(rps, self.srps), ratio(rps, self.href)
+        if goal is None or rh is None:
+            result = "-"
+        else:
+            result = "PASS" if rh >= goal and p99 < P99_GOAL_MS else "MISS"
+        obj = {"name": name, "value": rps, "unit": "req/s", "p50_ms": p50, "p99_ms": p99,
+               "ratio_to_static": rs, "ratio_to_healthz": rh, "healthz_ref": self.href,
+               "goal_ratio_to_healthz": goal, "goal_p99_ms": None if goal is None else P99_GOAL_MS,
+               "result": result}
+        obj.update(cpu[0])
+        obj.update({"requests": r["requests"], "errors": r["errors_status"] + r["errors_socket"],
+                    "bad": r["bad"]})
+        obj.update(extra)
+        obj.update({"connections": CONNECTIONS, "labelers": CONNECTIONS, "items": LABEL_ITEMS,
+                    "duration_s": SECONDS, "timestamp": self.st.ts})
+        self.run.add(obj, "%.1f req/s" % rps,
+                     None if goal is None else ">=%gx healthz, p99<%d" % (goal, P99_GOAL_MS),
+                     "p50 %.2f p99 %.2f ms; x static %s, x healthz %s; %s; %s; %s" % (
+                         p50, p99, fmt_ratio(rs), fmt_ratio(rh), note, self.href_note, cpu[1]))
+
+    def page(self):
+        info("label-page: each labeler GETs /projects/%d/label again and again "
+             "(its lease found again + the page rendered)" % self.p)
+        self.reference()
+        r, cpu = self.wrk("page", self.p, self.label, "label-page")
+        self.row("label-page", r, 0.5, "GETs of the labeler's current lease", r, cpu, {})
+
+    def submit(self):
+        st = self.st
+        if not 2 <= ANSWERERS <= LABEL_ITEMS:
+            raise Fail("LABELD_BENCH_ANSWERERS must be 2..%d (one lease per item), not %d"
+                       % (LABEL_ITEMS, ANSWERERS))
+        t0 = time.monotonic()
+        q = label_project(st, "multiclass", "Bench answers " + stamp(), LABEL_ITEMS, LABEL_NAMES)
+        qlabel = first_label(st, q)
+        answerers(st, q, ANSWERERS, False)
+        info("label-submit: project %d, %d more signed-in labelers each holding a lease, ready in "
+             "%.1f s (not measured)" % (q, ANSWERERS, time.monotonic() - t0))
+        info("label-submit: each request POSTs one labeler's answer to its lease "
+             "(validate + commit + 303), never the same lease twice")
+        count = "SELECT COUNT(*) FROM annotations WHERE project_id = %d" % q
+        before = int(st.sql_value(count))
+        c0 = status_value(st, "COM_COMMIT")
+        self.reference()
+        r, cpu = self.wrk("answer", q, qlabel, "label-submit")
+        stored = int(st.sql_value(count)) - before
+        commits = status_value(st, "COM_COMMIT") - c0
+        if r["exhausted"]:
+            warn("label-submit: a thread answered all its leases before the end "
+                 "(LABELD_BENCH_ANSWERERS=%d is too few): the rate is too low" % ANSWERERS)
+        self.row("label-submit", r["post"], 0.25, "POSTs of held leases; %d annotations stored in %d commits"
+                 % (stored, commits), r, cpu,
+                 {"annotations": stored, "commits": commits, "answerers": ANSWERERS,
+                  "exhausted": r["exhausted"], "post": r["post"]})
+        # wrk stops the clock with up to one POST per connection in flight:
+        # those are stored but not counted.
+        counted = r["post"]["requests"]
+        if not counted <= stored <= counted + CONNECTIONS:
+            warn("label-submit: %d annotations stored for %d POSTs answered 303" % (stored, counted))
+
+    def lease(self):
+        st = self.st
+        t0 = time.monotonic()
+        r_p = label_project(st, "multiclass", "Bench first leases " + stamp(), LABEL_ITEMS, LABEL_NAMES)
+        first = answerers(st, r_p, ANSWERERS, True)
+        info("label-lease: project %d, %d more signed-in labelers holding no lease, ready in %.1f s "
+             "(not measured)" % (r_p, ANSWERERS, time.monotonic() - t0))
+        info("label-lease: each request is a new labeler's first GET of /projects/%d/label "
+             "(no lease: one is taken + the page rendered)" % r_p)
+        self.reference()
+        r, cpu = self.wrk("page", r_p, self.label, "label-lease", first)
+        leases = int(st.sql_value("SELECT COUNT(*) FROM items WHERE project_id = %d "
+                                  "AND lease_user IS NOT NULL" % r_p))
+        got = r["requests"]
+        # Every answered GET took a lease (plus those in flight when wrk
+        # stopped); more GETs than labelers would mean a labeler came back.
+        if not got <= leases <= got + CONNECTIONS:
+            warn("label-lease: %d leases taken for %d GETs answered" % (leases, got))
+        if got >= ANSWERERS:
+            warn("label-lease: a labeler came back (LABELD_BENCH_ANSWERERS=%d is too few): "
+                 "not every GET took a new lease" % ANSWERERS)
+        self.row("label-lease", r, None, "GETs that take a new labeler's first lease; %d leases taken"
+                 % leases, r, cpu, {"leases": leases})
+
+    def cycle(self):
+        st = self.st
+        info("label-cycle: each labeler GETs the page (a new lease), POSTs the answer (303), and again")
+        count = "SELECT COUNT(*) FROM annotations WHERE project_id = %d" % self.p
+        before = int(st.sql_value(count))
+        self.reference()
+        r, cpu = self.wrk("submit", self.p, self.label, "label-cycle")
+        stored = int(st.sql_value(count)) - before
+        g = r["get"]
+        self.row("label-cycle", r["post"], None,
+                 "answers/s; each after its GET (a new lease: %.0f GETs/s, p50 %s p99 %s ms); "
+                 "%d annotations stored (CPU: GET and POST)" % (g["rps"], g["p50_ms"], g["p99_ms"], stored),
+                 r, cpu, {"annotations": stored, "get": g, "post": r["post"]})
+
+    def weight(self):
+        """For each task type the labeling page with nine labels (bbox: after
+        ten boxes were drawn, the no-JavaScript page that lists them) and
+        every stylesheet and script it links: raw bytes, gzip -6 of each
+        file, and what the server sent asking for gzip."""
+        st = self.st
+        with open(self.sessions) as f:
+            cookie, csrf = f.readline().rstrip("\n").split("\t")
+        d = os.path.join(st.root, "weight")
+        sdir = os.path.join(d, "static")
+        subprocess.run(["rm", "-rf", sdir], check=True)
+        os.makedirs(sdir)
+        labels = ("person", "bicycle", "car", "motorcycle", "traffic light", "stop sign", "dog",
+                  "parking meter", "umbrella")
+        say("label-page-weight (HTML + CSS + JS of the labeling page, image excluded; "
+            "goal <= %d bytes raw)" % WEIGHT_GOAL)
+        for task in ("multiclass", "multilabel", "bbox"):
+            p = label_project(st, task, "Weight %s %s" % (task, stamp()), 1, labels)
+            req = ("GET", "/projects/%d/label" % p, None)
+            _, _, html = st.request("GET", req[1], {"Cookie": cookie})
+            if task == "bbox":
+                # An editor step (no action) with ten boxes: the page after
+                # ten boxes were drawn.
+                text = html.decode("utf-8", "replace")
+                item = re.search(r'action="/projects/[0-9]*/items/([0-9]*)"', text)
+                lease = re.search(r'name="lease" value="([^"]*)"', text)
+                if not item or not lease:
+                    raise Fail("weight: no item or lease on the bbox page")
+                lid = first_label(st, p)
+                form = [("csrf", csrf), ("lease", lease.group(1)), ("label", str(lid))]
+                form += [("box", "%d.5,%d,48.5,36,%d" % (10 + k * 60, 20 + k * 40, lid)) for k in range(10)]
+                req = ("POST", "/projects/%d/items/%s" % (p, item.group(1)), urllib.parse.urlencode(form))
+                _, _, html = st.request(*req[:2], {"Cookie": cookie, "Content-Type":
+                                                   "application/x-www-form-urlencoded"}, req[2])
+                if html.count(b'name="box"') < 10:
+                    raise Fail("weight: the bbox page does not show 10 boxes")
+            text = html.decode("utf-8", "replace")
+            if 'id="labelform"' not in text:
+                raise Fail("weight: no labeling form for %s" % task)
+            path = os.path.join(d, task + ".html")
+            with open(path, "wb") as f:
+                f.write(html)
+            links = [("css", m.group(1)) for tag in re.findall(r"<link [^>]*>", text)
+                     if re.search(r'\srel="stylesheet"', tag)
+                     for m in [re.search(r'\shref="([^"]*)"', tag)] if m]
+            links += [("js", m.group(1)) for tag in re.findall(r"<script [^>]*>", text)
+                      for m in [re.search(r'\ssrc="([^"]*)"', tag)] if m]
+            sizes = {"css": 0, "js": 0}
+            gz = gzip_size(path)
+            h = {"Cookie": cookie, "Accept-Encoding": "gzip"}
+            if req[0] == "POST":
+                h["Content-Type"] = "application/x-www-form-urlencoded"
+            transferred = len(st.request(req[0], req[1], h, req[2])[2])
+            for kind, u in links:
+                u = u.replace("&amp;", "&")
+                if not u.startswith("/") or u.startswith("//"):
+                    raise Fail("weight: the %s page links %s (not a path from /): not measured" % (task, u))
+                f = os.path.join(sdir, re.sub(r"[^A-Za-z0-9._-]", "_", u[1:]))
+                if not os.path.exists(f) or os.path.getsize(f) == 0:
+                    status, _, body = st.request("GET", u)
+                    if status != 200:
+                        raise Fail("weight: GET %s answered %d" % (u, status))
+                    with open(f, "wb") as out:
+                        out.write(body)
+                sizes[kind] += os.path.getsize(f)
+                gz += gzip_size(f)
+                transferred += len(st.request("GET", u, {"Accept-Encoding": "gzip"})[2])
+            raw = len(html) + sizes["css"] + sizes["js"]
+            boxes = 10 if task == "bbox" else 0
+            obj = {"name": "label-page-weight", "task": task, "value": raw, "unit": "bytes",
+                   "html": len(html), "css": sizes["css"], "js": sizes["js"], "gzip": gz,
+                   "transferred": transferred, "labels": 9, "boxes": boxes, "goal": WEIGHT_GOAL,
+                   "result": "PASS" if raw <= WEIGHT_GOAL else "MISS", "timestamp": st.ts}
+            self.run.add(obj, "%d bytes" % raw, "<= %d bytes" % WEIGHT_GOAL,
+                         "html %d, css %d, js %d; gzip -6 %d, transferred %d%s" % (
+                             len(html), sizes["css"], sizes["js"], gz, transferred,
+                             "; 10 boxes" if boxes else ""))
+
+
+def gzip_size(path):
+    """Bytes of gzip -6 of the file (what nginx would send with gzip on)."""
+    return len(subprocess.run(["gzip", "-6", "-c", path], capture_output=True, check=True).stdout)
+
+
+def label_rows(run, names):
+    lab = Labeling(run)
+    lab.setup()
+    for n in names:
+        getattr(lab, LABEL_ROWS[n])()
+
+
 # ---------------------------------------------------------------- driver
 
 def select(names, quiet=True):
@@ -389,7 +741,7 @@ def select(names, quiet=True):
             info("also measuring %s: every row's ratios are to static and healthz of the same run"
                  % " ".join(added))
         http = list(YARDSTICKS) + [n for n in http if n not in YARDSTICKS]
-    return (http, [n for n in want if n in LABEL_ROWS], [n for n in want if n in OLD_ROWS])
+    return (http, [n for n in LABEL_ROWS if n in want], [n for n in OLD_ROWS if n in want])
 
 
 def main():
@@ -409,6 +761,8 @@ def main():
     try:
         if http:
             request_rows(run, http)
+        if label:
+            label_rows(run, label)
     except Fail as e:
         run.print_table()
         sys.exit("stack: error: bench: %s" % e)

@@ -20,24 +20,6 @@ bench_init init-azurite-100k azurite
 
 bench_init_mem init-local-1m 1000000
 
-#   bench_label NAME page|submit|lease|cycle|weight
-#
-# The labeling rows (see "Labeling rows" in tests/bench/README.md), on
-# multiclass projects of 100 000 items (tests/bench/label.lua drives wrk):
-# "page": 32 signed-in labelers GET their labeling page again and again
-# (the lease they hold found again, the page rendered); "submit": POSTs of
-# answers to leases held by 100 000 labelers, one lease per request;
-# "lease": each request is one of 100 000 new labelers' first GET (a lease
-# taken, the page rendered; no goal); "cycle": 32 labelers GET a new lease,
-# POST its answer, and again (no goal); "weight": bytes of the labeling
-# page's HTML + CSS + JS for each task type.
-
-bench_label label-page        page
-bench_label label-submit      submit
-bench_label label-lease       lease
-bench_label label-cycle       cycle
-bench_label label-page-weight weight
-
 #   bench_flood NAME
 #
 # The image-flood row (tests/bench/image_flood.py measures; see "image-flood"
