@@ -52,11 +52,6 @@ LABEL_ROWS = {
     "label-page-weight": "weight",
 }
 
-# Rows still run by ./stack's bash functions (moved here one by one).
-OLD_ROWS = ("init-local-100k", "init-azurite-100k", "image-flood", "init-local-1m")
-
-ALL_ROWS = list(REQUEST_ROWS) + list(LABEL_ROWS) + list(OLD_ROWS)
-
 LABEL_ITEMS = 100000
 LABEL_NAMES = ("cat", "dog", "bird", "horse", "sheep", "cow", "elephant", "bear", "zebra")
 WEIGHT_GOAL = 20480
@@ -287,17 +282,32 @@ class Run:
         self.table = []  # (name, value text, goal text, result, note)
         self.failed = False
 
-    def add(self, obj, value, goal, note=""):
-        """Record a row: its JSON object (appended to results.jsonl now) and
-        its line of the table; result "-" prints as "no goal"."""
+    def add(self, obj, value, goal, note="", write=True):
+        """Record a row: its JSON object (appended to results.jsonl now,
+        unless a helper did already) and its line of the table; result "-"
+        prints as "no goal"."""
         self.objects.append(obj)
-        with open(self.st.results, "a") as f:
-            f.write(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
+        if write:
+            with open(self.st.results, "a") as f:
+                f.write(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
         result = obj.get("result", "-")
         if result == "ERROR":
             self.failed = True
         self.table.append((obj["name"] + ("" if "task" not in obj else " " + obj["task"]),
                            value, goal, "no goal" if result == "-" else result, note))
+
+    def appended(self, name):
+        """The object a helper appended to results.jsonl for row NAME (an
+        ERROR object when it appended none)."""
+        with open(self.st.results) as f:
+            objs = [json.loads(l) for l in f if l.strip()]
+        if objs and objs[-1].get("name") == name and objs[-1] not in self.objects:
+            return objs[-1]
+        obj = {"name": name, "value": 0, "result": "ERROR", "note": "the helper wrote no result",
+               "timestamp": self.st.ts}
+        with open(self.st.results, "a") as f:
+            f.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        return obj
 
     def value_of(self, name):
         for o in self.objects:
@@ -723,51 +733,414 @@ def label_rows(run, names):
         getattr(lab, LABEL_ROWS[n])()
 
 
+# ---------------------------------------------------------------- initialization rows
+# Each row prepares its data once (kept for later runs; the time it takes is
+# printed and stored as prepare_seconds, but is not measured), then inserts
+# a dataset with "/**", a project with four labels, its counters and an
+# 'init' job in one transaction, exactly as the create-project wizard leaves
+# them, and waits for the bench labeld's job thread to finish the job.  The
+# value is items / (jobs.finished_at - jobs.started_at); the wall time runs
+# from the job's insertion (jobs.created_at) to finished_at.
+
+INIT_ROWS = {"init-local-100k": "local", "init-azurite-100k": "azurite"}
+INIT_GOAL = 20000
+# Rows that also watch labeld's memory: NAME -> files (tests/bench/init_mem.py).
+MEM_ROWS = {"init-local-1m": 1000000}
+MEM_GOAL_MB = 64
+INIT_TIMEOUT = env_int("LABELD_BENCH_INIT_TIMEOUT", 1800)
+
+
+def stack_helper(st, *args):
+    """./stack _bench-ARGS (compile a helper, start the bench Azurite); its
+    standard output.  Raises Fail."""
+    p = subprocess.run([st.stack] + list(args), stdout=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise Fail("./stack %s failed" % " ".join(args))
+    return p.stdout
+
+
+def local_images(st, n):
+    """N generated images under var/bench/images/local-N (made once by
+    gen_images and kept) as a local datastore: (datastore id, dataset
+    path, prepare_seconds or None, note)."""
+    stack_helper(st, "_bench-tool", "gen_images")
+    images = os.path.join(st.root, "images")
+    d = os.path.join(images, "local-%d" % n)
+    marker = d + ".done"
+    with open(os.path.join(HERE, "gen_images.c"), "rb") as f:
+        ck = subprocess.run(["cksum"], stdin=f, capture_output=True, text=True, check=True).stdout.split()[0]
+    want = "%d images; gen_images %s\n" % (n, ck)
+    try:
+        with open(marker) as f:
+            have = f.read()
+    except OSError:
+        have = None
+    if have != want:
+        info("generating %d images in var/bench/images/local-%d (once; kept for later runs)" % (n, n))
+        subprocess.run(["rm", "-rf", d, marker], check=True)
+        t0 = time.monotonic()
+        if subprocess.run([os.path.join(st.root, "bin", "gen_images"), d, str(n), "100"]).returncode:
+            raise Fail("gen_images failed")
+        subprocess.run(["sync", "-f", d])
+        prep = round(time.monotonic() - t0, 1)
+        with open(marker, "w") as f:
+            f.write(want)
+        note = "generated %d images in %.1f s (not measured)" % (n, prep)
+    else:
+        prep = None
+        note = "reused the %d images in var/bench/images/local-%d" % (n, n)
+    info(note)
+    ds = int(st.sql_value("INSERT INTO datastores (name, kind, local_path) VALUES ('Bench images', "
+                          "'local', %s); SELECT LAST_INSERT_ID();" % quote(os.path.realpath(images))))
+    return ds, "local-%d" % n, prep, note
+
+
+LISTED_RE = re.compile(r"^listed [0-9]* blobs in ([0-9.]*) seconds: ([0-9.]*) blobs/s", re.M)
+
+
+def azurite_list(st, az, container, n):
+    """Time one full listing with blob_list_bench: (seconds, blobs/s) or
+    None when it did not list exactly N blobs."""
+    p = subprocess.run([os.path.join(st.root, "bin", "blob_list_bench"), container, str(n)],
+                       env=dict(os.environ, LABELD_BENCH_AZURITE=az["url"]),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    info(p.stdout.strip())
+    m = LISTED_RE.search(p.stdout)
+    if p.returncode != 0 or not m:
+        return None
+    return float(m.group(1)), float(m.group(2))
+
+
+def azurite_blobs(st, n):
+    """N tiny PNG blobs in the bench Azurite's container bench-N (uploaded
+    once), listed once, as an azureblob datastore with path "": (datastore
+    id, "", prepare_seconds or None, note, (list seconds, list rate))."""
+    stack_helper(st, "_bench-tool", "blob_list_bench")
+    say("Azurite for the bench (var/bench/azurite, kept between runs)")
+    url, account, key = stack_helper(st, "_bench-azurite-up").split()[-3:]
+    az = {"url": url}
+    container = "bench-%d" % n
+    marker = os.path.join(st.root, "azurite", container + ".populated")
+    prep, note = None, "reused the %d blobs in Azurite container %s" % (n, container)
+    listed = azurite_list(st, az, container, n) if os.path.exists(marker) else None
+    if listed is None:
+        info("uploading %d blobs to container %s (once; this takes a while)" % (n, container))
+        if os.path.exists(marker):
+            os.unlink(marker)
+        t0 = time.monotonic()
+        log = os.path.join(st.root, "azurite", "log", "populate.log")
+        with open(log, "w") as f:
+            p = subprocess.Popen([os.path.join(st.root, "bin", "blob_list_bench"), container,
+                                  "--populate", str(n), "--threads", "16"],
+                                 env=dict(os.environ, LABELD_BENCH_AZURITE=url),
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for line in p.stdout:
+                f.write(line)
+                info(line.rstrip("\n"))
+        if p.wait() != 0:
+            raise Fail("uploading to Azurite failed (log: var/bench/azurite/log/populate.log)")
+        prep = round(time.monotonic() - t0, 1)
+        with open(marker, "w") as f:
+            f.write(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
+        note = "uploaded %d blobs in %.1f s (not measured)" % (n, prep)
+        listed = azurite_list(st, az, container, n)
+        if listed is None:
+            raise Fail("listing %s did not find %d blobs" % (container, n))
+    info(note)
+    ds = int(st.sql_value(
+        "INSERT INTO datastores (name, kind, blob_endpoint, blob_account, blob_container, blob_key) "
+        "VALUES ('Bench Azurite', 'azureblob', %s, %s, %s, %s); SELECT LAST_INSERT_ID();"
+        % (quote(url), quote(account), quote(container), quote(key))))
+    return ds, "", prep, note, listed
+
+
+def init_job(st, name, ds, path):
+    """A dataset (recursive) of the datastore, a project, its labels,
+    counters and init job in one transaction; the job id."""
+    t = stamp()
+    return int(st.sql_value(
+        "START TRANSACTION;\n"
+        "INSERT INTO datasets (name, description, datastore_id, path, is_recursive, source)\n"
+        "  VALUES (%s, 'generated by ./stack bench', %d, %s, 1, 'datastore');\n"
+        "SET @dataset = LAST_INSERT_ID();\n"
+        "INSERT INTO projects (name, task, dataset_id, description)\n"
+        "  VALUES (%s, 'bbox', @dataset, 'initialization benchmark');\n"
+        "SET @p = LAST_INSERT_ID();\n"
+        "INSERT INTO labels (project_id, name, position)\n"
+        "  VALUES (@p, 'person', 1), (@p, 'animal', 2), (@p, 'vehicle', 3), (@p, 'object', 4);\n"
+        "INSERT INTO project_counters (project_id) VALUES (@p);\n"
+        "INSERT INTO jobs (kind, project_id) VALUES ('init', @p);\n"
+        "SELECT LAST_INSERT_ID();\nCOMMIT;\n"
+        % (quote("%s images %s" % (name, t)), ds, quote(path), quote("%s %s" % (name, t)))))
+
+
+def init_wait(st, job):
+    """Poll the job until it is done or failed (at most INIT_TIMEOUT s),
+    printing progress; a dict of state, items, files, refused, seconds,
+    wall and error."""
+    start = last = time.monotonic()
+    r = {"state": "timeout", "items": 0, "files": 0, "refused": 0, "seconds": 0, "wall": 0,
+         "error": "not finished after %d s" % INIT_TIMEOUT}
+    while time.monotonic() - start < INIT_TIMEOUT:
+        try:
+            row = st.sql(
+                "SELECT j.state, j.progress, IFNULL(j.total, 0), j.refused,\n"
+                "  IFNULL(TIMESTAMPDIFF(MICROSECOND, j.started_at, j.finished_at), 0),\n"
+                "  IFNULL(TIMESTAMPDIFF(MICROSECOND, j.created_at, j.finished_at), 0),\n"
+                "  IFNULL(c.items_total, 0), REPLACE(REPLACE(IFNULL(j.error, ''), CHAR(9), ' '), CHAR(10), ' ')\n"
+                "FROM jobs j LEFT JOIN project_counters c ON c.project_id = j.project_id\n"
+                "WHERE j.id = %d" % job)[0]
+        except Fail as e:
+            return dict(r, state="error", error="the bench database did not answer: %s" % e)
+        state, progress, total, refused, us, wall, items, error = row
+        if state in ("done", "failed"):
+            return {"state": state, "items": int(items), "files": int(total), "refused": int(refused),
+                    "seconds": round(int(us) / 1e6, 3), "wall": round(int(wall) / 1e6, 3),
+                    "error": error}
+        if time.monotonic() - last >= 5 and int(progress) > 0:
+            info("  %s: %s of %s files" % (state, progress, total))
+            last = time.monotonic()
+        pid = st.pid("labeld")
+        if not pid or not os.path.exists("/proc/%d" % pid):
+            return dict(r, state="error", error="labeld exited")
+        time.sleep(0.2)
+    return r
+
+
+def page_cached(d):
+    """The fraction of the files under D with data in the page cache, from
+    a 1% sample (reading only a sample keeps the check from warming the
+    inodes the job will read); None without fincore."""
+    files = []
+    for dirpath, _, names in os.walk(d):
+        files += [os.path.join(dirpath, n) for n in names]
+    sample = files[99::100]
+    if not sample:
+        return 0.0
+    try:
+        p = subprocess.run(["fincore", "-n", "-b"] + sample, capture_output=True, text=True)
+    except FileNotFoundError:
+        return None
+    lines = p.stdout.split("\n")
+    cached = sum(1 for l in lines if l.split() and l.split()[0].isdigit() and int(l.split()[0]) > 0)
+    total = sum(1 for l in lines if l.split())
+    return round(cached / total, 2) if total else 0.0
+
+
+def init_rows(run, names):
+    """Each initialization row: a local row runs LABELD_BENCH_INIT_RUNS times
+    (3), each a new project over an empty items table, and reports the run
+    with the median rate; an Azurite row runs once."""
+    st = run.st
+    items = env_int("LABELD_BENCH_INIT_ITEMS", 100000)
+    runs = env_int("LABELD_BENCH_INIT_RUNS", 3)
+    if items < 1 or not 1 <= runs <= 99:
+        raise Fail("LABELD_BENCH_INIT_ITEMS must be positive and LABELD_BENCH_INIT_RUNS 1..99")
+    if items != 100000:
+        warn("LABELD_BENCH_INIT_ITEMS=%d: the rows are named for 100 000 items" % items)
+    for n in names:
+        src = INIT_ROWS[n]
+        say("%s: initialization of %d images from %s" % (
+            n, items, "a local folder" if src == "local" else "an Azurite container"))
+        goal = INIT_GOAL if src == "local" else None
+        prep, listed, note, done = None, None, "", []
+        try:
+            if src == "local":
+                ds, path, prep, _ = local_images(st, items)
+            else:
+                ds, path, prep, _, listed = azurite_blobs(st, items)
+            for k in range(runs if src == "local" else 1):
+                if src == "local" and runs > 1:
+                    info("run %d of %d" % (k + 1, runs))
+                if k > 0:
+                    # Each run starts from an empty items table.
+                    st.sql("DELETE FROM projects")
+                cached = None
+                if src == "local":
+                    cached = page_cached(os.path.join(st.root, "images", path))
+                    info("files in the page cache: %s (1%% sample)" % cached)
+                job = init_job(st, n, ds, path)
+                info("job %d queued; waiting for labeld's job thread" % job)
+                r = init_wait(st, job)
+                r["cached"] = cached
+                r["value"] = round(r["items"] / r["seconds"], 1) if r["seconds"] > 0 else 0
+                if r["state"] != "done":
+                    r["why"] = "job %s: %s" % (r["state"], r["error"] or "see var/bench/log/labeld.log")
+                elif r["items"] != items or r["refused"]:
+                    r["why"] = "%d items, %d refused of %d files (want %d items)" % (
+                        r["items"], r["refused"], r["files"], items)
+                else:
+                    info("  %d items in %.3f s: %.1f items/s" % (r["items"], r["seconds"], r["value"]))
+                done.append(r)
+                if "why" in r:
+                    break
+        except Fail as e:
+            note = "could not prepare the row: %s" % e
+            warn("%s: %s" % (n, note))
+        if not done:
+            best = {"value": 0, "items": 0, "refused": 0, "files": 0, "seconds": 0, "wall": 0}
+            result = "ERROR"
+        elif "why" in done[-1]:
+            best, result, note = done[-1], "ERROR", done[-1]["why"]
+        else:
+            # The run with the median rate.
+            best = sorted(done, key=lambda r: r["value"])[(len(done) + 1) // 2 - 1]
+            result = "-" if goal is None else ("PASS" if best["value"] >= goal else "MISS")
+            if len(done) > 1:
+                note = "median of %d runs: %s" % (len(done), ", ".join(str(r["value"]) for r in done))
+                if done[0]["cached"] is not None:
+                    note += " (files cached before each: %s)" % ", ".join(str(r["cached"]) for r in done)
+        if listed:
+            note = "listed %d blobs at %s blobs/s%s" % (items, listed[1], "; " + note if note else "")
+        obj = {"name": n, "value": best["value"], "unit": "items/s", "items": best["items"],
+               "refused": best["refused"], "files": best["files"], "seconds": best["seconds"],
+               "wall_seconds": best["wall"], "goal": goal, "result": result,
+               "runs": [r["value"] for r in done],
+               "cached": [r["cached"] for r in done], "prepare_seconds": prep,
+               "list_rate": listed[1] if listed else None, "list_seconds": listed[0] if listed else None,
+               "timestamp": st.ts}
+        run.add(obj, "%.1f items/s" % best["value"], None if goal is None else ">= %d items/s" % goal,
+                "%d items; job %.3f s, wall %.3f s (from inserting the job; the job thread polls "
+                "once a second)%s" % (best["items"], best["seconds"], best["wall"],
+                                       "; " + note if note else ""))
+
+
+def mem_rows(run, names):
+    """Each memory row: its images made once (like init-local-100k's), then
+    tests/bench/init_mem.py queues the init job and watches labeld's
+    resident memory until the job ends."""
+    st = run.st
+    for n in names:
+        files = MEM_ROWS[n]
+        say("%s: initialization of %d images from a local folder, with labeld's memory" % (n, files))
+        try:
+            ds, path, _, note = local_images(st, files)
+        except Fail as e:
+            warn("%s: could not prepare the images: %s" % (n, e))
+            run.add({"name": n, "value": 0, "unit": "items/s", "result": "ERROR", "note": str(e),
+                     "timestamp": st.ts}, "-", "rss growth <= %d MiB" % MEM_GOAL_MB, str(e))
+            continue
+        subprocess.run([sys.executable, os.path.join(HERE, "init_mem.py"), "--name", n,
+                        "--socket", st.socket, "--database", "labeld_bench",
+                        "--pid-file", os.path.join(st.root, "run", "labeld.pid"),
+                        "--datastore", str(ds), "--path", path, "--files", str(files),
+                        "--goal-mb", str(MEM_GOAL_MB), "--results", st.results,
+                        "--timestamp", st.ts, "--timeout", str(INIT_TIMEOUT), "--note", note])
+        obj = run.appended(n)
+        run.add(obj, "%.1f MiB" % obj.get("rss_growth_mb", 0), "rss growth <= %d MiB" % MEM_GOAL_MB,
+                "%.1f items/s, %d items in %.1f s; %s" % (obj.get("value", 0), obj.get("items", 0),
+                                                         obj.get("seconds", 0), obj.get("note", "")),
+                write=False)
+
+
+# ---------------------------------------------------------------- image-flood
+
+FLOOD_ROWS = ("image-flood",)
+
+
+def flood_rows(run, names):
+    """Set-up (not measured): a 50 MB BMP in var/bench/images/flood/ (written
+    once, kept), and with SQL a local datastore that is not the default one
+    (so labeld streams the file itself; the default datastore's files are
+    sent by nginx), a dataset, a running project and its one item.  Then
+    tests/bench/image_flood.py signs in as the bench admin, floods, measures
+    and appends the row to results.jsonl."""
+    st = run.st
+    conns = env_int("LABELD_BENCH_FLOOD_CONNECTIONS", 64)
+    secs = env_int("LABELD_BENCH_FLOOD_SECONDS", 10)
+    flood = os.path.join(HERE, "image_flood.py")
+    d = os.path.join(st.root, "images", "flood")
+    image = "flood-50mb.bmp"
+    for n in names:
+        say("%s: %d parallel GETs of a 50 MB image that labeld streams, /healthz alongside" % (n, conns))
+        if subprocess.run([sys.executable, flood, "make-image", os.path.join(d, image), "50"]).returncode:
+            raise Fail("could not write the flood image")
+        p, item = st.sql(
+            "START TRANSACTION;\n"
+            "INSERT INTO datastores (name, kind, local_path) VALUES ('Bench flood', 'local', %s);\n"
+            "INSERT INTO datasets (name, description, datastore_id, path) VALUES ('Bench flood images', '', LAST_INSERT_ID(), '');\n"
+            "INSERT INTO projects (name, task, dataset_id, description, state)\n"
+            "  VALUES ('Bench flood', 'multiclass', LAST_INSERT_ID(), 'image-flood benchmark', 'running');\n"
+            "SET @p = LAST_INSERT_ID();\n"
+            "INSERT INTO labels (project_id, name, position) VALUES (@p, 'cat', 1), (@p, 'dog', 2);\n"
+            "INSERT INTO items (project_id, path, width, height, format) VALUES (@p, %s, 4096, 4069, 'bmp');\n"
+            "INSERT INTO project_counters (project_id, items_total) VALUES (@p, 1);\n"
+            "SELECT @p, LAST_INSERT_ID();\nCOMMIT;\n" % (quote(os.path.realpath(d)), quote(image)))[-1]
+        path = "/projects/%s/items/%s/image" % (p, item)
+        info("project %s, item %s: GET %s (a local datastore, not the default: labeld streams it)"
+             % (p, item, path))
+        subprocess.run([sys.executable, flood, "run", "--url", st.url, "--path", path,
+                        "--pid-file", os.path.join(st.root, "run", "labeld.pid"),
+                        "--results", st.results, "--connections", str(conns), "--seconds", str(secs)],
+                       env=dict(os.environ, LABELD_BENCH_EMAIL=st.email,
+                                LABELD_BENCH_PASSWORD=st.password, LABELD_BENCH_TS=st.ts))
+        obj = run.appended(n)
+        run.add(obj, "%.1f MB" % obj.get("rss_growth_mb", 0),
+                "rss growth <= 64 MB, /healthz p99 <= 50 ms",
+                "healthz p99 %s ms; %s whole images, %s 503, %s MB/s" % (
+                    obj.get("healthz_p99_ms"), obj.get("images_200"), obj.get("images_503"),
+                    obj.get("mb_per_s")), write=False)
+
+
 # ---------------------------------------------------------------- driver
 
+# Every row, in the order a run measures them (request rows first: the
+# others are judged against static and healthz of the same run).
+ALL_ROWS = (list(REQUEST_ROWS) + list(LABEL_ROWS) + list(INIT_ROWS) + list(FLOOD_ROWS)
+            + list(MEM_ROWS))
+
+
 def select(names, quiet=True):
-    """The rows to run, in the order they run (request rows first: the
-    others are judged against static and healthz of the same run)."""
+    """The rows to run by kind: (request, labeling, init, flood, memory).
+    static and healthz come with any request or labeling row.  Exits 2 on a
+    name that is not a row."""
     for n in names:
         if n not in ALL_ROWS:
             sys.stderr.write("stack: error: unknown bench row '%s' (rows: %s)\n"
                              % (n, " ".join(ALL_ROWS)))
             sys.exit(2)
-    want = list(dict.fromkeys(names)) if names else list(ALL_ROWS)
-    http = [n for n in want if n in REQUEST_ROWS]
-    if http or any(n in LABEL_ROWS for n in want):
+    want = set(names) if names else set(ALL_ROWS)
+    http = [n for n in REQUEST_ROWS if n in want]
+    if http or want & set(LABEL_ROWS):
         added = [n for n in YARDSTICKS if n not in http]
         if added and names and not quiet:
             info("also measuring %s: every row's ratios are to static and healthz of the same run"
                  % " ".join(added))
         http = list(YARDSTICKS) + [n for n in http if n not in YARDSTICKS]
-    return (http, [n for n in LABEL_ROWS if n in want], [n for n in OLD_ROWS if n in want])
+    return (http,) + tuple([n for n in kind if n in want]
+                           for kind in (LABEL_ROWS, INIT_ROWS, FLOOD_ROWS, MEM_ROWS))
 
 
 def main():
     ap = argparse.ArgumentParser(description="the driver of ./stack bench")
-    ap.add_argument("command", choices=("check", "run", "old-rows"))
+    ap.add_argument("command", choices=("check", "run"))
     ap.add_argument("rows", nargs="*")
     args = ap.parse_args()
     if args.command == "check":
         select(args.rows)
         return 0
-    if args.command == "old-rows":
-        print(" ".join(select(args.rows)[2]))
-        return 0
-    http, label, _ = select(args.rows, quiet=False)
+    http, label, init, flood, mem = select(args.rows, quiet=False)
     st = Stack()
     run = Run(st)
+    open(st.results, "w").close()
+    error = None
     try:
-        if http:
-            request_rows(run, http)
-        if label:
-            label_rows(run, label)
+        for rows, fn in ((http, request_rows), (label, label_rows), (init, init_rows),
+                         (flood, flood_rows), (mem, mem_rows)):
+            if rows:
+                fn(run, rows)
     except Fail as e:
-        run.print_table()
-        sys.exit("stack: error: bench: %s" % e)
+        error = str(e)
+    finally:
+        with open(st.results) as f, open(os.path.join(st.root, "history.jsonl"), "a") as h:
+            h.write(f.read())
     run.print_table()
-    return 1 if run.failed else 0
+    if error:
+        sys.exit("stack: error: bench: %s" % error)
+    if run.failed:
+        warn("some rows could not be measured (ERROR above)")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
