@@ -984,7 +984,8 @@ def init_rows(run, names):
             best, result, note = done[-1], "ERROR", done[-1]["why"]
         else:
             # The run with the median rate.
-            best = sorted(done, key=lambda r: r["value"])[(len(done) + 1) // 2 - 1]
+            mid = statistics.median_low([r["value"] for r in done])
+            best = next(r for r in done if r["value"] == mid)
             result = "-" if goal is None else ("PASS" if best["value"] >= goal else "MISS")
             if len(done) > 1:
                 note = "median of %d runs: %s" % (len(done), ", ".join(str(r["value"]) for r in done))
