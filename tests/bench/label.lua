@@ -1,5 +1,5 @@
 -- label.lua: the wrk script of the labeling rows (label-page, label-submit);
--- see "Labeling rows" in README.md.  ./stack runs
+-- see "Labeling rows" in README.md.  tests/bench/bench.py runs
 --
 --   wrk -tT -cN -dSs -s tests/bench/label.lua http://HOST:PORT/projects/P/label
 --
@@ -32,7 +32,7 @@
 --
 -- In "submit" mode each thread times its own requests (monotonic clock) by
 -- kind; "page" and "answer" have one kind, timed by wrk itself.  done()
--- prints one machine-readable line that ./stack parses:
+-- prints one machine-readable line that tests/bench/bench.py parses:
 --   LABELD_BENCH {"requests":..,"rps":..,"p50_ms":..,"get":{...},"post":{...},"bad":..}
 -- and up to five "LABELD_BENCH_BAD ..." lines describing unexpected answers.
 

@@ -1,13 +1,13 @@
 -- report.lua: the wrk script of every `./stack bench` row.
 --
--- ./stack runs: wrk -t2 -c32 -dNs --latency -s tests/bench/report.lua URL
+-- tests/bench/bench.py runs: wrk -t2 -c32 -dNs --latency -s tests/bench/report.lua URL
 -- with these environment variables:
 --   LABELD_BENCH_METHOD  request method of the row (default GET)
 --   LABELD_BENCH_COOKIE  Cookie header value for rows that need a session
 --   LABELD_BENCH_SCRIPT  the row's own Lua file (may be empty); it is loaded
 --                        after the settings above, so it can override them
 --                        (wrk.body, wrk.headers, request(), response() ...)
--- done() prints one machine-readable line that ./stack parses:
+-- done() prints one machine-readable line that tests/bench/bench.py parses:
 --   LABELD_BENCH {"requests":..,"duration_s":..,"rps":..,"p50_ms":..,...}
 
 local method = os.getenv("LABELD_BENCH_METHOD")
