@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 enum key_type { K_STR, K_UINT, K_OCTAL, K_SIZE, K_BOOL, K_ULL };
 
@@ -86,9 +87,19 @@ static const struct config_key config_keys[] = {
 	KU(max_dataset_files, "5000000", 1, 4000000000u),
 	KU(job_takeover_seconds, "30", 3, 3600),
 	KS(log_level, "info"),
+	KS(metrics_allow, "127.0.0.1 ::1"),
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+const char *config_key_at(size_t i, const char **def)
+{
+	if (i >= NKEYS)
+		return NULL;
+	if (def != NULL)
+		*def = config_keys[i].def;
+	return config_keys[i].name;
+}
 
 static const struct config_key *key_find(const char *name)
 {
@@ -318,6 +329,7 @@ static int config_apply_env(struct config *c, char *err, size_t errlen)
 static int config_validate(const struct config *c, char *err, size_t errlen)
 {
 	const char *where = c->path ? c->path : "config";
+	char msg[128];
 
 	if (c->socket[0] == '\0') {
 		snprintf(err, errlen, "%s: socket must be a path or '-'", where);
@@ -341,6 +353,10 @@ static int config_validate(const struct config *c, char *err, size_t errlen)
 			    "without a path: '%s'", where, u);
 			return -1;
 		}
+	}
+	if (metrics_allow_check(c->metrics_allow, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "%s: metrics_allow: %s", where, msg);
+		return -1;
 	}
 	if (c->session_lifetime < c->session_idle_timeout) {
 		snprintf(err, errlen, "%s: session_lifetime must not be shorter than session_idle_timeout", where);

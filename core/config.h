@@ -59,6 +59,7 @@ struct config {
 	unsigned job_takeover_seconds;   /* a running job without a heartbeat this long is taken over */
 
 	char *log_level;
+	char *metrics_allow;             /* addresses and networks that may read /metrics */
 
 	/* "plugin.<name>.<key> = value" lines, for plugins (host->config). */
 	struct config_extra {
@@ -69,6 +70,10 @@ struct config {
 
 	char *path;   /* the file it was read from, or NULL */
 };
+
+/* The name of the i-th key of the table and its default (*def), or NULL
+ * past the last: for the test that keeps the documentation in step. */
+const char *config_key_at(size_t i, const char **def);
 
 /* Defaults for every key (compiled in; match conf/labeld.conf.example). */
 void config_defaults(struct config *c);

@@ -27,6 +27,7 @@
 #include "arena.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 #define DB_CACHE_MAX 64
 #define DB_MAX_PARAMS 32
@@ -71,6 +72,7 @@ struct db {
 
 	bool in_tx;
 	bool last_connect_failed;
+	bool connected_before;      /* a later connect is a reconnect (metrics) */
 	struct timespec last_connect;
 	char err[256];
 };
@@ -188,6 +190,9 @@ static int db_fail(struct db *db, const char *func, const char *sql,
 	snprintf(msg, sizeof(msg), "%s", text ? text : "");
 	db_sql_excerpt(sql, ex, sizeof(ex));
 	snprintf(db->err, sizeof(db->err), "%u: %s", e, msg);
+	/* A duplicate key is an answer callers expect, not a fault. */
+	if (e != DB_ER_DUP_ENTRY)
+		metrics_add(METRIC_DB_ERRORS, 1);
 
 	if (db_errno_lost(e)) {
 		db_disconnect(db);
@@ -363,6 +368,7 @@ static int db_connect(struct db *db)
 	}
 	if (mysql_real_connect(m, host, db->user, db->password, db->name,
 	    db->port, sock, 0) == NULL) {
+		metrics_add(METRIC_DB_ERRORS, 1);
 		snprintf(db->err, sizeof(db->err), "%u: %s", mysql_errno(m), mysql_error(m));
 		log_error("db_connect: cannot connect to MariaDB at %s%s (user %s, database %s): mysql error %u: %s",
 		    sock ? "unix socket " : "host ",
@@ -383,6 +389,9 @@ static int db_connect(struct db *db)
 	db->conn = m;
 	db->in_tx = false;
 	db->last_connect_failed = false;
+	if (db->connected_before)
+		metrics_add(METRIC_DB_RECONNECTS, 1);
+	db->connected_before = true;
 	return DB_OK;
 }
 

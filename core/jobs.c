@@ -13,6 +13,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
+#include "metrics.h"
 #include "project_init.h"
 
 static pthread_t job_thread;
@@ -211,6 +212,8 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 	struct job_ctx job = { db, arena, app, id, project_id, stopping, { 0, 0 }, 0 };
 	uint64_t affected = 0;
 	job_beat_noted(&job);
+	metrics_add(METRIC_JOBS_STARTED, 1);
+	metrics_jobs_running(1);
 	if (strcmp(kind, "init") == 0) {
 		rc = project_init_run(&job, err, sizeof(err));
 	} else {
@@ -223,15 +226,19 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 			log_info("job %lld: done", id);
 		break;
 	case PROJECT_INIT_FAILED:
-		if (job_end(&job, kind, "failed", err) == 1)
+		if (job_end(&job, kind, "failed", err) == 1) {
+			metrics_add(METRIC_JOBS_FAILED, 1);
 			log_error("job %lld: failed: %s", id, err);
+		}
 		break;
 	case PROJECT_INIT_RETRY:
 		if (attempts >= JOBS_MAX_ATTEMPTS) {
 			char final[600];
 			snprintf(final, sizeof(final), "gave up after %lld attempts: %s", attempts, err);
-			if (job_end(&job, kind, "failed", final) == 1)
+			if (job_end(&job, kind, "failed", final) == 1) {
+				metrics_add(METRIC_JOBS_FAILED, 1);
 				log_error("job %lld: %s", id, final);
+			}
 			break;
 		}
 		db_exec(db, DB_IDEMPOTENT, &affected, NULL,
@@ -253,6 +260,7 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 			log_info("job %lld: stopped; it is no longer this runner's", id);
 		break;
 	}
+	metrics_jobs_running(-1);
 	return 1;
 }
 

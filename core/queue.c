@@ -12,6 +12,7 @@
 #include "combine.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "project_cache.h"
 #include "queue.h"
 #include "session.h"
@@ -834,6 +835,15 @@ static int submit_single(struct db *db, struct arena *a, long long project_id, l
 	return rc;
 }
 
+/* Count an answer's or skip's result for /metrics. */
+static void answer_counted(int rc, enum queue_action action)
+{
+	if (rc == QUEUE_OK && action == QUEUE_SUBMIT)
+		metrics_add(METRIC_ANSWERS_STORED, 1);
+	else if (rc == QUEUE_STALE)
+		metrics_add(METRIC_LEASES_EXPIRED, 1);
+}
+
 int queue_skip(struct db *db, struct arena *a, long long project_id, long long item_id,
     long long user_id, const char *token)
 {
@@ -843,6 +853,7 @@ int queue_skip(struct db *db, struct arena *a, long long project_id, long long i
 		return DB_ERR;
 	for (int i = 0; i < QUEUE_TRIES && rc == DB_RETRY; i++)
 		rc = answer_once(db, a, project_id, item_id, user_id, token, NULL, QUEUE_SKIP);
+	answer_counted(rc, QUEUE_SKIP);
 	return rc;
 }
 
@@ -1273,10 +1284,14 @@ int queue_lease_next(struct db *db, struct arena *a, long long project_id, long 
 	/* Leases of one length batch together. */
 	j.cj.group = project_id * 0x10000 + (lease_seconds & 0xffff);
 	combine_submit(&lease_combiner, &j.cj, &bc);
-	if (j.rc == JOB_ALONE)
-		return lease_single(db, a, project_id, user_id, lease_seconds, item, next_id);
-	*item = j.item;
-	*next_id = j.next_id;
+	if (j.rc == JOB_ALONE) {
+		j.rc = lease_single(db, a, project_id, user_id, lease_seconds, item, next_id);
+	} else {
+		*item = j.item;
+		*next_id = j.next_id;
+	}
+	if (j.rc == QUEUE_OK)
+		metrics_add(METRIC_LEASES_GRANTED, 1);
 	return j.rc;
 }
 
@@ -1299,12 +1314,14 @@ int queue_submit(struct db *db, struct arena *a, long long project_id, long long
 		return DB_ERR;
 	}
 	pthread_once(&combiners_once, combiners_init);
-	if (combine_on && token_syntax_ok(token)) {
+	if (combine_on && token_syntax_ok(token))
 		combine_submit(&submit_combiner, &j.cj, &bc);
-		if (j.rc != JOB_ALONE)
-			return j.rc;
-	}
-	return submit_single(db, a, project_id, item_id, user_id, token, annotation_json);
+	else
+		j.rc = JOB_ALONE;
+	if (j.rc == JOB_ALONE)
+		j.rc = submit_single(db, a, project_id, item_id, user_id, token, annotation_json);
+	answer_counted(j.rc, QUEUE_SUBMIT);
+	return j.rc;
 }
 
 void queue_batch_stats(unsigned long long *lease_batches, unsigned long long *leases,

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "handlers/handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "queue.h"
 #include "request.h"
 #include "response.h"
@@ -207,15 +208,22 @@ static int image_allowed(struct request *r)
 	return -1;
 }
 
-/* The route's needs that do not read the body, in order: database,
- * session, sign-in, admin, image.  Returns 0 to go on, -1 with the
- * response set. */
+/* The route's needs that do not read the body, in order: client address,
+ * database, session, sign-in, admin, image.  Returns 0 to go on, -1 with
+ * the response set. */
 static int enforce_needs(struct request *r)
 {
 	unsigned needs = r->route->needs;
 	const char *token;
 	int rc;
 
+	/* Other addresses are told there is nothing here, as for any
+	 * unknown address. */
+	if ((needs & NEED_METRICS_ADDR) &&
+	    !metrics_addr_allowed(r->app->cfg.metrics_allow, r->remote_addr)) {
+		page_error(r, 404, "Page not found", "There is no page at this address.");
+		return -1;
+	}
 	if (needs & NEED_DB) {
 		if (db_ensure(r->db) != DB_OK) {
 			page_error(r, 503, "Database unavailable",
@@ -342,6 +350,7 @@ int request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, str
 	struct request req, *r = &req;
 	struct timespec t0;
 	const char *cl, *uri;
+	double ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(r, 0, sizeof(*r));
@@ -388,7 +397,10 @@ int request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, str
 	else
 		body_drain(r);
 	resp_send(r);
-	log_info("%s %s %d %.1fms%s", r->method, r->path, r->status, ms_since(&t0),
+	ms = ms_since(&t0);
+	metrics_request(r->route != NULL ? (long)(r->route - app->routes) : -1, r->method,
+	    r->status, ms / 1e3);
+	log_info("%s %s %d %.1fms%s", r->method, r->path, r->status, ms,
 	    r->body_unread ? " (body left unread)" : "");
 	app_runtime_release(app, r->rt);
 	return r->body_unread;

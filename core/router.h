@@ -29,9 +29,11 @@ enum route_need {
 	NEED_ADMIN = 1u << 2,   /* the user is an admin; else 403 */
 	NEED_DB = 1u << 3,      /* MariaDB must answer; else 503 */
 	TAKES_FILES = 1u << 4,  /* accepts multipart bodies (uploads); elsewhere 415 */
-	NEED_IMAGE = 1u << 5    /* the user may see the image of item :item of
+	NEED_IMAGE = 1u << 5,   /* the user may see the image of item :item of
 	                           project :id (queue_image_access); else 404.
 	                           Its struct queue_image goes to r->preload. */
+	NEED_METRICS_ADDR = 1u << 6  /* the client's address (REMOTE_ADDR) is in
+	                           labeld.conf metrics_allow; else 404 */
 };
 
 struct route {

@@ -13,6 +13,7 @@
 
 const struct route routes[] = {
 	{ "GET",  "/healthz",                       handle_healthz,              0, NULL },
+	{ "GET",  "/metrics",                       handle_metrics,              NEED_METRICS_ADDR, NULL },
 	{ "GET",  "/",                              handle_home,                 NEED_DB, NULL },
 	{ "GET",  "/login",                         handle_login_form,           NEED_DB, NULL },
 	{ "POST", "/login",                         handle_login,                NEED_DB | NEED_CSRF, NULL },

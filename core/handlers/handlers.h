@@ -8,6 +8,8 @@ struct request;
 
 /* health.c */
 void handle_healthz(struct request *r);
+/* metrics.c */
+void handle_metrics(struct request *r);
 /* auth.c */
 void handle_home(struct request *r);
 void handle_login_form(struct request *r);

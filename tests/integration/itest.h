@@ -3,7 +3,8 @@
  * running stack (nginx + two labeld processes + MariaDB) over HTTP.
  *
  * A test is a function with no arguments registered in a const table; the
- * runner calls the tests in table order (t_http, t_auth, t_infra) and prints
+ * runner calls the tests in table order (t_http, t_auth, t_datastores,
+ * t_projects, t_labeling, t_jobs, t_infra) and prints
  * "ok NAME" or "FAIL NAME: file:line: message" for each, then one line
  * "N passed, N failed".
  *

@@ -460,11 +460,216 @@ static void infra_unprivileged(void)
 	    "db-password is readable by others (mode %o)", (unsigned)(st.st_mode & 0777));
 }
 
+/* ------------------------------------------------------------ metrics */
+
+/* One sample of the text format: its name, its labels without "le" (the
+ * series), its le when it has one, and its value. */
+struct sample {
+	char name[128];
+	char series[512];
+	char le[32];
+	double value;
+};
+
+static bool metric_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || !(s[0] == '_' || s[0] == ':' || ((s[0] | 32) >= 'a' && (s[0] | 32) <= 'z')))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(s[i] == '_' || s[i] == ':' || (s[i] >= '0' && s[i] <= '9') ||
+		    ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z')))
+			return false;
+	return true;
+}
+
+/* Parse one sample line: name{label="value",...} value.  false when it is
+ * not one. */
+static bool sample_parse(const char *line, struct sample *sm)
+{
+	const char *p = line, *end;
+	size_t n = strcspn(p, "{ ");
+
+	memset(sm, 0, sizeof(*sm));
+	if (!metric_name_ok(p, n) || n >= sizeof(sm->name))
+		return false;
+	memcpy(sm->name, p, n);
+	p += n;
+	if (*p == '{') {
+		p++;
+		while (*p != '}') {
+			char lname[64], lval[256];
+			size_t ln = strcspn(p, "="), k = 0;
+			if (!metric_name_ok(p, ln) || ln >= sizeof(lname) || p[ln + 1] != '"')
+				return false;
+			memcpy(lname, p, ln);
+			lname[ln] = '\0';
+			p += ln + 2;
+			while (*p != '"') {
+				if (*p == '\0' || *p == '\n' || k + 2 >= sizeof(lval))
+					return false;
+				if (*p == '\\') {
+					if (p[1] != '\\' && p[1] != '"' && p[1] != 'n')
+						return false;
+					lval[k++] = *p++;
+				}
+				lval[k++] = *p++;
+			}
+			lval[k] = '\0';
+			p++;
+			if (strcmp(lname, "le") == 0)
+				snprintf(sm->le, sizeof(sm->le), "%.31s", lval);
+			else
+				snprintf(sm->series + strlen(sm->series), sizeof(sm->series) - strlen(sm->series),
+				    "%s=\"%s\",", lname, lval);
+			if (*p == ',')
+				p++;
+			else if (*p != '}')
+				return false;
+		}
+		p++;
+	}
+	if (*p != ' ')
+		return false;
+	p++;
+	if (strcmp(p, "+Inf") == 0 || strcmp(p, "-Inf") == 0 || strcmp(p, "NaN") == 0)
+		return true;
+	sm->value = strtod(p, (char **)&end);
+	return end != p && *end == '\0';
+}
+
+/* The type declared for a sample's family ("counter", ...), or NULL. */
+static const char *family_type(char types[][2][128], size_t ntypes, const char *name)
+{
+	static const char *const suffix[] = { "", "_bucket", "_sum", "_count" };
+
+	for (size_t i = 0; i < ntypes; i++)
+		for (size_t k = 0; k < 4; k++) {
+			size_t n = strlen(types[i][0]);
+			if (strncmp(name, types[i][0], n) == 0 && strcmp(name + n, suffix[k]) == 0 &&
+			    (k == 0 || strcmp(types[i][1], "histogram") == 0))
+				return types[i][1];
+		}
+	return NULL;
+}
+
+/* GET /metrics from client c: every line a sample, # HELP or # TYPE; every
+ * sample of a declared family; each histogram's buckets cumulative and its
+ * +Inf bucket equal to its count.  Returns the value of the sample whose
+ * name and series (labels without le, each 'name="value",') are given, or
+ * -1 when there is none. */
+static double metrics_scrape(struct client *c, const char *name, const char *series)
+{
+	struct resp *r = GET(c, "/metrics");
+	const char *ct = resp_header(r, "Content-Type");
+	char (*types)[2][128] = itest_keep(calloc(256, sizeof(*types)));
+	char last_series[640] = "", *line, *save = NULL;
+	char *text = itest_keep(strdup(r->body));
+	size_t ntypes = 0, lineno = 0;
+	double prev = 0, found = -1;
+
+	CHECK_STATUS(r, 200);
+	CHECK(ct != NULL && strncmp(ct, "text/plain; version=0.0.4", 25) == 0,
+	    "/metrics: Content-Type %s, want text/plain; version=0.0.4", ct ? ct : "(none)");
+	CHECK(r->len > 0 && r->body[r->len - 1] == '\n', "/metrics: the text does not end with a newline");
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		struct sample sm;
+		const char *type;
+		lineno++;
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			CHECK(metric_name_ok(line + 7, strcspn(line + 7, " ")), "/metrics:%zu: %s", lineno, line);
+			continue;
+		}
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			char nm[128], ty[32];
+			CHECK(ntypes < 256 && sscanf(line + 7, "%127s %31s", nm, ty) == 2 &&
+			    (strcmp(ty, "counter") == 0 || strcmp(ty, "gauge") == 0 ||
+			    strcmp(ty, "histogram") == 0), "/metrics:%zu: %s", lineno, line);
+			snprintf(types[ntypes][0], 128, "%s", nm);
+			snprintf(types[ntypes][1], 128, "%s", ty);
+			ntypes++;
+			continue;
+		}
+		CHECK(sample_parse(line, &sm), "/metrics:%zu: not a sample: %s", lineno, line);
+		type = family_type(types, ntypes, sm.name);
+		CHECK(type != NULL, "/metrics:%zu: %s has no # TYPE before it", lineno, sm.name);
+		if (strcmp(type, "counter") == 0 || strcmp(sm.name + strlen(sm.name) - 6, "_count") == 0)
+			CHECK(sm.value >= 0, "/metrics:%zu: a negative count: %s", lineno, line);
+		if (strcmp(type, "histogram") == 0) {
+			size_t n = strlen(sm.name);
+			char key[640];
+			snprintf(key, sizeof(key), "%.120s|%s", sm.name, sm.series);
+			if (n > 7 && strcmp(sm.name + n - 7, "_bucket") == 0) {
+				double v = sm.value;
+				CHECK(sm.le[0] != '\0', "/metrics:%zu: a bucket without le: %s", lineno, line);
+				/* The next series starts over; within one, never fewer. */
+				if (strcmp(key, last_series) == 0)
+					CHECK(v >= prev, "/metrics:%zu: buckets not cumulative: %s after %g",
+					    lineno, line, prev);
+				snprintf(last_series, sizeof(last_series), "%s", key);
+				prev = v;
+			} else if (n > 6 && strcmp(sm.name + n - 6, "_count") == 0) {
+				char bkey[640];
+				snprintf(bkey, sizeof(bkey), "%.*s_bucket|%s", (int)(n - 6), sm.name, sm.series);
+				CHECK(strcmp(bkey, last_series) == 0 && sm.value == prev,
+				    "/metrics:%zu: %s is not its +Inf bucket (%g)", lineno, line, prev);
+			}
+		}
+		if (strcmp(sm.name, name) == 0 && strcmp(sm.series, series) == 0)
+			found = sm.value;
+	}
+	return found;
+}
+
+/* /metrics: valid text whose counters move with the requests, and 404 for
+ * an address not in metrics_allow. */
+static void infra_metrics(void)
+{
+	const char *a = ENV("LABELD_TEST_URL_A");
+	const char *hz = "route=\"/healthz\",method=\"GET\",status=\"2xx\",";
+	struct client *c = CLIENT(a), *other;
+	double before, after, n404;
+	struct resp *r;
+
+	before = metrics_scrape(c, "labeld_http_requests_total", hz);
+	for (int i = 0; i < 5; i++)
+		CHECK_STATUS(GET(c, "/healthz"), 200);
+	after = metrics_scrape(c, "labeld_http_requests_total", hz);
+	CHECK(after >= (before < 0 ? 0 : before) + 5, "/healthz 2xx went from %g to %g after 5 requests",
+	    before, after);
+	CHECK(metrics_scrape(c, "labeld_http_request_duration_seconds_count",
+	    "route=\"/healthz\",method=\"GET\",") >= after,
+	    "the /healthz histogram counts fewer requests than the counter");
+	CHECK(metrics_scrape(c, "labeld_database_up", "") == 1, "labeld_database_up is not 1");
+	CHECK(metrics_scrape(c, "labeld_answers_stored_total", "") >= 0, "no labeld_answers_stored_total");
+	CHECK(metrics_scrape(c, "labeld_leases_granted_total", "") >= 0, "no labeld_leases_granted_total");
+	CHECK(metrics_scrape(c, "labeld_database_errors_total", "") >= 0, "no labeld_database_errors_total");
+	CHECK(metrics_scrape(c, "labeld_jobs_running", "") >= 0, "no labeld_jobs_running");
+
+	/* Another address: nothing there, through each way in. */
+	n404 = metrics_scrape(c, "labeld_http_requests_total",
+	    "route=\"/metrics\",method=\"GET\",status=\"4xx\",");
+	other = CLIENT(a);
+	client_bind(other, "127.0.0.9");
+	r = GET(other, "/metrics");
+	CHECK_STATUS(r, 404);
+	CHECK_BODY_LACKS(r, "labeld_");
+	other = CLIENT(ENV("LABELD_TEST_URL"));
+	client_bind(other, "127.0.0.9");
+	r = GET(other, "/metrics");
+	CHECK_STATUS(r, 404);
+	CHECK_BODY_LACKS(r, "labeld_");
+	/* The refusal was counted under the route, as a 4xx. */
+	CHECK(metrics_scrape(c, "labeld_http_requests_total",
+	    "route=\"/metrics\",method=\"GET\",status=\"4xx\",") >= (n404 < 0 ? 0 : n404) + 1,
+	    "the refused /metrics request was not counted");
+}
+
 const struct itest_case itest_infra_cases[] = {
 	ITEST(infra_healthz),
 	ITEST(infra_two_processes),
 	ITEST(infra_admin_plugins),
 	ITEST(infra_unprivileged),
+	ITEST(infra_metrics),
 	ITEST(infra_db_restart),     /* last: it stops MariaDB */
 };
 const size_t itest_infra_ncases = sizeof(itest_infra_cases) / sizeof(itest_infra_cases[0]);

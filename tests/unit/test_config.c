@@ -174,6 +174,132 @@ START_TEST(public_url_checked)
 }
 END_TEST
 
+/* The default as written in a document: prefix is how that document
+ * spells the install prefix ("PREFIX" or "/usr/local").  Path defaults are
+ * compared after the prefix (the build's prefix is not the document's). */
+static int default_matches(const char *doc, const char *def, const char *prefix)
+{
+	size_t np = strlen(prefix);
+
+	if (strncmp(doc, prefix, np) == 0 && doc[np] == '/') {
+		size_t nd = strlen(def), nrest = strlen(doc + np);
+		return nd >= nrest && strcmp(def + nd - nrest, doc + np) == 0;
+	}
+	return strcmp(doc, def) == 0;
+}
+
+/* The index of key in the config table, or -1. */
+static long table_index(const char *key)
+{
+	const char *name;
+
+	for (size_t i = 0; (name = config_key_at(i, NULL)) != NULL; i++)
+		if (strcmp(name, key) == 0)
+			return (long)i;
+	return -1;
+}
+
+static size_t table_size(void)
+{
+	size_t n = 0;
+
+	while (config_key_at(n, NULL) != NULL)
+		n++;
+	return n;
+}
+
+START_TEST(docs_list_exactly_the_table_keys)
+{
+	/* The table in core/config.c is the truth; docs/operations.md's
+	 * reference and conf/labeld.conf.example each list every key of it
+	 * once, with its default, and no other key. */
+	size_t n = table_size();
+	unsigned *seen = calloc(n, sizeof(*seen));
+	char line[1024];
+	int in_ref = 0, plugin_row = 0;
+	FILE *f = fopen(TEST_SRCDIR "/docs/operations.md", "r");
+
+	ck_assert_ptr_nonnull(seen);
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char key[128], def[256], *p, *q;
+		const char *tdef;
+		long i;
+		if (strncmp(line, "## ", 3) == 0)
+			in_ref = strcmp(line, "## Configuration reference\n") == 0;
+		if (!in_ref || strncmp(line, "| `", 3) != 0)
+			continue;
+		p = line + 3;
+		q = strchr(p, '`');
+		ck_assert_ptr_nonnull(q);
+		snprintf(key, sizeof(key), "%.*s", (int)(q - p), p);
+		if (strncmp(key, "plugin.", 7) == 0) {
+			plugin_row = 1;
+			continue;
+		}
+		i = table_index(key);
+		ck_assert_msg(i >= 0, "docs/operations.md lists '%s', which is not a key", key);
+		seen[i]++;
+		/* The default column: `value` or (empty). */
+		p = strchr(q, '|');
+		ck_assert_ptr_nonnull(p);
+		p++;
+		while (*p == ' ')
+			p++;
+		q = strchr(p, '|');
+		ck_assert_ptr_nonnull(q);
+		while (q > p && q[-1] == ' ')
+			q--;
+		snprintf(def, sizeof(def), "%.*s", (int)(q - p), p);
+		config_key_at((size_t)i, &tdef);
+		if (tdef[0] == '\0') {
+			ck_assert_msg(strcmp(def, "(empty)") == 0, "docs/operations.md: %s default %s, want (empty)",
+			    key, def);
+		} else {
+			size_t nd = strlen(def);
+			ck_assert_msg(nd >= 2 && def[0] == '`' && def[nd - 1] == '`', "docs/operations.md: %s default %s",
+			    key, def);
+			def[nd - 1] = '\0';
+			ck_assert_msg(default_matches(def + 1, tdef, "PREFIX"),
+			    "docs/operations.md: %s default %s, the table says %s", key, def + 1, tdef);
+		}
+	}
+	fclose(f);
+	ck_assert_msg(plugin_row, "docs/operations.md does not describe plugin.<name>.* keys");
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(seen[i] == 1, "docs/operations.md lists %s %u times", config_key_at(i, NULL), seen[i]);
+
+	memset(seen, 0, n * sizeof(*seen));
+	f = fopen(TEST_SRCDIR "/conf/labeld.conf.example", "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *eq = strchr(line, '='), *v, *e;
+		const char *tdef;
+		long i;
+		if (line[0] == '#' || line[0] == '\n' || eq == NULL)
+			continue;
+		e = eq;
+		while (e > line && e[-1] == ' ')
+			e--;
+		*e = '\0';
+		i = table_index(line);
+		ck_assert_msg(i >= 0, "conf/labeld.conf.example sets '%s', which is not a key", line);
+		seen[i]++;
+		v = eq + 1;
+		while (*v == ' ')
+			v++;
+		v[strcspn(v, "\n")] = '\0';
+		config_key_at((size_t)i, &tdef);
+		ck_assert_msg(default_matches(v, tdef, "/usr/local"),
+		    "conf/labeld.conf.example: %s = %s, the table says %s", line, v, tdef);
+	}
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(seen[i] == 1, "conf/labeld.conf.example sets %s %u times", config_key_at(i, NULL), seen[i]);
+	free(seen);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config");
@@ -184,6 +310,7 @@ static Suite *suite(void)
 	tcase_add_test(t, environment_wins);
 	tcase_add_test(t, missing_file);
 	tcase_add_test(t, sizes);
+	tcase_add_test(t, docs_list_exactly_the_table_keys);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -96,8 +96,18 @@ START_TEST(labeld_routes_need_what_they_should)
 	/* Every POST checks CSRF; every admin page needs sign-in; files are
 	 * taken only by admin POSTs (the wizard's upload step), so nobody
 	 * else can make labeld write a temp file. */
-	size_t takes_files = 0;
+	size_t takes_files = 0, metrics = 0;
 	for (size_t i = 0; i < routes_count; i++) {
+		/* /metrics is for the addresses in metrics_allow only, and
+		 * only /metrics is: the dispatcher checks it, not the handler. */
+		if (strcmp(routes[i].pattern, "/metrics") == 0) {
+			metrics++;
+			ck_assert_str_eq(routes[i].method, "GET");
+			ck_assert_msg(routes[i].needs & NEED_METRICS_ADDR, "/metrics lacks NEED_METRICS_ADDR");
+		} else {
+			ck_assert_msg(!(routes[i].needs & NEED_METRICS_ADDR), "%s needs a metrics address",
+			    routes[i].pattern);
+		}
 		if (routes[i].needs & TAKES_FILES) {
 			takes_files++;
 			ck_assert_str_eq(routes[i].method, "POST");
@@ -112,6 +122,7 @@ START_TEST(labeld_routes_need_what_they_should)
 			    "%s must need an admin", routes[i].pattern);
 	}
 	ck_assert_uint_eq(takes_files, 1);
+	ck_assert_uint_eq(metrics, 1);
 }
 END_TEST
 
