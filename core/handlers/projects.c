@@ -507,7 +507,6 @@ void handle_project_labels(struct request *r)
 		db_failed(r, rc);
 		return;
 	}
-	json_object_get(current);   /* kept beyond the view that will own it */
 	nlabels = json_object_array_length(current);
 
 	/* What was typed: existing labels by id ("label-ID"; a missing field
