@@ -37,6 +37,8 @@ import threading
 import time
 import urllib.parse
 
+from procmem import kib, reset_peak
+
 RSS_GOAL_MB = 64.0
 HEALTHZ_GOAL_MS = 50.0
 CHUNK = 1 << 20
@@ -101,18 +103,6 @@ def sign_in(host, port, email, password):
     if r.status != 303 or not session:
         raise SystemExit("image_flood: sign-in answered %d without a session" % r.status)
     return session[0]
-
-
-def proc_kib(pid, field):
-    """A 'Field:  N kB' line of /proc/PID/status, in KiB (0 when gone)."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def percentile(values, p):
@@ -238,19 +228,14 @@ def run(args):
         hz.getresponse().read()
     time.sleep(0.5)
 
-    rss0 = proc_kib(pid, "VmRSS")
-    reset = True
-    try:
-        with open("/proc/%d/clear_refs" % pid, "w") as f:
-            f.write("5")
-    except OSError:
-        reset = False
+    rss0 = kib(pid, "VmRSS") or 0
+    reset = reset_peak(pid)
     peak = [rss0]
     stop = threading.Event()
 
     def sampler():
         while not stop.is_set():
-            peak[0] = max(peak[0], proc_kib(pid, "VmRSS"))
+            peak[0] = max(peak[0], kib(pid, "VmRSS") or 0)
             time.sleep(0.005)
 
     # /healthz is timed from a process of its own: in this one its thread
@@ -279,7 +264,7 @@ def run(args):
         t.join()
     healthz_ms, healthz_bad, healthz_timeouts = hz_out.recv()
     prober.join()
-    hwm = proc_kib(pid, "VmHWM") if reset else 0
+    hwm = (kib(pid, "VmHWM") or 0) if reset else 0
     peak_kib = max(peak[0], hwm)
 
     growth = max(0.0, (peak_kib - rss0) / 1024.0)

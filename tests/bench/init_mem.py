@@ -27,27 +27,7 @@ import subprocess
 import sys
 import time
 
-
-def kib(pid, field):
-    """A "Field:  N kB" line of /proc/PID/status, in KiB (None if gone)."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def reset_peak(pid):
-    """Reset VmHWM to the current VmRSS; False when not allowed."""
-    try:
-        with open("/proc/%d/clear_refs" % pid, "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
+from procmem import kib, reset_peak
 
 
 class Db:

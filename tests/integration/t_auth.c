@@ -221,6 +221,19 @@ static char *set_cookie_value(const char *sc, const char *name)
 	return itest_keep(strndup(sc + n + 1, strcspn(sc + n + 1, ";")));
 }
 
+/* The sign-in form's csrf from r (GET /login), with its Secure labeld_login
+ * cookie handed back to c by hand: the test's client speaks plain http,
+ * where a cookie library keeps Secure cookies to itself. */
+static char *secure_login_form(struct client *c, struct resp *r)
+{
+	char *csrf = html_form_input(r, "login", "csrf");
+	char *login = set_cookie_value(resp_set_cookie(r, "labeld_login"), "labeld_login");
+
+	client_clear_cookies(c);
+	CLIENT_SET_COOKIE(c, "labeld_login", login);
+	return csrf;
+}
+
 /* Behind a TLS terminator (the stack's labeld-tls: public_url https://, nginx
  * trusting 127.0.0.5 for the client's address): cookies are Secure, every
  * answer sends Strict-Transport-Security, and the address sign-in counts
@@ -233,7 +246,7 @@ static void auth_behind_tls_terminator(void)
 	struct client *c = CLIENT(base), *plain = CLIENT(NULL), *spoof = CLIENT(base);
 	struct resp *r;
 	const char *sc, *hsts;
-	char *csrf, *login;
+	char *csrf;
 
 	SQL("DELETE FROM login_failures");
 	itest_defer(clear_login_failures, NULL);
@@ -251,11 +264,7 @@ static void auth_behind_tls_terminator(void)
 	sc = resp_set_cookie(r, "labeld_login");
 	CHECK(sc != NULL && set_cookie_has_attr(sc, "Secure"), "labeld_login cookie lacks Secure: %s",
 	    sc ? sc : "none");
-	csrf = html_form_input(r, "login", "csrf");
-	login = set_cookie_value(sc, "labeld_login");
-	/* the test's client is plain http: hand the Secure cookie back itself */
-	client_clear_cookies(c);
-	CLIENT_SET_COOKIE(c, "labeld_login", login);
+	csrf = secure_login_form(c, r);
 	r = POST_FORM(c, "/login", "email", USER_EMAIL, "password", "wrong", "csrf", csrf);
 	CHECK_STATUS(r, 401);
 	CHECK(SQL_QUERY("SELECT COUNT(*) FROM login_failures WHERE throttle_key = "
@@ -269,11 +278,7 @@ static void auth_behind_tls_terminator(void)
 
 	/* the header from a client that is not a trusted proxy counts for nothing */
 	client_header(spoof, "X-Forwarded-For: 198.51.100.7");
-	r = GET(spoof, "/login");
-	csrf = html_form_input(r, "login", "csrf");
-	login = set_cookie_value(resp_set_cookie(r, "labeld_login"), "labeld_login");
-	client_clear_cookies(spoof);
-	CLIENT_SET_COOKIE(spoof, "labeld_login", login);
+	csrf = secure_login_form(spoof, GET(spoof, "/login"));
 	r = POST_FORM(spoof, "/login", "email", USER_EMAIL, "password", "wrong", "csrf", csrf);
 	CHECK_STATUS(r, 401);
 	CHECK(SQL_QUERY("SELECT COUNT(*) FROM login_failures WHERE throttle_key = "
