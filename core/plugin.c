@@ -26,13 +26,17 @@
  * and describe; an export plugin file_extension, media_type, begin, item and
  * end.  The other fields may be NULL and callers check before using them.
  *
- * Note on reloads: glibc's dlopen() returns the already-loaded object when
- * the same path is still open, so a plugin file replaced on disk is only
- * picked up once the old set has been freed.
+ * Each file is opened once and both checked (fstat) and loaded through that
+ * descriptor (/proc/self/fd/N), so the object checked is the object loaded.
+ * The descriptor stays open while the set lives: no live object shares its
+ * name, so a reload after a plugin was replaced on disk (a new file under
+ * the old name) loads the new file, while an unchanged file is the same
+ * object to the loader and is shared with the old set.
  */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <stdarg.h>
@@ -103,6 +107,10 @@ static int plugin_refuse(struct plugin *p, const char *fmt, ...)
 	if (p->handle != NULL) {
 		dlclose(p->handle);
 		p->handle = NULL;
+	}
+	if (p->fd >= 0) {
+		close(p->fd);
+		p->fd = -1;
 	}
 	if (n < 0) {
 		p->error = NULL;
@@ -403,20 +411,30 @@ static int plugin_load_one(struct plugin_set *set, size_t idx, const struct labe
 	struct plugin *p = &set->v[idx];
 	const struct labeld_plugin *d;
 	const struct labeld_abi *abi;
-	char why[PATH_MAX + 160];
+	char why[PATH_MAX + 160], fdpath[32];
 	plugin_init_fn init;
 	struct stat st;
 	const char *e;
 
 	if (dir_why != NULL)
 		return plugin_refuse(p, "%s", dir_why);
-	if (stat(p->path, &st) != 0)
+	p->fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (p->fd < 0 || fstat(p->fd, &st) != 0)
 		return plugin_refuse(p, "cannot read the file: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return plugin_refuse(p, "not a regular file");
 	if (plugin_path_unsafe("the plugin file", p->path, &st, why, sizeof(why)))
 		return plugin_refuse(p, "%s", why);
-	p->handle = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p->fd);
+	p->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
 	if (p->handle == NULL) {
+		size_t fdlen = strlen(fdpath);
+
+		/* The loader's message names the descriptor; the admin knows the file. */
 		e = dlerror();
+		if (e != NULL && strncmp(e, fdpath, fdlen) == 0)
+			return plugin_refuse(p, "not a loadable shared object: %s%s", p->path,
+			    e + fdlen);
 		return plugin_refuse(p, "not a loadable shared object: %s",
 		    e != NULL ? e : "unknown error");
 	}
@@ -598,6 +616,7 @@ struct plugin_set *plugin_set_load(const char *dir, const struct labeld_host *ho
 
 		/* The set owns the name from here on. */
 		p->file = names[i];
+		p->fd = -1;
 		names[i] = NULL;
 		set->n++;
 		if (asprintf(&p->path, "%s%s%s", set->dir,
@@ -627,6 +646,8 @@ void plugin_set_free(struct plugin_set *set)
 		struct plugin *p = &set->v[i];
 		if (p->handle != NULL)
 			dlclose(p->handle);
+		if (p->fd >= 0)
+			close(p->fd);
 		free(p->file);
 		free(p->path);
 		free(p->error);

@@ -22,6 +22,7 @@ struct plugin {
 	 * Strings still point into the plugin. */
 	const struct labeld_plugin *desc;
 	void *handle;                      /* dlopen handle; NULL when refused */
+	int fd;                            /* the file it was loaded through, or -1 */
 	char *error;                       /* why it was refused; NULL when loaded */
 	struct labeld_plugin desc_copy;
 	struct labeld_task_ops task_copy;

@@ -61,11 +61,11 @@
  *    calls init of every plugin in it again (init may run more than once in
  *    the same loaded object, so it must be idempotent); new requests use the
  *    new set while requests already running finish with the old one, which
- *    is closed (dlclose) when the last of them ends.  A file still open in
- *    the old set is the same object to dlopen, so an upgraded plugin is
- *    installed under a new file name (or labeld is restarted): see
- *    docs/plugins.md.  A plugin that fails to load is refused alone; the
- *    others keep working.
+ *    is closed (dlclose) when the last of them ends.  A file replaced on
+ *    disk by a new one (install(1), mv: never written over in place, which
+ *    would change code that is running) is loaded anew; an unchanged file
+ *    is the same object in both sets: see docs/plugins.md.  A plugin that
+ *    fails to load is refused alone; the others keep working.
  *
  * 7. Symbols.  Plugins never link against labeld's own symbols (labeld
  *    exports none to them): everything they need from the core comes

@@ -728,6 +728,35 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* A reload while the old set lives loads a file replaced on disk (a new
+ * file renamed over the old name, as install(1) and package managers do),
+ * not the object the old set still holds under that name. */
+START_TEST(test_reload_replaced_file)
+{
+	char err[256] = "", from[PATH_MAX + 64];
+	struct plugin_set *a, *b;
+
+	install_plugin("testtask", "x.so");
+	a = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(a != NULL, "load failed: %s", err);
+	ck_assert_ptr_nonnull(plugin_find(a, LABELD_TASK, "testtask"));
+
+	install_plugin("testexport", "x.so.new");
+	snprintf(from, sizeof(from), "%s", dir_path("x.so.new"));
+	ck_assert_int_eq(rename(from, dir_path("x.so")), 0);
+	b = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(b != NULL, "reload failed: %s", err);
+	ck_assert_ptr_null(plugin_find(b, LABELD_TASK, "testtask"));
+	ck_assert_ptr_nonnull(plugin_find(b, LABELD_EXPORT, "testexport"));
+	/* The old set keeps its own object until it is freed. */
+	ck_assert_str_eq(plugin_find(a, LABELD_TASK, "testtask")->desc->title, "Test task");
+	plugin_set_free(a);
+	ck_assert_str_eq(plugin_find(b, LABELD_EXPORT, "testexport")->desc->export->media_type,
+	    "text/tab-separated-values");
+	plugin_set_free(b);
+}
+END_TEST
+
 /* A plugin whose ABI constant does not fit is refused before its init
  * runs: the four builds of badabi.c, whose init would create the marker
  * file and abort (killing this test), each alone and all together. */
@@ -1024,6 +1053,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_unusable_dir);
 	tcase_add_test(tc, test_trailing_slash);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_reload_replaced_file);
 	tcase_add_test(tc, test_abi_before_init);
 	tcase_add_test(tc, test_optional_ops);
 	tcase_add_test(tc, test_unsafe_modes);
