@@ -1564,8 +1564,9 @@ static void example_plugin_remove(void *arg)
 		sighup_labelds();
 }
 
-/* The example plugin of examples/plugins/yesno, built out of tree by
- * ./stack against the staging install (var/prefix) through pkg-config, is
+/* The example plugin as installed with labeld (var/prefix/share/doc/labeld/
+ * examples/plugins/yesno), built out of tree by ./stack against that
+ * staging install through pkg-config, is
  * installed with its own Makefile into the running labelds' plugin
  * directory; before SIGHUP its project's page says the task type is not
  * available, after SIGHUP both processes show its editor, refuse a missing
@@ -1588,8 +1589,8 @@ static void labeling_example_plugin(void)
 		CHECK_TEXT(r, "Task type not available");
 	}
 	rc = itest_shell(itest_fmt("PKG_CONFIG_PATH='%s/lib/pkgconfig' make -s -C '%s' "
-	    "-f '%s/examples/plugins/yesno/Makefile' install PLUGINDIR='%s'",
-	    ENV("LABELD_TEST_PREFIX"), ENV("LABELD_TEST_EXAMPLE_BUILD"), ENV("LABELD_TEST_SRCDIR"),
+	    "-f '%s/share/doc/labeld/examples/plugins/yesno/Makefile' install PLUGINDIR='%s'",
+	    ENV("LABELD_TEST_PREFIX"), ENV("LABELD_TEST_EXAMPLE_BUILD"), ENV("LABELD_TEST_PREFIX"),
 	    ENV("LABELD_TEST_PLUGINS_DIR")));
 	itest_defer(example_plugin_remove, NULL);
 	CHECK(rc == 0, "make install of the example plugin failed (exit %d)", rc);
