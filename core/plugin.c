@@ -56,19 +56,19 @@
 /* The end of a field: the size of a struct that ends with it. */
 #define FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
-/* The sizes of the structs in ABI 2.0, the smallest a 2.x plugin has.  Later
+/* The sizes of the structs in ABI 3.0, the smallest a 3.x plugin has.  Later
  * minor versions only append fields, so these stay as they are. */
-#define DESC_SIZE_2_0 FIELD_END(struct labeld_plugin, export)
-#define TASK_OPS_SIZE_2_0 FIELD_END(struct labeld_task_ops, describe)
-#define EXPORT_OPS_SIZE_2_0 FIELD_END(struct labeld_export_ops, end)
+#define DESC_SIZE_3_0 FIELD_END(struct labeld_plugin, export)
+#define TASK_OPS_SIZE_3_0 FIELD_END(struct labeld_task_ops, describe)
+#define EXPORT_OPS_SIZE_3_0 FIELD_END(struct labeld_export_ops, end)
 
 /* Appending a field without bumping the minor version breaks these. */
-_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_plugin) == DESC_SIZE_2_0,
+_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_plugin) == DESC_SIZE_3_0,
     "struct labeld_plugin changed: bump LABELD_PLUGIN_ABI_MINOR");
-_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_task_ops) == TASK_OPS_SIZE_2_0,
+_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_task_ops) == TASK_OPS_SIZE_3_0,
     "struct labeld_task_ops changed: bump LABELD_PLUGIN_ABI_MINOR");
 _Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 ||
-    sizeof(struct labeld_export_ops) == EXPORT_OPS_SIZE_2_0,
+    sizeof(struct labeld_export_ops) == EXPORT_OPS_SIZE_3_0,
     "struct labeld_export_ops changed: bump LABELD_PLUGIN_ABI_MINOR");
 
 typedef const struct labeld_plugin *(*plugin_init_fn)(const struct labeld_host *host);
@@ -264,16 +264,16 @@ static int plugin_abi_check(struct plugin *p, const struct labeld_abi *abi)
 		return plugin_refuse(p, "built for plugin ABI %u.%u, newer than labeld's %u.%u",
 		    (unsigned)abi->major, (unsigned)abi->minor,
 		    LABELD_PLUGIN_ABI_MAJOR, LABELD_PLUGIN_ABI_MINOR);
-	if (abi->plugin_size < DESC_SIZE_2_0 || abi->plugin_size > sizeof(struct labeld_plugin))
-		return plugin_refuse_size(p, "descriptor", abi->plugin_size, DESC_SIZE_2_0,
+	if (abi->plugin_size < DESC_SIZE_3_0 || abi->plugin_size > sizeof(struct labeld_plugin))
+		return plugin_refuse_size(p, "descriptor", abi->plugin_size, DESC_SIZE_3_0,
 		    sizeof(struct labeld_plugin));
-	if (abi->task_ops_size < TASK_OPS_SIZE_2_0 ||
+	if (abi->task_ops_size < TASK_OPS_SIZE_3_0 ||
 	    abi->task_ops_size > sizeof(struct labeld_task_ops))
-		return plugin_refuse_size(p, "task ops", abi->task_ops_size, TASK_OPS_SIZE_2_0,
+		return plugin_refuse_size(p, "task ops", abi->task_ops_size, TASK_OPS_SIZE_3_0,
 		    sizeof(struct labeld_task_ops));
-	if (abi->export_ops_size < EXPORT_OPS_SIZE_2_0 ||
+	if (abi->export_ops_size < EXPORT_OPS_SIZE_3_0 ||
 	    abi->export_ops_size > sizeof(struct labeld_export_ops))
-		return plugin_refuse_size(p, "export ops", abi->export_ops_size, EXPORT_OPS_SIZE_2_0,
+		return plugin_refuse_size(p, "export ops", abi->export_ops_size, EXPORT_OPS_SIZE_3_0,
 		    sizeof(struct labeld_export_ops));
 	return 0;
 }
@@ -346,6 +346,11 @@ static int plugin_check_ops(struct plugin *p, struct labeld_plugin *c,
 	if (!plugin_text_valid(c->export->media_type))
 		return plugin_refuse(p, "export plugin '%s': missing media_type (or it has control "
 		    "characters)", c->name);
+	if (c->export->passes > 2)
+		return plugin_refuse(p, "export plugin '%s': passes is %u (must be 1 or 2)", c->name,
+		    (unsigned)c->export->passes);
+	if (c->export->passes == 0)
+		p->export_copy.passes = 1;
 	return 0;
 }
 

@@ -37,8 +37,9 @@
  *    once, also for the same item.  An op must be reentrant: keep no
  *    per-request state in globals, and treat whatever init set up as
  *    read-only afterwards (or guard it with a lock of the plugin's own).
- *    One export runs begin, item..., end in order on one thread; other
- *    exports may run at the same time with their own state.
+ *    One export runs begin, item..., end in order on one thread (see
+ *    "Exports" below); other exports may run at the same time with their
+ *    own state.
  *
  * 5. What may be kept, and for how long.
  *    - The host table passed to init: until the plugin is unloaded (keep
@@ -48,7 +49,8 @@
  *      ends.  Never free them, never keep them past the op's return in a
  *      place another request could reach.
  *    - Everything labeld passes in (item, labels, fields, annotation,
- *      project, the sink): during the call only.  Copy what you need.
+ *      project): during the call only; an export's sink until its end
+ *      returns.  Copy what you need.
  *    - json-c reference counts are not atomic: never json_object_get or
  *      json_object_put an object labeld gave you, and never share a json
  *      object between requests (a json object built once in init and
@@ -84,7 +86,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LABELD_PLUGIN_ABI_MAJOR 2u
+#define LABELD_PLUGIN_ABI_MAJOR 3u
 #define LABELD_PLUGIN_ABI_MINOR 0u
 #define LABELD_PLUGIN_ENTRY "labeld_plugin_init"
 #define LABELD_PLUGIN_ABI_SYMBOL "labeld_plugin_abi"
@@ -206,42 +208,107 @@ struct labeld_task_ops {
 	    struct labeld_box **boxes, size_t *nboxes, const char **error);
 };
 
-/* The sink an export plugin writes to (given to begin). */
+/*
+ * Exports.  An export is a background job: labeld reads the project in one
+ * consistent snapshot and hands it to the plugin as
+ *
+ *   begin(project, sink)
+ *   item(pass 1, each exported item in item id order)
+ *   [item(pass 2, the same items in the same order), when passes == 2]
+ *   end()
+ *
+ * all on one thread.  The plugin writes its file only through the sink and
+ * never holds the project in memory: a project may have millions of items.
+ * A format whose file needs the items twice (COCO lists every image, then
+ * every annotation) sets passes = 2 instead of keeping them.
+ *
+ * Memory: the ctx given to begin and end lives for the whole export (keep
+ * the plugin's state there, from host->alloc); the ctx given to item lives
+ * for that one call (everything from host->alloc/strdup/json_own with it is
+ * released when item returns).  A failing op returns -1 with a sentence in
+ * *error; labeld then stops, removes the partial file and shows the
+ * sentence as the export's error.
+ */
+
+/* Where an export's bytes go (given to begin; valid until end returns). */
 struct labeld_export_sink {
 	void *opaque;
-	/* Append bytes to the export file; 0 or -1. */
+	/* Append len bytes to the export file (buffered by labeld); 0, or -1
+	 * when the file cannot be written (the op then fails with its own
+	 * sentence or passes on "Could not write the export file."). */
 	int (*write)(void *opaque, const void *data, size_t len);
 };
 
+/* The project being exported (given to begin; valid during the call). */
 struct labeld_export_project {
+	uint32_t struct_size;              /* sizeof(struct labeld_export_project) */
 	int64_t id;
 	const char *name;
-	const char *task;                 /* task plugin name */
-	const struct labeld_label *labels;
+	const char *task;                  /* the task plugin's name: "multiclass", "bbox" ... */
+	const struct labeld_label *labels; /* the project's label classes, in label order */
 	size_t nlabels;
+	const char *instructions_url;      /* "" when the project has none */
+	int64_t export_id;                 /* the export's id in labeld */
+	const char *created_at;            /* the snapshot's time, UTC: "2026-12-04T10:00:00Z" */
+	const char *labeld_version;        /* e.g. "0.9.0" */
+	/* Delta exports: 1 when only the items changed since an earlier export
+	 * of this format are handed over (since: that export's created_at);
+	 * else 0 and NULL. */
+	int delta;
+	const char *since;
+	uint64_t items;                    /* how many items each pass hands over */
+};
+
+/* One exported item (given to item; valid during the call). */
+struct labeld_export_item {
+	uint32_t struct_size;              /* sizeof(struct labeld_export_item) */
+	const struct labeld_item *item;    /* id, path in the dataset, width, height, format */
+	/* The image's address: the blob's URL for an Azure Blob datastore, the
+	 * path inside the datastore for a local one, or the Azure ML datastore
+	 * URI (the prefix the export was given, then the path). */
+	const char *image_url;
+	/* Delta exports only: 1 when the item's answer was withdrawn (rejected)
+	 * since the earlier export, so a training pipeline drops it; it then
+	 * has no label ids and no boxes. */
+	int removed;
+	/* The current answer as the task plugin's describe gave it: the label
+	 * ids it assigns (classification) and its boxes (detection).  Both
+	 * empty: answered "nothing here". */
+	const int64_t *label_ids;
+	size_t nlabel_ids;
+	const struct labeld_box *boxes;
+	size_t nboxes;
 };
 
 /*
- * Export plugin operations: begin (gets the sink), item once per labeled
- * item, end.  Required (an export plugin without one is refused at load):
- * file_extension ([a-z0-9]{1,16}), media_type, begin, item, end.  Optional:
- * description.
+ * Export plugin operations.  Required (an export plugin without one is
+ * refused at load): file_extension ([a-z0-9]{1,16}), media_type, begin,
+ * item, end.  Optional: description, passes (0 means 1).
  */
 struct labeld_export_ops {
 	uint32_t struct_size;             /* sizeof(struct labeld_export_ops): LABELD_EXPORT_OPS_HEADER */
-	const char *description;
+	const char *description;          /* one line shown in the Export form */
 	const char *file_extension;       /* "json", "jsonl" */
 	const char *media_type;           /* "application/json" */
+	uint32_t passes;                  /* 1 or 2: how often item sees every item */
+	/* Start: keep the plugin's state in *state (from host->alloc with this
+	 * ctx) and the sink pointer in it. */
 	int (*begin)(struct labeld_ctx *ctx, void **state,
 	    const struct labeld_export_project *project,
 	    struct labeld_export_sink *out, const char **error);
-	/* One labeled item with the description of its current annotation. */
-	int (*item)(struct labeld_ctx *ctx, void *state,
-	    const struct labeld_item *item, const char *image_url,
-	    const int64_t *label_ids, size_t nlabel_ids,
-	    const struct labeld_box *boxes, size_t nboxes, const char **error);
+	/* One item in pass 1 or 2 (ctx: this call's own). */
+	int (*item)(struct labeld_ctx *ctx, void *state, uint32_t pass,
+	    const struct labeld_export_item *item, const char **error);
+	/* Finish the file (after the last item of the last pass; also for an
+	 * export without items). */
 	int (*end)(struct labeld_ctx *ctx, void *state, const char **error);
 };
+
+/* Whether a struct labeld has handed over covers field (its struct_size is
+ * at least the field's end): fields appended in later minor versions are
+ * read only then. */
+#define LABELD_HAS(ptr, field) ((ptr)->struct_size >= \
+	offsetof(__typeof__(*(ptr)), field) + sizeof((ptr)->field))
 
 struct labeld_plugin {
 	uint32_t struct_size;      /* sizeof(struct labeld_plugin): LABELD_PLUGIN_HEADER */

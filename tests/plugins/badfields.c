@@ -51,10 +51,8 @@ static int badfields_begin(struct labeld_ctx *ctx, void **state,
 	return 0;
 }
 
-static int badfields_item(struct labeld_ctx *ctx, void *state,
-    const struct labeld_item *item, const char *image_url,
-    const int64_t *label_ids, size_t nlabel_ids,
-    const struct labeld_box *boxes, size_t nboxes, const char **error)
+static int badfields_item(struct labeld_ctx *ctx, void *state, uint32_t pass,
+    const struct labeld_export_item *item, const char **error)
 {
 	return 0;
 }
@@ -109,6 +107,11 @@ static const struct labeld_export_ops badfields_export_badext =
 	EXPORT_CALLS("../txt", "text/plain");
 static const struct labeld_export_ops badfields_export_nomedia =
 	EXPORT_CALLS("txt", "text/plain\r\nX-Injected: 1");
+/* Three passes: labeld hands items over once or twice. */
+static const struct labeld_export_ops badfields_export_passes = {
+	LABELD_EXPORT_OPS_HEADER, .file_extension = "txt", .media_type = "text/plain",
+	.passes = 3, .begin = badfields_begin, .item = badfields_item, .end = badfields_end,
+};
 /* struct_size of a bigger struct than the ABI constant says. */
 static const struct labeld_export_ops badfields_export_wrongsize = {
 	.struct_size = sizeof(struct labeld_export_ops) + 8,
@@ -160,6 +163,7 @@ static const struct {
 	{ "badext", EXPORT("badfields", &badfields_export_badext) },
 	{ "nomedia", EXPORT("badfields", &badfields_export_nomedia) },
 	{ "exportopssize", EXPORT("badfields", &badfields_export_wrongsize) },
+	{ "passes", EXPORT("badfields", &badfields_export_passes) },
 	{ "export", EXPORT("badfields", &badfields_export) },
 };
 

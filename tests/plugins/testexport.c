@@ -30,18 +30,16 @@ static int testexport_begin(struct labeld_ctx *ctx, void **state,
 	return 0;
 }
 
-static int testexport_item(struct labeld_ctx *ctx, void *state,
-    const struct labeld_item *item, const char *image_url,
-    const int64_t *label_ids, size_t nlabel_ids,
-    const struct labeld_box *boxes, size_t nboxes, const char **error)
+static int testexport_item(struct labeld_ctx *ctx, void *state, uint32_t pass,
+    const struct labeld_export_item *it, const char **error)
 {
 	struct testexport_state *st = state;
 	char id[32];
-	int n = snprintf(id, sizeof(id), "%" PRId64 "\t", item->id);
+	int n = snprintf(id, sizeof(id), "%" PRId64 "\t", it->item->id);
 
 	if (n < 0 || (size_t)n >= sizeof(id) ||
 	    st->out->write(st->out->opaque, id, (size_t)n) != 0 ||
-	    st->out->write(st->out->opaque, item->path, strlen(item->path)) != 0 ||
+	    st->out->write(st->out->opaque, it->item->path, strlen(it->item->path)) != 0 ||
 	    st->out->write(st->out->opaque, "\n", 1) != 0) {
 		*error = "Could not write the export file.";
 		return -1;

@@ -474,6 +474,7 @@ START_TEST(test_export_ops)
 {
 	static const struct labeld_label labels[] = { { .id = 1, .name = "cat", .key = 1 } };
 	static const struct labeld_export_project project = {
+		.struct_size = sizeof(struct labeld_export_project),
 		.id = 3, .name = "Cats", .task = "testtask", .labels = labels, .nlabels = 1,
 	};
 	static const struct labeld_item items[] = {
@@ -498,9 +499,14 @@ START_TEST(test_export_ops)
 	ck_assert_ptr_nonnull(p);
 	ops = p->desc->export;
 	ck_assert_int_eq(ops->begin(&ctx, &state, &project, &sink, &error), 0);
-	for (size_t i = 0; i < 2; i++)
-		ck_assert_int_eq(ops->item(&ctx, state, &items[i], "url", ids, 1, NULL, 0,
-		    &error), 0);
+	ck_assert_uint_eq(ops->passes, 1);   /* 0 in the plugin: one pass */
+	for (size_t i = 0; i < 2; i++) {
+		struct labeld_export_item it = {
+			.struct_size = sizeof(it), .item = &items[i], .image_url = "url",
+			.label_ids = ids, .nlabel_ids = 1,
+		};
+		ck_assert_int_eq(ops->item(&ctx, state, 1, &it, &error), 0);
+	}
 	ck_assert_int_eq(ops->end(&ctx, state, &error), 0);
 	ck_assert_uint_eq(buf.len, strlen("7\tx/1.png\n42\tx/2.jpg\n"));
 	ck_assert(memcmp(buf.data, "7\tx/1.png\n42\tx/2.jpg\n", buf.len) == 0);
@@ -549,6 +555,7 @@ static const struct {
 	    "(must match [a-z0-9]{1,16})" },
 	{ "nomedia", "export plugin 'badfields': missing media_type (or it has control characters)" },
 	{ "exportopssize", NULL },
+	{ "passes", "export plugin 'badfields': passes is 3 (must be 1 or 2)" },
 };
 
 /* The reasons that carry struct sizes, for the cases that leave it NULL

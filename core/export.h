@@ -1,0 +1,117 @@
+/*
+ * export.h: exports of a project's labels (docs/export.md).
+ *
+ * An export is a row of the exports table (sql/013_exports.sql) and an
+ * "export" job.  The job (export_job.c) opens one REPEATABLE READ snapshot
+ * of the project, streams its exported items from MariaDB in item id order,
+ * describes each current annotation through the project's task plugin and
+ * hands it to the export plugin, which writes through a sink into the
+ * default datastore under exports/<format>/ (export_store.c): a local file
+ * written under a temporary name and renamed when complete, or an Azure
+ * Blob block blob whose block list is committed when complete.  Nothing is
+ * ever listed as finished before its file is whole.
+ *
+ * The model (exports_model.c) creates, lists, reads and deletes exports;
+ * the handlers (handlers/exports.c) serve the Export form, the project's
+ * Exports list, downloads and the labeled datasets.
+ */
+#ifndef LABELD_EXPORT_H
+#define LABELD_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct app;
+struct arena;
+struct datastore;
+struct db;
+struct job_ctx;
+
+/* The job kind in the jobs table. */
+#define EXPORT_JOB_KIND "export"
+
+/* Where the files of a format go in the default datastore:
+ * exports/<format>/<project id>-<export id>.<extension>. */
+#define EXPORT_DIR "exports"
+
+/* What a person asks for in the Export form. */
+struct export_request {
+	long long project_id;
+	long long user_id;            /* who asked (exports.created_by) */
+	const char *format;           /* an export plugin's name */
+	int delta;                    /* only what changed since the last export of this format */
+	const char *azureml_prefix;   /* "" or NULL: none; else azureml://.../paths/ */
+};
+
+/* Results of export_create besides DB_* codes (all > 0, distinct from them). */
+enum {
+	EXPORT_BAD_FORMAT = 100,      /* no loaded export plugin of that name */
+	EXPORT_BAD_PREFIX = 101,      /* azureml_prefix is not an Azure ML datastore URI */
+	EXPORT_NO_PROJECT = 102,      /* no such project (or not one that can be exported) */
+	EXPORT_NO_DATASTORE = 103     /* no default datastore to write to */
+};
+
+/*
+ * Queue an export: its row and its job in one transaction, then wake the job
+ * thread.  A delta export with no finished export of its format before it
+ * is a full export (delta 0; the list says so).  Returns DB_OK with
+ * *export_id, an EXPORT_* refusal with a sentence for the person in *why
+ * (static), or a DB_* error.
+ */
+int export_create(struct app *app, struct db *db, struct arena *a,
+    const struct export_request *rq, long long *export_id, const char **why);
+
+/* One export as the pages show it (strings in the arena). */
+struct export_info {
+	long long id;
+	long long project_id;
+	const char *format;
+	const char *file_extension;
+	const char *media_type;
+	const char *state;            /* "queued", "running", "done", "failed" */
+	int delta;
+	long long since_export_id;    /* 0: none */
+	const char *azureml_prefix;   /* NULL: none */
+	long long items, removed, annotations, bytes;
+	long long progress, total;    /* of the job while it runs */
+	long long datastore_id;       /* 0 until done */
+	const char *path;             /* in that datastore; NULL until done */
+	const char *error;            /* NULL unless failed */
+	const char *created_by;       /* the person's display name or email; NULL if removed */
+	const char *created_at;       /* "YYYY-MM-DD HH:MM:SS" UTC */
+	const char *finished_at;      /* NULL until done or failed */
+	const char *project_name;
+};
+
+/* The exports of a project, newest first (at most limit).  DB_* status. */
+int export_list(struct db *db, struct arena *a, long long project_id, size_t limit,
+    struct export_info **v, size_t *n);
+
+/* Every finished export of every project, newest first (the labeled
+ * datasets).  DB_* status. */
+int export_list_done(struct db *db, struct arena *a, size_t limit,
+    struct export_info **v, size_t *n);
+
+/* One export of a project: DB_OK, DB_NOT_FOUND when there is no export of
+ * that id in that project (another project's id is not found either), or
+ * DB_*. */
+int export_get(struct db *db, struct arena *a, long long project_id, long long export_id,
+    struct export_info *e);
+
+/* Delete an export: its file (if any) from its datastore, then its row (a
+ * running export's job stops at its next heartbeat and removes its partial
+ * file).  DB_OK, DB_NOT_FOUND, or DB_* / -1 with err. */
+int export_delete(struct app *app, struct db *db, struct arena *a, long long project_id,
+    long long export_id, char *err, size_t errlen);
+
+/* --- the job (export_job.c) --- */
+
+/* Run an export job; returns a PROJECT_INIT_* style code of jobs.c (done,
+ * failed with err, interrupted, retry). */
+int export_job_run(struct job_ctx *job, char *err, size_t errlen);
+
+/* Inside jobs.c's transaction that ends the job: the export becomes done
+ * (its counts and path were written by the run) or failed with error. */
+int export_job_end(struct job_ctx *job, int done, const char *error);
+
+#endif
