@@ -406,7 +406,7 @@ static void datastore_from_row(const struct db_result *res, struct datastore *ds
 		return;
 	ds->id = db_int(res, 0, 0);
 	ds->name = db_value(res, 0, 1);
-	ds->kind = strcmp(db_value(res, 0, 2), "azureblob") == 0 ? DATASTORE_AZUREBLOB : DATASTORE_LOCAL;
+	ds->kind = datastore_kind_from_name(db_value(res, 0, 2));
 	ds->local_path = db_value(res, 0, 3);
 	ds->blob.endpoint = db_value(res, 0, 4);
 	ds->blob.account = db_value(res, 0, 5);

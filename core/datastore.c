@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,11 @@
 #include "log.h"
 
 #define PATH_MAX_REL 1024
+
+enum datastore_kind datastore_kind_from_name(const char *name)
+{
+	return strcmp(name, "azureblob") == 0 ? DATASTORE_AZUREBLOB : DATASTORE_LOCAL;
+}
 
 int datastore_path_check(const char *path, char *err, size_t errlen)
 {
@@ -310,13 +316,13 @@ int datastore_walk_ticking(const struct datastore *ds, const char *path, int rec
 		if (c == NULL || blob_prefix(path, prefix, sizeof(prefix)) < 0) {
 			blob_client_free(c);
 			snprintf(err, errlen, "out of memory");
-			return -1;
+			return DATASTORE_UNREACHABLE;
 		}
 		if (tick != NULL)
 			blob_client_on_page(c, blob_walk_page, &bw);
 		rc = blob_list(c, prefix, recursive ? NULL : "/", 0, blob_walk_cb, &bw, err, errlen);
 		blob_client_free(c);
-		return rc < 0 ? -1 : 0;
+		return rc < 0 ? DATASTORE_UNREACHABLE : 0;
 	}
 	struct walk *w = calloc(1, sizeof(*w));
 	int fd, rc;
@@ -536,6 +542,191 @@ int datastore_read_head(const struct datastore *ds, const char *path,
 	}
 	datastore_reader_close(&r);
 	return rc;
+}
+
+/* A local file's read ahead: more is read with pread when its header asks. */
+#define HEADS_LOCAL 4096
+/* A blob's: one GET that covers a JPEG's usual metadata segments. */
+#define HEADS_BLOB 65536
+/* With files that are not in the page cache the reads of a few threads
+ * overlap, which is most of the time a local batch takes. */
+#define HEADS_LOCAL_READERS 4
+#define HEADS_BLOB_PARALLEL 16
+
+struct datastore_heads {
+	const struct datastore *ds;
+	size_t n;
+	size_t asked;                    /* bytes asked for per file */
+	unsigned char **data;            /* file i's bytes, NULL when not read */
+	size_t *len;
+	const char **reason;             /* why file i was not read, or NULL */
+	char **detail;                   /* blob: what the service said (malloc'd) */
+	unsigned char *buf;              /* local: n * asked bytes */
+	char (*err)[160];                /* local: the reasons' text */
+	/* While reading. */
+	const char *const *paths;
+	datastore_tick_fn tick;
+	void *ctx;
+	pthread_t caller;
+	int stop;                        /* tick asked to stop (atomic) */
+	size_t next;                     /* local: the next index to read (atomic) */
+};
+
+/* Ticks only from the calling thread: the caller's state (a job's database
+ * connection) is not shared with the readers. */
+static void heads_tick(struct datastore_heads *h)
+{
+	if (h->tick != NULL && pthread_equal(pthread_self(), h->caller) && h->tick(h->ctx) != 0)
+		__atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+}
+
+static void *heads_local_worker(void *p)
+{
+	struct datastore_heads *h = p;
+	size_t i;
+
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED) &&
+	    (i = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED)) < h->n) {
+		unsigned char *at = h->buf + i * h->asked;
+		if (datastore_read_head(h->ds, h->paths[i], at, h->asked, &h->len[i],
+		    h->err[i], sizeof(h->err[i])) < 0) {
+			if (h->err[i][0] == '\0')
+				snprintf(h->err[i], sizeof(h->err[i]), "the file could not be read");
+			h->reason[i] = h->err[i];
+		} else {
+			h->data[i] = at;
+		}
+		heads_tick(h);
+	}
+	return NULL;
+}
+
+/* Read in this thread and HEADS_LOCAL_READERS - 1 more (fewer when threads
+ * cannot start).  0, or -1 when out of memory. */
+static int heads_local_read(struct datastore_heads *h)
+{
+	pthread_t t[HEADS_LOCAL_READERS];
+	int started = 0;
+
+	h->asked = HEADS_LOCAL;
+	h->buf = malloc(h->n * h->asked);
+	h->err = calloc(h->n, sizeof(*h->err));
+	if (h->buf == NULL || h->err == NULL)
+		return -1;
+	for (int k = 0; k < HEADS_LOCAL_READERS - 1; k++)
+		if (pthread_create(&t[k], NULL, heads_local_worker, h) == 0)
+			started++;
+	heads_local_worker(h);
+	for (int k = 0; k < started; k++)
+		pthread_join(t[k], NULL);
+	return 0;
+}
+
+static void heads_blob_cb(void *ctx, size_t i, const unsigned char *data, size_t len,
+    const char *error)
+{
+	struct datastore_heads *h = ctx;
+
+	if (data != NULL && (h->data[i] = malloc(len ? len : 1)) != NULL) {
+		memcpy(h->data[i], data, len);
+		h->len[i] = len;
+	} else {
+		h->reason[i] = "the blob could not be read (see the server log)";
+		h->detail[i] = data == NULL && error != NULL ? strdup(error) : NULL;
+	}
+	/* A batch that must stop still runs to its end: curl's transfers are
+	 * not cut short from here. */
+	heads_tick(h);
+}
+
+/* 0, -1 when out of memory, or DATASTORE_UNREACHABLE with err. */
+static int heads_blob_read(struct datastore_heads *h, char *err, size_t errlen)
+{
+	struct blob_limits lim;
+
+	h->asked = HEADS_BLOB;
+	h->detail = calloc(h->n, sizeof(*h->detail));
+	if (h->detail == NULL)
+		return -1;
+	blob_limits_default(&lim);
+	err[0] = '\0';
+	if (blob_get_heads(&h->ds->blob, &lim, h->paths, h->n, h->asked, HEADS_BLOB_PARALLEL,
+	    heads_blob_cb, h, err, errlen) < 0)
+		return err[0] == '\0' ? -1 : DATASTORE_UNREACHABLE;
+	return 0;
+}
+
+int datastore_heads_read(const struct datastore *ds, const char *const *paths, size_t n,
+    datastore_tick_fn tick, void *ctx, struct datastore_heads **out, char *err, size_t errlen)
+{
+	struct datastore_heads *h = calloc(1, sizeof(*h));
+	int rc = -1;
+
+	*out = NULL;
+	if (h == NULL)
+		goto oom;
+	h->ds = ds;
+	h->n = n;
+	h->paths = paths;
+	h->tick = tick;
+	h->ctx = ctx;
+	h->caller = pthread_self();
+	h->data = calloc(n, sizeof(*h->data));
+	h->len = calloc(n, sizeof(*h->len));
+	h->reason = calloc(n, sizeof(*h->reason));
+	if (h->data == NULL || h->len == NULL || h->reason == NULL)
+		goto oom;
+	heads_tick(h);
+	if (h->stop)
+		rc = 0;
+	else
+		rc = ds->kind == DATASTORE_AZUREBLOB ? heads_blob_read(h, err, errlen) : heads_local_read(h);
+	if (rc == -1)
+		goto oom;
+	if (rc < 0 || h->stop) {
+		datastore_heads_free(h);
+		return rc < 0 ? rc : 1;
+	}
+	*out = h;
+	return 0;
+oom:
+	datastore_heads_free(h);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int datastore_heads_get(const struct datastore_heads *h, size_t i, const unsigned char **data,
+    size_t *len, int *whole, const char **reason, const char **detail)
+{
+	*data = h->data[i];
+	*len = h->len[i];
+	*whole = h->len[i] < h->asked;
+	*reason = h->reason[i];
+	*detail = NULL;
+	if (*data != NULL)
+		return 0;
+	if (h->detail != NULL)
+		*detail = h->detail[i] != NULL ? h->detail[i] : "no answer";
+	if (*reason == NULL)
+		*reason = "the file could not be read";
+	return -1;
+}
+
+void datastore_heads_free(struct datastore_heads *h)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; h->data != NULL && h->buf == NULL && i < h->n; i++)
+		free(h->data[i]);
+	for (size_t i = 0; h->detail != NULL && i < h->n; i++)
+		free(h->detail[i]);
+	free(h->data);
+	free(h->len);
+	free(h->reason);
+	free(h->detail);
+	free(h->buf);
+	free(h->err);
+	free(h);
 }
 
 int datastore_local_mkdirs(const char *root, const char *path, char *err, size_t errlen)

@@ -26,6 +26,15 @@ struct datastore {
 	struct blob_account blob;        /* for azureblob */
 };
 
+/* The kind stored in datastores.kind ("local" or "azureblob"). */
+enum datastore_kind datastore_kind_from_name(const char *name);
+
+/* What datastore_walk_ticking and datastore_heads_read return instead of -1
+ * when a blob service could not be reached or answered with an error: a
+ * failure that may pass by itself.  err then holds what the service or curl
+ * said, for the log only; the person is shown BLOB_FAILED_SENTENCE (blob.h). */
+#define DATASTORE_UNREACHABLE (-2)
+
 /* Check a path inside a datastore ("" is the root).  A trailing "/ **" (written without the space) is not
  * part of the path (see datastore_path_split).  0, or -1 with a sentence
  * in err ("the path may not contain '..'", ...). */
@@ -53,7 +62,8 @@ int datastore_walk(const struct datastore *ds, const char *path, int recursive,
 /* datastore_walk that also calls tick(ctx) for every entry read (files,
  * folders and skipped names alike) and before each page of a blob listing,
  * so that the caller of a long walk can show it is alive; a non-zero return
- * from tick stops the walk as fn's does.  tick NULL: as datastore_walk. */
+ * from tick stops the walk as fn's does.  tick NULL: as datastore_walk.
+ * Both return DATASTORE_UNREACHABLE when a blob listing fails. */
 typedef int (*datastore_tick_fn)(void *ctx);
 int datastore_walk_ticking(const struct datastore *ds, const char *path, int recursive,
     datastore_file_fn fn, datastore_tick_fn tick, void *ctx, char *err, size_t errlen);
@@ -98,6 +108,26 @@ void datastore_reader_init(struct datastore_reader *r, const struct datastore *d
     const char *path);
 void datastore_reader_fd(struct datastore_reader *r, int fd);
 void datastore_reader_close(struct datastore_reader *r);
+
+/* The leading bytes of many files at once (a batch of the init job): a local
+ * datastore's files are read by a few threads, a blob container's fetched
+ * over parallel connections.  tick(ctx) (NULL: none) is called from the
+ * calling thread first and between the reads; a non-zero return stops the
+ * batch (a blob batch that has begun still runs to its end).  0 with *out (free it with
+ * datastore_heads_free; a file that could not be read is a per-file
+ * failure, see datastore_heads_get), 1 when tick stopped it (*out NULL),
+ * -1 with err (out of memory), or DATASTORE_UNREACHABLE with err. */
+struct datastore_heads;
+int datastore_heads_read(const struct datastore *ds, const char *const *paths, size_t n,
+    datastore_tick_fn tick, void *ctx, struct datastore_heads **out, char *err, size_t errlen);
+
+/* File i of the batch: 0 with its leading bytes in *data and *len (*whole:
+ * fewer than were asked for, so they are the whole file), or -1 with a
+ * reason for the person and, when there is one, a detail for the log only
+ * (else NULL).  All valid until datastore_heads_free. */
+int datastore_heads_get(const struct datastore_heads *h, size_t i, const unsigned char **data,
+    size_t *len, int *whole, const char **reason, const char **detail);
+void datastore_heads_free(struct datastore_heads *h);
 
 /* Create the directories of a relative path under a local root (mode 0750),
  * never leaving the root.  0 or -1 with err. */

@@ -1,19 +1,24 @@
 /*
  * project_init.c: the "init" job.
  *
- * 1. Load the project's dataset and datastore.
- * 2. Enumerate the dataset's files (one folder, or all subfolders) into a
+ * 1. source_load: the project's dataset and datastore.
+ * 2. dataset_list: the dataset's files (one folder, or all subfolders) into a
  *    pathsort (bounded memory: a large listing is sorted through a temporary
  *    file), failing when there are more than max_dataset_files.
- * 3. For each file, in path order: read its leading bytes, check that they
- *    are an image of the kind its name says, read width and height, check
- *    the pixel limit.
- * 4. Insert the accepted files as items, PROJECT_INIT_BATCH per transaction,
- *    with the refusals, the counters and the job's progress and heartbeat in
- *    the same transaction.  INSERT IGNORE on (project, path) makes a re-run
- *    after a crash add only what is missing.
- * 5. jobs.c ends the job and sets the project Running (or Failed when no
- *    image was accepted) in one transaction.
+ * 3. batch_check, for each batch of PROJECT_INIT_BATCH files in path order:
+ *    their leading bytes (datastore_heads_read), then for each file a check
+ *    that they are an image of the kind its name says, its width and height,
+ *    and the pixel limit.
+ * 4. batch_write: the batch's accepted files as items, in one transaction
+ *    with the refusals, the counters and the job's progress and heartbeat.
+ *    INSERT IGNORE on (project, path) makes a re-run after a crash add only
+ *    what is missing.
+ * 5. init_conclude: done when the project has items, failed when none was
+ *    usable; jobs.c then ends the job and sets the project Running or
+ *    Failed in one transaction.
+ *
+ * What differs between a local directory and a blob container is behind
+ * datastore.h.
  *
  * The job writes a heartbeat (job_tick) while it lists and between header
  * reads, and every write checks that the job is still this runner's: a
@@ -35,8 +40,6 @@
 #include "pathsort.h"
 #include "project_init.h"
 
-#define HEAD_LOCAL 4096
-#define HEAD_BLOB 65536
 #define HEAD_MAX IMAGE_HEADER_CAP
 
 int project_init_check(const char *path, const struct image_reader *rd,
@@ -225,144 +228,6 @@ struct project_source {
 	int recursive;
 };
 
-static int load_source(struct job_ctx *job, struct arena *a, struct project_source *src,
-    char *err, size_t errlen)
-{
-	struct db_result *res;
-	int rc;
-
-	rc = db_query(job->db, a, &res,
-	    "SELECT d.path, d.is_recursive, s.id, s.name, s.kind, s.local_path, s.blob_endpoint, "
-	    "s.blob_account, s.blob_container, s.blob_sas, s.blob_key "
-	    "FROM projects p JOIN datasets d ON d.id = p.dataset_id "
-	    "JOIN datastores s ON s.id = d.datastore_id WHERE p.id = ?",
-	    "i", job->project_id);
-	if (rc != DB_OK)
-		return -1;
-	if (res->nrows == 0) {
-		snprintf(err, errlen, "the project no longer exists");
-		return 1;
-	}
-	memset(src, 0, sizeof(*src));
-	src->path = db_value(res, 0, 0);
-	src->recursive = db_int(res, 0, 1) != 0;
-	src->ds.id = db_int(res, 0, 2);
-	src->ds.name = db_value(res, 0, 3);
-	src->ds.kind = strcmp(db_value(res, 0, 4), "azureblob") == 0 ? DATASTORE_AZUREBLOB : DATASTORE_LOCAL;
-	src->ds.local_path = db_value(res, 0, 5);
-	src->ds.blob.endpoint = db_value(res, 0, 6);
-	src->ds.blob.account = db_value(res, 0, 7);
-	src->ds.blob.container = db_value(res, 0, 8);
-	src->ds.blob.sas = db_value(res, 0, 9);
-	src->ds.blob.key = db_value(res, 0, 10);
-	return 0;
-}
-
-/* Leading bytes of every file of a blob batch, fetched in parallel; the
- * job's heartbeat goes on between the fetches. */
-struct blob_heads {
-	unsigned char **data;
-	size_t *len;
-	const char **error;
-	struct job_ctx *job;
-};
-
-static void blob_head_cb(void *ctx, size_t index, const unsigned char *data, size_t len,
-    const char *error)
-{
-	struct blob_heads *h = ctx;
-
-	if (data != NULL) {
-		h->data[index] = malloc(len ? len : 1);
-		if (h->data[index] != NULL) {
-			memcpy(h->data[index], data, len);
-			h->len[index] = len;
-		}
-	} else {
-		h->error[index] = error ? strdup(error) : NULL;
-	}
-	/* A batch that must stop still runs to its end (the fetches cannot
-	 * be cut short here); the caller then finds job->lost or stopping. */
-	job_tick(h->job, -1);
-}
-
-/* Leading bytes of every file of a local batch, read by a few threads at
- * once: with files that are not in the page cache the reads overlap, which
- * is most of the time such a batch takes. */
-#define LOCAL_READERS 4
-
-struct local_heads {
-	struct job_ctx *job;             /* its heartbeat, from the calling thread */
-	pthread_t caller;
-	int stop;                        /* the job must stop (atomic) */
-	const struct datastore *ds;
-	char *const *paths;              /* the batch's paths */
-	size_t n;
-	unsigned char *buf;              /* n * HEAD_LOCAL bytes */
-	size_t *len;
-	char (*err)[160];                /* "" when read */
-	size_t next;                     /* the next index to read (atomic) */
-};
-
-static void *local_heads_worker(void *p)
-{
-	struct local_heads *h = p;
-	size_t i;
-
-	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED) &&
-	    (i = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED)) < h->n) {
-		if (datastore_read_head(h->ds, h->paths[i], h->buf + i * HEAD_LOCAL, HEAD_LOCAL,
-		    &h->len[i], h->err[i], sizeof(h->err[i])) < 0 && h->err[i][0] == '\0')
-			snprintf(h->err[i], sizeof(h->err[i]), "the file could not be read");
-		/* The job's database connection is the calling thread's. */
-		if (pthread_equal(pthread_self(), h->caller) && job_tick(h->job, -1) < 0)
-			__atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
-	}
-	return NULL;
-}
-
-/* Read the heads of paths[0..n): 0, or -1 when out of memory (h is then
- * empty).  Falls back to reading in this thread when threads cannot start.
- * h->stop is set when the job must stop (some heads are then not read). */
-static int local_heads_read(struct local_heads *h, struct job_ctx *job,
-    const struct datastore *ds, char *const *paths, size_t n)
-{
-	pthread_t t[LOCAL_READERS];
-	int started = 0;
-
-	memset(h, 0, sizeof(*h));
-	h->job = job;
-	h->caller = pthread_self();
-	h->ds = ds;
-	h->paths = paths;
-	h->n = n;
-	h->buf = malloc(n * HEAD_LOCAL);
-	h->len = calloc(n, sizeof(*h->len));
-	h->err = calloc(n, sizeof(*h->err));
-	if (h->buf == NULL || h->len == NULL || h->err == NULL) {
-		free(h->buf);
-		free(h->len);
-		free(h->err);
-		memset(h, 0, sizeof(*h));
-		return -1;
-	}
-	for (int k = 0; k < LOCAL_READERS - 1; k++)
-		if (pthread_create(&t[k], NULL, local_heads_worker, h) == 0)
-			started++;
-	local_heads_worker(h);
-	for (int k = 0; k < started; k++)
-		pthread_join(t[k], NULL);
-	return 0;
-}
-
-static void local_heads_free(struct local_heads *h)
-{
-	free(h->buf);
-	free(h->len);
-	free(h->err);
-	memset(h, 0, sizeof(*h));
-}
-
 /* A re-run starts clean: its refusals are recounted.  One transaction,
  * while the job is ours.  0, or -1 (taken over, or a database error). */
 static int job_restart(struct job_ctx *job)
@@ -379,6 +244,42 @@ static int job_restart(struct job_ctx *job)
 		return -1;
 	}
 	return 0;
+}
+
+/* Step 1: the project's dataset and datastore into src (strings in a), and
+ * the job's earlier progress cleared.  PROJECT_INIT_DONE, or the job's
+ * result with err. */
+static int source_load(struct job_ctx *job, struct arena *a, struct project_source *src,
+    char *err, size_t errlen)
+{
+	struct db_result *res;
+	int rc;
+
+	rc = db_query(job->db, a, &res,
+	    "SELECT d.path, d.is_recursive, s.id, s.name, s.kind, s.local_path, s.blob_endpoint, "
+	    "s.blob_account, s.blob_container, s.blob_sas, s.blob_key "
+	    "FROM projects p JOIN datasets d ON d.id = p.dataset_id "
+	    "JOIN datastores s ON s.id = d.datastore_id WHERE p.id = ?",
+	    "i", job->project_id);
+	if (rc != DB_OK)
+		return PROJECT_INIT_INTERRUPTED;
+	if (res->nrows == 0) {
+		snprintf(err, errlen, "the project no longer exists");
+		return PROJECT_INIT_FAILED;
+	}
+	memset(src, 0, sizeof(*src));
+	src->path = db_value(res, 0, 0);
+	src->recursive = db_int(res, 0, 1) != 0;
+	src->ds.id = db_int(res, 0, 2);
+	src->ds.name = db_value(res, 0, 3);
+	src->ds.kind = datastore_kind_from_name(db_value(res, 0, 4));
+	src->ds.local_path = db_value(res, 0, 5);
+	src->ds.blob.endpoint = db_value(res, 0, 6);
+	src->ds.blob.account = db_value(res, 0, 7);
+	src->ds.blob.container = db_value(res, 0, 8);
+	src->ds.blob.sas = db_value(res, 0, 9);
+	src->ds.blob.key = db_value(res, 0, 10);
+	return job_restart(job) < 0 ? PROJECT_INIT_INTERRUPTED : PROJECT_INIT_DONE;
 }
 
 /* After the listing: the job's total (progress back to 0) and the
@@ -400,8 +301,9 @@ static int listing_record(struct job_ctx *job, unsigned long long files)
 	return 0;
 }
 
-/* The dataset's paths, sorted, into sort.  PROJECT_INIT_DONE when listed,
- * else the job's result with err. */
+/* Step 2: the dataset's paths, sorted, into sort, and their count recorded
+ * as the job's total.  PROJECT_INIT_DONE when listed, else the job's result
+ * with err. */
 static int dataset_list(struct job_ctx *job, const struct project_source *src,
     struct pathsort *sort, char *err, size_t errlen)
 {
@@ -412,9 +314,7 @@ static int dataset_list(struct job_ctx *job, const struct project_source *src,
 	    &l, err, errlen);
 	if (l.stop)
 		return PROJECT_INIT_INTERRUPTED;
-	if (rc < 0 && src->ds.kind == DATASTORE_AZUREBLOB) {
-		/* A blob service may be down for a while: try again later.
-		 * What it or curl said goes to the log only (blob.h). */
+	if (rc == DATASTORE_UNREACHABLE) {
 		log_warn("job %lld: listing datastore %s: %s", job->job_id, src->ds.name, err);
 		snprintf(err, errlen, "%s", BLOB_FAILED_SENTENCE);
 		return PROJECT_INIT_RETRY;
@@ -432,6 +332,11 @@ static int dataset_list(struct job_ctx *job, const struct project_source *src,
 		log_error("job %lld: %s", job->job_id, err);
 		return PROJECT_INIT_RETRY;
 	}
+	if (listing_record(job, pathsort_added(sort)) < 0)
+		return PROJECT_INIT_INTERRUPTED;
+	log_info("job %lld: %llu files in %s:%s%s (%zu sorted runs on disk)", job->job_id,
+	    pathsort_added(sort), src->ds.name, src->path, src->recursive ? "/**" : "",
+	    pathsort_runs(sort));
 	return PROJECT_INIT_DONE;
 }
 
@@ -455,193 +360,157 @@ static int batch_paths(struct job_ctx *job, struct pathsort *sort, char **paths,
 	return rc < 0 ? -1 : 0;
 }
 
-int project_init_run(struct job_ctx *job, char *err, size_t errlen)
+static int heads_tick(void *ctx)
 {
-	const struct config *cfg = &job->app->cfg;
-	struct project_source src;
-	struct pathsort *sort = NULL;
-	/* The source's strings outlive the per-batch arena resets. */
-	struct arena *keep = arena_new();
-	struct batch *bt = NULL;
-	char **paths = NULL;
-	unsigned long long refused = 0, files, done = 0;
-	unsigned char *head = NULL;
-	int rc, result = PROJECT_INIT_FAILED;
+	return job_tick(ctx, -1) < 0;
+}
 
-	if (keep == NULL) {
-		snprintf(err, errlen, "out of memory");
+/* File path, whose leading bytes are data[0..got) (whole: all of it), into
+ * the batch as an item or a refusal.  head is HEAD_MAX bytes of room. */
+static void file_check(struct job_ctx *job, const struct datastore *ds, struct batch *bt,
+    const char *path, const unsigned char *data, size_t got, int whole, unsigned char *head)
+{
+	const char *reason = NULL;
+	struct image_info info = { 0 };
+	struct datastore_reader rd;
+	char rerr[256] = "";
+
+	/* The bytes read ahead, and as many more as the header asks for (a
+	 * JPEG keeps its size after its metadata segments). */
+	memcpy(head, data, got);
+	datastore_reader_init(&rd, ds, path);
+	if (project_init_check(path, &rd.rd, head, HEAD_MAX, &got, whole,
+	    job->app->cfg.max_image_pixels, &info, &reason, rerr, sizeof(rerr)) < 0 && reason == rerr)
+		reason = arena_strdup(job->arena, rerr);
+	datastore_reader_close(&rd);
+	if (reason != NULL) {
+		bt->rpath[bt->nrefused] = path;
+		bt->rreason[bt->nrefused] = reason;
+		bt->nrefused++;
+		return;
+	}
+	struct db_arg *a = &bt->args[bt->nitems * 5];
+	a[0] = (struct db_arg){ .type = 'i', .i = job->project_id };
+	a[1] = (struct db_arg){ .type = 's', .ptr = path };
+	a[2] = (struct db_arg){ .type = 'u', .u = info.width };
+	a[3] = (struct db_arg){ .type = 'u', .u = info.height };
+	a[4] = (struct db_arg){ .type = 's', .ptr = image_format_name(info.format) };
+	bt->nitems++;
+}
+
+/* Step 3: read the leading bytes of paths[0..n) and decide about each file
+ * into bt.  *heads holds the bytes bt points into until the caller frees it
+ * after the batch is written.  PROJECT_INIT_DONE, or the job's result with
+ * err. */
+static int batch_check(struct job_ctx *job, const struct datastore *ds, char *const *paths,
+    size_t n, struct batch *bt, struct datastore_heads **heads, unsigned char *head,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	rc = datastore_heads_read(ds, (const char *const *)paths, n, heads_tick, job, heads,
+	    err, errlen);
+	if (rc == DATASTORE_UNREACHABLE) {
+		log_warn("job %lld: reading headers from datastore %s: %s", job->job_id, ds->name, err);
+		snprintf(err, errlen, "%s", BLOB_FAILED_SENTENCE);
+		return PROJECT_INIT_RETRY;
+	}
+	if (rc < 0)
+		return PROJECT_INIT_FAILED;
+	if (rc > 0 || job->lost || *job->stopping)
 		return PROJECT_INIT_INTERRUPTED;
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *data;
+		const char *reason, *detail;
+		size_t got;
+		int whole;
+		char rerr[256];
+		if (job_tick(job, -1) < 0)
+			return PROJECT_INIT_INTERRUPTED;
+		/* Blob names as well as local paths follow the path rules: a name
+		 * with "..", "//" or a control character would be an item that
+		 * can never be shown. */
+		if (datastore_path_check(paths[i], rerr, sizeof(rerr)) < 0) {
+			reason = arena_strdup(job->arena, rerr);
+		} else if (datastore_heads_get(*heads, i, &data, &got, &whole, &reason, &detail) == 0) {
+			file_check(job, ds, bt, paths[i], data, got, whole, head);
+			continue;
+		} else if (detail != NULL) {
+			/* The service's own words go to the log only. */
+			log_info("job %lld: reading %s: %s", job->job_id, paths[i], detail);
+		}
+		bt->rpath[bt->nrefused] = paths[i];
+		bt->rreason[bt->nrefused] = reason ? reason : "refused";
+		bt->nrefused++;
 	}
-	rc = load_source(job, keep, &src, err, errlen);
-	if (rc != 0) {
-		arena_free(keep);
-		return rc < 0 ? PROJECT_INIT_INTERRUPTED : PROJECT_INIT_FAILED;
-	}
-	if (job_restart(job) < 0) {
-		arena_free(keep);
-		return PROJECT_INIT_INTERRUPTED;
-	}
+	return PROJECT_INIT_DONE;
+}
 
-	sort = pathsort_new(cfg->tmp_dir, LISTING_MEMORY);
-	if (sort == NULL) {
-		snprintf(err, errlen, "out of memory");
-		result = PROJECT_INIT_INTERRUPTED;
-		goto out;
-	}
-	result = dataset_list(job, &src, sort, err, errlen);
-	if (result != PROJECT_INIT_DONE)
-		goto out;
-	/* Stable order: items are labeled in path order (the sorter's). */
-	files = pathsort_added(sort);
-	if (listing_record(job, files) < 0) {
-		result = PROJECT_INIT_INTERRUPTED;
-		goto out;
-	}
-	log_info("job %lld: %llu files in %s:%s%s (%zu sorted runs on disk)", job->job_id, files,
-	    src.ds.name, src.path, src.recursive ? "/**" : "", pathsort_runs(sort));
-
-	result = PROJECT_INIT_FAILED;
-	bt = calloc(1, sizeof(*bt));
-	head = malloc(HEAD_MAX);
-	paths = calloc(PROJECT_INIT_BATCH, sizeof(*paths));
-	if (bt == NULL || head == NULL || paths == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	for (;;) {
-		size_t start = 0, end;   /* this batch is paths[start..end) */
-		struct blob_heads bh = { 0 };
-		struct local_heads lh = { 0 };
-		int stop = 0;
-		if (batch_paths(job, sort, paths, &end, err, errlen) < 0) {
-			result = PROJECT_INIT_RETRY;
-			goto out;
-		}
-		if (end == 0)
-			break;
-		if (src.ds.kind == DATASTORE_LOCAL &&
-		    local_heads_read(&lh, job, &src.ds, paths + start, end - start) < 0) {
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
-		if (src.ds.kind == DATASTORE_AZUREBLOB) {
-			size_t n = end - start;
-			bh.data = calloc(n, sizeof(*bh.data));
-			bh.len = calloc(n, sizeof(*bh.len));
-			bh.error = calloc(n, sizeof(*bh.error));
-			bh.job = job;
-			struct blob_limits lim;
-			blob_limits_default(&lim);
-			if (bh.data == NULL || bh.len == NULL || bh.error == NULL ||
-			    blob_get_heads(&src.ds.blob, &lim, (const char *const *)paths + start, n,
-			    HEAD_BLOB, 16, blob_head_cb, &bh, err, errlen) < 0) {
-				if (err[0] == '\0') {
-					snprintf(err, errlen, "out of memory");
-				} else {
-					log_warn("job %lld: reading headers from datastore %s: %s",
-					    job->job_id, src.ds.name, err);
-					snprintf(err, errlen, "%s", BLOB_FAILED_SENTENCE);
-					result = PROJECT_INIT_RETRY;
-				}
-				free(bh.data);
-				free(bh.len);
-				free(bh.error);
-				goto out;
-			}
-		}
-		stop = lh.stop || job->lost || *job->stopping;
-		for (size_t i = start; i < end && !stop; i++) {
-			const char *path = paths[i], *reason = NULL;
-			struct image_info info = { 0 };
-			size_t got = 0, asked = HEAD_LOCAL;
-			char rerr[256] = "";
-			const unsigned char *data = NULL;
-			if (job_tick(job, -1) < 0) {
-				stop = 1;
-				break;
-			}
-			/* Blob names as well as local paths follow the path rules:
-			 * a name with "..", "//" or a control character would be an
-			 * item that can never be shown. */
-			if (datastore_path_check(path, rerr, sizeof(rerr)) < 0) {
-				reason = arena_strdup(job->arena, rerr);
-			} else if (src.ds.kind == DATASTORE_AZUREBLOB) {
-				data = bh.data[i - start];
-				got = bh.len[i - start];
-				asked = HEAD_BLOB;
-				if (data == NULL) {
-					/* The service's own words go to the log only. */
-					log_info("job %lld: blob %s: %s", job->job_id, path,
-					    bh.error[i - start] ? bh.error[i - start] : "no answer");
-					reason = "the blob could not be read (see the server log)";
-				}
-			} else if (lh.err[i - start][0] != '\0') {
-				reason = arena_strdup(job->arena, lh.err[i - start]);
-			} else {
-				data = lh.buf + (i - start) * HEAD_LOCAL;
-				got = lh.len[i - start];
-			}
-			/* The bytes read ahead, and as many more as the header asks
-			 * for (a JPEG keeps its size after its metadata segments);
-			 * fewer bytes than were asked for are the whole file. */
-			if (reason == NULL) {
-				struct datastore_reader rd;
-				memcpy(head, data, got);
-				datastore_reader_init(&rd, &src.ds, path);
-				if (project_init_check(path, &rd.rd, head, HEAD_MAX, &got, got < asked,
-				    cfg->max_image_pixels, &info, &reason, rerr, sizeof(rerr)) < 0 &&
-				    reason == rerr)
-					reason = arena_strdup(job->arena, rerr);
-				datastore_reader_close(&rd);
-			}
-			if (reason != NULL) {
-				bt->rpath[bt->nrefused] = path;
-				bt->rreason[bt->nrefused] = reason ? reason : "refused";
-				bt->nrefused++;
-				continue;
-			}
-			struct db_arg *a = &bt->args[bt->nitems * 5];
-			a[0] = (struct db_arg){ .type = 'i', .i = job->project_id };
-			a[1] = (struct db_arg){ .type = 's', .ptr = path };
-			a[2] = (struct db_arg){ .type = 'u', .u = info.width };
-			a[3] = (struct db_arg){ .type = 'u', .u = info.height };
-			a[4] = (struct db_arg){ .type = 's', .ptr = image_format_name(info.format) };
-			bt->nitems++;
-		}
-		done += end;
-		rc = stop ? PROJECT_INIT_INTERRUPTED :
-		    batch_write(job, bt, done + pathsort_dropped(sort), files, &refused);
-		local_heads_free(&lh);
-		if (bh.data != NULL) {
-			for (size_t i = 0; i < end - start; i++) {
-				free(bh.data[i]);
-				free((void *)bh.error[i]);
-			}
-			free(bh.data);
-			free(bh.len);
-			free(bh.error);
-		}
-		arena_reset(job->arena);
-		if (rc != 0 || *job->stopping) {
-			result = PROJECT_INIT_INTERRUPTED;
-			goto out;
-		}
-	}
-
+/* Step 5: done when the project has items, failed when none was usable
+ * (jobs.c then ends the job and sets the project Running or Failed in one
+ * transaction). */
+static int init_conclude(struct job_ctx *job, unsigned long long files,
+    unsigned long long refused, char *err, size_t errlen)
+{
 	struct db_result *res;
+
 	if (db_query(job->db, job->arena, &res,
-	    "SELECT items_total FROM project_counters WHERE project_id = ?", "i", job->project_id) != DB_OK) {
-		result = PROJECT_INIT_INTERRUPTED;
-		goto out;
-	}
+	    "SELECT items_total FROM project_counters WHERE project_id = ?", "i", job->project_id) != DB_OK)
+		return PROJECT_INIT_INTERRUPTED;
 	if (res->nrows == 0 || db_int(res, 0, 0) == 0) {
 		snprintf(err, errlen, files == 0 ? "the dataset holds no files" :
 		    "none of the dataset's %llu files is a usable image", files);
-		goto out;
+		return PROJECT_INIT_FAILED;
 	}
 	log_info("job %lld: project %lld initialised: %lld items, %llu refused", job->job_id,
 	    job->project_id, db_int(res, 0, 0), refused);
-	result = PROJECT_INIT_DONE;
+	return PROJECT_INIT_DONE;
+}
+
+int project_init_run(struct job_ctx *job, char *err, size_t errlen)
+{
+	struct project_source src;
+	/* The source's strings outlive the per-batch arena resets. */
+	struct arena *keep = arena_new();
+	struct pathsort *sort = pathsort_new(job->app->cfg.tmp_dir, LISTING_MEMORY);
+	struct batch *bt = calloc(1, sizeof(*bt));
+	unsigned char *head = malloc(HEAD_MAX);
+	char **paths = calloc(PROJECT_INIT_BATCH, sizeof(*paths));
+	unsigned long long refused = 0, files = 0, done = 0;
+	int result;
+
+	if (keep == NULL || sort == NULL || bt == NULL || head == NULL || paths == NULL) {
+		snprintf(err, errlen, "out of memory");
+		result = PROJECT_INIT_INTERRUPTED;
+		goto out;
+	}
+	result = source_load(job, keep, &src, err, errlen);
+	if (result == PROJECT_INIT_DONE)
+		result = dataset_list(job, &src, sort, err, errlen);
+	files = pathsort_added(sort);
+	/* Steps 3 and 4 batch by batch; items are labeled in path order. */
+	while (result == PROJECT_INIT_DONE) {
+		struct datastore_heads *heads = NULL;
+		size_t n;
+		if (batch_paths(job, sort, paths, &n, err, errlen) < 0) {
+			result = PROJECT_INIT_RETRY;
+			break;
+		}
+		if (n == 0)
+			break;
+		result = batch_check(job, &src.ds, paths, n, bt, &heads, head, err, errlen);
+		done += n;
+		/* Step 4. */
+		if (result == PROJECT_INIT_DONE &&
+		    batch_write(job, bt, done + pathsort_dropped(sort), files, &refused) != 0)
+			result = PROJECT_INIT_INTERRUPTED;
+		datastore_heads_free(heads);
+		arena_reset(job->arena);
+		if (result == PROJECT_INIT_DONE && *job->stopping)
+			result = PROJECT_INIT_INTERRUPTED;
+	}
+	if (result == PROJECT_INIT_DONE)
+		result = init_conclude(job, files, refused, err, errlen);
 out:
 	/* jobs.c ends the job and sets the project Running or Failed in one
 	 * transaction; a retried job's project stays Initializing. */

@@ -21,15 +21,10 @@
 #define QUEUE_TRIES 3
 
 /* Lease and answer batches (see "batches" below): one at a time per
- * process.  Every answer batch updates the project's counter row, so a
- * second one would wait for the first one's commit there, and both would
- * be smaller (measured: fewer answers per second). */
+ * process, as every answer batch updates the project's counter row and a
+ * second one would only wait there for the first one's commit. */
 #define QUEUE_BATCH_LEADERS 1
-/* Page reads too: one batch at a time.  Two at once (they take no locks)
- * were meant to keep one preempted leader from holding up every page, but
- * they halve the batches: measured on 2 vCPUs, one leader cost MariaDB
- * 44-47 instead of 63-84 µs per labeling page and 200-240 instead of
- * 250-300 µs per answer, with more requests per second in every run. */
+/* Page reads too: one batch at a time, so that the batches stay large. */
 #define QUEUE_READ_LEADERS 1
 /* At most this many jobs go into one batch. */
 #define QUEUE_BATCH_MAX 32
@@ -460,8 +455,8 @@ static int page_from_row(struct db *db, struct arena *a, long long project_id, l
 		pg->facts.lease_user = db_int(res, 0, col + 7);
 		pg->facts.lease_token = pg->item.lease_token;
 		/* No prefetch guess when a page is shown again (a reload, an
-		 * editor step): only a fresh lease finds the next free item, for
-		 * free.  Guessing here cost a scan per page view under load. */
+		 * editor step): only a fresh lease finds the next free item
+		 * without a scan of its own. */
 		pg->next_id = 0;
 	}
 	rc = project_cache_get(a, project_id, db_int(res, 0, base + 1), &m);
@@ -573,108 +568,6 @@ int queue_page_check(struct db *db, struct arena *a, long long project_id, long 
 			return rc;
 	}
 	return (int)queue_classify(&pg->facts, action, user_id, token);
-}
-
-/* ------------------------------------------------------------ leasing */
-
-/* One attempt of queue_lease_next; *next_id gets the guess at the item
- * after the leased one. */
-static int lease_once(struct db *db, struct arena *a, long long project_id, long long user_id,
-    unsigned lease_seconds, struct queue_item *item, long long *next_id)
-{
-	struct db_result *res;
-	char token[TOKEN_LEN + 1];
-	int rc;
-
-	/* Locking reads under READ COMMITTED keep locks only on the rows
-	 * they return: the leased rows a scan passes over stay free. */
-	rc = db_exec(db, 0, NULL, NULL, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "");
-	if (rc != DB_OK)
-		return rc;
-	rc = db_begin(db);
-	if (rc != DB_OK)
-		return rc;
-	/* One labeler's requests take turns from here on. */
-	rc = db_query(db, a, &res, "SELECT id FROM users WHERE id = ? FOR UPDATE", "i", user_id);
-	if (rc != DB_OK)
-		goto fail;
-	/* The project's state in share mode (Pause waits for this lease to
-	 * commit; this lease waits for a Pause to commit), and the item a
-	 * request of this labeler may have leased meanwhile. */
-	rc = db_query(db, a, &res,
-	    "SELECT p.state, " ITEM_COLUMNS_I " FROM projects p LEFT JOIN items i "
-	    "ON i.lease_user = ? AND i.project_id = p.id AND i.state = 'unlabeled' "
-	    "AND i.lease_until > NOW(6) WHERE p.id = ? LOCK IN SHARE MODE",
-	    "ii", user_id, project_id);
-	if (rc != DB_OK)
-		goto fail;
-	if (res->nrows == 0 || strcmp(db_value(res, 0, 0), "running") != 0) {
-		db_rollback(db);
-		return res->nrows == 0 ? QUEUE_NO_ITEM : QUEUE_NOT_RUNNING;
-	}
-	if (db_value(res, 0, 1) != NULL) {
-		item_from_row(res, 0, 1, item);
-		rc = db_commit(db);
-		return rc == DB_OK ? QUEUE_OK : rc;
-	}
-	/* The first row is leased; the next one's id is the guess at the
-	 * next free item (for prefetching), for free.  The locks of the rows
-	 * not taken last only until the commit a few statements below. */
-	rc = db_query(db, a, &res, QUEUE_SCAN(QUEUE_NOT_SKIPPED),
-	    "iiiiiiii", project_id, user_id, project_id, 1LL, project_id, user_id, project_id, 2LL);
-	if (rc != DB_OK)
-		goto fail;
-	if (res->nrows == 0) {
-		rc = db_commit(db);
-		return rc == DB_OK ? QUEUE_EMPTY : rc;
-	}
-	item_from_row(res, 0, 0, item);
-	if (res->nrows > 1)
-		*next_id = db_int(res, 1, 0);
-	if (token_new(token) < 0) {
-		log_error("queue_lease_next: no random bytes for a lease token");
-		rc = DB_ERR;
-		goto fail;
-	}
-	rc = db_exec(db, 0, NULL, NULL,
-	    "UPDATE items SET lease_user = ?, lease_until = NOW(6) + INTERVAL ? SECOND, "
-	    "lease_token = ?, version = version + 1 WHERE id = ?",
-	    "iisi", user_id, (long long)lease_seconds, token, item->id);
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO item_events (item_id, project_id, user_id, kind) VALUES (?, ?, ?, 'leased')",
-		    "iii", item->id, project_id, user_id);
-	if (rc == DB_OK)
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO labeler_leases (project_id, user_id, item_id, next_item_id) "
-		    "VALUES (?, ?, ?, NULLIF(?, 0)) ON DUPLICATE KEY UPDATE item_id = VALUES(item_id), "
-		    "next_item_id = VALUES(next_item_id)",
-		    "iiii", project_id, user_id, item->id, *next_id);
-	if (rc != DB_OK)
-		goto fail;
-	rc = db_commit(db);
-	if (rc != DB_OK)
-		return rc;
-	item->lease_token = arena_strdup(a, token);
-	return item->lease_token != NULL ? QUEUE_OK : DB_ERR;
-fail:
-	db_rollback(db);
-	return rc;
-}
-
-/* queue_lease_next for one labeler in its own transaction (the way back
- * when a batch could not be run). */
-static int lease_single(struct db *db, struct arena *a, long long project_id, long long user_id,
-    unsigned lease_seconds, struct queue_item *item, long long *next_id)
-{
-	int rc = DB_RETRY;
-
-	for (int i = 0; i < QUEUE_TRIES && rc == DB_RETRY; i++) {
-		memset(item, 0, sizeof(*item));
-		*next_id = 0;
-		rc = lease_once(db, a, project_id, user_id, lease_seconds, item, next_id);
-	}
-	return rc;
 }
 
 /* ------------------------------------------------------------ images */
@@ -864,8 +757,8 @@ int queue_skip(struct db *db, struct arena *a, long long project_id, long long i
  * the batch's rows as their one changing parameter (JSON_TABLE), so each
  * is prepared once and runs once per batch whatever its size.  A batch that
  * fails for any reason other than a deadlock hands every job back to its
- * owner, which then runs the single-request transaction above: a batch is
- * only ever a faster way to the same result.
+ * owner, which then runs it alone as a batch of one: a batch is only ever
+ * a faster way to the same result.
  */
 
 enum { JOB_LEASE = 1, JOB_SUBMIT = 2 };
@@ -932,21 +825,23 @@ static int item_copy(struct queue_job *j, const struct queue_item *it)
 	return j->item.path && j->item.format && j->item.lease_token ? 0 : -1;
 }
 
-/* A lease this batch gives: labeler, item, token. */
+/* A lease this batch gives: labeler, item, token, and the guess at the next
+ * free item after it (for prefetching; 0: none). */
 struct grant {
 	long long user_id;
 	struct queue_item item;
 	char token[TOKEN_LEN + 1];
+	long long next;
 };
 
-/* Hand grant g to every job of its labeler (next_id: the prefetch guess). */
-static void grant_jobs(struct queue_job **jobs, size_t n, const struct grant *g, long long next_id)
+/* Hand grant g to every job of its labeler. */
+static void grant_jobs(struct queue_job **jobs, size_t n, const struct grant *g)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i]->user_id != g->user_id || jobs[i]->rc != JOB_ALONE)
 			continue;
 		jobs[i]->rc = item_copy(jobs[i], &g->item) == 0 ? QUEUE_OK : DB_ERR;
-		jobs[i]->next_id = next_id;
+		jobs[i]->next_id = g->next;
 	}
 }
 
@@ -980,203 +875,309 @@ static int hints_write(struct db *db, long long project_id, const char *rows)
 	    "is", project_id, rows);
 }
 
-/* One attempt at leasing for jobs[0..n-1] (one project).  Sets each job's
- * rc (and item, next_id); returns DB_OK, or DB_* for the whole batch
- * (rolled back, no job's result is kept). */
-static int lease_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
+/*
+ * Leasing.  Every lease is taken by lease_batch_once, for the labelers of a
+ * batch or for one labeler alone (lease_single: a batch of one), in five
+ * steps: lock and state, held leases and skippers, scan, grants, hand-out.
+ */
+
+/* One lease batch: its jobs and what the steps learn. */
+struct lease_batch {
+	struct db *db;
+	struct arena *arena;           /* the leader's */
+	struct queue_job **jobs;
+	size_t n;
+	long long project_id;
+	long long *users;              /* the labelers, distinct, in id order */
+	size_t nusers;
+	const char *ulist;             /* users as a JSON array */
+	struct db_result *held;        /* per labeler: id, skipped, its lease (ITEM_COLUMNS) */
+	struct grant *g;               /* the new leases */
+	size_t ng;
+};
+
+/* Lock and state: begin the transaction, lock the labelers' rows (in id
+ * order, as every batch does, so one labeler's requests take turns and
+ * batches never deadlock on them) and read the project's state in share
+ * mode (Pause waits for this lease to commit; this lease waits for a Pause
+ * to commit).  Sets every job JOB_ALONE.  DB_OK when the project runs;
+ * QUEUE_NO_ITEM or QUEUE_NOT_RUNNING (rolled back), or DB_* (the caller
+ * rolls back). */
+static int lease_lock(struct lease_batch *lb)
 {
-	struct db *db = bc->db;
-	struct arena *a = bc->arena;
-	long long project_id = jobs[0]->project_id, *users, *plain, guess = 0;
-	size_t nusers = n, nplain = 0, ng = 0;
-	struct db_result *res, *held, *skippers, *cand;
-	struct grant *g;
-	struct buf b;
-	const char *ulist;
+	struct db_result *res;
 	int rc;
 
-	users = arena_calloc(a, n, sizeof(*users));
-	plain = arena_calloc(a, n, sizeof(*plain));
-	g = arena_calloc(a, n, sizeof(*g));
-	if (users == NULL || plain == NULL || g == NULL)
+	lb->users = arena_calloc(lb->arena, lb->n, sizeof(*lb->users));
+	lb->g = arena_calloc(lb->arena, lb->n, sizeof(*lb->g));
+	if (lb->users == NULL || lb->g == NULL)
 		return DB_ERR;
-	for (size_t i = 0; i < n; i++) {
-		users[i] = jobs[i]->user_id;
-		jobs[i]->rc = JOB_ALONE;
-		jobs[i]->next_id = 0;
+	for (size_t i = 0; i < lb->n; i++) {
+		lb->users[i] = lb->jobs[i]->user_id;
+		lb->jobs[i]->rc = JOB_ALONE;
+		lb->jobs[i]->next_id = 0;
 	}
-	if ((ulist = ids_json(a, users, &nusers)) == NULL)
+	lb->nusers = lb->n;
+	if ((lb->ulist = ids_json(lb->arena, lb->users, &lb->nusers)) == NULL)
 		return DB_ERR;
-
-	/* READ COMMITTED as in lease_once: the scan keeps locks only on the
-	 * rows it returns. */
-	rc = db_exec(db, 0, NULL, NULL, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "");
+	/* Locking reads under READ COMMITTED keep locks only on the rows they
+	 * return: the leased rows a scan passes over stay free. */
+	rc = db_exec(lb->db, 0, NULL, NULL, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "");
 	if (rc == DB_OK)
-		rc = db_begin(db);
+		rc = db_begin(lb->db);
 	if (rc != DB_OK)
 		return rc;
-	/* The labelers' rows, in id order (every batch locks in that order):
-	 * one labeler's requests take turns, as in lease_once. */
-	rc = db_query(db, a, &res, "SELECT u.id FROM " JT_IDS " STRAIGHT_JOIN users u ON u.id = j.id FOR UPDATE",
-	    "s", ulist);
+	rc = db_query(lb->db, lb->arena, &res,
+	    "SELECT u.id FROM " JT_IDS " STRAIGHT_JOIN users u ON u.id = j.id FOR UPDATE",
+	    "s", lb->ulist);
 	if (rc == DB_OK)
-		rc = db_query(db, a, &res, "SELECT state FROM projects WHERE id = ? LOCK IN SHARE MODE",
-		    "i", project_id);
+		rc = db_query(lb->db, lb->arena, &res,
+		    "SELECT state FROM projects WHERE id = ? LOCK IN SHARE MODE", "i", lb->project_id);
 	if (rc != DB_OK)
-		goto fail;
+		return rc;
 	if (res->nrows == 0 || strcmp(db_value(res, 0, 0), "running") != 0) {
-		for (size_t i = 0; i < n; i++)
-			jobs[i]->rc = res->nrows == 0 ? QUEUE_NO_ITEM : QUEUE_NOT_RUNNING;
-		db_rollback(db);
-		return DB_OK;
+		db_rollback(lb->db);
+		return res->nrows == 0 ? QUEUE_NO_ITEM : QUEUE_NOT_RUNNING;
 	}
-	/* Leases these labelers took meanwhile (another tab, another process),
-	 * and who of them skipped anything here (they need the scan that
-	 * leaves their skips out; everyone else shares one).  FORCE INDEX:
-	 * joined from JSON_TABLE, the optimizer judges items_lease by its
-	 * statistics, where the many items nobody holds (lease_user NULL) look
-	 * like one huge group, and it read the whole items table instead, a
-	 * 100 000-item project for every batch (found with the slow log:
-	 * 200 000 rows examined per batch). */
-	rc = db_query(db, a, &held, "SELECT i.lease_user, " ITEM_COLUMNS_I " FROM " JT_IDS
-	    " STRAIGHT_JOIN items i FORCE INDEX (items_lease) ON i.lease_user = j.id AND i.project_id = ? "
-	    "AND i.state = 'unlabeled' "
-	    "AND i.lease_until > NOW(6)", "si", ulist, project_id);
-	if (rc == DB_OK)
-		rc = db_query(db, a, &skippers, "SELECT j.id, (SELECT 1 FROM item_skips s WHERE "
-		    "s.user_id = j.id AND s.project_id = ? LIMIT 1) AS skipped FROM " JT_IDS
-		    " HAVING skipped IS NOT NULL", "is", project_id, ulist);
-	if (rc != DB_OK)
-		goto fail;
-	for (size_t u = 0; u < nusers; u++) {
-		int has = 0, skips = 0;
-		for (size_t r = 0; r < held->nrows; r++)
-			has |= db_int(held, r, 0) == users[u];
-		for (size_t r = 0; r < skippers->nrows; r++)
-			skips |= db_int(skippers, r, 0) == users[u];
-		if (has)
+	return DB_OK;
+}
+
+/* Held leases and skippers: one row per labeler with whether it skipped
+ * anything here and the lease it holds already (another tab, another
+ * process), into lb->held.  FORCE INDEX: joined from JSON_TABLE, the
+ * optimizer misjudges items_lease by its statistics (the items nobody holds
+ * look like one huge group) and would read the whole items table.  DB_OK
+ * or DB_*. */
+static int lease_held(struct lease_batch *lb)
+{
+	return db_query(lb->db, lb->arena, &lb->held,
+	    "SELECT j.id, (SELECT 1 FROM item_skips s WHERE s.user_id = j.id AND s.project_id = ? "
+	    "LIMIT 1), " ITEM_COLUMNS_I " FROM " JT_IDS
+	    " LEFT JOIN items i FORCE INDEX (items_lease) ON i.lease_user = j.id AND i.project_id = ? "
+	    "AND i.state = 'unlabeled' AND i.lease_until > NOW(6)",
+	    "isi", lb->project_id, lb->ulist, lb->project_id);
+}
+
+/* Whether labeler u holds a lease (held) or skipped anything (skips), from
+ * lb->held. */
+static void held_facts(const struct lease_batch *lb, long long u, int *held, int *skips)
+{
+	*held = *skips = 0;
+	for (size_t r = 0; r < lb->held->nrows; r++) {
+		if (db_int(lb->held, r, 0) != u)
+			continue;
+		*held |= db_value(lb->held, r, 2) != NULL;
+		*skips |= db_value(lb->held, r, 1) != NULL;
+	}
+}
+
+/* The id of the first row of cand from *r on that this batch has not
+ * granted (*r: that row), or 0 when there is none. */
+static long long next_free(const struct lease_batch *lb, const struct db_result *cand, size_t *r)
+{
+	for (; *r < cand->nrows; (*r)++) {
+		long long id = db_int(cand, *r, 0);
+		if (!granted(lb->g, lb->ng, id))
+			return id;
+	}
+	return 0;
+}
+
+/* Give labeler u a new lease on row r of cand (a QUEUE_SCAN result). */
+static void grant_add(struct lease_batch *lb, const struct db_result *cand, size_t r, long long u)
+{
+	struct grant *g = &lb->g[lb->ng++];
+
+	g->user_id = u;
+	item_from_row(cand, r, 0, &g->item);
+}
+
+/* Scan: a new lease for every labeler that holds none.  Whoever skipped
+ * anything gets its own scan that leaves its skips out; everyone else
+ * shares one.  Items this batch took are locked by this transaction, so
+ * SKIP LOCKED returns them: each scan asks for as many more, and its free
+ * part for one more, the guess at the next free item.  Fills lb->g.  DB_OK
+ * or DB_*. */
+static int lease_scan(struct lease_batch *lb)
+{
+	long long *plain = arena_calloc(lb->arena, lb->nusers, sizeof(*plain)), guess;
+	size_t nplain = 0, first, r = 0;
+	struct db_result *cand;
+	int rc;
+
+	if (plain == NULL)
+		return DB_ERR;
+	for (size_t u = 0; u < lb->nusers; u++) {
+		int held, skips;
+		held_facts(lb, lb->users[u], &held, &skips);
+		if (held)
 			continue;
 		if (!skips) {
-			plain[nplain++] = users[u];
+			plain[nplain++] = lb->users[u];
 			continue;
 		}
-		/* Its own scan.  Items this batch took are locked by this
-		 * transaction, so SKIP LOCKED returns them: ask for as many more. */
-		rc = db_query(db, a, &cand, QUEUE_SCAN(QUEUE_NOT_SKIPPED), "iiiiiiii",
-		    project_id, users[u], project_id, (long long)ng + 1,
-		    project_id, users[u], project_id, (long long)ng + 1);
+		rc = db_query(lb->db, lb->arena, &cand, QUEUE_SCAN(QUEUE_NOT_SKIPPED), "iiiiiiii",
+		    lb->project_id, lb->users[u], lb->project_id, (long long)lb->ng + 1,
+		    lb->project_id, lb->users[u], lb->project_id, (long long)lb->ng + 2);
 		if (rc != DB_OK)
-			goto fail;
-		for (size_t r = 0; r < cand->nrows; r++)
-			if (!granted(g, ng, db_int(cand, r, 0))) {
-				g[ng].user_id = users[u];
-				item_from_row(cand, r, 0, &g[ng++].item);
-				break;
-			}
+			return rc;
+		r = 0;
+		if (next_free(lb, cand, &r) == 0)
+			continue;
+		grant_add(lb, cand, r, lb->users[u]);
+		lb->g[lb->ng - 1].next = next_free(lb, cand, &r);
 	}
+	first = lb->ng;
 	if (nplain > 0) {
-		/* One scan for everyone else (QUEUE_SCAN), its free part one
-		 * row longer than needed: the guess at the next free item, for
-		 * prefetching. */
-		size_t first = ng, next = 0;
-		rc = db_query(db, a, &cand, QUEUE_SCAN(""), "iiii",
-		    project_id, (long long)(nplain + ng), project_id, (long long)(nplain + ng + 1));
+		size_t k = 0;
+		rc = db_query(lb->db, lb->arena, &cand, QUEUE_SCAN(""), "iiii",
+		    lb->project_id, (long long)(nplain + first),
+		    lb->project_id, (long long)(nplain + first + 1));
 		if (rc != DB_OK)
-			goto fail;
-		for (size_t r = 0; r < cand->nrows; r++) {
-			long long id = db_int(cand, r, 0);
-			if (granted(g, first, id))
-				continue;
-			if (next == nplain) {
-				guess = id;
-				break;
-			}
-			g[ng].user_id = plain[next++];
-			item_from_row(cand, r, 0, &g[ng++].item);
-		}
+			return rc;
+		r = 0;
+		while (k < nplain && next_free(lb, cand, &r) != 0)
+			grant_add(lb, cand, r, plain[k++]);
+		guess = next_free(lb, cand, &r);
+		for (size_t i = first; i < lb->ng; i++)
+			lb->g[i].next = guess;
 	}
-	if (held->nrows > 0) {
-		/* Leases found by the items_lease index rather than the page's
-		 * hint: write the hint, so the next page finds them directly. */
-		buf_init(&b, a);
-		buf_addc(&b, '[');
-		for (size_t r = 0; r < held->nrows; r++)
-			buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld}", r > 0 ? "," : "",
-			    db_int(held, r, 1), db_int(held, r, 0));
-		buf_addc(&b, ']');
-		rc = b.failed ? DB_ERR : hints_write(db, project_id, b.data);
-		if (rc != DB_OK)
-			goto fail;
-	}
-	if (ng > 0) {
-		buf_init(&b, a);
-		buf_addc(&b, '[');
-		for (size_t i = 0; i < ng; i++) {
-			if (token_new(g[i].token) < 0) {
-				log_error("queue_lease_next: no random bytes for a lease token");
-				rc = DB_ERR;
-				goto fail;
-			}
-			g[i].item.lease_token = g[i].token;
-			buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\"", i > 0 ? "," : "",
-			    g[i].item.id, g[i].user_id, g[i].token);
-			if (guess > 0)
-				buf_printf(&b, ",\"n\":%lld", guess);
-			buf_addc(&b, '}');
+	/* A skipper's guess that a later scan granted is no guess. */
+	for (size_t i = 0; i < first; i++)
+		if (granted(lb->g, lb->ng, lb->g[i].next))
+			lb->g[i].next = 0;
+	return DB_OK;
+}
+
+/* Grants: write the hints of the leases found again (so the next page
+ * finds them by primary key), then the new leases (a fresh token each),
+ * their item_events "leased" rows and their hints.  DB_OK or DB_*. */
+static int lease_grants(struct lease_batch *lb)
+{
+	struct buf b;
+	size_t k = 0;
+	int rc;
+
+	buf_init(&b, lb->arena);
+	buf_addc(&b, '[');
+	for (size_t r = 0; r < lb->held->nrows; r++)
+		if (db_value(lb->held, r, 2) != NULL)
+			buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld}", k++ > 0 ? "," : "",
+			    db_int(lb->held, r, 2), db_int(lb->held, r, 0));
+	buf_addc(&b, ']');
+	if (b.failed)
+		return DB_ERR;
+	if (k > 0 && (rc = hints_write(lb->db, lb->project_id, b.data)) != DB_OK)
+		return rc;
+	if (lb->ng == 0)
+		return DB_OK;
+	buf_init(&b, lb->arena);
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < lb->ng; i++) {
+		struct grant *g = &lb->g[i];
+		if (token_new(g->token) < 0) {
+			log_error("queue_lease_next: no random bytes for a lease token");
+			return DB_ERR;
 		}
-		buf_addc(&b, ']');
-		if (b.failed) {
-			rc = DB_ERR;
-			goto fail;
-		}
-		rc = db_exec(db, 0, NULL, NULL,
-		    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.i', "
-		    "u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t')) j "
-		    "STRAIGHT_JOIN items i ON i.id = j.id SET i.lease_user = j.u, i.lease_token = j.t, "
-		    "i.lease_until = NOW(6) + INTERVAL ? SECOND, i.version = i.version + 1",
-		    "si", b.data, (long long)jobs[0]->lease_seconds);
-		if (rc == DB_OK)
-			rc = db_exec(db, 0, NULL, NULL,
-			    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
-			    "SELECT j.i, ?, j.u, 'leased' FROM JSON_TABLE(?, '$[*]' COLUMNS "
-			    "(i BIGINT UNSIGNED PATH '$.i', u BIGINT UNSIGNED PATH '$.u')) j",
-			    "is", project_id, b.data);
-		if (rc == DB_OK)
-			rc = hints_write(db, project_id, b.data);
-		if (rc != DB_OK)
-			goto fail;
+		g->item.lease_token = g->token;
+		buf_printf(&b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\"", i > 0 ? "," : "",
+		    g->item.id, g->user_id, g->token);
+		if (g->next > 0)
+			buf_printf(&b, ",\"n\":%lld", g->next);
+		buf_addc(&b, '}');
 	}
-	rc = db_commit(db);
+	buf_addc(&b, ']');
+	if (b.failed)
+		return DB_ERR;
+	rc = db_exec(lb->db, 0, NULL, NULL,
+	    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.i', "
+	    "u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t')) j "
+	    "STRAIGHT_JOIN items i ON i.id = j.id SET i.lease_user = j.u, i.lease_token = j.t, "
+	    "i.lease_until = NOW(6) + INTERVAL ? SECOND, i.version = i.version + 1",
+	    "si", b.data, (long long)lb->jobs[0]->lease_seconds);
+	if (rc == DB_OK)
+		rc = db_exec(lb->db, 0, NULL, NULL,
+		    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
+		    "SELECT j.i, ?, j.u, 'leased' FROM JSON_TABLE(?, '$[*]' COLUMNS "
+		    "(i BIGINT UNSIGNED PATH '$.i', u BIGINT UNSIGNED PATH '$.u')) j",
+		    "is", lb->project_id, b.data);
+	if (rc == DB_OK)
+		rc = hints_write(lb->db, lb->project_id, b.data);
+	return rc;
+}
+
+/* Hand-out (after the commit): every job gets its labeler's lease, the one
+ * found again or the new one; QUEUE_EMPTY when the scan found none. */
+static void lease_hand_out(struct lease_batch *lb)
+{
+	for (size_t r = 0; r < lb->held->nrows; r++) {
+		struct grant h = { .user_id = db_int(lb->held, r, 0) };
+		if (db_value(lb->held, r, 2) == NULL)
+			continue;
+		item_from_row(lb->held, r, 2, &h.item);
+		grant_jobs(lb->jobs, lb->n, &h);
+	}
+	for (size_t i = 0; i < lb->ng; i++)
+		grant_jobs(lb->jobs, lb->n, &lb->g[i]);
+	for (size_t i = 0; i < lb->n; i++)
+		if (lb->jobs[i]->rc == JOB_ALONE)
+			lb->jobs[i]->rc = QUEUE_EMPTY;
+}
+
+/* One attempt at leasing for jobs[0..n-1] (one project, one lease length).
+ * Sets each job's rc (and item, next_id); returns DB_OK, or DB_* for the
+ * whole batch (rolled back, no job's result is kept). */
+static int lease_batch_once(struct combine_ctx *bc, struct queue_job **jobs, size_t n)
+{
+	struct lease_batch lb = {
+		.db = bc->db, .arena = bc->arena, .jobs = jobs, .n = n,
+		.project_id = jobs[0]->project_id,
+	};
+	int rc = lease_lock(&lb);
+
+	if (rc == QUEUE_NO_ITEM || rc == QUEUE_NOT_RUNNING) {
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->rc = rc;
+		return DB_OK;
+	}
+	if (rc == DB_OK)
+		rc = lease_held(&lb);
+	if (rc == DB_OK)
+		rc = lease_scan(&lb);
+	if (rc == DB_OK)
+		rc = lease_grants(&lb);
+	if (rc != DB_OK) {
+		db_rollback(lb.db);
+		return rc;
+	}
+	rc = db_commit(lb.db);
 	if (rc != DB_OK)
 		return rc;
-	for (size_t r = 0; r < held->nrows; r++) {
-		struct grant h = { .user_id = db_int(held, r, 0) };
-		item_from_row(held, r, 1, &h.item);
-		grant_jobs(jobs, n, &h, 0);
-	}
-	for (size_t i = 0; i < ng; i++)
-		grant_jobs(jobs, n, &g[i], guess);
-	for (size_t i = 0; i < n; i++)
-		if (jobs[i]->rc == JOB_ALONE)
-			jobs[i]->rc = QUEUE_EMPTY;
+	lease_hand_out(&lb);
 	return DB_OK;
-fail:
-	db_rollback(db);
-	return rc;
 }
 
 typedef int (*batch_once_fn)(struct combine_ctx *bc, struct queue_job **jobs, size_t n);
 
-/* Run a batch (one project's jobs) with its deadlock retries; when it
- * cannot be done, every job goes back to its owner (JOB_ALONE). */
-static void batch_run(batch_once_fn once, void *ctx, struct combine_job **cjobs, size_t n)
+/* One attempt of a batch (one project's jobs) and its deadlock retries:
+ * the last attempt's result. */
+static int batch_tries(batch_once_fn once, struct combine_ctx *bc, struct queue_job **jobs,
+    size_t n)
 {
-	struct queue_job **jobs = (struct queue_job **)cjobs;
 	int rc = DB_RETRY;
 
 	for (int t = 0; t < QUEUE_TRIES && rc == DB_RETRY; t++)
-		rc = once(ctx, jobs, n);
-	if (rc != DB_OK)
+		rc = once(bc, jobs, n);
+	return rc;
+}
+
+/* Run a batch with its deadlock retries; when it cannot be done, every
+ * job goes back to its owner (JOB_ALONE). */
+static void batch_run(batch_once_fn once, void *ctx, struct combine_job **cjobs, size_t n)
+{
+	struct queue_job **jobs = (struct queue_job **)cjobs;
+
+	if (batch_tries(once, ctx, jobs, n) != DB_OK)
 		for (size_t i = 0; i < n; i++)
 			jobs[i]->rc = JOB_ALONE;
 }
@@ -1185,6 +1186,24 @@ static void batch_run(batch_once_fn once, void *ctx, struct combine_job **cjobs,
 static void lease_batch(void *ctx, struct combine_job **cjobs, size_t n)
 {
 	batch_run(lease_batch_once, ctx, cjobs, n);
+}
+
+/* queue_lease_next for one labeler alone (combining off, or a job its
+ * batch handed back): a batch of one.  Its failure is the result, never
+ * handed back again. */
+static int lease_single(struct db *db, struct arena *a, long long project_id, long long user_id,
+    unsigned lease_seconds, struct queue_item *item, long long *next_id)
+{
+	struct queue_job j = {
+		.cj = { .kind = JOB_LEASE, .group = project_id }, .arena = a,
+		.project_id = project_id, .user_id = user_id, .lease_seconds = lease_seconds,
+	}, *jp = &j;
+	struct combine_ctx bc = { .db = db, .arena = a };
+	int rc = batch_tries(lease_batch_once, &bc, &jp, 1);
+
+	*item = j.item;
+	*next_id = j.next_id;
+	return rc == DB_OK ? j.rc : rc;
 }
 
 /* Answer batches that were refused and handed back answer by answer
@@ -1275,15 +1294,16 @@ int queue_lease_next(struct db *db, struct arena *a, long long project_id, long 
 	struct queue_job j = {
 		.cj = { .kind = JOB_LEASE, .group = project_id }, .arena = a,
 		.project_id = project_id, .user_id = user_id, .lease_seconds = lease_seconds,
+		.rc = JOB_ALONE,
 	};
 	struct combine_ctx bc = { .db = db, .arena = a };
 
-	if (!combine_on)
-		return lease_single(db, a, project_id, user_id, lease_seconds, item, next_id);
-	pthread_once(&combiners_once, combiners_init);
-	/* Leases of one length batch together. */
-	j.cj.group = project_id * 0x10000 + (lease_seconds & 0xffff);
-	combine_submit(&lease_combiner, &j.cj, &bc);
+	if (combine_on) {
+		pthread_once(&combiners_once, combiners_init);
+		/* Leases of one length batch together. */
+		j.cj.group = project_id * 0x10000 + (lease_seconds & 0xffff);
+		combine_submit(&lease_combiner, &j.cj, &bc);
+	}
 	if (j.rc == JOB_ALONE) {
 		j.rc = lease_single(db, a, project_id, user_id, lease_seconds, item, next_id);
 	} else {

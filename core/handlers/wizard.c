@@ -8,7 +8,9 @@
  * step again with a 4xx status and the reason.
  *
  * Steps: name -> data -> (upload | datastore -> confirm) -> labels ->
- * instructions -> review.  The draft document (see docs/projects.md):
+ * instructions -> review.  Each step is one row of the table steps[] (what
+ * it saves, how it checks, what comes next, how it renders); the handlers
+ * at the end only walk that table.  The draft document (see docs/projects.md):
  *   name, task                      step "name"
  *   source ("existing", "upload", "datastore"), dataset_id       "data"
  *   ds_name, ds_description         the new dataset ("upload", "datastore")
@@ -53,16 +55,13 @@
 #define LABEL_ROWS_START 3
 /* "-2" .. "-999" before the extension for duplicate names. */
 #define UPLOAD_SUFFIX_MAX 999
+/* The labels step's button that adds a blank row. */
+#define GO_ADDROW "addrow"
 
 enum step { S_NAME, S_DATA, S_UPLOAD, S_DATASTORE, S_CONFIRM, S_LABELS, S_INSTRUCTIONS, S_REVIEW, S_COUNT };
 
-static const char *const step_names[S_COUNT] = {
-	"name", "data", "upload", "datastore", "confirm", "labels", "instructions", "review",
-};
-
-/* Which of the five stages shown at the top each step belongs to. */
-static const int step_stage[S_COUNT] = { 0, 1, 1, 1, 1, 2, 3, 4 };
-static const char *const stage_titles[5] = {
+/* The stages shown at the top; each step belongs to one. */
+static const char *const stage_titles[] = {
 	"Name and task type", "Data", "Label classes", "Instructions", "Review",
 };
 
@@ -70,6 +69,36 @@ struct draft {
 	long long id;
 	struct json_object *d;   /* owned by the request (arena clean-up) */
 };
+
+/* One step of the wizard: one row of steps[] below. */
+struct step_def {
+	const char *name;   /* in the URL; the page is template wizard_<name> */
+	int stage;          /* index into stage_titles */
+	/* Copies the POSTed fields into the draft (*nul set for a NUL byte):
+	 * 0, or -1 with *msg when the server could not keep them.  NULL: the
+	 * step has no fields. */
+	int (*save)(struct request *r, struct draft *dr, const char *go, int *nul, const char **msg);
+	/* Checks what was saved: 0, a 4xx status with *msg, or a DB_* error.
+	 * NULL: nothing to check. */
+	int (*check)(struct request *r, struct draft *dr, const char **msg);
+	/* Where Next and Back go; next_fn and back_fn, when set, decide from
+	 * the draft instead.  Back to S_COUNT leaves the wizard. */
+	enum step next, back;
+	enum step (*next_fn)(const struct draft *dr);
+	enum step (*back_fn)(const struct draft *dr);
+	/* A "go" value that saves and shows the step again (NULL: none). */
+	const char *stay;
+	/* Does the step's work and answers, instead of check and Next. */
+	void (*finish)(struct request *r, struct draft *dr);
+	/* Adds the step's own values to its page: DB_OK or a DB_* error. */
+	int (*show)(struct request *r, struct draft *dr, struct json_object *v);
+	/* The step a GET shows instead (S_COUNT: this one); NULL: always this. */
+	enum step (*detour)(const struct draft *dr);
+};
+
+static const char *step_url(struct request *r, const struct draft *dr, enum step s);
+static void step_render(struct request *r, struct draft *dr, enum step s, int status,
+    const char *message);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -161,9 +190,17 @@ static void save_field(struct request *r, struct draft *dr, const char *field, c
 		view_str(dr->d, key, v);
 }
 
-static const char *step_url(struct request *r, const struct draft *dr, enum step s)
+/* Answers a failed check (status from a check_* function): a DB_* error
+ * page, or step s again with the status and msg.  Returns whether it
+ * answered, that is whether status was not 0. */
+static int step_refused(struct request *r, struct draft *dr, enum step s, int status,
+    const char *msg)
 {
-	return arena_printf(r->arena, "/projects/drafts/%lld/%s", dr->id, step_names[s]);
+	if (status < 0)
+		db_failed(r, status);
+	else if (status > 0)
+		step_render(r, dr, s, status, msg);
+	return status != 0;
 }
 
 /* ------------------------------------------------------------ the draft */
@@ -344,190 +381,6 @@ static void refused_view(struct json_object *v, struct draft *dr)
 	view_bool(v, "has_refused", json_object_array_length(list) > 0);
 }
 
-/* Render step s of the draft with status and an optional message. */
-static void step_render(struct request *r, struct draft *dr, enum step s, int status,
-    const char *message)
-{
-	struct json_object *v = view_new(r, "New project"), *stages, *list;
-	const char *name = NULL;
-	int rc = DB_OK;
-
-	if (v == NULL) {
-		page_error(r, 500, "Internal error", "Out of memory.");
-		return;
-	}
-	view_int(v, "draft", dr->id);
-	view_str(v, "step", step_names[s]);
-	view_str(v, "action", step_url(r, dr, s));
-	if (message != NULL)
-		view_str(v, "message", message);
-	stages = json_object_new_array();
-	for (int i = 0; i < 5; i++) {
-		struct json_object *o = json_object_new_object();
-		view_int(o, "n", i + 1);
-		view_str(o, "title", stage_titles[i]);
-		view_bool(o, "current", step_stage[s] == i);
-		view_bool(o, "done", step_stage[s] > i);
-		json_object_array_add(stages, o);
-	}
-	json_object_object_add(v, "stages", stages);
-
-	switch (s) {
-	case S_NAME:
-		view_str(v, "name", dstr(dr, "name"));
-		list = tasks_view(r, dstr(dr, "task"));
-		view_bool(v, "no_tasks", json_object_array_length(list) == 0);
-		json_object_object_add(v, "tasks", list);
-		break;
-	case S_DATA: {
-		const char *src = dstr(dr, "source");
-		rc = datasets_view(r, dint(dr, "dataset_id"), &list, NULL);
-		if (rc != DB_OK)
-			break;
-		json_object_object_add(v, "datasets", list);
-		view_bool(v, "src_existing", strcmp(src, "existing") == 0);
-		view_bool(v, "src_upload", strcmp(src, "upload") == 0);
-		view_bool(v, "src_datastore", strcmp(src, "datastore") == 0);
-		if (dstr(dr, "created_dataset")[0] != '\0')
-			view_str(v, "created_dataset", dstr(dr, "created_dataset"));
-		break;
-	}
-	case S_UPLOAD:
-		view_str(v, "ds_name", dstr(dr, "ds_name"));
-		view_str(v, "ds_description", dstr(dr, "ds_description"));
-		view_int(v, "uploaded", (long long)json_object_array_length(darr(dr, "uploads")));
-		refused_view(v, dr);
-		break;
-	case S_DATASTORE: {
-		/* The Browse page sends folders back as ?datastore=ID&path=...:
-		 * those prefill the form (saved only when it is sent). */
-		long long chosen = dint(dr, "datastore_id");
-		const char *path = dstr(dr, "path");
-		const char *qds = req_query(r, "datastore"), *qpath = req_query(r, "path");
-		if (id_parse(qds) > 0)
-			chosen = id_parse(qds);
-		if (qpath != NULL)
-			path = qpath;
-		rc = datastores_view(r, dr, chosen, &list, &name);
-		if (rc != DB_OK)
-			break;
-		json_object_object_add(v, "datastores", list);
-		view_str(v, "ds_name", dstr(dr, "ds_name"));
-		view_str(v, "ds_description", dstr(dr, "ds_description"));
-		view_str(v, "path", path);
-		break;
-	}
-	case S_CONFIRM: {
-		int upload = strcmp(dstr(dr, "source"), "upload") == 0;
-		view_bool(v, "is_upload", upload);
-		view_str(v, "ds_name", trim_copy(r, dstr(dr, "ds_name")));
-		view_str(v, "ds_description", trim_copy(r, dstr(dr, "ds_description")));
-		if (upload) {
-			view_int(v, "uploaded", (long long)json_object_array_length(darr(dr, "uploads")));
-			refused_view(v, dr);
-		} else {
-			char folder[1100];
-			int recursive = 0;
-			rc = datastores_view(r, dr, dint(dr, "datastore_id"), &list, &name);
-			json_object_put(list);
-			if (rc != DB_OK)
-				break;
-			view_str(v, "datastore_name", name ? name : "(no datastore chosen)");
-			if (datastore_path_split(trim_copy(r, dstr(dr, "path")), folder, sizeof(folder), &recursive) < 0)
-				folder[0] = '\0';
-			view_str(v, "folder", folder[0] ? folder : "(the whole datastore)");
-			view_bool(v, "recursive", recursive);
-		}
-		break;
-	}
-	case S_LABELS: {
-		struct json_object *rows = darr(dr, "labels"), *out = json_object_new_array();
-		size_t n = json_object_array_length(rows);
-		if (n == 0) {
-			for (int i = 0; i < LABEL_ROWS_START; i++)
-				json_object_array_add(rows, json_object_new_string(""));
-			n = LABEL_ROWS_START;
-		}
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *o = json_object_new_object();
-			view_str(o, "value", json_object_get_string(json_object_array_get_idx(rows, i)));
-			view_int(o, "row", (long long)i + 1);
-			if (i < 9)
-				view_int(o, "key", (long long)i + 1);
-			json_object_array_add(out, o);
-		}
-		json_object_object_add(v, "rows", out);
-		view_int(v, "max_labels", r->app->cfg.max_labels);
-		break;
-	}
-	case S_INSTRUCTIONS:
-		view_str(v, "instructions_url", dstr(dr, "instructions_url"));
-		view_str(v, "description", dstr(dr, "description"));
-		break;
-	case S_REVIEW: {
-		const struct plugin *p = plugin_find(r->rt->plugins, LABELD_TASK, dstr(dr, "task"));
-		size_t n;
-		const char **labels = labels_collect(r, dr, &n);
-		view_str(v, "name", trim_copy(r, dstr(dr, "name")));
-		view_str(v, "task_title", p ? p->desc->title : "(no task type chosen)");
-		rc = datasets_view(r, dint(dr, "dataset_id"), &list, &name);
-		json_object_put(list);
-		if (rc != DB_OK)
-			break;
-		view_str(v, "dataset_name", name ? name : "(no dataset chosen)");
-		list = json_object_new_array();
-		for (size_t i = 0; labels != NULL && i < n; i++) {
-			struct json_object *o = json_object_new_object();
-			view_str(o, "name", labels[i]);
-			if (i < 9)
-				view_int(o, "key", (long long)i + 1);
-			json_object_array_add(list, o);
-		}
-		json_object_object_add(v, "labels", list);
-		view_str(v, "instructions_url", trim_copy(r, dstr(dr, "instructions_url")));
-		view_str(v, "description", trim_copy(r, dstr(dr, "description")));
-		break;
-	}
-	default:
-		break;
-	}
-	if (rc != DB_OK) {
-		db_failed(r, rc);
-		return;
-	}
-	page_render(r, status, arena_printf(r->arena, "wizard_%s", step_names[s]), v);
-}
-
-static enum step step_parse(const char *s)
-{
-	for (int i = 0; s != NULL && i < S_COUNT; i++)
-		if (strcmp(s, step_names[i]) == 0)
-			return (enum step)i;
-	return S_COUNT;
-}
-
-void handle_draft_step(struct request *r)
-{
-	struct draft dr = { 0 };
-	enum step s = step_parse(route_param(&r->params, "step"));
-	int rc = draft_load(r, &dr);
-
-	if (rc < 0) {
-		db_failed(r, rc);
-		return;
-	}
-	if (rc == 1 || s == S_COUNT) {
-		page_error(r, 404, "Not found", "There is no such draft project, or it is not yours.");
-		return;
-	}
-	if (s == S_CONFIRM && strcmp(dstr(&dr, "source"), "upload") != 0 &&
-	    strcmp(dstr(&dr, "source"), "datastore") != 0) {
-		resp_redirect(r, 303, step_url(r, &dr, S_DATA));
-		return;
-	}
-	step_render(r, &dr, s, 200, NULL);
-}
-
 /* ------------------------------------------------------------ checks */
 
 /* Name and task: 0, or the status to answer with *msg. */
@@ -600,7 +453,7 @@ static int any_folder(void *ctx, const char *path)
 
 /* Datastore, path and folder of the "from a datastore" choice; on success
  * ds, folder and *recursive are filled. */
-static int check_datastore(struct request *r, struct draft *dr, struct datastore *ds,
+static int check_folder(struct request *r, struct draft *dr, struct datastore *ds,
     char *folder, size_t folderlen, int *recursive, const char **msg)
 {
 	const char *path = trim_copy(r, dstr(dr, "path"));
@@ -647,11 +500,57 @@ static int check_datastore(struct request *r, struct draft *dr, struct datastore
 	return 0;
 }
 
+/* The label rows of the draft: 0, 422 with *msg, or DB_ERR. */
+static int check_labels(struct request *r, struct draft *dr, const char **msg)
+{
+	char err[512];
+	size_t n;
+	const char **labels = labels_collect(r, dr, &n);
+
+	if (labels == NULL)
+		return DB_ERR;
+	if (project_labels_check(labels, n, r->app->cfg.max_labels, NULL, err, sizeof(err)) < 0) {
+		*msg = arena_strdup(r->arena, err);
+		return 422;
+	}
+	return 0;
+}
+
+static int check_instructions(struct request *r, struct draft *dr, const char **msg)
+{
+	char *url = trim_copy(r, dstr(dr, "instructions_url"));
+	char *desc = trim_copy(r, dstr(dr, "description"));
+	char err[512];
+
+	if (project_url_check(url, strlen(url), err, sizeof(err)) < 0 ||
+	    project_description_check(desc, strlen(desc), err, sizeof(err)) < 0) {
+		*msg = arena_strdup(r->arena, err);
+		return 422;
+	}
+	return 0;
+}
+
+/* The chosen dataset exists: 0, 422 with *msg, or a DB_* error. */
+static int check_dataset_chosen(struct request *r, struct draft *dr, const char **msg)
+{
+	struct db_result *res;
+	int rc = db_query(r->db, r->arena, &res,
+	    "SELECT id FROM datasets WHERE id = ? AND kind = 'input'", "i", dint(dr, "dataset_id"));
+
+	if (rc != DB_OK)
+		return rc;
+	if (res->nrows == 0) {
+		*msg = "Choose a dataset.";
+		return 422;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ uploads */
 
 /* Decide about one uploaded file from its bytes (read through fd into buf,
  * IMAGE_HEADER_CAP bytes): 0, or -1 with *reason. */
-static int upload_check(struct request *r, int fd, unsigned char *buf, const char *name,
+static int upload_file_check(struct request *r, int fd, unsigned char *buf, const char *name,
     const char **reason)
 {
 	struct datastore_reader rd;
@@ -753,28 +652,23 @@ static void refused_add(struct json_object *list, const char *raw, const char *r
 	json_object_array_add(list, o);
 }
 
-/* Store the files of this POST into the draft's upload folder of the
- * default datastore.  Accepted names are appended to "uploads", refusals
- * replace "refused".  0, or -1 with *msg (a server-side problem). */
-static int uploads_take(struct request *r, struct draft *dr, const char **msg)
+/* A file of the POST's "files" field (browsers send an empty part when
+ * none was chosen). */
+static int upload_sent(const struct hp_file *f)
 {
-	struct json_object *uploads = darr(dr, "uploads"), *refused;
-	unsigned char *head;
+	return strcmp(f->field, "files") == 0 && !(f->filename[0] == '\0' && f->size == 0);
+}
+
+/* Open the draft's upload folder in the local default datastore, made with
+ * a random name on the first upload: the folder's fd, or -1 with *msg. */
+static int upload_dir_open(struct request *r, struct draft *dr, const char **dirp,
+    const char **msg)
+{
 	struct datastore ds;
 	const char *dir = dstr(dr, "upload_dir");
 	char err[512];
-	int dirfd = -1, rc, nfiles = 0;
+	int dirfd = -1, rc;
 	struct stat st;
-
-	for (size_t i = 0; i < r->form.nfiles; i++) {
-		const struct hp_file *f = &r->form.files[i];
-		if (strcmp(f->field, "files") == 0 && !(f->filename[0] == '\0' && f->size == 0))
-			nfiles++;
-	}
-	if (nfiles == 0)
-		return 0;
-	refused = json_object_new_array();
-	json_object_object_add(dr->d, "refused", refused);
 
 	rc = catalog_datastore_default(r->db, r->arena, &ds);
 	if (rc != DB_OK || ds.id == 0 || ds.kind != DATASTORE_LOCAL || ds.local_path == NULL) {
@@ -803,6 +697,56 @@ static int uploads_take(struct request *r, struct draft *dr, const char **msg)
 		*msg = "Uploads cannot be stored: the upload folder could not be created (the log says why).";
 		return -1;
 	}
+	*dirp = dir;
+	return dirfd;
+}
+
+/* Check one sent file and store it in dirfd: its stored name goes to
+ * uploads, or its reason to refused.  head is the header buffer. */
+static void upload_take(struct request *r, const struct hp_file *f, int dirfd,
+    unsigned char *head, struct json_object *uploads, struct json_object *refused)
+{
+	char name[UPLOAD_NAME_MAX + 1], err[512];
+	const char *reason = NULL, *stored = NULL;
+	int fd;
+
+	if (upload_name_sanitize(f->filename, name, sizeof(name), err, sizeof(err)) < 0) {
+		refused_add(refused, f->filename, err);
+		return;
+	}
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_error("wizard: upload temp file %s: %s", f->path, strerror(errno));
+		refused_add(refused, f->filename, "the upload could not be read");
+		return;
+	}
+	if (upload_file_check(r, fd, head, name, &reason) == 0 &&
+	    upload_store(r, dirfd, fd, name, &stored, &reason) == 0)
+		json_object_array_add(uploads, json_object_new_string(stored));
+	else
+		refused_add(refused, f->filename, reason);
+	close(fd);
+}
+
+/* Store the files of this POST into the draft's upload folder of the
+ * default datastore.  Accepted names are appended to "uploads", refusals
+ * replace "refused".  0, or -1 with *msg (a server-side problem). */
+static int uploads_take(struct request *r, struct draft *dr, const char **msg)
+{
+	struct json_object *uploads = darr(dr, "uploads"), *refused;
+	unsigned char *head;
+	const char *dir = NULL;
+	int dirfd, nfiles = 0;
+
+	for (size_t i = 0; i < r->form.nfiles; i++)
+		nfiles += upload_sent(&r->form.files[i]);
+	if (nfiles == 0)
+		return 0;
+	refused = json_object_new_array();
+	json_object_object_add(dr->d, "refused", refused);
+	dirfd = upload_dir_open(r, dr, &dir, msg);
+	if (dirfd < 0)
+		return -1;
 	/* The image header of each file is read into one buffer. */
 	head = malloc(IMAGE_HEADER_CAP);
 	if (head == NULL) {
@@ -810,30 +754,9 @@ static int uploads_take(struct request *r, struct draft *dr, const char **msg)
 		*msg = "Uploads cannot be stored right now (out of memory).";
 		return -1;
 	}
-	for (size_t i = 0; i < r->form.nfiles; i++) {
-		const struct hp_file *f = &r->form.files[i];
-		char name[UPLOAD_NAME_MAX + 1];
-		const char *reason = NULL, *stored = NULL;
-		int fd;
-		if (strcmp(f->field, "files") != 0 || (f->filename[0] == '\0' && f->size == 0))
-			continue;
-		if (upload_name_sanitize(f->filename, name, sizeof(name), err, sizeof(err)) < 0) {
-			refused_add(refused, f->filename, err);
-			continue;
-		}
-		fd = open(f->path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			log_error("wizard: upload temp file %s: %s", f->path, strerror(errno));
-			refused_add(refused, f->filename, "the upload could not be read");
-			continue;
-		}
-		if (upload_check(r, fd, head, name, &reason) == 0 &&
-		    upload_store(r, dirfd, fd, name, &stored, &reason) == 0)
-			json_object_array_add(uploads, json_object_new_string(stored));
-		else
-			refused_add(refused, f->filename, reason);
-		close(fd);
-	}
+	for (size_t i = 0; i < r->form.nfiles; i++)
+		if (upload_sent(&r->form.files[i]))
+			upload_take(r, &r->form.files[i], dirfd, head, uploads, refused);
 	free(head);
 	close(dirfd);
 	log_info("wizard: draft %lld: %d files sent, %zu stored in total in %s, %zu refused",
@@ -844,65 +767,72 @@ static int uploads_take(struct request *r, struct draft *dr, const char **msg)
 
 /* ------------------------------------------------------------ creating */
 
+/* Check the new dataset of an upload or datastore choice (from) and find
+ * its files: 0 with *ds (and folder, *recursive for a datastore), a 4xx
+ * status with *msg, or a DB_* error. */
+static int dataset_source(struct request *r, struct draft *dr, enum step from,
+    struct datastore *ds, char *folder, size_t folderlen, int *recursive, const char **msg)
+{
+	int status = check_dataset_text(r, dr, msg), rc;
+
+	if (status != 0)
+		return status;
+	if (from == S_DATASTORE)
+		return check_folder(r, dr, ds, folder, folderlen, recursive, msg);
+	if (json_object_array_length(darr(dr, "uploads")) == 0 || dstr(dr, "upload_dir")[0] == '\0') {
+		*msg = "Add at least one image.";
+		return 422;
+	}
+	rc = catalog_datastore_default(r->db, r->arena, ds);
+	if (rc != DB_OK)
+		return rc;
+	return ds->id == 0 ? DB_ERR : 0;
+}
+
+/* Point the draft at the dataset just made and save it (inside the
+ * caller's transaction). */
+static int draft_use_dataset(struct request *r, struct draft *dr, long long id, const char *name)
+{
+	view_int(dr->d, "dataset_id", id);
+	view_str(dr->d, "source", "existing");
+	view_str(dr->d, "created_dataset", name);
+	/* A later upload starts a new folder: this one belongs to the dataset now. */
+	json_object_object_del(dr->d, "upload_dir");
+	json_object_object_del(dr->d, "uploads");
+	json_object_object_del(dr->d, "refused");
+	return draft_save(r, dr);
+}
+
 /* Make the dataset of an upload or datastore choice, and point the draft at
  * it, in one transaction. */
 static void dataset_create(struct request *r, struct draft *dr, enum step from)
 {
 	struct datastore ds = { 0 };
 	char folder[1100];
-	const char *msg = NULL, *path;
+	const char *msg = NULL, *name;
 	long long id = 0;
-	int recursive = 0, status, rc;
+	int recursive = 0, upload = from == S_UPLOAD, rc;
 
-	status = check_dataset_text(r, dr, &msg);
-	if (status == 0 && from == S_DATASTORE)
-		status = check_datastore(r, dr, &ds, folder, sizeof(folder), &recursive, &msg);
-	if (status == 0 && from == S_UPLOAD) {
-		if (json_object_array_length(darr(dr, "uploads")) == 0 || dstr(dr, "upload_dir")[0] == '\0') {
-			msg = "Add at least one image.";
-			status = 422;
-		} else {
-			rc = catalog_datastore_default(r->db, r->arena, &ds);
-			if (rc != DB_OK || ds.id == 0)
-				status = rc != DB_OK ? rc : DB_ERR;
-		}
-	}
-	if (status < 0) {
-		db_failed(r, status);
+	rc = dataset_source(r, dr, from, &ds, folder, sizeof(folder), &recursive, &msg);
+	if (step_refused(r, dr, from, rc, msg))
 		return;
-	}
-	if (status > 0) {
-		step_render(r, dr, from, status, msg);
-		return;
-	}
-	path = from == S_UPLOAD ? dstr(dr, "upload_dir") : folder;
-	const char *name = trim_copy(r, dstr(dr, "ds_name"));
+	name = trim_copy(r, dstr(dr, "ds_name"));
 	rc = db_begin(r->db);
 	if (rc == DB_OK)
 		rc = catalog_dataset_create(r->db, name, trim_copy(r, dstr(dr, "ds_description")),
-		    ds.id, path, from == S_UPLOAD ? 0 : recursive,
-		    from == S_UPLOAD ? "upload" : "datastore", r->session->user_id, &id);
-	if (rc == DB_OK) {
-		view_int(dr->d, "dataset_id", id);
-		view_str(dr->d, "source", "existing");
-		view_str(dr->d, "created_dataset", name);
-		/* A later upload starts a new folder: this one belongs to the
-		 * dataset now. */
-		json_object_object_del(dr->d, "upload_dir");
-		json_object_object_del(dr->d, "uploads");
-		json_object_object_del(dr->d, "refused");
-		rc = draft_save(r, dr);
-	}
+		    ds.id, upload ? dstr(dr, "upload_dir") : folder, upload ? 0 : recursive,
+		    upload ? "upload" : "datastore", r->session->user_id, &id);
+	if (rc == DB_OK)
+		rc = draft_use_dataset(r, dr, id, name);
 	if (rc == DB_OK)
 		rc = db_commit(r->db);
 	if (rc != DB_OK) {
 		db_rollback(r->db);
-		if (rc == DB_DUPLICATE) {
+		if (rc == DB_DUPLICATE)
 			step_render(r, dr, from, 409, arena_printf(r->arena,
 			    "A dataset named \u201c%s\u201d already exists. Choose another name.", name));
-			return;
-		}
-		db_failed(r, rc);
+		else
+			db_failed(r, rc);
 		return;
 	}
 	log_info("wizard: draft %lld: dataset %lld \u201c%s\u201d created by %s", dr->id, id, name,
@@ -910,50 +840,46 @@ static void dataset_create(struct request *r, struct draft *dr, enum step from)
 	resp_redirect(r, 303, step_url(r, dr, S_LABELS));
 }
 
-/* Check the labels of the draft: 0 or 422 with *msg. */
-static int check_labels(struct request *r, struct draft *dr, const char ***labels, size_t *n,
-    const char **msg)
+/* Every step's check again before the project is made: 0, or the status
+ * (with *at the step to show again and *msg). */
+static int project_recheck(struct request *r, struct draft *dr, enum step *at, const char **msg)
 {
-	char err[512];
+	static const struct {
+		enum step at;
+		int (*check)(struct request *r, struct draft *dr, const char **msg);
+	} order[] = {
+		{ S_NAME, check_name },
+		{ S_DATA, check_dataset_chosen },
+		{ S_LABELS, check_labels },
+		{ S_INSTRUCTIONS, check_instructions },
+	};
 
-	*labels = labels_collect(r, dr, n);
-	if (*labels == NULL)
-		return DB_ERR;
-	if (project_labels_check(*labels, *n, r->app->cfg.max_labels, NULL, err, sizeof(err)) < 0) {
-		*msg = arena_strdup(r->arena, err);
-		return 422;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int status = order[i].check(r, dr, msg);
+		if (status != 0) {
+			*at = order[i].at;
+			return status;
+		}
 	}
 	return 0;
 }
 
-static int check_instructions(struct request *r, struct draft *dr, const char **msg)
+/* Answer a project insert the database refused with rc (rolled back). */
+static void project_refused(struct request *r, struct draft *dr, int rc, int labels_dup)
 {
-	char *url = trim_copy(r, dstr(dr, "instructions_url"));
-	char *desc = trim_copy(r, dstr(dr, "description"));
-	char err[512];
-
-	if (project_url_check(url, strlen(url), err, sizeof(err)) < 0 ||
-	    project_description_check(desc, strlen(desc), err, sizeof(err)) < 0) {
-		*msg = arena_strdup(r->arena, err);
-		return 422;
-	}
-	return 0;
-}
-
-/* The chosen dataset exists: 0, 422 with *msg, or a DB_* error. */
-static int check_dataset_chosen(struct request *r, struct draft *dr, const char **msg)
-{
-	struct db_result *res;
-	int rc = db_query(r->db, r->arena, &res,
-	    "SELECT id FROM datasets WHERE id = ? AND kind = 'input'", "i", dint(dr, "dataset_id"));
-
-	if (rc != DB_OK)
-		return rc;
-	if (res->nrows == 0) {
-		*msg = "Choose a dataset.";
-		return 422;
-	}
-	return 0;
+	if (rc == DB_DUPLICATE && labels_dup)
+		step_render(r, dr, S_LABELS, 409, "Two of these label classes count as the same "
+		    "to the database, which ignores case and accents (for example \u201cCafe\u201d "
+		    "and \u201cCaf\u00e9\u201d). Make every name different.");
+	else if (rc == DB_DUPLICATE)
+		step_render(r, dr, S_NAME, 409, arena_printf(r->arena,
+		    "A project named \u201c%s\u201d already exists. Choose another name.",
+		    trim_copy(r, dstr(dr, "name"))));
+	else if (rc == PROJECT_INVALID)
+		step_render(r, dr, S_NAME, 422, "The project could not be created from what was entered; "
+		    "check each step.");
+	else
+		db_failed(r, rc);
 }
 
 /* Review -> Create project: everything checked again, then one
@@ -961,31 +887,17 @@ static int check_dataset_chosen(struct request *r, struct draft *dr, const char 
  * removed. */
 static void project_make(struct request *r, struct draft *dr)
 {
-	const char **labels = NULL, *msg = NULL;
+	const char **labels, *msg = NULL;
 	size_t n = 0;
 	long long pid = 0;
 	enum step at = S_NAME;
-	int status, rc;
+	int rc = project_recheck(r, dr, &at, &msg);
 
-	status = check_name(r, dr, &msg);
-	if (status == 0) {
-		at = S_DATA;
-		status = check_dataset_chosen(r, dr, &msg);
-	}
-	if (status == 0) {
-		at = S_LABELS;
-		status = check_labels(r, dr, &labels, &n, &msg);
-	}
-	if (status == 0) {
-		at = S_INSTRUCTIONS;
-		status = check_instructions(r, dr, &msg);
-	}
-	if (status < 0) {
-		db_failed(r, status);
+	if (step_refused(r, dr, at, rc, msg))
 		return;
-	}
-	if (status > 0) {
-		step_render(r, dr, at, status, msg);
+	labels = labels_collect(r, dr, &n);
+	if (labels == NULL) {
+		db_failed(r, DB_ERR);
 		return;
 	}
 	rc = db_begin(r->db);
@@ -1002,24 +914,7 @@ static void project_make(struct request *r, struct draft *dr)
 	if (rc != DB_OK) {
 		int labels_dup = rc == DB_DUPLICATE && strstr(db_errmsg(r->db), "labels_name") != NULL;
 		db_rollback(r->db);
-		if (rc == DB_DUPLICATE && labels_dup) {
-			step_render(r, dr, S_LABELS, 409, "Two of these label classes count as the same "
-			    "to the database, which ignores case and accents (for example \u201cCafe\u201d "
-			    "and \u201cCaf\u00e9\u201d). Make every name different.");
-			return;
-		}
-		if (rc == DB_DUPLICATE) {
-			step_render(r, dr, S_NAME, 409, arena_printf(r->arena,
-			    "A project named \u201c%s\u201d already exists. Choose another name.",
-			    trim_copy(r, dstr(dr, "name"))));
-			return;
-		}
-		if (rc == PROJECT_INVALID) {
-			step_render(r, dr, S_NAME, 422, "The project could not be created from what was entered; "
-			    "check each step.");
-			return;
-		}
-		db_failed(r, rc);
+		project_refused(r, dr, rc, labels_dup);
 		return;
 	}
 	jobs_wake();
@@ -1028,110 +923,467 @@ static void project_make(struct request *r, struct draft *dr)
 	resp_redirect(r, 303, arena_printf(r->arena, "/projects/%lld", pid));
 }
 
-/* ------------------------------------------------------------ POST */
+/* ------------------------------------------------------------ the steps */
 
-void handle_draft_step_post(struct request *r)
+/* Where each choice of "source" on the data step leads. */
+static const struct {
+	const char *name;
+	const char *flag;   /* true on the data page when this one is chosen */
+	enum step step;
+} sources[] = {
+	{ "existing", "src_existing", S_LABELS },
+	{ "upload", "src_upload", S_UPLOAD },
+	{ "datastore", "src_datastore", S_DATASTORE },
+};
+
+/* The step source src leads to; S_COUNT for anything else. */
+static enum step source_step(const char *src)
 {
-	struct draft dr = { 0 };
-	enum step s = step_parse(route_param(&r->params, "step"));
-	const char *go = req_form(r, "go"), *msg = NULL, **labels;
-	enum step back = S_COUNT, next = S_COUNT;
-	int rc = draft_load(r, &dr), nul = 0, status = 0, is_back, upload_failed = 0;
-	size_t n;
+	for (size_t i = 0; src != NULL && i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (strcmp(src, sources[i].name) == 0)
+			return sources[i].step;
+	return S_COUNT;
+}
 
-	if (rc < 0) {
+/* Step "name": the project's name and task type. */
+
+static int save_name(struct request *r, struct draft *dr, const char *go, int *nul, const char **msg)
+{
+	save_field(r, dr, "name", "name", nul);
+	save_field(r, dr, "task", "task", nul);
+	return 0;
+}
+
+static int show_name(struct request *r, struct draft *dr, struct json_object *v)
+{
+	struct json_object *list = tasks_view(r, dstr(dr, "task"));
+
+	view_str(v, "name", dstr(dr, "name"));
+	view_bool(v, "no_tasks", json_object_array_length(list) == 0);
+	json_object_object_add(v, "tasks", list);
+	return DB_OK;
+}
+
+/* Step "data": an existing dataset, or a new one from uploads or a
+ * datastore folder. */
+
+static int save_data(struct request *r, struct draft *dr, const char *go, int *nul, const char **msg)
+{
+	const char *src = form_value(r, "source", nul), *ds = form_value(r, "dataset", nul);
+
+	if (source_step(src) != S_COUNT)
+		view_str(dr->d, "source", src);
+	if (id_parse(ds) > 0)
+		view_int(dr->d, "dataset_id", id_parse(ds));
+	return 0;
+}
+
+static int check_data(struct request *r, struct draft *dr, const char **msg)
+{
+	const char *src = dstr(dr, "source");
+
+	if (source_step(src) == S_COUNT) {
+		*msg = "Choose where the images come from.";
+		return 422;
+	}
+	if (strcmp(src, "existing") == 0)
+		return check_dataset_chosen(r, dr, msg);
+	return 0;
+}
+
+static enum step next_data(const struct draft *dr)
+{
+	return source_step(dstr(dr, "source"));
+}
+
+static int show_data(struct request *r, struct draft *dr, struct json_object *v)
+{
+	const char *src = dstr(dr, "source");
+	struct json_object *list;
+	int rc = datasets_view(r, dint(dr, "dataset_id"), &list, NULL);
+
+	if (rc != DB_OK)
+		return rc;
+	json_object_object_add(v, "datasets", list);
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		view_bool(v, sources[i].flag, strcmp(src, sources[i].name) == 0);
+	if (dstr(dr, "created_dataset")[0] != '\0')
+		view_str(v, "created_dataset", dstr(dr, "created_dataset"));
+	return DB_OK;
+}
+
+/* Step "upload": the new dataset's name, description and files. */
+
+static int save_upload(struct request *r, struct draft *dr, const char *go, int *nul, const char **msg)
+{
+	save_field(r, dr, "ds_name", "ds_name", nul);
+	save_field(r, dr, "ds_description", "ds_description", nul);
+	return uploads_take(r, dr, msg);
+}
+
+static int check_upload(struct request *r, struct draft *dr, const char **msg)
+{
+	int status = check_dataset_text(r, dr, msg);
+
+	if (status == 0 && json_object_array_length(darr(dr, "uploads")) == 0) {
+		*msg = "Add at least one image: none was accepted so far.";
+		return 422;
+	}
+	return status;
+}
+
+static int show_upload(struct request *r, struct draft *dr, struct json_object *v)
+{
+	view_str(v, "ds_name", dstr(dr, "ds_name"));
+	view_str(v, "ds_description", dstr(dr, "ds_description"));
+	view_int(v, "uploaded", (long long)json_object_array_length(darr(dr, "uploads")));
+	refused_view(v, dr);
+	return DB_OK;
+}
+
+/* Step "datastore": the new dataset's name, description and folder. */
+
+static int save_datastore(struct request *r, struct draft *dr, const char *go, int *nul,
+    const char **msg)
+{
+	const char *ds = form_value(r, "datastore", nul);
+
+	save_field(r, dr, "ds_name", "ds_name", nul);
+	save_field(r, dr, "ds_description", "ds_description", nul);
+	save_field(r, dr, "path", "path", nul);
+	if (ds != NULL)
+		view_int(dr->d, "datastore_id", id_parse(ds));
+	return 0;
+}
+
+static int check_datastore(struct request *r, struct draft *dr, const char **msg)
+{
+	struct datastore ds;
+	char folder[1100];
+	int recursive, status = check_dataset_text(r, dr, msg);
+
+	if (status == 0)
+		status = check_folder(r, dr, &ds, folder, sizeof(folder), &recursive, msg);
+	return status;
+}
+
+static int show_datastore(struct request *r, struct draft *dr, struct json_object *v)
+{
+	/* The Browse page sends folders back as ?datastore=ID&path=...: those
+	 * prefill the form (saved only when it is sent). */
+	long long chosen = dint(dr, "datastore_id");
+	const char *path = dstr(dr, "path"), *name;
+	const char *qds = req_query(r, "datastore"), *qpath = req_query(r, "path");
+	struct json_object *list;
+	int rc;
+
+	if (id_parse(qds) > 0)
+		chosen = id_parse(qds);
+	if (qpath != NULL)
+		path = qpath;
+	rc = datastores_view(r, dr, chosen, &list, &name);
+	if (rc != DB_OK)
+		return rc;
+	json_object_object_add(v, "datastores", list);
+	view_str(v, "ds_name", dstr(dr, "ds_name"));
+	view_str(v, "ds_description", dstr(dr, "ds_description"));
+	view_str(v, "path", path);
+	return DB_OK;
+}
+
+/* Step "confirm": the new dataset is made from the upload or datastore
+ * choice. */
+
+/* Confirm exists only for a new dataset; otherwise a GET goes to "data". */
+static enum step detour_confirm(const struct draft *dr)
+{
+	enum step from = source_step(dstr(dr, "source"));
+
+	return from == S_UPLOAD || from == S_DATASTORE ? S_COUNT : S_DATA;
+}
+
+static enum step back_confirm(const struct draft *dr)
+{
+	return strcmp(dstr(dr, "source"), "upload") == 0 ? S_UPLOAD : S_DATASTORE;
+}
+
+static void finish_confirm(struct request *r, struct draft *dr)
+{
+	enum step from = source_step(dstr(dr, "source"));
+
+	if (from == S_UPLOAD || from == S_DATASTORE)
+		dataset_create(r, dr, from);
+	else
+		resp_redirect(r, 303, step_url(r, dr, S_LABELS));
+}
+
+static int show_confirm(struct request *r, struct draft *dr, struct json_object *v)
+{
+	struct json_object *list = NULL;
+	const char *name = NULL;
+	char folder[1100];
+	int upload = strcmp(dstr(dr, "source"), "upload") == 0, recursive = 0, rc;
+
+	view_bool(v, "is_upload", upload);
+	view_str(v, "ds_name", trim_copy(r, dstr(dr, "ds_name")));
+	view_str(v, "ds_description", trim_copy(r, dstr(dr, "ds_description")));
+	if (upload) {
+		view_int(v, "uploaded", (long long)json_object_array_length(darr(dr, "uploads")));
+		refused_view(v, dr);
+		return DB_OK;
+	}
+	rc = datastores_view(r, dr, dint(dr, "datastore_id"), &list, &name);
+	json_object_put(list);
+	if (rc != DB_OK)
+		return rc;
+	view_str(v, "datastore_name", name ? name : "(no datastore chosen)");
+	if (datastore_path_split(trim_copy(r, dstr(dr, "path")), folder, sizeof(folder), &recursive) < 0)
+		folder[0] = '\0';
+	view_str(v, "folder", folder[0] ? folder : "(the whole datastore)");
+	view_bool(v, "recursive", recursive);
+	return DB_OK;
+}
+
+/* Step "labels": the label classes, one row each (blank rows kept). */
+
+static int save_labels(struct request *r, struct draft *dr, const char *go, int *nul,
+    const char **msg)
+{
+	struct json_object *rows = json_object_new_array();
+
+	for (size_t i = 0; i < r->form.nfields; i++) {
+		const struct hp_field *f = &r->form.fields[i];
+		if (strcmp(f->name, "label") != 0)
+			continue;
+		if (strlen(f->value) != f->value_len)
+			*nul = 1;
+		json_object_array_add(rows, json_object_new_string(f->value));
+	}
+	if (strcmp(go, GO_ADDROW) == 0)
+		json_object_array_add(rows, json_object_new_string(""));
+	json_object_object_add(dr->d, "labels", rows);
+	return 0;
+}
+
+/* Append label i to a list on the page (the first nine get a number key);
+ * returns the entry, which the list owns. */
+static struct json_object *label_row_add(struct json_object *list, const char *field,
+    const char *value, size_t i)
+{
+	struct json_object *o = json_object_new_object();
+
+	view_str(o, field, value);
+	if (i < 9)
+		view_int(o, "key", (long long)i + 1);
+	json_object_array_add(list, o);
+	return o;
+}
+
+static int show_labels(struct request *r, struct draft *dr, struct json_object *v)
+{
+	struct json_object *rows = darr(dr, "labels"), *out = json_object_new_array();
+	size_t n = json_object_array_length(rows);
+
+	if (n == 0) {
+		for (int i = 0; i < LABEL_ROWS_START; i++)
+			json_object_array_add(rows, json_object_new_string(""));
+		n = LABEL_ROWS_START;
+	}
+	for (size_t i = 0; i < n; i++)
+		view_int(label_row_add(out, "value",
+		    json_object_get_string(json_object_array_get_idx(rows, i)), i), "row", (long long)i + 1);
+	json_object_object_add(v, "rows", out);
+	view_int(v, "max_labels", r->app->cfg.max_labels);
+	return DB_OK;
+}
+
+/* Step "instructions": a link and a description for the labelers. */
+
+static int save_instructions(struct request *r, struct draft *dr, const char *go, int *nul,
+    const char **msg)
+{
+	save_field(r, dr, "instructions_url", "instructions_url", nul);
+	save_field(r, dr, "description", "description", nul);
+	return 0;
+}
+
+static int show_instructions(struct request *r, struct draft *dr, struct json_object *v)
+{
+	view_str(v, "instructions_url", dstr(dr, "instructions_url"));
+	view_str(v, "description", dstr(dr, "description"));
+	return DB_OK;
+}
+
+/* Step "review": everything at once, and Create project. */
+
+static int show_review(struct request *r, struct draft *dr, struct json_object *v)
+{
+	const struct plugin *p = plugin_find(r->rt->plugins, LABELD_TASK, dstr(dr, "task"));
+	struct json_object *list = NULL;
+	const char *name = NULL;
+	size_t n;
+	const char **labels = labels_collect(r, dr, &n);
+	int rc;
+
+	view_str(v, "name", trim_copy(r, dstr(dr, "name")));
+	view_str(v, "task_title", p ? p->desc->title : "(no task type chosen)");
+	rc = datasets_view(r, dint(dr, "dataset_id"), &list, &name);
+	json_object_put(list);
+	if (rc != DB_OK)
+		return rc;
+	view_str(v, "dataset_name", name ? name : "(no dataset chosen)");
+	list = json_object_new_array();
+	for (size_t i = 0; labels != NULL && i < n; i++)
+		label_row_add(list, "name", labels[i], i);
+	json_object_object_add(v, "labels", list);
+	view_str(v, "instructions_url", trim_copy(r, dstr(dr, "instructions_url")));
+	view_str(v, "description", trim_copy(r, dstr(dr, "description")));
+	return DB_OK;
+}
+
+/* The wizard: a new step is one more row here (and its template). */
+static const struct step_def steps[S_COUNT] = {
+	[S_NAME] = { .name = "name", .stage = 0, .save = save_name, .check = check_name,
+	    .next = S_DATA, .back = S_COUNT, .show = show_name },
+	[S_DATA] = { .name = "data", .stage = 1, .save = save_data, .check = check_data,
+	    .next = S_COUNT, .next_fn = next_data, .back = S_NAME, .show = show_data },
+	[S_UPLOAD] = { .name = "upload", .stage = 1, .save = save_upload, .check = check_upload,
+	    .next = S_CONFIRM, .back = S_DATA, .show = show_upload },
+	[S_DATASTORE] = { .name = "datastore", .stage = 1, .save = save_datastore,
+	    .check = check_datastore, .next = S_CONFIRM, .back = S_DATA, .show = show_datastore },
+	[S_CONFIRM] = { .name = "confirm", .stage = 1, .finish = finish_confirm,
+	    .next = S_COUNT, .back = S_COUNT, .back_fn = back_confirm, .show = show_confirm,
+	    .detour = detour_confirm },
+	[S_LABELS] = { .name = "labels", .stage = 2, .save = save_labels, .check = check_labels,
+	    .next = S_INSTRUCTIONS, .back = S_DATA, .stay = GO_ADDROW, .show = show_labels },
+	[S_INSTRUCTIONS] = { .name = "instructions", .stage = 3, .save = save_instructions,
+	    .check = check_instructions, .next = S_REVIEW, .back = S_LABELS,
+	    .show = show_instructions },
+	[S_REVIEW] = { .name = "review", .stage = 4, .finish = project_make,
+	    .next = S_COUNT, .back = S_INSTRUCTIONS, .show = show_review },
+};
+
+/* ------------------------------------------------------------ pages */
+
+static const char *step_url(struct request *r, const struct draft *dr, enum step s)
+{
+	return arena_printf(r->arena, "/projects/drafts/%lld/%s", dr->id, steps[s].name);
+}
+
+static enum step step_parse(const char *s)
+{
+	for (int i = 0; s != NULL && i < S_COUNT; i++)
+		if (strcmp(s, steps[i].name) == 0)
+			return (enum step)i;
+	return S_COUNT;
+}
+
+/* The stages at the top of the page of a step in stage `at`. */
+static struct json_object *stages_view(int at)
+{
+	struct json_object *stages = json_object_new_array();
+
+	for (int i = 0; i < (int)(sizeof(stage_titles) / sizeof(stage_titles[0])); i++) {
+		struct json_object *o = json_object_new_object();
+		view_int(o, "n", i + 1);
+		view_str(o, "title", stage_titles[i]);
+		view_bool(o, "current", at == i);
+		view_bool(o, "done", at > i);
+		json_object_array_add(stages, o);
+	}
+	return stages;
+}
+
+/* Render step s of the draft with status and an optional message. */
+static void step_render(struct request *r, struct draft *dr, enum step s, int status,
+    const char *message)
+{
+	struct json_object *v = view_new(r, "New project");
+	int rc;
+
+	if (v == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return;
+	}
+	view_int(v, "draft", dr->id);
+	view_str(v, "step", steps[s].name);
+	view_str(v, "action", step_url(r, dr, s));
+	if (message != NULL)
+		view_str(v, "message", message);
+	json_object_object_add(v, "stages", stages_view(steps[s].stage));
+	rc = steps[s].show(r, dr, v);
+	if (rc != DB_OK) {
 		db_failed(r, rc);
 		return;
 	}
+	page_render(r, status, arena_printf(r->arena, "wizard_%s", steps[s].name), v);
+}
+
+/* Load the draft and step of the route: 1, or 0 when the error page was
+ * answered. */
+static int draft_open(struct request *r, struct draft *dr, enum step s)
+{
+	int rc = draft_load(r, dr);
+
+	if (rc < 0) {
+		db_failed(r, rc);
+		return 0;
+	}
 	if (rc == 1 || s == S_COUNT) {
 		page_error(r, 404, "Not found", "There is no such draft project, or it is not yours.");
+		return 0;
+	}
+	return 1;
+}
+
+void handle_draft_step(struct request *r)
+{
+	struct draft dr = { 0 };
+	enum step s = step_parse(route_param(&r->params, "step")), to;
+
+	if (!draft_open(r, &dr, s))
+		return;
+	to = steps[s].detour != NULL ? steps[s].detour(&dr) : S_COUNT;
+	if (to != S_COUNT) {
+		resp_redirect(r, 303, step_url(r, &dr, to));
 		return;
 	}
+	step_render(r, &dr, s, 200, NULL);
+}
+
+/* Every POST saves what was typed whatever the button; then Back leaves,
+ * a stay button shows the step again, and Next checks and goes on. */
+void handle_draft_step_post(struct request *r)
+{
+	struct draft dr = { 0 };
+	enum step s = step_parse(route_param(&r->params, "step")), to;
+	const struct step_def *st;
+	const char *go = req_form(r, "go"), *msg = NULL;
+	int nul = 0, saved = 0, rc;
+
+	if (!draft_open(r, &dr, s))
+		return;
+	st = &steps[s];
 	if (go == NULL)
 		go = "next";
-	is_back = strcmp(go, "back") == 0;
-
-	/* 1. Keep what was typed. */
-	switch (s) {
-	case S_NAME:
-		save_field(r, &dr, "name", "name", &nul);
-		save_field(r, &dr, "task", "task", &nul);
-		break;
-	case S_DATA: {
-		const char *src = form_value(r, "source", &nul), *ds = form_value(r, "dataset", &nul);
-		if (src != NULL && (strcmp(src, "existing") == 0 || strcmp(src, "upload") == 0 ||
-		    strcmp(src, "datastore") == 0))
-			view_str(dr.d, "source", src);
-		if (ds != NULL && id_parse(ds) > 0)
-			view_int(dr.d, "dataset_id", id_parse(ds));
-		break;
-	}
-	case S_UPLOAD:
-		save_field(r, &dr, "ds_name", "ds_name", &nul);
-		save_field(r, &dr, "ds_description", "ds_description", &nul);
-		if (uploads_take(r, &dr, &msg) < 0)
-			upload_failed = 1;
-		break;
-	case S_DATASTORE: {
-		const char *ds = form_value(r, "datastore", &nul);
-		save_field(r, &dr, "ds_name", "ds_name", &nul);
-		save_field(r, &dr, "ds_description", "ds_description", &nul);
-		save_field(r, &dr, "path", "path", &nul);
-		if (ds != NULL)
-			view_int(dr.d, "datastore_id", id_parse(ds));
-		break;
-	}
-	case S_LABELS: {
-		struct json_object *rows = json_object_new_array();
-		for (size_t i = 0; i < r->form.nfields; i++) {
-			const struct hp_field *f = &r->form.fields[i];
-			if (strcmp(f->name, "label") != 0)
-				continue;
-			if (strlen(f->value) != f->value_len)
-				nul = 1;
-			json_object_array_add(rows, json_object_new_string(f->value));
-		}
-		if (strcmp(go, "addrow") == 0)
-			json_object_array_add(rows, json_object_new_string(""));
-		json_object_object_add(dr.d, "labels", rows);
-		break;
-	}
-	case S_INSTRUCTIONS:
-		save_field(r, &dr, "instructions_url", "instructions_url", &nul);
-		save_field(r, &dr, "description", "description", &nul);
-		break;
-	default:
-		break;
-	}
+	if (st->save != NULL)
+		saved = st->save(r, &dr, go, &nul, &msg);
 	rc = draft_save(r, &dr);
 	if (rc != DB_OK) {
 		db_failed(r, rc);
 		return;
 	}
-	if (upload_failed) {
+	if (saved < 0) {
 		step_render(r, &dr, s, 500, msg);
 		return;
 	}
-
-	/* 2. Where Back goes. */
-	switch (s) {
-	case S_NAME: back = S_COUNT; break;
-	case S_DATA: back = S_NAME; break;
-	case S_UPLOAD: case S_DATASTORE: back = S_DATA; break;
-	case S_CONFIRM:
-		back = strcmp(dstr(&dr, "source"), "upload") == 0 ? S_UPLOAD : S_DATASTORE;
-		break;
-	case S_LABELS: back = S_DATA; break;
-	case S_INSTRUCTIONS: back = S_LABELS; break;
-	case S_REVIEW: back = S_INSTRUCTIONS; break;
-	default: break;
-	}
-	if (is_back) {
-		resp_redirect(r, 303, back == S_COUNT ? "/projects" : step_url(r, &dr, back));
+	if (strcmp(go, "back") == 0) {
+		to = st->back_fn != NULL ? st->back_fn(&dr) : st->back;
+		resp_redirect(r, 303, to == S_COUNT ? "/projects" : step_url(r, &dr, to));
 		return;
 	}
-	if (s == S_LABELS && strcmp(go, "addrow") == 0) {
-		resp_redirect(r, 303, step_url(r, &dr, S_LABELS));
+	if (st->stay != NULL && strcmp(go, st->stay) == 0) {
+		resp_redirect(r, 303, step_url(r, &dr, s));
 		return;
 	}
 	if (nul) {
@@ -1139,77 +1391,13 @@ void handle_draft_step_post(struct request *r)
 		    "check what you entered.");
 		return;
 	}
-
-	/* 3. Check, then go on. */
-	switch (s) {
-	case S_NAME:
-		status = check_name(r, &dr, &msg);
-		next = S_DATA;
-		break;
-	case S_DATA: {
-		const char *src = dstr(&dr, "source");
-		if (strcmp(src, "existing") == 0) {
-			status = check_dataset_chosen(r, &dr, &msg);
-			next = S_LABELS;
-		} else if (strcmp(src, "upload") == 0) {
-			next = S_UPLOAD;
-		} else if (strcmp(src, "datastore") == 0) {
-			next = S_DATASTORE;
-		} else {
-			msg = "Choose where the images come from.";
-			status = 422;
-		}
-		break;
-	}
-	case S_UPLOAD:
-		status = check_dataset_text(r, &dr, &msg);
-		if (status == 0 && json_object_array_length(darr(&dr, "uploads")) == 0) {
-			msg = "Add at least one image: none was accepted so far.";
-			status = 422;
-		}
-		next = S_CONFIRM;
-		break;
-	case S_DATASTORE: {
-		struct datastore ds;
-		char folder[1100];
-		int recursive;
-		status = check_dataset_text(r, &dr, &msg);
-		if (status == 0)
-			status = check_datastore(r, &dr, &ds, folder, sizeof(folder), &recursive, &msg);
-		next = S_CONFIRM;
-		break;
-	}
-	case S_CONFIRM: {
-		const char *src = dstr(&dr, "source");
-		if (strcmp(src, "upload") == 0)
-			dataset_create(r, &dr, S_UPLOAD);
-		else if (strcmp(src, "datastore") == 0)
-			dataset_create(r, &dr, S_DATASTORE);
-		else
-			resp_redirect(r, 303, step_url(r, &dr, S_LABELS));
+	if (st->finish != NULL) {
+		st->finish(r, &dr);
 		return;
 	}
-	case S_LABELS:
-		status = check_labels(r, &dr, &labels, &n, &msg);
-		next = S_INSTRUCTIONS;
-		break;
-	case S_INSTRUCTIONS:
-		status = check_instructions(r, &dr, &msg);
-		next = S_REVIEW;
-		break;
-	case S_REVIEW:
-		project_make(r, &dr);
+	rc = st->check != NULL ? st->check(r, &dr, &msg) : 0;
+	if (step_refused(r, &dr, s, rc, msg))
 		return;
-	default:
-		break;
-	}
-	if (status < 0) {
-		db_failed(r, status);
-		return;
-	}
-	if (status > 0) {
-		step_render(r, &dr, s, status, msg);
-		return;
-	}
-	resp_redirect(r, 303, step_url(r, &dr, next));
+	to = st->next_fn != NULL ? st->next_fn(&dr) : st->next;
+	resp_redirect(r, 303, step_url(r, &dr, to));
 }

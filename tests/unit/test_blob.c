@@ -663,6 +663,36 @@ START_TEST(get_heads_many)
 }
 END_TEST
 
+/* A batch's leading bytes through the datastore: each blob's whole body
+ * (they are short), and a missing one refused with the service's words
+ * kept apart for the log. */
+START_TEST(datastore_heads_blob)
+{
+	AZ_READY();
+	struct datastore ds = { .id = 1, .name = "az", .kind = DATASTORE_AZUREBLOB,
+		.blob = az_acc(az_key, NULL) };
+	const char *paths[] = { "many/000.png", "many/missing.png", "many/249.png" };
+	struct datastore_heads *h;
+	const unsigned char *data;
+	const char *reason, *detail;
+	char err[256] = "", body[256];
+	size_t len;
+	int whole;
+
+	ck_assert_msg(datastore_heads_read(&ds, paths, 3, NULL, NULL, &h, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(datastore_heads_get(h, 0, &data, &len, &whole, &reason, &detail), 0);
+	content_of("many/000.png", body, sizeof(body));
+	ck_assert_uint_eq(len, strlen(body));
+	ck_assert_int_eq(memcmp(data, body, len), 0);
+	ck_assert_int_eq(whole, 1);
+	ck_assert_int_eq(datastore_heads_get(h, 1, &data, &len, &whole, &reason, &detail), -1);
+	ck_assert_str_eq(reason, "the blob could not be read (see the server log)");
+	ck_assert_msg(detail != NULL && strstr(detail, "404") != NULL, "%s", detail ? detail : "NULL");
+	ck_assert_int_eq(datastore_heads_get(h, 2, &data, &len, &whole, &reason, &detail), 0);
+	datastore_heads_free(h);
+}
+END_TEST
+
 START_TEST(url_encoding)
 {
 	struct blob_account a = {
@@ -1157,6 +1187,22 @@ START_TEST(unreachable)
 }
 END_TEST
 
+/* A datastore listing that cannot reach the service says so apart from a
+ * broken local folder: the init job tries it again later. */
+START_TEST(walk_unreachable)
+{
+	struct datastore ds = { .id = 1, .name = "gone", .kind = DATASTORE_AZUREBLOB };
+	struct walked w = { .n = 0 };
+	char err[256] = "";
+
+	allow("127.0.0.1:1");
+	ds.blob = (struct blob_account){ .endpoint = "http://127.0.0.1:1/acct", .account = "acct",
+		.container = "c", .key = DEV_KEY };
+	ck_assert_int_eq(datastore_walk(&ds, "", 1, walked_add, &w, err, sizeof(err)), DATASTORE_UNREACHABLE);
+	ck_assert_int_eq(w.n, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ where requests may go */
 
 /* The sockaddr of a numeric IPv4 or IPv6 address; its length. */
@@ -1538,6 +1584,7 @@ static Suite *suite(void)
 	tcase_add_test(az, wrong_key_is_403);
 	tcase_add_test(az, sas_token);
 	tcase_add_test(az, get_heads_many);
+	tcase_add_test(az, datastore_heads_blob);
 	tcase_add_test(az, get_stream);
 	tcase_add_checked_fixture(az, allow_test_servers, NULL);
 	suite_add_tcase(s, az);
@@ -1547,6 +1594,7 @@ static Suite *suite(void)
 	tcase_add_test(local, url_encoding);
 	tcase_add_test(local, endpoint_check);
 	tcase_add_test(local, unreachable);
+	tcase_add_test(local, walk_unreachable);
 	tcase_add_test(local, address_classes);
 	tcase_add_test(local, address_spellings_resolved);
 	tcase_add_test(local, allow_list_entries);

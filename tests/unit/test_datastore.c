@@ -1,6 +1,6 @@
 /* Unit tests: datastore path rules, the local walk (symlinks that leave
  * the root are never followed) and the readers image_read_header uses on
- * local files and open descriptors. */
+ * local files and open descriptors, and a batch's leading bytes. */
 #include <check.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -319,6 +319,45 @@ START_TEST(readers_local_and_fd)
 }
 END_TEST
 
+/* A batch's leading bytes: what each file holds, whole when short, and
+ * the reason for a file that leaves the root or is missing. */
+START_TEST(heads_local)
+{
+	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
+	const char *paths[] = { "a/b/two.jpg", "a/link-out.png", "a/b/hubble.jpg", "a/none.png" };
+	struct datastore_heads *h;
+	const unsigned char *data;
+	const char *reason, *detail;
+	struct ticked t = { .s = { .n = 0 } };
+	char err[256] = "";
+	size_t len;
+	int whole;
+
+	copy_fixture("hubble_deep_field.jpg", "a/b/hubble.jpg");
+	ck_assert_int_eq(datastore_heads_read(&ds, paths, 4, tick, &t, &h, err, sizeof(err)), 0);
+	ck_assert_int_ge(t.ticks, 1);
+	ck_assert_int_eq(datastore_heads_get(h, 0, &data, &len, &whole, &reason, &detail), 0);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(whole, 1);
+	ck_assert_int_eq(memcmp(data, "333", 3), 0);
+	ck_assert_int_eq(datastore_heads_get(h, 1, &data, &len, &whole, &reason, &detail), -1);
+	ck_assert_msg(strstr(reason, "outside the datastore") != NULL, "%s", reason);
+	ck_assert_ptr_null(detail);
+	ck_assert_int_eq(datastore_heads_get(h, 2, &data, &len, &whole, &reason, &detail), 0);
+	ck_assert_uint_eq(len, 4096);
+	ck_assert_int_eq(whole, 0);
+	ck_assert_int_eq(datastore_heads_get(h, 3, &data, &len, &whole, &reason, &detail), -1);
+	ck_assert_msg(strstr(reason, "a/none.png") != NULL, "%s", reason);
+	datastore_heads_free(h);
+
+	/* A tick that says stop: no heads. */
+	memset(&t, 0, sizeof(t));
+	t.stop_at = 1;
+	ck_assert_int_eq(datastore_heads_read(&ds, paths, 4, tick, &t, &h, err, sizeof(err)), 1);
+	ck_assert_ptr_null(h);
+}
+END_TEST
+
 struct dirs {
 	char names[8][64];
 	int n;
@@ -387,6 +426,7 @@ static Suite *suite(void)
 	tcase_add_test(t, walk_ticking);
 	tcase_add_test(t, open_and_read_stay_inside);
 	tcase_add_test(t, readers_local_and_fd);
+	tcase_add_test(t, heads_local);
 	tcase_add_test(t, folders_and_mkdirs);
 	tcase_add_test(t, local_check_roots);
 	suite_add_tcase(s, t);
