@@ -316,15 +316,6 @@ static inline int labeld_write_json_string(struct labeld_export_sink *out, const
 	return labeld_write(out, "\"", 1);
 }
 
-/* Write v in decimal (a JSON number). */
-static inline int labeld_write_int(struct labeld_export_sink *out, int64_t v)
-{
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", (long long)v);
-
-	return n > 0 && (size_t)n < sizeof(num) ? labeld_write(out, num, (size_t)n) : -1;
-}
-
 /* Exact powers of ten as doubles, 10^0..10^17. */
 static inline double labeld_pow10(unsigned k)
 {
@@ -367,6 +358,15 @@ static inline size_t labeld_format_scaled(char *num, uint64_t m, unsigned decima
 		num[len++] = digits[--n];
 	num[len] = '\0';
 	return len;
+}
+
+/* Write v in decimal (a JSON number). */
+static inline int labeld_write_int(struct labeld_export_sink *out, int64_t v)
+{
+	char num[32];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	return labeld_write(out, num, labeld_format_scaled(num, u, 0, v < 0));
 }
 
 /*
