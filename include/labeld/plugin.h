@@ -227,7 +227,10 @@ struct labeld_task_ops {
  * for that one call (everything from host->alloc/strdup/json_own with it is
  * released when item returns).  A failing op returns -1 with a sentence in
  * *error; labeld then stops, removes the partial file and shows the
- * sentence as the export's error.
+ * sentence as the export's error.  A sentence item builds must therefore be
+ * static or come from begin's ctx, never from item's own.
+ * <labeld/plugin-util.h> has the writers every format needs (JSON strings,
+ * numbers in any locale) and labeld_sentence.
  */
 
 /* Where an export's bytes go (given to begin; valid until end returns). */
