@@ -229,18 +229,24 @@ static void export_job_full(void)
 	    SQL_QUERY("SELECT local_path FROM datastores WHERE is_default = 1"), p)) != 0,
 	    "a temporary file is left");
 
-	/* A temporary file an earlier run of an export left (it died) is
-	 * removed when the export runs again; the export is whole. */
-	e = strtol(SQL_QUERY("INSERT INTO exports (project_id, format, file_extension, media_type) "
-	    "VALUES (%ld, 'testexport', 'tsv', 'text/plain'); SELECT LAST_INSERT_ID()", p), NULL, 10);
+	/* An export whose runner died mid-way (its heartbeat an hour old,
+	 * its temporary file left behind) is taken over, starts again, and
+	 * the temporary file is removed; the export is whole. */
+	e = strtol(SQL_QUERY("INSERT INTO exports (project_id, format, file_extension, media_type, "
+	    "state) VALUES (%ld, 'testexport', 'tsv', 'text/plain', 'running'); SELECT LAST_INSERT_ID()",
+	    p), NULL, 10);
 	char *stale = itest_fmt("%s/exports/testexport/.%ld-%ld.tsv.0badf00d.part",
 	    SQL_QUERY("SELECT local_path FROM datastores WHERE is_default = 1"), p, e);
 	CHECK(itest_shell(itest_fmt("echo partial >'%s'", stale)) == 0, "cannot write %s", stale);
-	SQL("INSERT INTO jobs (kind, project_id) VALUES ('export', %ld); "
+	SQL("INSERT INTO jobs (kind, project_id, state, runner, attempts, progress, total, heartbeat_at, "
+	    "started_at) VALUES ('export', %ld, 'running', 'gone:1:1', 1, 3, 5, "
+	    "NOW(6) - INTERVAL 1 HOUR, NOW(6) - INTERVAL 1 HOUR); "
 	    "UPDATE exports SET job_id = LAST_INSERT_ID() WHERE id = %ld", p, e);
 	CHECK_STREQ(export_wait(e, 30000), "done");
 	CHECK(access(stale, F_OK) < 0, "%s is still there", stale);
 	CHECK_STREQ(export_file(e, &len), lines_expected(p, 1, 5));
+	CHECK_STREQ(SQL_QUERY("SELECT CONCAT_WS(' ', j.attempts, j.runner <> 'gone:1:1', e.items) "
+	    "FROM jobs j JOIN exports e ON e.job_id = j.id WHERE e.id = %ld", e), "2 1 5");
 }
 
 /* A plugin failing at the third item: the export fails with the plugin's
