@@ -249,6 +249,36 @@ static void export_job_full(void)
 	    "FROM jobs j JOIN exports e ON e.job_id = j.id WHERE e.id = %ld", e), "2 1 5");
 }
 
+/* A plugin with two passes gets every item twice in the same order (the
+ * same query in the same snapshot); the counts are of one pass, the job's
+ * total of both. */
+static void export_job_two_passes(void)
+{
+	long p = project_make(12, 9, NULL), e, label;
+	size_t len = 0;
+	char *ids, *want, *body;
+
+	label = strtol(SQL_QUERY("SELECT id FROM labels WHERE project_id = %ld", p), NULL, 10);
+	ids = SQL_QUERY("SELECT GROUP_CONCAT(id ORDER BY id) FROM items WHERE project_id = %ld "
+	    "AND state = 'labeled'", p);
+	want = itest_fmt("%s", "");
+	for (int pass = 1; pass <= 2; pass++)
+		for (char *id = ids, *next; id != NULL && *id != '\0'; id = next) {
+			next = strchr(id, ',');
+			want = itest_fmt("%s%d\t%.*s\t%ld\n", want, pass,
+			    (int)(next ? (size_t)(next - id) : strlen(id)), id, label);
+			next = next ? next + 1 : NULL;
+		}
+	want = itest_fmt("%send\t9\t9\t9\n", want);
+	e = export_queue(p, "twopass", "tsv", 0);
+	CHECK_STREQ(export_wait(e, 30000), "done");
+	body = export_file(e, &len);
+	CHECK_STREQ(body, want);
+	CHECK_STREQ(SQL_QUERY("SELECT CONCAT_WS(' ', e.items, e.annotations, e.bytes, j.progress, j.total) "
+	    "FROM exports e JOIN jobs j ON j.id = e.job_id WHERE e.id = %ld", e),
+	    itest_fmt("9 9 %zu 18 18", len));
+}
+
 /* A plugin failing at the third item: the export fails with the plugin's
  * sentence and leaves no file, final or temporary. */
 static void export_job_plugin_fails(void)
@@ -418,6 +448,7 @@ static void export_job_disk_full(void)
 
 const struct itest_case itest_export_job_cases[] = {
 	ITEST(export_job_full),
+	ITEST(export_job_two_passes),
 	ITEST(export_job_plugin_fails),
 	ITEST(export_job_blob_unreachable),
 	ITEST(export_job_blob),
