@@ -39,7 +39,7 @@
 #define BLOB_KEY_MAX 128
 #define BLOB_CODE_MAX 64
 #define BLOB_QUERY_MAX 8
-#define BLOB_HEADER_MAX 4
+#define BLOB_HEADER_MAX 5
 #define BLOB_PARALLEL_MAX 64
 #define BLOB_ALLOW_MAX 64          /* entries of blob_allow_hosts */
 #define BLOB_HOST_MAX 256
@@ -82,6 +82,7 @@ struct blob_req {
 	size_t bodylen;
 	const char *content_type;  /* NULL: no Content-Type header */
 	const char *blob_type;     /* x-ms-blob-type, or NULL */
+	const char *blob_content_type;  /* x-ms-blob-content-type, or NULL */
 	size_t range_len;          /* > 0: x-ms-range: bytes=off-(off + range_len - 1) */
 	uint64_t range_off;
 };
@@ -908,7 +909,7 @@ static int blob_easy_setup(CURL *h, const struct blob_ctx *c, const struct blob_
 	prep->url = u.s;
 
 	/* x-ms-* headers, sorted by name for the signature. */
-	char date[64], range[64] = "", hdr[BLOB_HEADER_MAX][128];
+	char date[64], range[64] = "", hdr[BLOB_HEADER_MAX][320];
 	char *ms[BLOB_HEADER_MAX];
 	size_t nms = 0;
 	http_date(date, sizeof(date));
@@ -920,6 +921,11 @@ static int blob_easy_setup(CURL *h, const struct blob_ctx *c, const struct blob_
 	nms++;
 	if (r->blob_type) {
 		snprintf(hdr[nms], sizeof(hdr[nms]), "x-ms-blob-type:%s", r->blob_type);
+		ms[nms] = hdr[nms];
+		nms++;
+	}
+	if (r->blob_content_type) {
+		snprintf(hdr[nms], sizeof(hdr[nms]), "x-ms-blob-content-type:%s", r->blob_content_type);
 		ms[nms] = hdr[nms];
 		nms++;
 	}
@@ -1011,6 +1017,8 @@ static int blob_easy_setup(CURL *h, const struct blob_ctx *c, const struct blob_
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->bodylen);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->bodylen ? r->body : "");
+	} else if (strcmp(r->method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);   /* DELETE */
 	} else {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	}
@@ -1440,6 +1448,19 @@ int blob_get_stream(struct blob_client *c, const char *name, uint64_t max_bytes,
 	return rc;
 }
 
+/* Run r, whose answer has no body worth keeping.  0 (status in ok[]), or
+ * -1 with err. */
+static int blob_call(struct blob_client *c, const struct blob_req *r, const long *ok, size_t nok,
+    char *err, size_t errlen)
+{
+	struct blob_resp resp;
+	long status;
+	resp_init(&resp, c->ctx.lim.max_response, 0);
+	int rc = blob_perform(c, r, &resp, ok, nok, &status, err, errlen);
+	resp_free(&resp);
+	return rc;
+}
+
 int blob_put(struct blob_client *c, const char *name, const void *data, size_t len,
     const char *content_type, char *err, size_t errlen)
 {
@@ -1457,12 +1478,81 @@ int blob_put(struct blob_client *c, const char *name, const void *data, size_t l
 		set_err(err, errlen, "the content type contains a line break");
 		return -1;
 	}
-	struct blob_resp resp;
-	long status;
-	resp_init(&resp, c->ctx.lim.max_response, 0);
-	int rc = blob_perform(c, &r, &resp, ok, 1, &status, err, errlen);
-	resp_free(&resp);
+	return blob_call(c, &r, ok, 1, err, errlen);
+}
+
+/* The id of block index of upload run: base64 of "lb", 10 digits of run
+ * and 12 of index (24 bytes, so 32 characters without padding), the same
+ * length for every block as the service requires. */
+static void block_id(uint32_t run, uint32_t index, char out[40])
+{
+	char raw[32];
+
+	snprintf(raw, sizeof(raw), "lb%010u%012u", (unsigned)run, (unsigned)index);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)raw, 24);
+}
+
+int blob_put_block(struct blob_client *c, const char *name, uint32_t run, uint32_t index,
+    const void *data, size_t len, char *err, size_t errlen)
+{
+	static const long ok[] = { 201 };
+	char id[40];
+	struct blob_req r = {
+		.method = "PUT",
+		.name = name ? name : "",
+		.put = 1,
+		.body = data,
+		.bodylen = data ? len : 0,
+	};
+	block_id(run, index, id);
+	req_param(&r, "comp", "block");
+	req_param(&r, "blockid", id);
+	return blob_call(c, &r, ok, 1, err, errlen);
+}
+
+int blob_put_block_list(struct blob_client *c, const char *name, uint32_t run, uint32_t nblocks,
+    const char *content_type, char *err, size_t errlen)
+{
+	static const long ok[] = { 201 };
+	struct sbuf b = { 0 };
+	char id[40];
+	if (content_type && strpbrk(content_type, "\r\n")) {
+		set_err(err, errlen, "the content type contains a line break");
+		return -1;
+	}
+	sb_add(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+	for (uint32_t i = 0; i < nblocks; i++) {
+		block_id(run, i, id);
+		sb_add(&b, "<Latest>");
+		sb_add(&b, id);
+		sb_add(&b, "</Latest>");
+	}
+	sb_add(&b, "</BlockList>");
+	if (b.oom) {
+		free(b.s);
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	struct blob_req r = {
+		.method = "PUT",
+		.name = name ? name : "",
+		.put = 1,
+		.body = b.s,
+		.bodylen = b.len,
+		.content_type = "application/xml",
+		.blob_content_type = content_type && *content_type ? content_type : NULL,
+	};
+	req_param(&r, "comp", "blocklist");
+	int rc = blob_call(c, &r, ok, 1, err, errlen);
+	free(b.s);
 	return rc;
+}
+
+int blob_delete(struct blob_client *c, const char *name, char *err, size_t errlen)
+{
+	static const long ok[] = { 202, 404 };
+	struct blob_req r = { .method = "DELETE", .name = name ? name : "" };
+	return blob_call(c, &r, ok, 2, err, errlen);
 }
 
 int blob_container_create(struct blob_client *c, char *err, size_t errlen)

@@ -133,6 +133,25 @@ int blob_get_stream(struct blob_client *c, const char *name, uint64_t max_bytes,
 int blob_put(struct blob_client *c, const char *name, const void *data, size_t len,
     const char *content_type, char *err, size_t errlen);
 
+/* Put Block: upload data as block index (0, 1, 2 ...) of upload run (any
+ * number the uploader picks, so that two uploads of one name never mix
+ * their blocks) of blob name, not yet part of the blob (block ids are made
+ * from run and index, all of one length).  0, or -1 with err. */
+int blob_put_block(struct blob_client *c, const char *name, uint32_t run, uint32_t index,
+    const void *data, size_t len, char *err, size_t errlen);
+
+/* Put Block List: commit blocks 0 .. nblocks-1 of run uploaded by
+ * blob_put_block as the blob's content (with content_type, NULL: the service's default);
+ * until then the blob does not exist or keeps its old content, and
+ * uncommitted blocks are dropped by the service after a week.  0, or -1
+ * with err. */
+int blob_put_block_list(struct blob_client *c, const char *name, uint32_t run, uint32_t nblocks,
+    const char *content_type, char *err, size_t errlen);
+
+/* Delete Blob; a blob that is not there is not an error.  0, or -1 with
+ * err. */
+int blob_delete(struct blob_client *c, const char *name, char *err, size_t errlen);
+
 /* Create Container (for tests and the demo); an existing one is not an
  * error.  0, or -1 with err. */
 int blob_container_create(struct blob_client *c, char *err, size_t errlen);

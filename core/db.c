@@ -71,6 +71,7 @@ struct db {
 	unsigned long long clock;
 
 	bool in_tx;
+	bool streaming;             /* a db_stream is open: nothing else may run */
 	bool last_connect_failed;
 	bool connected_before;      /* a later connect is a reconnect (metrics) */
 	struct timespec last_connect;
@@ -807,6 +808,10 @@ static int db_run(struct db *db, const char *func, struct arena *a,
 	int rc = DB_ERR;
 
 	*lost = false;
+	if (db->streaming) {
+		db_fail_local(db, func, sql, "a stream is open on this connection");
+		return DB_ERR;
+	}
 	if (db_ensure(db) != DB_OK)
 		return DB_UNAVAILABLE;
 	if (p->n > DB_MAX_PARAMS) {
@@ -968,11 +973,241 @@ int db_ping(struct db *db)
 	return rc == DB_OK ? DB_OK : DB_UNAVAILABLE;
 }
 
+/* ------------------------------------------------------------ streams */
+
+/* First buffer per column of a stream; longer values are fetched again
+ * into the row's arena (db_column_refetch). */
+#define DB_STREAM_COLBUF 1024
+
+struct db_stream {
+	struct db *db;
+	MYSQL_STMT *stmt;          /* our own, not the cache's */
+	char *sql;                 /* for messages */
+	struct arena *arena;       /* the current row; reset per row */
+	size_t ncols;
+	MYSQL_BIND *b;
+	char **bufs;
+	unsigned long *lens;
+	my_bool *nulls, *errs;
+	struct db_result row;
+	char **cells;              /* row.rows[0], in arena */
+	int done;                  /* the last row was read (or it failed) */
+};
+
+static void db_stream_free(struct db_stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->bufs != NULL)
+		for (size_t c = 0; c < s->ncols; c++)
+			free(s->bufs[c]);
+	free(s->bufs);
+	free(s->b);
+	free(s->lens);
+	free(s->nulls);
+	free(s->errs);
+	free(s->sql);
+	arena_free(s->arena);
+	free(s);
+}
+
+/* Close the stream's statement: when the connection is gone or the rows
+ * were not all read, the connection is closed first (mysql_stmt_close
+ * would otherwise read every remaining row), so the close only frees. */
+static void db_stream_stmt_close(struct db_stream *s)
+{
+	if (s->stmt == NULL)
+		return;
+	if (!s->done && s->db->conn != NULL) {
+		log_warn("db_stream_close: closed before its last row; closing the connection");
+		s->db->streaming = false;
+		db_disconnect(s->db);
+	}
+	if (s->db->conn != NULL)
+		mysql_stmt_free_result(s->stmt);
+	mysql_stmt_close(s->stmt);
+	s->stmt = NULL;
+}
+
+int db_stream_open(struct db *db, struct db_stream **out, const char *sql, const char *fmt, ...)
+{
+	MYSQL_BIND pb[DB_MAX_PARAMS];
+	struct db_params p;
+	struct db_stream *s;
+	MYSQL_RES *meta;
+	va_list ap;
+	int rc;
+
+	*out = NULL;
+	if (db->streaming) {
+		db_fail_local(db, __func__, sql, "a stream is open on this connection");
+		return DB_ERR;
+	}
+	va_start(ap, fmt);
+	rc = db_params_read(db, __func__, sql, &p, fmt, ap);
+	va_end(ap);
+	if (rc != 0)
+		return DB_ERR;
+	if (db_ensure(db) != DB_OK)
+		return DB_UNAVAILABLE;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->sql = strdup(sql)) == NULL || (s->arena = arena_new()) == NULL) {
+		db_stream_free(s);
+		db_fail_local(db, __func__, sql, "out of memory");
+		return DB_ERR;
+	}
+	s->db = db;
+	s->stmt = mysql_stmt_init(db->conn);
+	if (s->stmt == NULL) {
+		rc = db_fail_conn(db, __func__, sql);
+		db_stream_free(s);
+		return rc;
+	}
+	if (mysql_stmt_prepare(s->stmt, sql, strlen(sql)) != 0)
+		goto stmt_fail;
+	rc = db_params_bind(db, __func__, sql, s->stmt, &p, pb);
+	if (rc != DB_OK)
+		goto fail;
+	if (mysql_stmt_execute(s->stmt) != 0)
+		goto stmt_fail;
+	/* From here on the rows wait on the connection: nothing else may
+	 * run on it until the stream is closed. */
+	db->streaming = true;
+	s->ncols = mysql_stmt_field_count(s->stmt);
+	meta = s->ncols > 0 ? mysql_stmt_result_metadata(s->stmt) : NULL;
+	if (meta == NULL) {
+		db_fail_local(db, __func__, sql, "the statement returns no rows");
+		rc = DB_ERR;
+		goto fail;
+	}
+	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+	s->b = calloc(s->ncols, sizeof(*s->b));
+	s->bufs = calloc(s->ncols, sizeof(*s->bufs));
+	s->lens = calloc(s->ncols, sizeof(*s->lens));
+	s->nulls = calloc(s->ncols, sizeof(*s->nulls));
+	s->errs = calloc(s->ncols, sizeof(*s->errs));
+	rc = DB_ERR;
+	if (s->b == NULL || s->bufs == NULL || s->lens == NULL || s->nulls == NULL ||
+	    s->errs == NULL) {
+		mysql_free_result(meta);
+		db_fail_local(db, __func__, sql, "out of memory");
+		goto fail;
+	}
+	for (size_t c = 0; c < s->ncols; c++) {
+		s->bufs[c] = malloc(DB_STREAM_COLBUF + 1);
+		if (s->bufs[c] == NULL) {
+			mysql_free_result(meta);
+			db_fail_local(db, __func__, sql, "out of memory");
+			goto fail;
+		}
+		s->b[c].buffer_type = db_field_is_binary(&fields[c]) ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+		s->b[c].buffer = s->bufs[c];
+		s->b[c].buffer_length = DB_STREAM_COLBUF;
+		s->b[c].length = &s->lens[c];
+		s->b[c].is_null = &s->nulls[c];
+		s->b[c].error = &s->errs[c];
+	}
+	mysql_free_result(meta);
+	if (mysql_stmt_bind_result(s->stmt, s->b) != 0)
+		goto stmt_fail;
+	*out = s;
+	return DB_OK;
+stmt_fail:
+	{
+		char msg[256];
+		unsigned e = mysql_stmt_errno(s->stmt);
+
+		snprintf(msg, sizeof(msg), "%s", mysql_stmt_error(s->stmt));
+		s->done = 1;   /* the lost case closes the connection in db_fail */
+		rc = db_fail(db, __func__, sql, e, msg);
+	}
+fail:
+	s->done = s->done || !db->streaming;
+	db_stream_stmt_close(s);
+	db->streaming = false;
+	db_stream_free(s);
+	return rc;
+}
+
+int db_stream_next(struct db_stream *s, struct db_result **row)
+{
+	struct db *db = s->db;
+	int frc, rc;
+
+	*row = NULL;
+	if (s->done)
+		return 0;
+	arena_reset(s->arena);
+	frc = mysql_stmt_fetch(s->stmt);
+	if (frc == MYSQL_NO_DATA) {
+		s->done = 1;
+		return 0;
+	}
+	if (frc == 1) {
+		char msg[256];
+		unsigned e = mysql_stmt_errno(s->stmt);
+
+		snprintf(msg, sizeof(msg), "%s", mysql_stmt_error(s->stmt));
+		s->done = 1;
+		db->streaming = false;
+		return db_fail(db, __func__, s->sql, e, msg);
+	}
+	s->cells = arena_calloc(s->arena, s->ncols + 1, sizeof(*s->cells));
+	s->row.lens = arena_calloc(s->arena, 1, sizeof(*s->row.lens));
+	s->row.rows = arena_calloc(s->arena, 1, sizeof(*s->row.rows));
+	if (s->cells == NULL || s->row.lens == NULL || s->row.rows == NULL ||
+	    (s->row.lens[0] = arena_calloc(s->arena, s->ncols + 1, sizeof(**s->row.lens))) == NULL) {
+		db_fail_local(db, __func__, s->sql, "out of memory");
+		return DB_ERR;
+	}
+	for (size_t c = 0; c < s->ncols; c++) {
+		unsigned long len = s->lens[c];
+		char *v = NULL;
+
+		if (s->nulls[c])
+			continue;
+		if (s->errs[c] || len > s->b[c].buffer_length) {
+			rc = db_column_refetch(db, __func__, s->sql, s->stmt, s->arena, &s->b[c],
+			    (unsigned)c, len, &v, &len);
+			if (rc != DB_OK)
+				return rc;
+		} else {
+			v = arena_alloc(s->arena, len + 1);
+			if (v == NULL) {
+				db_fail_local(db, __func__, s->sql, "out of memory");
+				return DB_ERR;
+			}
+			memcpy(v, s->bufs[c], len);
+			v[len] = '\0';
+		}
+		s->cells[c] = v;
+		s->row.lens[0][c] = len;
+	}
+	s->row.rows[0] = s->cells;
+	s->row.nrows = 1;
+	s->row.ncols = s->ncols;
+	*row = &s->row;
+	return 1;
+}
+
+void db_stream_close(struct db_stream *s)
+{
+	if (s == NULL)
+		return;
+	db_stream_stmt_close(s);
+	s->db->streaming = false;
+	db_stream_free(s);
+}
+
 /* ------------------------------------------------------------ transactions */
 
 /* Fixed transaction-control text (no data) over the text protocol. */
 static int db_simple(struct db *db, const char *func, const char *sql)
 {
+	if (db->streaming) {
+		db_fail_local(db, func, sql, "a stream is open on this connection");
+		return DB_ERR;
+	}
 	if (mysql_real_query(db->conn, sql, strlen(sql)) != 0)
 		return db_fail_conn(db, func, sql);
 	return DB_OK;
@@ -997,6 +1232,28 @@ int db_begin(struct db *db)
 		log_warn("%s: retrying once after reconnect", __func__);
 		rc = db_simple(db, __func__, "START TRANSACTION");
 	}
+	if (rc == DB_OK)
+		db->in_tx = true;
+	return rc;
+}
+
+/* A read-only REPEATABLE READ transaction whose snapshot is taken now
+ * (START TRANSACTION WITH CONSISTENT SNAPSHOT): every read in it sees the
+ * database as it was at this moment.  DB_ERR when a transaction is open. */
+int db_begin_snapshot(struct db *db)
+{
+	int rc;
+
+	db->err[0] = '\0';
+	if (db->in_tx) {
+		db_fail_local(db, __func__, "START TRANSACTION", "a transaction is already open");
+		return DB_ERR;
+	}
+	if (db_ensure(db) != DB_OK)
+		return DB_UNAVAILABLE;
+	rc = db_simple(db, __func__, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+	if (rc == DB_OK)
+		rc = db_simple(db, __func__, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
 	if (rc == DB_OK)
 		db->in_tx = true;
 	return rc;

@@ -100,9 +100,36 @@ struct db_arg {
 int db_exec_args(struct db *db, unsigned flags, uint64_t *affected, uint64_t *insert_id,
     const char *sql, const struct db_arg *args, size_t n);
 
+/*
+ * Streaming reads: rows fetched from the server one by one as they are
+ * asked for (mysql_stmt_fetch without storing the result), so a read of
+ * millions of rows never holds more than one row in memory.
+ *
+ * While a stream is open the connection serves nothing else: every other
+ * call on db (queries, transactions) fails with DB_ERR until the stream is
+ * closed.  Use a connection of its own for a long stream.  A stream opened
+ * inside a transaction reads that transaction's snapshot.
+ *
+ * db_stream_open: DB_OK with *out (free it with db_stream_close), or a DB_*
+ * error (nothing to close).  db_stream_next: 1 with *row (a one-row result
+ * valid until the next call or the close), 0 after the last row, or a DB_*
+ * error (< 0; the stream is then over: close it).  db_stream_close: after
+ * the last row it only frees; a stream closed before its end closes the
+ * connection (rather than reading the rest of the rows; an open transaction
+ * is rolled back by the server) and the next call on db reconnects.
+ */
+struct db_stream;
+int db_stream_open(struct db *db, struct db_stream **out, const char *sql, const char *fmt, ...);
+int db_stream_next(struct db_stream *s, struct db_result **row);
+void db_stream_close(struct db_stream *s);
+
 /* Transactions.  After a lost connection or DB_RETRY inside a transaction
  * the transaction is over (rolled back); db_rollback is then a no-op. */
 int db_begin(struct db *db);
+/* A read-only REPEATABLE READ transaction whose consistent snapshot is
+ * taken at once (START TRANSACTION WITH CONSISTENT SNAPSHOT); end it with
+ * db_commit or db_rollback. */
+int db_begin_snapshot(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
 int db_in_transaction(const struct db *db);

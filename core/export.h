@@ -104,6 +104,63 @@ int export_get(struct db *db, struct arena *a, long long project_id, long long e
 int export_delete(struct app *app, struct db *db, struct arena *a, long long project_id,
     long long export_id, char *err, size_t errlen);
 
+/* --- the file (export_store.c) --- */
+
+/* Bytes buffered before they go to the datastore (a write of a local file,
+ * a block of a blob). */
+#define EXPORT_BUFFER (1u << 20)
+
+/* The path of an export's file in its datastore:
+ * "exports/<format>/<project id>-<export id>.<extension>" (arena). */
+char *export_file_path(struct arena *a, const char *format, long long project_id,
+    long long export_id, const char *extension);
+
+/*
+ * An export's file being written into datastore ds (the default one).
+ * Local: a hidden temporary file ".<name>.<random>.part" in
+ * <root>/exports/<format>/ (the folders are made 0755 where missing, never
+ * through a symlink), written in EXPORT_BUFFER pieces, then fsync'd,
+ * renamed to its final name and the folder fsync'd.  Azure Blob: one block
+ * per EXPORT_BUFFER (Put Block), committed at the end (Put Block List);
+ * the blob exists only once committed.  Opening first removes stale
+ * temporary files of the same export (a run that was taken over).
+ *
+ * export_store_open: NULL with a sentence in err.  export_store_write: 0,
+ * or -1 (the store keeps the sentence: export_store_error; later writes
+ * fail at once).  export_store_commit: 0 when the file is whole under its
+ * final name, or -1 with err (nothing under the final name).
+ * export_store_abort: removes what was written (local: the temporary file;
+ * blob: nothing is committed) and frees; after a commit it only frees.
+ */
+struct export_store;
+struct export_store *export_store_open(const struct datastore *ds, const char *path,
+    const char *media_type, char *err, size_t errlen);
+int export_store_write(struct export_store *st, const void *data, size_t len);
+int export_store_commit(struct export_store *st, char *err, size_t errlen);
+void export_store_abort(struct export_store *st);
+/* Bytes written so far; the last error sentence ("" when none). */
+unsigned long long export_store_bytes(const struct export_store *st);
+const char *export_store_error(const struct export_store *st);
+
+/* Delete an export's file (path from export_file_path) from ds; a file
+ * that is not there is not an error.  Local: also its stale temporary
+ * files.  0, or -1 with a sentence in err (a blob service's own words go
+ * to the log). */
+int export_file_delete(const struct datastore *ds, const char *path, char *err, size_t errlen);
+
+/* Downloads.  export_file_accel: 1 when nginx may send the file itself
+ * (X-Accel-Redirect to /_datastore/<path>): a local datastore whose root is
+ * local_root (the datastore_dir nginx serves) and a plain file beneath it
+ * reached without a symlink; else 0.  export_file_stream: send the file
+ * through begin(ctx, size) once and put(ctx, data, len) per piece (a blob
+ * through blob_get_stream, a local file read in pieces); 0 when all was
+ * sent, or -1 with err and *started set once begin was called (the answer
+ * can then only be cut). */
+int export_file_accel(const struct datastore *ds, const char *local_root, const char *path);
+int export_file_stream(const struct datastore *ds, const char *path,
+    int (*begin)(void *ctx, int64_t size), int (*put)(void *ctx, const void *data, size_t len),
+    void *ctx, int *started, char *err, size_t errlen);
+
 /* --- the job (export_job.c) --- */
 
 /* Run an export job; returns a PROJECT_INIT_* style code of jobs.c (done,

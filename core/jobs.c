@@ -11,6 +11,7 @@
 #include "app.h"
 #include "arena.h"
 #include "db.h"
+#include "export.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -23,6 +24,33 @@ static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
 static int job_kick;
 static char runner_id[128];
+
+/* The init job's end takes no error (its project shows the job's). */
+static int init_end(struct job_ctx *job, int done, const char *error)
+{
+	(void)error;
+	return project_init_end(job, done);
+}
+
+/* The kinds of job: how each runs, and what its end writes inside the
+ * transaction that ends the job.  run returns a PROJECT_INIT_* code. */
+static const struct job_kind {
+	const char *kind;
+	int (*run)(struct job_ctx *job, char *err, size_t errlen);
+	int (*end)(struct job_ctx *job, int done, const char *error);
+} job_kinds[] = {
+	{ "init", project_init_run, init_end },
+	{ EXPORT_JOB_KIND, export_job_run, export_job_end },
+};
+
+/* The kind named kind, or NULL. */
+static const struct job_kind *job_kind_find(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(job_kinds) / sizeof(job_kinds[0]); i++)
+		if (strcmp(job_kinds[i].kind, kind) == 0)
+			return &job_kinds[i];
+	return NULL;
+}
 
 int jobs_enqueue(struct db *db, const char *kind, long long project_id, uint64_t *job_id)
 {
@@ -140,11 +168,13 @@ int job_tick(struct job_ctx *job, long long progress)
 	return job_beat(job, progress);
 }
 
-/* End the job as state ("done" or "failed", with error) and an init job's
- * project as Running or Failed, in one transaction, and only while the job
- * is still this runner's.  1 when written, 0 when the job was taken over
- * (nothing is written), -1 on a database error (rolled back). */
-static int job_end(struct job_ctx *job, const char *kind, const char *state, const char *error)
+/* End the job as state ("done" or "failed", with error) and let its kind
+ * write its own end (an init job's project Running or Failed, an export's
+ * row) in one transaction, and only while the job is still this runner's.
+ * 1 when written, 0 when the job was taken over (nothing is written), -1 on
+ * a database error (rolled back). */
+static int job_end(struct job_ctx *job, const struct job_kind *kind, const char *state,
+    const char *error)
 {
 	uint64_t affected = 0;
 
@@ -161,8 +191,7 @@ static int job_end(struct job_ctx *job, const char *kind, const char *state, con
 		    job->job_id);
 		return 0;
 	}
-	if (strcmp(kind, "init") == 0 &&
-	    project_init_end(job, strcmp(state, "done") == 0) != DB_OK)
+	if (kind != NULL && kind->end(job, strcmp(state, "done") == 0, error) != DB_OK)
 		goto fail;
 	if (db_commit(job->db) != DB_OK)
 		return -1;
@@ -209,24 +238,25 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 	}
 	log_info("job %lld (%s, project %lld): claimed by %s", id, kind, project_id, runner_id);
 
-	struct job_ctx job = { db, arena, app, id, project_id, stopping, { 0, 0 }, 0 };
+	struct job_ctx job = { db, arena, app, id, project_id, stopping, { 0, 0 }, 0, NULL };
+	const struct job_kind *jk = job_kind_find(kind);
 	uint64_t affected = 0;
 	job_beat_noted(&job);
 	metrics_add(METRIC_JOBS_STARTED, 1);
 	metrics_jobs_running(1);
-	if (strcmp(kind, "init") == 0) {
-		rc = project_init_run(&job, err, sizeof(err));
+	if (jk != NULL) {
+		rc = jk->run(&job, err, sizeof(err));
 	} else {
 		snprintf(err, sizeof(err), "unknown job kind '%s'", kind);
 		rc = PROJECT_INIT_FAILED;
 	}
 	switch (rc) {
 	case PROJECT_INIT_DONE:
-		if (job_end(&job, kind, "done", NULL) == 1)
+		if (job_end(&job, jk, "done", NULL) == 1)
 			log_info("job %lld: done", id);
 		break;
 	case PROJECT_INIT_FAILED:
-		if (job_end(&job, kind, "failed", err) == 1) {
+		if (job_end(&job, jk, "failed", err) == 1) {
 			metrics_add(METRIC_JOBS_FAILED, 1);
 			log_error("job %lld: failed: %s", id, err);
 		}
@@ -235,7 +265,7 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 		if (attempts >= JOBS_MAX_ATTEMPTS) {
 			char final[600];
 			snprintf(final, sizeof(final), "gave up after %lld attempts: %s", attempts, err);
-			if (job_end(&job, kind, "failed", final) == 1) {
+			if (job_end(&job, jk, "failed", final) == 1) {
 				metrics_add(METRIC_JOBS_FAILED, 1);
 				log_error("job %lld: %s", id, final);
 			}
@@ -264,6 +294,15 @@ int jobs_run_one(struct app *app, struct db *db, struct arena *arena, volatile i
 	return 1;
 }
 
+void jobs_db_config(const struct app *app, struct db_config *dc)
+{
+	*dc = (struct db_config){
+		.socket = app->cfg.db_socket, .host = app->cfg.db_host, .port = app->cfg.db_port,
+		.user = app->cfg.db_user, .password = app->cfg.db_password, .name = app->cfg.db_name,
+		.connect_timeout = app->cfg.db_connect_timeout, .rw_timeout = app->cfg.db_rw_timeout,
+	};
+}
+
 struct job_thread_arg {
 	struct app *app;
 };
@@ -274,14 +313,11 @@ static void *job_main(void *p)
 {
 	struct job_thread_arg *arg = p;
 	struct app *app = arg->app;
-	struct db_config dc = {
-		.socket = app->cfg.db_socket, .host = app->cfg.db_host, .port = app->cfg.db_port,
-		.user = app->cfg.db_user, .password = app->cfg.db_password, .name = app->cfg.db_name,
-		.connect_timeout = app->cfg.db_connect_timeout, .rw_timeout = app->cfg.db_rw_timeout,
-	};
+	struct db_config dc;
 	struct db *db;
 	struct arena *arena;
 
+	jobs_db_config(app, &dc);
 	db_thread_init();
 	db = db_new(&dc);
 	arena = arena_new();

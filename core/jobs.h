@@ -1,5 +1,5 @@
 /*
- * jobs.h: background work (project initialisation now; exports and imports
+ * jobs.h: background work (project initialisation and exports; imports
  * later), queued as rows of the jobs table and run by one job thread in each
  * labeld process.  A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED, so
  * any labeld can run it; a running job's runner writes a heartbeat (at least
@@ -31,6 +31,11 @@ struct db;
 int jobs_start(struct app *app);
 void jobs_stop(struct app *app);
 
+/* The settings of a database connection of the job thread (a job that
+ * needs a second connection opens it with these). */
+struct db_config;
+void jobs_db_config(const struct app *app, struct db_config *dc);
+
 /* This process's runner id ("host:pid:start"), as written to jobs.runner. */
 const char *jobs_runner_id(void);
 
@@ -51,6 +56,8 @@ struct job_ctx {
 	volatile int *stopping;
 	struct timespec last_beat;       /* CLOCK_MONOTONIC of the last heartbeat */
 	int lost;                        /* the job was found taken over */
+	void *data;                      /* what a kind's run leaves for its end
+	                                    (in arena; NULL when none) */
 };
 
 /* Write a heartbeat now (outside any transaction).  Returns 0 to go on, -1

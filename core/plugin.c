@@ -32,7 +32,10 @@
  * The descriptor stays open while the set lives: no live object shares its
  * name, so a reload after a plugin was replaced on disk (a new file under
  * the old name) loads the new file, while an unchanged file is the same
- * object to the loader and is shared with the old set.
+ * object to the loader and is shared with the old set.  The loader also
+ * keeps knowing a shared object by the old set's descriptor name after
+ * that descriptor is closed; a later open that gets the same number for
+ * another file takes a fresh number (fd_name_taken).
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -46,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -62,6 +66,49 @@
 #define DESC_SIZE_3_0 FIELD_END(struct labeld_plugin, export)
 #define TASK_OPS_SIZE_3_0 FIELD_END(struct labeld_task_ops, describe)
 #define EXPORT_OPS_SIZE_3_0 FIELD_END(struct labeld_export_ops, end)
+
+/* Whether the object mapped at addr is the file st (its mapping in
+ * /proc/self/maps has st's device and inode); 1 when that cannot be told. */
+static int mapping_is_file(uintptr_t addr, const struct stat *st)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int same = 1;
+
+	if (f == NULL)
+		return 1;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) == 6 &&
+		    addr >= lo && addr < hi) {
+			same = ino == (unsigned long)st->st_ino && makedev(maj, min) == st->st_dev;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return same;
+}
+
+/* Whether the loader already knows fdpath ("/proc/self/fd/N") as the name
+ * of an object that is another file than st: a name an older set opened a
+ * shared object under, whose descriptor was closed and its number reused.
+ * dlopen would hand back that object instead of loading the file. */
+static int fd_name_taken(const char *fdpath, const struct stat *st)
+{
+	void *h = dlopen(fdpath, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+	struct link_map *lm = NULL;
+	int taken = 0;
+
+	if (h == NULL)
+		return 0;
+	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm != NULL)
+		taken = !mapping_is_file((uintptr_t)lm->l_ld, st);
+	dlclose(h);
+	return taken;
+}
 
 /* Appending a field without bumping the minor version breaks these. */
 _Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_plugin) == DESC_SIZE_3_0,
@@ -488,6 +535,22 @@ static int plugin_load_one(struct plugin_set *set, size_t idx, const struct labe
 	if (plugin_fd_unaliased(&p->fd) != 0)
 		return plugin_refuse(p, "cannot open the file for loading: %s", strerror(errno));
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p->fd);
+	/* A number whose name an old object still answers to: take another
+	 * (the ones tried stay open until a free name is found). */
+	int tried[16];
+	size_t ntried = 0;
+	while (ntried < sizeof(tried) / sizeof(tried[0]) && fd_name_taken(fdpath, &st)) {
+		int nfd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
+		if (nfd < 0)
+			break;
+		tried[ntried++] = p->fd;
+		p->fd = nfd;
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p->fd);
+	}
+	for (size_t i = 0; i < ntried; i++)
+		close(tried[i]);
+	if (fd_name_taken(fdpath, &st))
+		return plugin_refuse(p, "the loader has no free descriptor name to load it under");
 	p->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
 	if (p->handle == NULL) {
 		size_t fdlen = strlen(fdpath);

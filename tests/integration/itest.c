@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 		{ itest_projects_cases, itest_projects_ncases },
 		{ itest_labeling_cases, itest_labeling_ncases },
 		{ itest_jobs_cases, itest_jobs_ncases },
+		{ itest_export_job_cases, itest_export_job_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);
@@ -1277,4 +1278,11 @@ bool itest_log_has(const char *a, const char *b)
 	}
 	globfree(&g);
 	return found;
+}
+
+char *itest_uniq(const char *stem)
+{
+	static unsigned n;
+
+	return itest_fmt("%s-%ld-%ld-%u", stem, (long)time(NULL), (long)getpid(), ++n);
 }

@@ -4,7 +4,7 @@
  *
  * A test is a function with no arguments registered in a const table; the
  * runner calls the tests in table order (t_http, t_auth, t_datastores,
- * t_projects, t_labeling, t_jobs, t_infra) and prints
+ * t_projects, t_labeling, t_jobs, t_export_job, t_infra) and prints
  * "ok NAME" or "FAIL NAME: file:line: message" for each, then one line
  * "N passed, N failed".
  *
@@ -52,6 +52,8 @@ extern const struct itest_case itest_infra_cases[];
 extern const size_t itest_infra_ncases;
 extern const struct itest_case itest_jobs_cases[];
 extern const size_t itest_jobs_ncases;
+extern const struct itest_case itest_export_job_cases[];
+extern const size_t itest_export_job_ncases;
 
 /* ------------------------------------------------------------ failures */
 
@@ -292,6 +294,10 @@ bool itest_log_has(const char *a, const char *b);
  * visible text, else the start of the body; one line, at most ~300 bytes,
  * in a static buffer valid until the next call. */
 const char *resp_snip(const struct resp *r);
+
+/* A name no earlier run used: "<stem>-<time>-<pid>-<n>"; owned by the
+ * running test. */
+char *itest_uniq(const char *stem);
 
 /* Sleep for ms milliseconds. */
 void itest_sleep_ms(long ms);

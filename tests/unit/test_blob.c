@@ -521,6 +521,47 @@ START_TEST(get_missing_is_404)
 }
 END_TEST
 
+/* A block blob uploaded in blocks: nothing is there until the block list
+ * is committed, then the blocks in order; Delete removes it, and deleting
+ * what is not there is no error. */
+START_TEST(put_blocks_commit_delete)
+{
+	AZ_READY();
+	char err[256] = "";
+	unsigned char *out = NULL;
+	size_t len = 0;
+	static char block[3][70000];
+	struct blob_client *c = az_client();
+	const char *name = "exports/test/1-2.tsv";
+	for (int i = 0; i < 3; i++)
+		memset(block[i], 'a' + i, sizeof(block[i]));
+	for (uint32_t i = 0; i < 3; i++)
+		ck_assert_msg(blob_put_block(c, name, 77, i, block[i], sizeof(block[i]) - (i == 2 ? 100 : 0),
+		    err, sizeof(err)) == 0, "block %u: %s", i, err);
+	/* Another upload of the same name (run 78) does not mix in. */
+	ck_assert_msg(blob_put_block(c, name, 78, 0, "zzz", 3, err, sizeof(err)) == 0, "%s", err);
+	/* Uploaded blocks are not a blob yet. */
+	ck_assert_int_eq(blob_get(c, name, 16, &out, &len, NULL, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "404") != NULL, "%s", err);
+	ck_assert_msg(blob_put_block_list(c, name, 77, 3, "text/tab-separated-values", err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_msg(blob_get(c, name, 0, &out, &len, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(len, 3 * sizeof(block[0]) - 100);
+	for (int i = 0; i < 3; i++)
+		ck_assert(memcmp(out + i * sizeof(block[0]), block[i],
+		    sizeof(block[0]) - (i == 2 ? 100 : 0)) == 0);
+	free(out);
+	/* A list naming a block that was never uploaded is refused. */
+	ck_assert_int_eq(blob_put_block_list(c, name, 77, 4, NULL, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "400") != NULL, "%s", err);
+	ck_assert_msg(blob_delete(c, name, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(blob_get(c, name, 16, &out, &len, NULL, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "404") != NULL, "%s", err);
+	ck_assert_msg(blob_delete(c, name, err, sizeof(err)) == 0, "%s", err);
+	blob_client_free(c);
+}
+END_TEST
+
 START_TEST(wrong_key_is_403)
 {
 	AZ_READY();
@@ -1581,6 +1622,7 @@ static Suite *suite(void)
 	tcase_add_test(az, get_from_offset);
 	tcase_add_test(az, reader_reads_headers);
 	tcase_add_test(az, get_missing_is_404);
+	tcase_add_test(az, put_blocks_commit_delete);
 	tcase_add_test(az, wrong_key_is_403);
 	tcase_add_test(az, sas_token);
 	tcase_add_test(az, get_heads_many);

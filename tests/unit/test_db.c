@@ -371,6 +371,63 @@ START_TEST(test_statement_cache)
 }
 END_TEST
 
+/* A stream reads every row in order, long and NULL values included, with
+ * parameters; while it is open the connection refuses other work; after its
+ * end the connection serves again; a stream closed early closes the
+ * connection, and the next call reconnects. */
+START_TEST(test_stream)
+{
+	struct db *db = test_open();
+	struct arena *a = arena_new();
+	struct db_stream *st;
+	struct db_result *row, *res;
+	long long n = 0;
+	int rc;
+
+	test_exec(db, "DROP TABLE IF EXISTS t_stream");
+	test_exec(db, "CREATE TABLE t_stream (id INT PRIMARY KEY, v LONGTEXT NULL)");
+	test_exec(db, "INSERT INTO t_stream SELECT seq, IF(seq = 7, NULL, "
+	    "IF(seq = 9, REPEAT('x', 5000), CONCAT('v', seq))) FROM seq_1_to_3000");
+	ck_assert_int_eq(db_stream_open(db, &st, "SELECT id, v FROM t_stream WHERE id > ? ORDER BY id",
+	    "i", 0LL), DB_OK);
+	/* The rows wait on the connection: nothing else may run. */
+	ck_assert_int_eq(db_query(db, a, &res, "SELECT 1", ""), DB_ERR);
+	ck_assert_int_eq(db_begin(db), DB_ERR);
+	while ((rc = db_stream_next(st, &row)) == 1) {
+		n++;
+		ck_assert_int_eq(db_int(row, 0, 0), n);
+		if (n == 7)
+			ck_assert_ptr_null(db_value(row, 0, 1));
+		else if (n == 9)
+			ck_assert_uint_eq(strlen(db_value(row, 0, 1)), 5000);
+		else
+			ck_assert_int_eq(strtoll(db_value(row, 0, 1) + 1, NULL, 10), n);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(n, 3000);
+	ck_assert_int_eq(db_stream_next(st, &row), 0);
+	db_stream_close(st);
+	ck_assert_int_eq(test_scalar(db, a, "SELECT COUNT(*) FROM t_stream"), 3000);
+
+	/* Closed after one row: the connection is closed, not drained; the
+	 * next query reconnects (a new connection id). */
+	long long id1 = test_scalar(db, a, "SELECT CONNECTION_ID()");
+	ck_assert_int_eq(db_stream_open(db, &st, "SELECT id FROM t_stream ORDER BY id", ""), DB_OK);
+	ck_assert_int_eq(db_stream_next(st, &row), 1);
+	db_stream_close(st);
+	ck_assert_int_ne(test_scalar(db, a, "SELECT CONNECTION_ID()"), id1);
+
+	/* A statement that fails: an error, nothing to close. */
+	st = NULL;
+	ck_assert_int_eq(db_stream_open(db, &st, "SELECT nosuch FROM t_stream", ""), DB_ERR);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(test_scalar(db, a, "SELECT 2"), 2);
+	test_exec(db, "DROP TABLE t_stream");
+	arena_free(a);
+	db_free(db);
+}
+END_TEST
+
 /* ------------------------------------------------------------ lost connections */
 
 START_TEST(test_lost_query_reconnects)
@@ -838,6 +895,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_transactions);
 	tcase_add_test(tc, test_lock_wait_timeout);
 	tcase_add_test(tc, test_statement_cache);
+	tcase_add_test(tc, test_stream);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reconnect");

@@ -796,6 +796,39 @@ START_TEST(test_reload_reused_descriptor)
 }
 END_TEST
 
+/* Three generations of SIGHUP: a set built while the old one lives shares
+ * its objects, and the loader knows each object also by the old set's
+ * descriptor name (/proc/self/fd/N) after that descriptor is closed.  A
+ * third set whose files get those numbers in another order (here one
+ * descriptor taken in between) must still load each file, not the object
+ * an old name points at. */
+START_TEST(test_reload_fd_names_reused)
+{
+	char err[256] = "";
+	struct plugin_set *a, *b, *c;
+	int hold;
+
+	install_plugin("testtask", "a.so");
+	install_plugin("testexport", "b.so");
+	a = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(a != NULL, "load failed: %s", err);
+	b = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(b != NULL, "reload failed: %s", err);
+	plugin_set_free(a);
+	hold = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(hold, 0);
+	c = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(c != NULL, "third load failed: %s", err);
+	close(hold);
+	ck_assert_msg(find_file(c, "a.so")->error == NULL, "a.so: %s", find_file(c, "a.so")->error);
+	ck_assert_msg(find_file(c, "b.so")->error == NULL, "b.so: %s", find_file(c, "b.so")->error);
+	ck_assert_str_eq(find_file(c, "a.so")->desc->name, "testtask");
+	ck_assert_str_eq(find_file(c, "b.so")->desc->name, "testexport");
+	plugin_set_free(b);
+	plugin_set_free(c);
+}
+END_TEST
+
 /* A plugin whose ABI constant does not fit is refused before its init
  * runs: the four builds of badabi.c, whose init would create the marker
  * file and abort (killing this test), each alone and all together. */
@@ -1094,6 +1127,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_reload_replaced_file);
 	tcase_add_test(tc, test_reload_reused_descriptor);
+	tcase_add_test(tc, test_reload_fd_names_reused);
 	tcase_add_test(tc, test_abi_before_init);
 	tcase_add_test(tc, test_optional_ops);
 	tcase_add_test(tc, test_unsafe_modes);
