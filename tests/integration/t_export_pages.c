@@ -296,6 +296,13 @@ static void export_pages_bad_input(void)
 	CHECK_STATUS(r, 403);
 	CHECK(sql_long(itest_fmt("SELECT COUNT(*) FROM exports WHERE project_id = %ld", p)) == 0,
 	    "a refused form queued an export");
+	/* A project that is still initializing has nothing to export. */
+	SQL("UPDATE projects SET state = 'initializing' WHERE id = %ld", p);
+	r = POST_FORM(admin, tab, "csrf", csrf, "format", "testexport");
+	CHECK_STATUS(r, 409);
+	CHECK_BODY_HAS(r, "still initializing");
+	CHECK(sql_long(itest_fmt("SELECT COUNT(*) FROM exports WHERE project_id = %ld", p)) == 0,
+	    "an initializing project was exported");
 	/* A project that is not there. */
 	r = POST_FORM(admin, "/projects/999999999/exports", "csrf", csrf, "format", "testexport");
 	CHECK_STATUS(r, 404);
@@ -395,6 +402,8 @@ static void export_pages_delete(void)
 
 	CHECK(html_count(r, "//tr[@data-export-id='%ld']//form[@method='post' and "
 	    "@action='/projects/%ld/exports/%ld/delete']//button", e, p, e) == 1, "no Delete button");
+	CHECK_STREQ(html_str(r, "//tr[@data-export-id='%ld']//form[contains(@action, '/delete')]"
+	    "/input[@name='csrf']/@value", e), csrf);
 	CHECK(stat(file, &st) == 0, "the test file %s is missing", file);
 	r = POST_FORM(admin, itest_fmt("/projects/%ld/exports/%ld/delete", other, e), "csrf", csrf);
 	CHECK_STATUS(r, 404);
