@@ -35,7 +35,7 @@ const struct route routes[] = {
 	/* Exports (exports.c). */
 	{ "GET",  "/projects/:id/exports",          handle_project_exports,      LOGIN, NULL },
 	{ "POST", "/projects/:id/exports",          handle_export_create,        ADMIN | NEED_CSRF, NULL },
-	{ "GET",  "/projects/:id/exports/:eid/download", handle_export_download, LOGIN, NULL },
+	{ "GET",  "/projects/:id/exports/:eid/download", handle_export_download, ADMIN, NULL },
 	{ "POST", "/projects/:id/exports/:eid/delete", handle_export_delete,     ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          LOGIN, NULL },
 

@@ -210,6 +210,9 @@ static struct json_object *export_row(struct request *r, const struct export_inf
 	view_str(o, "error", e->error);
 	view_str(o, "kind", e->delta ? arena_printf(r->arena, "Changes since export %lld",
 	    e->since_export_id) : "Whole project");
+	/* Admins only: an export names every labeled image, and a labeler
+	 * sees only the images they hold or answered. */
+	view_bool(o, "can_download", admin && done);
 	view_bool(o, "can_delete", admin);
 	return o;
 }
@@ -258,10 +261,6 @@ static void exports_render(struct request *r, long long id, int status, const st
 		view_int(v, "refresh", 2);
 	if (r->session->is_admin)
 		json_object_object_add(v, "form", form_view(r, t));
-	if (req_query(r, "deleted") != NULL)
-		view_str(v, "saved", "The export and its file were deleted.");
-	else if (req_query(r, "queued") != NULL)
-		view_str(v, "saved", "The export is queued; this page shows its progress.");
 	page_render(r, status, "project_exports", v);
 }
 
@@ -325,7 +324,7 @@ void handle_export_create(struct request *r)
 		return;
 	}
 	log_info("project %lld: export %lld asked for by %s", id, export_id, r->session->email);
-	resp_redirect(r, 303, arena_printf(r->arena, "/projects/%lld/exports?queued=%lld", id, export_id));
+	resp_redirect(r, 303, arena_printf(r->arena, "/projects/%lld/exports", id));
 }
 
 /* POST /projects/:id/exports/:eid/delete. */
@@ -354,13 +353,14 @@ void handle_export_delete(struct request *r)
 		return;
 	}
 	log_info("project %lld: export %lld deleted by %s", id, eid, r->session->email);
-	resp_redirect(r, 303, arena_printf(r->arena, "/projects/%lld/exports?deleted=%lld", id, eid));
+	resp_redirect(r, 303, arena_printf(r->arena, "/projects/%lld/exports", id));
 }
 
 /* ------------------------------------------------------------ download */
 
-/* GET /projects/:id/exports/:eid/download: a finished export of this
- * project only.  A file of the default local datastore reached without a
+/* GET /projects/:id/exports/:eid/download (admins: an export names every
+ * labeled image of the project, more than a labeler may see): a finished
+ * export of this project only.  A file of the default local datastore reached without a
  * symlink is sent by nginx (X-Accel-Redirect through /_datastore/, as item
  * images); any other is streamed by labeld. */
 void handle_export_download(struct request *r)

@@ -230,7 +230,7 @@ static void export_pages_create(void)
 	CHECK_STATUS(r, 303);
 	id = sql_long(itest_fmt("SELECT MAX(id) FROM exports WHERE project_id = %ld", p));
 	CHECK(id > 0, "no exports row");
-	CHECK_REDIRECT(r, 303, itest_fmt("%s?queued=%ld", tab, id));
+	CHECK_REDIRECT(r, 303, tab);
 	row = SQL_QUERY("SELECT CONCAT_WS('|', e.format, e.file_extension, e.media_type, e.delta, "
 	    "IFNULL(e.since_export_id, 'none'), IFNULL(e.azureml_prefix, 'none'), u.email, j.kind, "
 	    "j.project_id) FROM exports e JOIN jobs j ON j.id = e.job_id JOIN users u ON u.id = e.created_by "
@@ -308,8 +308,10 @@ static void export_pages_bad_input(void)
 	CHECK_STATUS(r, 404);
 }
 
-/* A labeler sees the list and downloads, but has no form and no Delete,
- * and cannot queue or delete (403). */
+/* A labeler sees the list, but has no form, no download and no Delete,
+ * and cannot queue, download or delete (403): an export names every
+ * labeled image, and a labeler sees only the images they hold or
+ * answered. */
 static void export_pages_labeler(void)
 {
 	struct client *user = signed_in(USER_EMAIL, USER_PASSWORD);
@@ -320,8 +322,9 @@ static void export_pages_labeler(void)
 	struct resp *r = GET(user, tab);
 
 	CHECK_STATUS(r, 200);
-	CHECK(html_count(r, "//tr[@data-export-id='%ld' and @data-state='done']//a[@class='download' and "
-	    "@href='/projects/%ld/exports/%ld/download']", e, p, e) == 1, "no download link for the labeler");
+	CHECK(html_count(r, "//tr[@data-export-id='%ld' and @data-state='done']", e) == 1,
+	    "the labeler does not see the export");
+	CHECK(html_count(r, "//a[@class='download']") == 0, "a labeler sees a download link");
 	CHECK(html_count(r, "//form[@id='exportform']") == 0, "a labeler sees the Export form");
 	CHECK(html_count(r, "//form[contains(@action, '/delete')]") == 0, "a labeler sees Delete");
 	r = POST_FORM(user, tab, "csrf", csrf, "format", "testexport");
@@ -330,7 +333,9 @@ static void export_pages_labeler(void)
 	CHECK_STATUS(r, 403);
 	CHECK(sql_long(itest_fmt("SELECT COUNT(*) FROM exports WHERE project_id = %ld", p)) == 1,
 	    "the labeler changed the exports");
-	CHECK_STATUS(GET(user, itest_fmt("%s/%ld/download", tab, e)), 200);
+	r = GET(user, itest_fmt("%s/%ld/download", tab, e));
+	CHECK_STATUS(r, 403);
+	CHECK_BODY_LACKS(r, "a.png");
 }
 
 /* Downloads: a finished export of that project, sent by nginx with its
@@ -345,9 +350,14 @@ static void export_pages_download(void)
 	long queued = export_row(p, "testexport", "tsv", "text/tab-separated-values", "queued", NULL);
 	long failed = export_row(p, "testexport", "tsv", "text/tab-separated-values", "failed", NULL);
 	const char *url = itest_fmt("/projects/%ld/exports/%ld/download", p, e);
-	struct resp *r = GET(admin, url);
+	struct resp *r = GET(admin, itest_fmt("/projects/%ld/exports", p));
 	const char *disp;
 
+	CHECK_STREQ(html_str(r, "//tr[@data-export-id='%ld' and @data-state='done']//a[@class='download']/@href",
+	    e), url);
+	CHECK(html_count(r, "//tr[@data-export-id='%ld' or @data-export-id='%ld']//a[@class='download']",
+	    queued, failed) == 0, "an unfinished export has a download link");
+	r = GET(admin, url);
 	CHECK_STATUS(r, 200);
 	CHECK_STREQ(r->body, "1\ta.png\n2\tb.png\n");
 	CHECK(resp_header(r, "Content-Type") != NULL &&
@@ -411,7 +421,7 @@ static void export_pages_delete(void)
 	r = POST_FORM(admin, itest_fmt("%s/%ld/delete", tab, e), "csrf", NULL);
 	CHECK_STATUS(r, 403);
 	r = POST_FORM(admin, itest_fmt("%s/%ld/delete", tab, e), "csrf", csrf);
-	CHECK_REDIRECT(r, 303, itest_fmt("%s?deleted=%ld", tab, e));
+	CHECK_REDIRECT(r, 303, tab);
 	CHECK(sql_long(itest_fmt("SELECT COUNT(*) FROM exports WHERE id = %ld", e)) == 0, "the row is still there");
 	CHECK(stat(file, &st) < 0 && errno == ENOENT, "the file %s is still there", file);
 	r = GET(admin, tab);
@@ -456,16 +466,79 @@ static void export_pages_progress(void)
 	CHECK_STREQ(html_str(GET(admin, tab), "//meta[@http-equiv='refresh']/@content"), "2");
 }
 
+/* Two lines of a dataset manifest and a small COCO file (one image, two
+ * boxes), as the export plugins write them. */
+#define MANIFEST_LINES \
+	"{\"image_url\":\"a/1.png\",\"image_details\":{\"format\":\"png\",\"width\":\"64px\"," \
+	"\"height\":\"48px\"},\"label\":\"cat\"}\n" \
+	"{\"image_url\":\"a/2.png\",\"image_details\":{\"format\":\"png\",\"width\":\"64px\"," \
+	"\"height\":\"48px\"},\"label\":\"dog\"}\n"
+#define COCO_FILE \
+	"{\"info\":{},\"licenses\":[],\"images\":[{\"id\":1,\"file_name\":\"1.png\",\"width\":64," \
+	"\"height\":48}],\"categories\":[{\"id\":1,\"name\":\"cat\",\"supercategory\":\"\"}]," \
+	"\"annotations\":[{\"id\":1,\"image_id\":1,\"category_id\":1,\"bbox\":[1,2,3,4],\"area\":12," \
+	"\"iscrowd\":0,\"segmentation\":[]},{\"id\":2,\"image_id\":1,\"category_id\":1," \
+	"\"area\":0,\"iscrowd\":0,\"segmentation\":[]}]}"
+
+/* The first 4 KB of a file (owned by the running test). */
+static char *text_of(const char *path)
+{
+	char *buf = itest_keep(calloc(1, 4097));
+	FILE *f = fopen(path, "r");
+
+	CHECK(buf != NULL && f != NULL, "cannot read %s", path);
+	buf[fread(buf, 1, 4096, f)] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Run the sample code of labeled dataset page r with python3 next to a
+ * copy of the file (content text) under the name the page gives it; every
+ * snippet whose module (pandas, pycocotools) is installed must run and
+ * print `want`. */
+static void samples_run(struct resp *r, const char *text, const char *want)
+{
+	char *dir = itest_keep(strdup("/tmp/labeld-itest-samples-XXXXXX"));
+	const char *file = html_str(r, "//dl[@class='facts']//a[@class='download']");
+	size_t n = 0;
+	char **code = html_strs(r, "//section[@id='sample-code']//pre/code", &n);
+
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	CHECK(file != NULL && strchr(file, '/') == NULL, "no file name on the page");
+	CHECK(n == 2, "%zu snippets, want 2", n);
+	FILE *f = fopen(itest_fmt("%s/%s", dir, file), "w");
+	CHECK(f != NULL && fputs(text, f) >= 0 && fclose(f) == 0, "cannot write the sample file");
+	for (size_t i = 0; i < n; i++) {
+		const char *py = itest_fmt("%s/sample-%zu.py", dir, i), *out = itest_fmt("%s/sample-%zu.out", dir, i);
+		const char *mod = strstr(code[i], "pandas") ? "pandas" : strstr(code[i], "pycocotools") ?
+		    "pycocotools" : NULL;
+		if (mod != NULL && itest_shell(itest_fmt("python3 -c 'import %s' 2>/dev/null", mod)) != 0) {
+			itest_note("sample %zu needs %s, which is not installed: not run", i + 1, mod);
+			continue;
+		}
+		f = fopen(py, "w");
+		CHECK(f != NULL && fputs(code[i], f) >= 0 && fclose(f) == 0, "cannot write %s", py);
+		CHECK(itest_shell(itest_fmt("cd %s && python3 %s > %s 2>&1", dir, py, out)) == 0,
+		    "sample %zu failed: %s", i + 1, text_of(out));
+		/* the standard library's snippet prints the counts; the others
+		 * print what they read */
+		CHECK(strstr(text_of(out), mod == NULL ? want : "1.png") != NULL, "sample %zu printed %s",
+		    i + 1, text_of(out));
+	}
+	itest_shell(itest_fmt("rm -rf %s", dir));
+}
+
 /* The labeled datasets: every finished export on /datasets, and its page
- * with the counts, the download and sample code for its format. */
+ * with the counts, the download and sample code for its format (which
+ * runs). */
 static void export_pages_labeled_datasets(void)
 {
 	struct client *admin = signed_in(ADMIN_EMAIL, ADMIN_PASSWORD);
 	struct client *user = signed_in(USER_EMAIL, USER_PASSWORD);
 	const char *name = uniq("Export <datasets>");
 	long p = project_new(name);
-	long man = export_done(p, "manifest", "jsonl", "application/jsonl", "{}\n", NULL);
-	long coco = export_done(p, "coco", "json", "application/json", "{}", NULL);
+	long man = export_done(p, "manifest", "jsonl", "application/jsonl", MANIFEST_LINES, NULL);
+	long coco = export_done(p, "coco", "json", "application/json", COCO_FILE, NULL);
 	long other = export_done(p, "testexport", "tsv", "text/tab-separated-values", "", NULL);
 	long queued = export_row(p, "coco", "json", "application/json", "queued", NULL);
 	struct resp *r = GET(admin, "/datasets");
@@ -493,12 +566,14 @@ static void export_pages_labeled_datasets(void)
 	CHECK_BODY_HAS(r, "lines=True");
 	CHECK_BODY_HAS(r, itest_fmt("-export-%ld.jsonl", man));
 	CHECK_BODY_LACKS(r, "pycocotools");
+	samples_run(r, MANIFEST_LINES, "2 images");
 
 	r = GET(admin, itest_fmt("/datasets/labeled/%ld", coco));
 	CHECK_STATUS(r, 200);
 	CHECK_BODY_HAS(r, "json.load(f)");
 	CHECK_BODY_HAS(r, "from pycocotools.coco import COCO");
 	CHECK_BODY_LACKS(r, "read_json");
+	samples_run(r, COCO_FILE, "1 images, 2 annotations");
 
 	r = GET(admin, itest_fmt("/datasets/labeled/%ld", other));
 	CHECK_STATUS(r, 200);
