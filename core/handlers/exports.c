@@ -223,6 +223,7 @@ static void exports_render(struct request *r, long long id, int status, const st
 {
 	struct json_object *v = view_new(r, "Exports"), *list, *p;
 	struct export_info *ex;
+	const char *state = NULL;
 	size_t n;
 	int rc, busy = 0;
 
@@ -230,7 +231,7 @@ static void exports_render(struct request *r, long long id, int status, const st
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
-	rc = project_view_load(r, id, v, NULL);
+	rc = project_view_load(r, id, v, &state);
 	if (rc == 1) {
 		not_found(r, "There is no such project.");
 		return;
@@ -259,7 +260,10 @@ static void exports_render(struct request *r, long long id, int status, const st
 	 * export waits or runs. */
 	if (busy)
 		view_int(v, "refresh", 2);
-	if (r->session->is_admin)
+	if (r->session->is_admin && (strcmp(state, "initializing") == 0 || strcmp(state, "failed") == 0))
+		view_str(v, "form_blocked", "This project has no items to export yet: it is still "
+		    "initializing, or its initialization failed.");
+	else if (r->session->is_admin)
 		json_object_object_add(v, "form", form_view(r, t));
 	page_render(r, status, "project_exports", v);
 }

@@ -301,6 +301,8 @@ static void export_pages_bad_input(void)
 	r = POST_FORM(admin, tab, "csrf", csrf, "format", "testexport");
 	CHECK_STATUS(r, 409);
 	CHECK_BODY_HAS(r, "still initializing");
+	CHECK(html_count(GET(admin, tab), "//form[@id='exportform']") == 0,
+	    "an initializing project offers the Export form");
 	CHECK(sql_long(itest_fmt("SELECT COUNT(*) FROM exports WHERE project_id = %ld", p)) == 0,
 	    "an initializing project was exported");
 	/* A project that is not there. */
