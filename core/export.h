@@ -105,11 +105,11 @@ int export_get(struct db *db, struct arena *a, long long project_id, long long e
 int export_delete(struct app *app, struct db *db, struct arena *a, long long project_id,
     long long export_id, char *err, size_t errlen);
 
-/* Remove an export's file from its datastore (export_store.c): a local
- * file beneath the datastore's root, or a blob.  A file that is not there
- * is not an error.  0, or -1 with err. */
-int export_store_remove(struct app *app, struct db *db, struct arena *a, long long datastore_id,
-    const char *path, char *err, size_t errlen);
+/* Delete an export's file (path from export_file_path) from ds; a file
+ * that is not there is not an error.  Local: also its stale temporary
+ * files.  0, or -1 with a sentence in err (a blob service's own words go
+ * to the log).  (export_store.c) */
+int export_file_delete(const struct datastore *ds, const char *path, char *err, size_t errlen);
 
 /* Check an Azure ML datastore URI prefix for the manifest's image_url:
  * azureml://subscriptions/<id>/resourcegroups/<group>/workspaces/<name>/

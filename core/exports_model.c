@@ -332,10 +332,18 @@ int export_delete(struct app *app, struct db *db, struct arena *a, long long pro
 
 	if (rc != DB_OK)
 		return rc;
-	if (e.path != NULL && e.datastore_id > 0 &&
-	    export_store_remove(app, db, a, e.datastore_id, e.path, err, errlen) < 0) {
-		log_error("export %lld: its file %s could not be removed: %s", export_id, e.path, err);
-		return -1;
+	(void)app;
+	if (e.path != NULL && e.datastore_id > 0) {
+		struct datastore ds;
+		rc = catalog_datastore_load(db, a, e.datastore_id, &ds);
+		if (rc != DB_OK)
+			return rc;
+		if (ds.id == 0 || export_file_delete(&ds, e.path, err, errlen) < 0) {
+			if (ds.id == 0)
+				snprintf(err, errlen, "its datastore %lld is gone", e.datastore_id);
+			log_error("export %lld: its file %s could not be removed: %s", export_id, e.path, err);
+			return -1;
+		}
 	}
 	if ((rc = db_begin(db)) != DB_OK)
 		return rc;
@@ -363,7 +371,7 @@ int export_delete(struct app *app, struct db *db, struct arena *a, long long pro
 /* ------------------------------------------------------------ stand-in */
 
 /*
- * export_store_remove belongs to export_store.c (the export job's storage),
+ * export_file_delete belongs to export_store.c (the export job's storage),
  * written at the same time on another branch.  Until it is merged this weak
  * stand-in removes local files, so the model and its pages work and are
  * tested; the real one replaces it at link time (delete this one then).
@@ -371,26 +379,19 @@ int export_delete(struct app *app, struct db *db, struct arena *a, long long pro
  * root, so no symlink is followed.
  */
 __attribute__((weak))
-int export_store_remove(struct app *app, struct db *db, struct arena *a, long long datastore_id,
-    const char *path, char *err, size_t errlen)
+int export_file_delete(const struct datastore *ds, const char *path, char *err, size_t errlen)
 {
-	struct datastore ds;
 	char part[1024];
 	const char *p = path, *slash;
-	int fd, next, rc;
+	int fd, next, rc, saved;
 
-	(void)app;
 	if (datastore_path_check(path, err, errlen) < 0)
 		return -1;
-	if (catalog_datastore_load(db, a, datastore_id, &ds) != DB_OK || ds.id == 0) {
-		snprintf(err, errlen, "datastore %lld cannot be read", datastore_id);
-		return -1;
-	}
-	if (ds.kind != DATASTORE_LOCAL) {
+	if (ds->kind != DATASTORE_LOCAL) {
 		snprintf(err, errlen, "removing files from Azure Blob datastores needs export_store.c");
 		return -1;
 	}
-	fd = open(ds.local_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(ds->local_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	while (fd >= 0 && (slash = strchr(p, '/')) != NULL) {
 		if ((size_t)(slash - p) >= sizeof(part)) {
 			close(fd);
@@ -401,7 +402,9 @@ int export_store_remove(struct app *app, struct db *db, struct arena *a, long lo
 		memcpy(part, p, (size_t)(slash - p));
 		part[slash - p] = '\0';
 		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		saved = errno;
 		close(fd);
+		errno = saved;
 		fd = next;
 		p = slash + 1;
 	}
