@@ -48,7 +48,8 @@ enum {
 	EXPORT_BAD_FORMAT = 100,      /* no loaded export plugin of that name */
 	EXPORT_BAD_PREFIX = 101,      /* azureml_prefix is not an Azure ML datastore URI */
 	EXPORT_NO_PROJECT = 102,      /* no such project (or not one that can be exported) */
-	EXPORT_NO_DATASTORE = 103     /* no default datastore to write to */
+	EXPORT_NO_DATASTORE = 103,    /* no default datastore to write to */
+	EXPORT_NOT_FOUND = 104        /* export_get, export_delete: no such export there */
 };
 
 /*
@@ -56,7 +57,7 @@ enum {
  * thread.  A delta export with no finished export of its format before it
  * is a full export (delta 0; the list says so).  Returns DB_OK with
  * *export_id, an EXPORT_* refusal with a sentence for the person in *why
- * (static), or a DB_* error.
+ * (static, or this thread's until its next call), or a DB_* error.
  */
 int export_create(struct app *app, struct db *db, struct arena *a,
     const struct export_request *rq, long long *export_id, const char **why);
@@ -92,7 +93,7 @@ int export_list(struct db *db, struct arena *a, long long project_id, size_t lim
 int export_list_done(struct db *db, struct arena *a, size_t limit,
     struct export_info **v, size_t *n);
 
-/* One export of a project: DB_OK, DB_NOT_FOUND when there is no export of
+/* One export of a project: DB_OK, EXPORT_NOT_FOUND when there is no export of
  * that id in that project (another project's id is not found either), or
  * DB_*. */
 int export_get(struct db *db, struct arena *a, long long project_id, long long export_id,
@@ -100,7 +101,7 @@ int export_get(struct db *db, struct arena *a, long long project_id, long long e
 
 /* Delete an export: its file (if any) from its datastore, then its row (a
  * running export's job stops at its next heartbeat and removes its partial
- * file).  DB_OK, DB_NOT_FOUND, or DB_* / -1 with err. */
+ * file).  DB_OK, EXPORT_NOT_FOUND, or DB_* / -1 with err. */
 int export_delete(struct app *app, struct db *db, struct arena *a, long long project_id,
     long long export_id, char *err, size_t errlen);
 
@@ -160,6 +161,12 @@ int export_file_accel(const struct datastore *ds, const char *local_root, const 
 int export_file_stream(const struct datastore *ds, const char *path,
     int (*begin)(void *ctx, int64_t size), int (*put)(void *ctx, const void *data, size_t len),
     void *ctx, int *started, char *err, size_t errlen);
+
+/* Check an Azure ML datastore URI prefix for the manifest's image_url:
+ * azureml://subscriptions/<id>/resourcegroups/<group>/workspaces/<name>/
+ * datastores/<name>/paths/ with more folders after it if wanted, ending in
+ * '/'.  0, or -1 with a sentence for the person in err. */
+int export_azureml_prefix_check(const char *prefix, char *err, size_t errlen);
 
 /* --- the job (export_job.c) --- */
 

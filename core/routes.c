@@ -32,6 +32,11 @@ const struct route routes[] = {
 	{ "POST", "/projects/:id/items/:item",      handle_label_submit,         LOGIN | NEED_CSRF, label_preload },
 	{ "GET",  "/projects/:id/items/:item/image", handle_item_image,          LOGIN | NEED_IMAGE, NULL },
 	{ "POST", "/projects/:id/state",            handle_project_state,        ADMIN | NEED_CSRF, NULL },
+	/* Exports (exports.c). */
+	{ "GET",  "/projects/:id/exports",          handle_project_exports,      LOGIN, NULL },
+	{ "POST", "/projects/:id/exports",          handle_export_create,        ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/projects/:id/exports/:eid/download", handle_export_download, ADMIN, NULL },
+	{ "POST", "/projects/:id/exports/:eid/delete", handle_export_delete,     ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          LOGIN, NULL },
 
 	/* Datastores and datasets (datastores.c, datasets.c). */
@@ -41,6 +46,7 @@ const struct route routes[] = {
 	{ "GET",  "/admin/datastores/:id",          handle_datastore_details,    ADMIN, NULL },
 	{ "GET",  "/datasets",                      handle_datasets,             ADMIN, NULL },
 	{ "GET",  "/datasets/:id",                  handle_dataset_details,      ADMIN, NULL },
+	{ "GET",  "/datasets/labeled/:eid",         handle_labeled_dataset,      ADMIN, NULL },
 
 	{ "GET",  "/admin/plugins",                 handle_admin_plugins,        ADMIN, NULL },
 };

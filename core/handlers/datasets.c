@@ -1,7 +1,8 @@
 /*
  * datasets.c: the Datasets section: the list of datasets and a dataset's
  * details with the projects that use it.  Datasets are created by the
- * create-project wizard (catalog_dataset_create).
+ * create-project wizard (catalog_dataset_create).  The labeled datasets
+ * (finished exports) listed below them are exports.c's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +94,12 @@ void handle_datasets(struct request *r)
 	if (res->nrows > DATASETS_MAX)
 		view_str(v, "more", arena_printf(r->arena, "Only the newest %d datasets are shown.",
 		    DATASETS_MAX));
+	/* Every finished export is a labeled dataset (exports.c). */
+	rc = labeled_datasets_view(r, v);
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
 	page_render(r, 200, "datasets", v);
 }
 

@@ -4,6 +4,7 @@
 #ifndef LABELD_HANDLERS_H
 #define LABELD_HANDLERS_H
 
+struct json_object;
 struct request;
 
 /* health.c */
@@ -21,6 +22,13 @@ void handle_project_details(struct request *r);
 void handle_project_tab(struct request *r);
 void handle_project_labels(struct request *r);
 void handle_project_instructions(struct request *r);
+/* The tab bar of project id with tab `current` marked: [{href, title,
+ * current}] (Details, Dashboard, Data, Team, Exports). */
+struct json_object *project_tabs_view(long long id, const char *current);
+/* Load project id into view object v as "project" (and *state_out, may be
+ * NULL, an arena copy of its state); 0 found, 1 not found, or DB_* (< 0). */
+int project_view_load(struct request *r, long long id, struct json_object *v,
+    const char **state_out);
 /* wizard.c: the create-project wizard */
 void handle_draft_new(struct request *r);
 void handle_draft_step(struct request *r);
@@ -40,6 +48,16 @@ void handle_datastore_details(struct request *r);
 /* datasets.c */
 void handle_datasets(struct request *r);
 void handle_dataset_details(struct request *r);
+/* exports.c: a project's Exports tab, queueing, downloading and deleting
+ * exports, and the labeled datasets */
+void handle_project_exports(struct request *r);
+void handle_export_create(struct request *r);
+void handle_export_download(struct request *r);
+void handle_export_delete(struct request *r);
+void handle_labeled_dataset(struct request *r);
+/* Add the labeled datasets (finished exports) to the Datasets page's view
+ * as "labeled"; DB_* status. */
+int labeled_datasets_view(struct request *r, struct json_object *v);
 /* admin.c */
 void handle_admin_plugins(struct request *r);
 

@@ -29,18 +29,24 @@
 #include "queue.h"
 #include "request.h"
 #include "response.h"
+#include "send.h"
 #include "session.h"
 #include "tmpl.h"
 
-/* The largest image labeld sends itself (datastores nginx cannot read). */
-#define IMAGE_MAX_BYTES ((uint64_t)64 << 20)
-/* The pieces it sends them in, and how long a blob may take to arrive. */
-#define IMAGE_CHUNK ((size_t)128 << 10)
-#define IMAGE_BLOB_TIMEOUT_MS 30000L
-/* Retry-After (seconds) when as many images are being sent as may be. */
-#define IMAGE_RETRY_AFTER 2
 /* An image's Cache-Control (error pages keep resp_send's no-store). */
 #define IMAGE_CACHE "private, max-age=3600"
+
+/* Images labeld sends itself (datastores nginx cannot read): at most 64
+ * MiB, a blob whole within 30 s, Retry-After 2 s when busy (send.h). */
+static const struct send_kind image_kind = {
+	.what = "image",
+	.title = "Image unavailable",
+	.busy = "labeld is sending as many images as it may at once; this one will load in a moment.",
+	.retry_after = 2,
+	.cache = IMAGE_CACHE,
+	.max_bytes = (uint64_t)64 << 20,
+	.blob_timeout_ms = 30000L,
+};
 
 /* What the labeling page works with: the page facts plus the project's id,
  * its task plugin and its labels in the plugin's form. */
@@ -609,133 +615,6 @@ static const char *format_media_type(const char *format)
 	return "application/octet-stream";
 }
 
-/*
- * Images labeld sends itself hold a worker for as long as nginx takes to
- * read them: at most half of the workers (at least one) do that at once
- * in a process, so that every other page always finds a free one; and at
- * most blob_max_fetches of them wait on Azure Blob storage.  Beyond either
- * the image is answered 503 with Retry-After (docs/labeling.md).
- */
-static atomic_uint image_streams;
-static atomic_uint blob_fetches;
-
-/* Take a slot of counter (limit at most); 0, or -1 with the 503 answered. */
-static int slot_take(struct request *r, atomic_uint *counter, unsigned limit, const char *what)
-{
-	if (atomic_fetch_add(counter, 1) < limit)
-		return 0;
-	atomic_fetch_sub(counter, 1);
-	log_warn("%s %s: %u %s at once already: 503", r->method, r->path, limit, what);
-	page_unavailable(r, IMAGE_RETRY_AFTER, "Busy",
-	    "labeld is sending as many images as it may at once; this one will load in a moment.");
-	return -1;
-}
-
-static void slot_give(atomic_uint *counter)
-{
-	atomic_fetch_sub(counter, 1);
-}
-
-/* Send a file of a local datastore: the headers with its size, then the
- * bytes in IMAGE_CHUNK pieces straight to FastCGI; nothing else is kept.
- * A file that cannot be sent is answered with an error page. */
-static void local_stream(struct request *r, const struct datastore *ds, const char *path,
-    const char *type)
-{
-	char err[256], *chunk;
-	struct stat st;
-	size_t left;
-	int fd = datastore_local_open(ds->local_path, path, err, sizeof(err));
-
-	if (fd < 0) {
-		log_warn("item image %s in datastore %s: %s", path, ds->name, err);
-		not_found(r, "The image file is missing from its datastore.");
-		return;
-	}
-	chunk = arena_alloc(r->arena, IMAGE_CHUNK);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > IMAGE_MAX_BYTES ||
-	    chunk == NULL) {
-		close(fd);
-		page_error(r, chunk == NULL ? 500 : 502, "Image unavailable", chunk == NULL ? "Out of memory." :
-		    "The image file cannot be sent (it is not a regular file, or larger than 64 MiB).");
-		return;
-	}
-	left = (size_t)st.st_size;
-	resp_header(r, "Cache-Control", IMAGE_CACHE);
-	if (resp_stream_begin(r, 200, type, (unsigned long long)left) < 0 ||
-	    strcmp(r->method, "HEAD") == 0)
-		left = 0;
-	while (left > 0) {
-		ssize_t n = read(fd, chunk, left < IMAGE_CHUNK ? left : IMAGE_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* The file shrank or cannot be read: the answer is cut. */
-			log_error("item image %s in datastore %s: %zu bytes short: %s", path, ds->name,
-			    left, n < 0 ? strerror(errno) : "the file ended early");
-			break;
-		}
-		if (resp_stream_write(r, chunk, (size_t)n) < 0)
-			break;   /* nginx went away */
-		left -= (size_t)n;
-	}
-	close(fd);
-}
-
-/* blob_get_stream's callbacks: the headers once the service answered,
- * then each piece as it arrives. */
-struct blob_out {
-	struct request *r;
-	const char *type;
-};
-
-static int blob_begin(void *ctx, int64_t size)
-{
-	struct blob_out *o = ctx;
-
-	if (size < 0)
-		return -1;   /* no Content-Length: Get Blob always sends one */
-	resp_header(o->r, "Cache-Control", IMAGE_CACHE);
-	return resp_stream_begin(o->r, 200, o->type, (unsigned long long)size) < 0 ? -1 : 0;
-}
-
-static int blob_write(void *ctx, const void *data, size_t len)
-{
-	struct blob_out *o = ctx;
-
-	return resp_stream_write(o->r, data, len) < 0 ? -1 : 0;
-}
-
-/* Send a blob as it arrives (blob_max_fetches at once per process). */
-static void blob_stream(struct request *r, const struct datastore *ds, const char *path,
-    const char *type)
-{
-	struct blob_out out = { r, type };
-	struct blob_limits lim;
-	struct blob_client *c;
-	char err[256];
-	int rc, started = 0;
-
-	if (slot_take(r, &blob_fetches, r->app->cfg.blob_max_fetches, "blob fetches (blob_max_fetches)") < 0)
-		return;
-	blob_limits_default(&lim);   /* connect timeout: blob_connect_timeout */
-	lim.total_timeout_ms = IMAGE_BLOB_TIMEOUT_MS;
-	c = blob_client_new(&ds->blob, &lim);
-	rc = c == NULL ? -1 : blob_get_stream(c, path, IMAGE_MAX_BYTES, blob_begin, blob_write, &out,
-	    &started, err, sizeof(err));
-	blob_client_free(c);
-	slot_give(&blob_fetches);
-	if (rc == 0)
-		return;
-	if (started) {
-		log_error("item image %s in datastore %s: cut after the headers: %s", path, ds->name, err);
-		return;
-	}
-	log_warn("item image %s in datastore %s: %s", path, ds->name, c == NULL ? "out of memory" : err);
-	page_error(r, 502, "Image unavailable",
-	    "The image could not be fetched from its Azure Blob datastore; try again in a moment.");
-}
-
 /* GET /projects/:id/items/:item/image: only the image of an item of this
  * project that the user may see (NEED_IMAGE checked that and left the
  * item in r->preload): the browser never names a path.  Files of the
@@ -778,14 +657,7 @@ void handle_item_image(struct request *r)
 		db_failed(r, rc);
 		return;
 	}
-	if (slot_take(r, &image_streams, r->app->cfg.workers / 2 > 0 ? r->app->cfg.workers / 2 : 1,
-	    "images streamed (half the workers)") < 0)
-		return;
-	if (ds.kind == DATASTORE_LOCAL)
-		local_stream(r, &ds, img->path, type);
-	else
-		blob_stream(r, &ds, img->path, type);
-	slot_give(&image_streams);
+	send_file(r, &ds, img->path, type, &image_kind);
 }
 
 /* ------------------------------------------------------------ pause/start */

@@ -166,12 +166,12 @@ struct typed {
 	const char *description;
 };
 
-/* The tab bar: Details, Dashboard, Data, Team. */
-static struct json_object *tabs_view(long long id, const char *current)
+/* The tab bar (handlers.h). */
+struct json_object *project_tabs_view(long long id, const char *current)
 {
 	static const char *const names[][2] = {
 		{ "details", "Details" }, { "dashboard", "Dashboard" },
-		{ "data", "Data" }, { "team", "Team" },
+		{ "data", "Data" }, { "team", "Team" }, { "exports", "Exports" },
 	};
 	struct json_object *tabs = json_object_new_array();
 	char href[64];
@@ -190,9 +190,8 @@ static struct json_object *tabs_view(long long id, const char *current)
 	return tabs;
 }
 
-/* Load project id into a view object "project"; 0 found, 1 not found, or a
- * DB_* error (< 0). */
-static int project_view_load(struct request *r, long long id, struct json_object *v,
+/* Load a project into a view (handlers.h). */
+int project_view_load(struct request *r, long long id, struct json_object *v,
     const char **state_out)
 {
 	struct json_object *p = json_object_new_object();
@@ -351,7 +350,7 @@ static void details_render(struct request *r, long long id, int status, const st
 	json_object_object_add(v, "title", json_object_new_string(
 	    json_object_get_string(json_object_object_get(p, "name"))));
 	json_object_object_add(v, "labels", labels);
-	json_object_object_add(v, "tabs", tabs_view(id, "details"));
+	json_object_object_add(v, "tabs", project_tabs_view(id, "details"));
 	if (strcmp(state, "initializing") == 0)
 		view_int(v, "refresh", 2);
 
@@ -455,7 +454,7 @@ void handle_project_tab(struct request *r)
 		return;
 	}
 	view_str(v, "tab_title", tabs[i][1]);
-	json_object_object_add(v, "tabs", tabs_view(id, tab));
+	json_object_object_add(v, "tabs", project_tabs_view(id, tab));
 	page_render(r, 200, "project_tab", v);
 }
 

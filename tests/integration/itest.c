@@ -256,6 +256,7 @@ int main(int argc, char **argv)
 		{ itest_labeling_cases, itest_labeling_ncases },
 		{ itest_jobs_cases, itest_jobs_ncases },
 		{ itest_export_job_cases, itest_export_job_ncases },
+		{ itest_export_pages_cases, itest_export_pages_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);

@@ -54,6 +54,8 @@ extern const struct itest_case itest_jobs_cases[];
 extern const size_t itest_jobs_ncases;
 extern const struct itest_case itest_export_job_cases[];
 extern const size_t itest_export_job_ncases;
+extern const struct itest_case itest_export_pages_cases[];
+extern const size_t itest_export_pages_ncases;
 
 /* ------------------------------------------------------------ failures */
 

@@ -1178,7 +1178,8 @@ static void projects_edit_details(void)
 	CHECK_STREQ(SQL_QUERY("SELECT CONCAT('[', instructions_url, ']') FROM projects WHERE id = %ld", id), "[]");
 }
 
-/* Tabs: Details, and placeholders for Dashboard, Data, Team; others 404. */
+/* Tabs: Details, placeholders for Dashboard, Data, Team, and Exports
+ * (t_export_pages.c); others 404. */
 static void projects_tabs(void)
 {
 	struct client *c = admin();
@@ -1186,7 +1187,7 @@ static void projects_tabs(void)
 	long id = quick_project(c, uniq("Tabs"), labels, 1);
 	struct resp *r = GET(c, itest_fmt("/projects/%ld", id));
 
-	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a") == 4, "not four tabs");
+	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a") == 5, "not five tabs");
 	CHECK_STREQ(html_str(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page']"), "Details");
 	const char *tabs[] = { "dashboard", "data", "team" };
 	for (int i = 0; i < 3; i++) {
