@@ -1150,8 +1150,9 @@ def export_queue(st, cookie, csrf, p, fmt):
         urllib.parse.urlencode({"csrf": csrf, "format": fmt}))
     want = "/projects/%d/exports" % p
     if status != 303 or not (headers.get("Location") or "").endswith(want):
-        raise Fail("POST %s answered %d %s: %s" % (want, status, headers.get("Location") or "",
-                                                  body[:300].decode("utf-8", "replace")))
+        title = re.search(r"<title>([^<]*)</title>", body.decode("utf-8", "replace"))
+        raise Fail("POST %s answered %d %s(%s)" % (want, status, headers.get("Location", "") + " ",
+                                                  title.group(1) if title else "no page title"))
     e = int(st.sql_value("SELECT IFNULL(MAX(id), 0) FROM exports WHERE project_id = %d AND format = %s"
                          % (p, quote(fmt))))
     if e <= before:
