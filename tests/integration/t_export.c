@@ -58,7 +58,8 @@ struct xbox {
 /* One item of a test project and the answer the test gave it. */
 struct xitem {
 	long id;
-	char *path;
+	char *path;                      /* in the datastore (items.path) */
+	const char *file_name;           /* in the dataset: the dataset's folder cut off */
 	long width, height;
 	char *format;
 	int answered;
@@ -109,7 +110,9 @@ static void load_items(struct xproject *xp)
 {
 	char *rows = SQL_QUERY("SELECT id, path, width, height, format FROM items "
 	    "WHERE project_id = %ld ORDER BY id", xp->id), *save = NULL;
-	size_t cap = 16;
+	char *folder = SQL_QUERY("SELECT TRIM(TRAILING '/' FROM d.path) FROM projects p "
+	    "JOIN datasets d ON d.id = p.dataset_id WHERE p.id = %ld", xp->id);
+	size_t cap = 16, nf = strlen(folder);
 
 	xp->nitems = 0;
 	xp->items = itest_keep(calloc(cap, sizeof(*xp->items)));
@@ -131,6 +134,7 @@ static void load_items(struct xproject *xp)
 		struct xitem *it = &xp->items[xp->nitems++];
 		it->id = strtol(f[0], NULL, 10);
 		it->path = f[1];
+		it->file_name = nf > 0 && strncmp(f[1], folder, nf) == 0 && f[1][nf] == '/' ? f[1] + nf + 1 : f[1];
 		it->width = strtol(f[2], NULL, 10);
 		it->height = strtol(f[3], NULL, 10);
 		it->format = f[4];
@@ -471,14 +475,12 @@ static int near(double a, double b)
 
 /* ------------------------------------------------------------ COCO */
 
-/* The items of xp the file must hold: want[i] for items[i]. */
-
 /* Check a COCO file against xp: categories are the labels in label order;
- * images exactly the items marked in want (file_name the item's path,
- * width and height its own); annotations numbered 1..n, each of a listed
- * image and category, every box as drawn and inside its image,
- * classification ones one per (image, class) without a box.  Returns the
- * number of annotations. */
+ * images exactly the items marked in want[] (want[k] for items[k];
+ * file_name the item's path in the dataset, width and height its own);
+ * annotations numbered 1..n, each of a listed image and category, every
+ * box as drawn and inside its image, classification ones one per (image,
+ * class) without a box.  Returns the number of annotations. */
 static size_t check_coco(const struct xproject *xp, const char *text, size_t len, const int *want)
 {
 	json_object *root = parse_strict(text, len, "COCO file");
@@ -516,7 +518,7 @@ static size_t check_coco(const struct xproject *xp, const char *text, size_t len
 		const char *file = json_object_get_string(member(im, "file_name", json_type_string, what));
 		long id = json_object_get_int64(member(im, "id", json_type_int, what));
 		size_t k;
-		for (k = 0; k < xp->nitems && strcmp(xp->items[k].path, file) != 0; k++)
+		for (k = 0; k < xp->nitems && strcmp(xp->items[k].file_name, file) != 0; k++)
 			;
 		CHECK(k < xp->nitems, "image %s is no item of the project", file);
 		CHECK(want[k], "image %s (item %ld) should not be in the file", file, xp->items[k].id);
@@ -1144,7 +1146,7 @@ static void export_csv_plugin(void)
 	csv = "image_id,file_name,width,height,label,x,y,box_width,box_height,removed\r\n";
 	for (size_t k = 0; k < xp->nitems; k++)
 		if (xp->items[k].answered)
-			csv = itest_fmt("%s%ld,%s,%ld,%ld,%s,,,,,0\r\n", csv, xp->items[k].id, xp->items[k].path,
+			csv = itest_fmt("%s%ld,%s,%ld,%ld,%s,,,,,0\r\n", csv, xp->items[k].id, xp->items[k].file_name,
 			    xp->items[k].width, xp->items[k].height,
 			    xp->label_names[index_of_label(xp, xp->items[k].labels[0])]);
 	CHECK_STREQ(e.file->body, csv);
