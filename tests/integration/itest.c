@@ -254,8 +254,8 @@ int main(int argc, char **argv)
 		{ itest_datastores_cases, itest_datastores_ncases },
 		{ itest_projects_cases, itest_projects_ncases },
 		{ itest_labeling_cases, itest_labeling_ncases },
-		{ itest_jobs_cases, itest_jobs_ncases },
 		{ itest_export_cases, itest_export_ncases },
+		{ itest_jobs_cases, itest_jobs_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);
