@@ -602,7 +602,7 @@ static size_t check_manifest(const struct xproject *xp, const char *text, size_t
     const char *prefix)
 {
 	int *got = itest_keep(calloc(xp->nitems + 1, sizeof(int)));
-	size_t lines = 0, nwant = 0, labels = 0;
+	size_t lines = 0, nwant = 0, labels = 0, plen = prefix ? strlen(prefix) : 0;
 
 	CHECK(got != NULL, "out of memory");
 	CHECK(len == 0 || text[len - 1] == '\n', "the manifest's last line has no newline");
@@ -617,9 +617,10 @@ static size_t check_manifest(const struct xproject *xp, const char *text, size_t
 		size_t k;
 
 		off += n + 1;
-		for (k = 0; k < xp->nitems; k++)
-			if (strcmp(url, itest_fmt("%s%s", prefix ? prefix : "", xp->items[k].path)) == 0)
-				break;
+		CHECK(strncmp(url, prefix ? prefix : "", plen) == 0, "%s: image_url %s does not start with %s",
+		    what, url, prefix);
+		for (k = 0; k < xp->nitems && strcmp(url + plen, xp->items[k].path) != 0; k++)
+			;
 		CHECK(k < xp->nitems, "%s: image_url %s is no item's", what, url);
 		it = &xp->items[k];
 		CHECK(want[k] && !got[k], "%s: item %ld %s", what, it->id, got[k] ? "twice" : "should not be there");
