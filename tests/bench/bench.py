@@ -1243,12 +1243,14 @@ def export_check_file(fmt, path, n, boxes):
     if not os.path.isfile(path):
         return "no file at %s" % path
     if fmt == "coco":
-        c, first, last = count_in_file(path, (b'"file_name"', b'"image_id"', b'"bbox"'))
+        # Keys with their colon: the task's name "bbox" is also a value.
+        keys = (b'"file_name":', b'"image_id":', b'"bbox":')
+        c, first, last = count_in_file(path, keys)
         if first != b"{" or last != b"}":
             return "the COCO file is not one JSON object (starts %r, ends %r)" % (first, last)
-        if c[b'"file_name"'] != n or c[b'"image_id"'] != boxes or c[b'"bbox"'] != boxes:
+        if [c[k] for k in keys] != [n, boxes, boxes]:
             return "the COCO file has %d images, %d annotations, %d boxes (want %d, %d, %d)" % (
-                c[b'"file_name"'], c[b'"image_id"'], c[b'"bbox"'], n, boxes, boxes)
+                tuple(c[k] for k in keys) + (n, boxes, boxes))
         return None
     lines = got = 0
     with open(path, "rb") as f:
@@ -1311,6 +1313,9 @@ def export_rows(run, names):
                 info("  done: %d items, %d annotations, %d bytes in %.3f s (wall %.3f s); checking the file"
                      % (r["items"], r["annotations"], r["bytes"], r["seconds"], r["wall"]))
                 why = export_check_file(fmt, os.path.join(r["root"], r["path"]), n, n * BOXES_PER_ITEM)
+                if why is None and r["annotations"] != n * BOXES_PER_ITEM:
+                    why = "the exports row says %d annotations, the file holds %d boxes" % (
+                        r["annotations"], n * BOXES_PER_ITEM)
                 status, headers, _ = st.request("HEAD", "/projects/%d/exports/%d/download" % (p, e),
                                                 {"Cookie": cookie})
                 length = headers.get("Content-Length")
