@@ -27,7 +27,8 @@
  * end.  The other fields may be NULL and callers check before using them.
  *
  * Each file is opened once and both checked (fstat) and loaded through that
- * descriptor (/proc/self/fd/N), so the object checked is the object loaded.
+ * descriptor (/proc/self/fd/N), so the object checked is the object loaded;
+ * N is one whose name no loaded object carries (plugin_fd_unaliased).
  * The descriptor stays open while the set lives: no live object shares its
  * name, so a reload after a plugin was replaced on disk (a new file under
  * the old name) loads the new file, while an unchanged file is the same
@@ -405,6 +406,60 @@ static int plugin_check(struct plugin *p, const struct plugin_set *set, size_t i
 	return 0;
 }
 
+/* How many descriptor numbers plugin_fd_unaliased tries before it gives up. */
+#define PLUGIN_ALIAS_TRIES 256
+
+/*
+ * Move *fd to a descriptor number N whose name "/proc/self/fd/N" no loaded
+ * object carries.  The dynamic loader knows an object by every name it was
+ * opened under and looks names up before it opens anything, while
+ * descriptor numbers are reused once closed: an object an older set shared
+ * with a newer one keeps the name of the older set's closed descriptor, and
+ * dlopen of that name would hand back that object instead of the file now
+ * at that number.  Each candidate number is held by a placeholder
+ * (/dev/null, which the loader cannot load, so only a name can match) while
+ * its name is tested with RTLD_NOLOAD; the file is then moved onto the
+ * first free one.  Returns 0, or -1 with errno.
+ */
+static int plugin_fd_unaliased(int *fd)
+{
+	int held[PLUGIN_ALIAS_TRIES], nheld = 0, rc = -1, saved;
+
+	for (;;) {
+		char name[32];
+		void *h;
+		int ph = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (ph < 0)
+			break;
+		snprintf(name, sizeof(name), "/proc/self/fd/%d", ph);
+		h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+		if (h == NULL) {
+			if (dup3(*fd, ph, O_CLOEXEC) < 0) {
+				close(ph);
+				break;
+			}
+			close(*fd);
+			*fd = ph;
+			rc = 0;
+			break;
+		}
+		dlclose(h);
+		if (nheld == PLUGIN_ALIAS_TRIES) {
+			close(ph);
+			errno = EMFILE;
+			break;
+		}
+		held[nheld++] = ph;
+	}
+	saved = errno;
+	while (nheld > 0)
+		close(held[--nheld]);
+	dlerror();
+	errno = saved;
+	return rc;
+}
+
 /*
  * Open set->v[idx] (file and path filled in) and check it; dir_why: why the
  * plugin directory is not trusted, or NULL.  A refusal is recorded in the
@@ -430,6 +485,8 @@ static int plugin_load_one(struct plugin_set *set, size_t idx, const struct labe
 		return plugin_refuse(p, "not a regular file");
 	if (plugin_path_unsafe("the plugin file", p->path, &st, why, sizeof(why)))
 		return plugin_refuse(p, "%s", why);
+	if (plugin_fd_unaliased(&p->fd) != 0)
+		return plugin_refuse(p, "cannot open the file for loading: %s", strerror(errno));
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p->fd);
 	p->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
 	if (p->handle == NULL) {

@@ -316,44 +316,89 @@ static inline int labeld_write_json_string(struct labeld_export_sink *out, const
 	return labeld_write(out, "\"", 1);
 }
 
+/* Exact powers of ten as doubles, 10^0..10^17. */
+static inline double labeld_pow10(unsigned k)
+{
+	static const double p[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17 };
+
+	return p[k < 17 ? k : 17];
+}
+
+/* Integers below this are exact doubles and fit the fixed-point paths. */
+#define LABELD_FIXED_MAX 9e15
+
+/*
+ * Write m / 10^decimals in decimal into num (at least 32 bytes): the
+ * integer part, then, when the rest is not 0, "." and the rest without
+ * trailing zeros; "-" first when neg.  Returns the length.
+ */
+static inline size_t labeld_format_scaled(char *num, uint64_t m, unsigned decimals, int neg)
+{
+	char digits[24];
+	size_t n = 0, lo = 0, len = 0;
+
+	do {
+		digits[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m > 0 || n <= decimals);
+	/* digits[lo..n): at least decimals + 1 digits, lowest first.  Drop
+	 * the fraction's trailing zeros (the lowest digits). */
+	while (decimals > 0 && digits[lo] == '0') {
+		lo++;
+		decimals--;
+	}
+	if (neg && !(n - lo == 1 && digits[lo] == '0'))
+		num[len++] = '-';
+	while (n > lo + decimals)
+		num[len++] = digits[--n];
+	if (decimals > 0)
+		num[len++] = '.';
+	while (n > lo)
+		num[len++] = digits[--n];
+	num[len] = '\0';
+	return len;
+}
+
 /* Write v in decimal (a JSON number). */
 static inline int labeld_write_int(struct labeld_export_sink *out, int64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", (long long)v);
+	char num[32];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
-	return n > 0 && (size_t)n < sizeof(num) ? labeld_write(out, num, (size_t)n) : -1;
+	return labeld_write(out, num, labeld_format_scaled(num, u, 0, v < 0));
 }
 
 /*
- * Format a finite v as a JSON number into num (at least 32 bytes): the
- * shortest of 15, 16 or 17 significant digits that reads back as exactly v,
- * with "." as the decimal point whatever the locale ("12.5", "0.1",
- * "1.5e-07", "640"; -0 is "0").  Returns the length, or 0 when v is NaN or
- * infinite (JSON has no such numbers; num is then "").
+ * Format a finite v as a JSON number into num (at least 32 bytes), exactly:
+ * the text reads back (strtod, any JSON parser) as v itself.  Short when v
+ * has a short decimal form: integers and numbers of up to 17 decimals
+ * within +-9e15 are written as fixed point ("640", "12.5", "0.1",
+ * "0.0000001"); anything else with 17 significant digits ("1e+21",
+ * "0.041666666666666664").  "." is the decimal point whatever the locale;
+ * -0 is "0".  Returns the length, or 0 when v is NaN or infinite (JSON has
+ * no such numbers; num is then "").
  */
 static inline size_t labeld_format_double(char num[32], double v)
 {
 	char raw[40];
+	double a = fabs(v);
 	size_t n = 0;
-	int prec;
 
 	num[0] = '\0';
 	if (!isfinite(v))
 		return 0;
-	if (v == 0)
-		v = 0;  /* -0 */
-	/* snprintf and strtod use the same (current) locale: the round trip
-	 * is exact in any of them. */
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(raw, sizeof(raw), "%.*g", prec, v);
-		if (strtod(raw, NULL) == v)
-			break;
+	/* The fewest decimals k with m / 10^k == |v| (both exact doubles and
+	 * the division correctly rounded, so "m e-k" reads back as |v|). */
+	for (unsigned k = 0; k <= 17 && a * labeld_pow10(k) < LABELD_FIXED_MAX; k++) {
+		uint64_t m = (uint64_t)(a * labeld_pow10(k) + 0.5);
+		if ((double)m / labeld_pow10(k) == a)
+			return labeld_format_scaled(num, m, k, v < 0);
 	}
-	if (prec == 17)
-		snprintf(raw, sizeof(raw), "%.17g", v);
-	/* Keep sign, digits and exponent; whatever else there is, the
-	 * locale's decimal point (perhaps several bytes), becomes one ".". */
+	/* 17 significant digits always read back exactly.  Keep sign, digits
+	 * and exponent; whatever else there is, the locale's decimal point
+	 * (perhaps several bytes), becomes one ".". */
+	snprintf(raw, sizeof(raw), "%.17g", v);
 	for (const char *r = raw; *r != '\0' && n < 31; r++) {
 		if ((*r >= '0' && *r <= '9') || *r == '-' || *r == '+' || *r == 'e')
 			num[n++] = *r;
@@ -364,6 +409,29 @@ static inline size_t labeld_format_double(char num[32], double v)
 	return n;
 }
 
+/*
+ * Format a finite v rounded to decimals places (0..15) into num (at least
+ * 32 bytes), trailing zeros dropped: (0.0416666666666667, 10) gives
+ * "0.0416666667", (0.5, 10) "0.5", (1, 10) "1".  Fast (integer arithmetic
+ * only) and the same in every locale; for numbers whose digits would not
+ * fit (|v| * 10^decimals of 9e15 or more) it is labeld_format_double.
+ * Returns the length, or 0 for NaN and infinities.
+ */
+static inline size_t labeld_format_fixed(char num[32], double v, unsigned decimals)
+{
+	double a = fabs(v);
+
+	num[0] = '\0';
+	if (!isfinite(v))
+		return 0;
+	if (decimals > 15)
+		decimals = 15;
+	if (a * labeld_pow10(decimals) >= LABELD_FIXED_MAX)
+		return labeld_format_double(num, v);
+	return labeld_format_scaled(num, (uint64_t)(a * labeld_pow10(decimals) + 0.5), decimals,
+	    v < 0);
+}
+
 /* Write a finite v as a JSON number (labeld_format_double).  NaN and
  * infinities write nothing and return -1 too: check isfinite() first when
  * the two failures need telling apart. */
@@ -371,6 +439,16 @@ static inline int labeld_write_double(struct labeld_export_sink *out, double v)
 {
 	char num[32];
 	size_t n = labeld_format_double(num, v);
+
+	return n > 0 ? labeld_write(out, num, n) : -1;
+}
+
+/* Write a finite v rounded to decimals places (labeld_format_fixed); NaN
+ * and infinities write nothing and return -1. */
+static inline int labeld_write_fixed(struct labeld_export_sink *out, double v, unsigned decimals)
+{
+	char num[32];
+	size_t n = labeld_format_fixed(num, v, decimals);
 
 	return n > 0 ? labeld_write(out, num, n) : -1;
 }

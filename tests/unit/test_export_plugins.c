@@ -191,7 +191,8 @@ static const struct titem bbox_items[] = {
 	  .boxes = { { 12, 90, 70, 20, 20 } }, .nboxes = 1 },
 	{ .id = 10, .path = "c/four.gif", .w = 50, .h = 50, .format = "gif",
 	  .ids = { 25, 40, 31 }, .nids = 3,
-	  .boxes = { { 40, 1, 2, 3, 4 }, { 25, 5, 6, 7, 8 }, { 31, 0, 0, 50, 50 } }, .nboxes = 3 },
+	  .boxes = { { 40, 1, 2, 3, 4 }, { 25, 5, 6, 7, 8 }, { 31, 0, 0, 50, 50 },
+		  { 25, 10.3, 3.3, 5.1, 3.3 } }, .nboxes = 4 },
 };
 
 static const struct titem multiclass_items[] = {
@@ -469,19 +470,31 @@ static struct json_object *check_coco(const struct tproject *tp, const struct ti
 			if (t->nboxes > 0) {
 				const struct labeld_box *b = &t->boxes[j];
 				struct json_object *bb = get(a, "bbox", json_type_array);
+				int inside = b->x >= 0 && b->y >= 0 && b->x + b->width <= t->w &&
+				    b->y + b->height <= t->h;
 				double x0 = fmin(fmax(b->x, 0), t->w), y0 = fmin(fmax(b->y, 0), t->h);
-				double x1 = fmin(b->x + b->width, t->w), y1 = fmin(b->y + b->height, t->h);
+				double w = inside ? b->width : fmin(b->x + b->width, t->w) - x0;
+				double h = inside ? b->height : fmin(b->y + b->height, t->h) - y0;
 				ck_assert_int_eq(json_object_get_int64(get(a, "category_id",
 				    json_type_int)), label_pos(b->label_id) + 1);
 				ck_assert_uint_eq(json_object_array_length(bb), 4);
 				assert_double(json_object_array_get_idx(bb, 0), x0);
 				assert_double(json_object_array_get_idx(bb, 1), y0);
-				assert_double(json_object_array_get_idx(bb, 2), x1 - x0);
-				assert_double(json_object_array_get_idx(bb, 3), y1 - y0);
+				assert_double(json_object_array_get_idx(bb, 2), w);
+				assert_double(json_object_array_get_idx(bb, 3), h);
+				/* A box inside the image: exactly the numbers labeled. */
+				if (inside)
+					ck_assert(json_object_get_double(json_object_array_get_idx(bb, 0)) ==
+					    b->x && json_object_get_double(json_object_array_get_idx(bb, 1)) ==
+					    b->y && json_object_get_double(json_object_array_get_idx(bb, 2)) ==
+					    b->width && json_object_get_double(json_object_array_get_idx(bb,
+					    3)) == b->height);
 				ck_assert(has(a, "area"));
-				assert_double(json_object_object_get(a, "area"), (x1 - x0) * (y1 - y0));
+				ck_assert_msg(fabs(json_object_get_double(json_object_object_get(a,
+				    "area")) - w * h) < 1e-6, "area %s, want %g",
+				    json_object_to_json_string(a), w * h);
 				/* inside the image */
-				ck_assert(x0 >= 0 && y0 >= 0 && x1 <= t->w && y1 <= t->h);
+				ck_assert(x0 >= 0 && y0 >= 0 && x0 + w <= t->w && y0 + h <= t->h);
 			} else {
 				ck_assert_int_eq(json_object_get_int64(get(a, "category_id",
 				    json_type_int)), order[j] + 1);
@@ -532,6 +545,8 @@ START_TEST(coco_bbox)
 	ck_assert_int_eq(run_export("coco", &tp, bbox_items, NITEMS(bbox_items), 0, &err), 0);
 	ck_assert_ptr_nonnull(strstr(sink.data, "\"bbox\":[90,70,10,10],\"area\":100,"));
 	ck_assert_ptr_nonnull(strstr(sink.data, "\"bbox\":[0.5,0.25,33.3,12.7],"));
+	/* 5.1 x 3.3 is 16.829999999999998 in doubles: the area is rounded. */
+	ck_assert_ptr_nonnull(strstr(sink.data, "\"bbox\":[10.3,3.3,5.1,3.3],\"area\":16.83,"));
 	root = parse_strict(sink.data, sink.len);
 	bb = get(json_object_array_get_idx(get(root, "annotations", json_type_array), 1), "bbox",
 	    json_type_array);
@@ -708,11 +723,11 @@ static void manifest_ok(const char *task, const struct titem *items, size_t nite
 START_TEST(manifest_bbox)
 {
 	manifest_ok("bbox", bbox_items, NITEMS(bbox_items), 0);
-	/* The bytes of the first line: 0..1 coordinates, shortest round trip. */
+	/* The bytes of the first line: 0..1 coordinates to 10 decimals. */
 	ck_assert_ptr_nonnull(strstr(sink.data, "{\"image_url\":\"https://acct.blob.core.windows.net"
 	    "/c/a/one.jpg\",\"image_details\":{\"format\":\"jpg\",\"width\":\"640px\","
 	    "\"height\":\"480px\"},\"label\":[{\"label\":\"say \\\"hi\\\"\",\"topX\":0.015625,"
-	    "\"topY\":0.041666666666666664,\"bottomX\":0.171875,\"bottomY\":0.14583333333333334,"
+	    "\"topY\":0.0416666667,\"bottomX\":0.171875,\"bottomY\":0.1458333333,"
 	    "\"isCrowd\":0},"));
 	/* "nothing here": an empty list. */
 	ck_assert_ptr_nonnull(strstr(sink.data, "\"height\":\"300px\"},\"label\":[]}\n"));
@@ -936,22 +951,40 @@ START_TEST(util_numbers)
 {
 	static const struct { double v; const char *s; } cases[] = {
 		{ 0, "0" }, { -0.0, "0" }, { 640, "640" }, { 0.1, "0.1" }, { 33.3, "33.3" },
-		{ 1e-7, "1e-07" }, { -2.5, "-2.5" }, { 1.0 / 3, "0.3333333333333333" }, { 0.1 + 0.2, "0.30000000000000004" },
-		{ 0.041666666666666664, "0.041666666666666664" }, { 1e21, "1e+21" },
+		{ 1e-7, "0.0000001" }, { -2.5, "-2.5" }, { 1.0 / 3, "0.3333333333333333" },
+		{ 0.1 + 0.2, "0.30000000000000004" }, { 1e21, "1e+21" }, { -1e300, "-1.0000000000000001e+300" },
+		{ 0.041666666666666664, "0.041666666666666664" }, { 4503599627370497, "4503599627370497" },
+		{ 422.90999999999997, "422.90999999999997" }, { 1e-30, "1.0000000000000001e-30" },
+	};
+	static const struct { double v; unsigned d; const char *s; } fixed[] = {
+		{ 0.041666666666666664, 10, "0.0416666667" }, { 0.5, 10, "0.5" }, { 1, 10, "1" },
+		{ 0, 10, "0" }, { -0.0, 3, "0" }, { -0.0001, 3, "0" }, { -0.25, 3, "-0.25" },
+		{ 0.99999999999, 10, "1" }, { 12.5, 0, "13" }, { 0.1 + 0.2, 15, "0.3" },
+		{ 123456789.123, 10, "123456789.123" }, { 1e20, 10, "1e+20" },
 	};
 	struct labeld_export_sink out = { .opaque = &sink, .write = mem_write };
 	char num[32];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		ck_assert_uint_eq(labeld_format_double(num, cases[i].v), strlen(cases[i].s));
+		labeld_format_double(num, cases[i].v);
 		ck_assert_str_eq(num, cases[i].s);
 	}
-	/* Round trips exactly. */
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		ck_assert_uint_eq(labeld_format_fixed(num, fixed[i].v, fixed[i].d), strlen(fixed[i].s));
+		ck_assert_str_eq(num, fixed[i].s);
+	}
+	ck_assert_uint_eq(labeld_format_fixed(num, NAN, 3), 0);
+	/* Round trips exactly, short or long. */
 	srand(12);
 	for (int i = 0; i < 2000; i++) {
-		double v = (double)rand() / RAND_MAX * pow(10, rand() % 20 - 10);
+		double v = (double)rand() / RAND_MAX * pow(10, rand() % 40 - 20);
+		double r = round(v * 100) / 100;
 		ck_assert_uint_gt(labeld_format_double(num, v), 0);
 		ck_assert_msg(strtod(num, NULL) == v, "%s != %.17g", num, v);
+		ck_assert_uint_gt(labeld_format_double(num, r), 0);
+		ck_assert_msg(strtod(num, NULL) == r, "%s != %.17g", num, r);
+		if (r < 1e13)
+			ck_assert_msg(strlen(num) <= 17, "%.17g (two decimals) is long: %s", r, num);
 	}
 	ck_assert_uint_eq(labeld_format_double(num, NAN), 0);
 	ck_assert_uint_eq(labeld_format_double(num, -INFINITY), 0);

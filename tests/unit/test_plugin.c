@@ -764,6 +764,38 @@ START_TEST(test_reload_replaced_file)
 }
 END_TEST
 
+/* The dynamic loader knows an object by every name it was opened under,
+ * and plugins are opened as /proc/self/fd/N: an object two sets shared
+ * keeps the first set's name after that set closed its descriptor, and a
+ * later load whose file gets that descriptor number must still load its own
+ * file, not the object known by the name (seen as every plugin after a
+ * second SIGHUP turning into another one). */
+START_TEST(test_reload_reused_descriptor)
+{
+	char err[256] = "";
+	struct plugin_set *a, *b, *c;
+
+	install_plugin("testtask", "x.so");
+	a = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(a != NULL, "load failed: %s", err);
+	b = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(b != NULL, "reload failed: %s", err);
+	/* The object lives on in b under a's name; a's descriptor is closed. */
+	plugin_set_free(a);
+	ck_assert_int_eq(unlink(dir_path("x.so")), 0);
+	install_plugin("testexport", "y.so");
+	c = plugin_set_load(plugdir, &test_host, err, sizeof(err));
+	ck_assert_msg(c != NULL, "third load failed: %s", err);
+	ck_assert_uint_eq(c->n, 1);
+	ck_assert_msg(c->v[0].desc != NULL, "y.so refused: %s", c->v[0].error);
+	ck_assert_str_eq(c->v[0].desc->name, "testexport");
+	ck_assert_ptr_null(plugin_find(c, LABELD_TASK, "testtask"));
+	ck_assert_str_eq(plugin_find(b, LABELD_TASK, "testtask")->desc->title, "Test task");
+	plugin_set_free(b);
+	plugin_set_free(c);
+}
+END_TEST
+
 /* A plugin whose ABI constant does not fit is refused before its init
  * runs: the four builds of badabi.c, whose init would create the marker
  * file and abort (killing this test), each alone and all together. */
@@ -1061,6 +1093,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_trailing_slash);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_reload_replaced_file);
+	tcase_add_test(tc, test_reload_reused_descriptor);
 	tcase_add_test(tc, test_abi_before_init);
 	tcase_add_test(tc, test_optional_ops);
 	tcase_add_test(tc, test_unsafe_modes);

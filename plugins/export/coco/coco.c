@@ -27,6 +27,10 @@
 #include <labeld/plugin-util.h>
 
 #define PLUGIN_NAME "coco"
+/* A box's area (width x height, square pixels) is written rounded to this
+ * many decimals (the product of two decimals carries float noise); the box
+ * itself is written exactly. */
+#define COCO_AREA_DECIMALS 6
 
 static const struct labeld_host *host;
 
@@ -196,12 +200,22 @@ static int coco_annotation_head(struct coco_state *st, int64_t image_id, size_t 
 	    labeld_write_int(out, (int64_t)label_index + 1) != 0 ? -1 : 0;
 }
 
-/* Clamp v into [0, max] (max 0: the size is unknown, v stays). */
-static double coco_clamp(double v, uint32_t max)
+/* Clamp the span [*pos, *pos + *len] into [0, max] (max 0: the size is
+ * unknown, the span stays).  A span inside keeps its numbers as they are. */
+static void coco_clamp(double *pos, double *len, uint32_t max)
 {
 	if (max == 0)
-		return v;
-	return v < 0 ? 0 : v > max ? max : v;
+		return;
+	if (*pos < 0) {
+		*len += *pos;
+		*pos = 0;
+	}
+	if (*pos > max)
+		*pos = max;
+	if (*pos + *len > max)
+		*len = max - *pos;
+	if (*len < 0)
+		*len = 0;
 }
 
 /* One box annotation; a coordinate that is not a finite number fails. */
@@ -209,31 +223,25 @@ static int coco_box(struct coco_state *st, const struct labeld_item *item,
     const struct labeld_box *b, size_t label_index, const char **error)
 {
 	struct labeld_export_sink *out = st->out;
-	double x0, y0, x1, y1;
+	double x = b->x, y = b->y, w = b->width, h = b->height;
 
-	if (!isfinite(b->x) || !isfinite(b->y) || !isfinite(b->width) || !isfinite(b->height)) {
+	if (!isfinite(x) || !isfinite(y) || !isfinite(w) || !isfinite(h)) {
 		*error = labeld_sentence(host, st->ctx, "A box is not a number.",
 		    "Item %" PRId64 " (%s) has a box whose coordinates are not numbers.",
 		    item->id, item->path);
 		return -1;
 	}
-	/* Inside the image, always: [x, y, w, h] of the box clamped to it. */
-	x0 = coco_clamp(b->x, item->width);
-	y0 = coco_clamp(b->y, item->height);
-	x1 = coco_clamp(b->x + b->width, item->width);
-	y1 = coco_clamp(b->y + b->height, item->height);
-	if (x1 < x0)
-		x1 = x0;
-	if (y1 < y0)
-		y1 = y0;
+	/* Inside the image, always. */
+	coco_clamp(&x, &w, item->width);
+	coco_clamp(&y, &h, item->height);
 	if (coco_annotation_head(st, item->id, label_index) != 0 ||
 	    labeld_write_str(out, ",\"bbox\":[") != 0 ||
-	    labeld_write_double(out, x0) != 0 || labeld_write(out, ",", 1) != 0 ||
-	    labeld_write_double(out, y0) != 0 || labeld_write(out, ",", 1) != 0 ||
-	    labeld_write_double(out, x1 - x0) != 0 || labeld_write(out, ",", 1) != 0 ||
-	    labeld_write_double(out, y1 - y0) != 0 ||
+	    labeld_write_double(out, x) != 0 || labeld_write(out, ",", 1) != 0 ||
+	    labeld_write_double(out, y) != 0 || labeld_write(out, ",", 1) != 0 ||
+	    labeld_write_double(out, w) != 0 || labeld_write(out, ",", 1) != 0 ||
+	    labeld_write_double(out, h) != 0 ||
 	    labeld_write_str(out, "],\"area\":") != 0 ||
-	    labeld_write_double(out, (x1 - x0) * (y1 - y0)) != 0 ||
+	    labeld_write_fixed(out, w * h, COCO_AREA_DECIMALS) != 0 ||
 	    labeld_write_str(out, ",\"iscrowd\":0,\"segmentation\":[]}") != 0) {
 		*error = LABELD_MSG_WRITE;
 		return -1;

@@ -8,7 +8,7 @@
  *
  * where label is a string (task multiclass), a list of strings (multilabel)
  * or a list of {"label", "topX", "topY", "bottomX", "bottomY", "isCrowd"}
- * with coordinates in 0..1 of the image's size (bbox).  For another task
+ * with coordinates in 0..1 of the image's size, to 10 decimals (bbox).  For another task
  * type: its boxes when an item has any, else its classes as a list of
  * strings.  A delta export lists a removed item as
  * {"image_url": "...", "removed": true}.  One pass; nothing of the project
@@ -25,6 +25,10 @@
 #include <labeld/plugin-util.h>
 
 #define PLUGIN_NAME "manifest"
+/* Box coordinates (fractions of the image's size) are written rounded to
+ * this many decimals: a ten-billionth of the size, far below a pixel of any
+ * image, and fast to write for millions of boxes. */
+#define MANIFEST_DECIMALS 10
 
 static const struct labeld_host *host;
 
@@ -79,12 +83,12 @@ static int manifest_px(struct labeld_export_sink *out, uint32_t n)
 	    labeld_write(out, "px\"", 3) != 0 ? -1 : 0;
 }
 
-/* v / size, clamped into 0..1. */
-static double manifest_rel(double v, uint32_t size)
+/* Write pixels / size, clamped into 0..1, to MANIFEST_DECIMALS decimals. */
+static int manifest_coord(struct labeld_export_sink *out, double pixels, uint32_t size)
 {
-	double r = v / size;
+	double r = pixels / size;
 
-	return r < 0 ? 0 : r > 1 ? 1 : r;
+	return labeld_write_fixed(out, r < 0 ? 0 : r > 1 ? 1 : r, MANIFEST_DECIMALS);
 }
 
 /* The sentence for a label id the project does not have. */
@@ -128,13 +132,13 @@ static int manifest_boxes(struct manifest_state *st, const struct labeld_export_
 		if (labeld_write_str(out, i == 0 ? "{\"label\":" : ",{\"label\":") != 0 ||
 		    labeld_write_json_string(out, l->name) != 0 ||
 		    labeld_write_str(out, ",\"topX\":") != 0 ||
-		    labeld_write_double(out, manifest_rel(b->x, item->width)) != 0 ||
+		    manifest_coord(out, b->x, item->width) != 0 ||
 		    labeld_write_str(out, ",\"topY\":") != 0 ||
-		    labeld_write_double(out, manifest_rel(b->y, item->height)) != 0 ||
+		    manifest_coord(out, b->y, item->height) != 0 ||
 		    labeld_write_str(out, ",\"bottomX\":") != 0 ||
-		    labeld_write_double(out, manifest_rel(b->x + b->width, item->width)) != 0 ||
+		    manifest_coord(out, b->x + b->width, item->width) != 0 ||
 		    labeld_write_str(out, ",\"bottomY\":") != 0 ||
-		    labeld_write_double(out, manifest_rel(b->y + b->height, item->height)) != 0 ||
+		    manifest_coord(out, b->y + b->height, item->height) != 0 ||
 		    labeld_write_str(out, ",\"isCrowd\":0}") != 0)
 			goto write_failed;
 	}
