@@ -315,7 +315,9 @@ static int item_run(struct export_run *x, uint32_t pass, const struct db_result 
 			x->res->removed++;
 		else
 			x->res->items++;
-		x->res->annotations += it.nlabel_ids + it.nboxes;
+		/* As the shipped formats count: one per box, or, without
+		 * boxes, one per class. */
+		x->res->annotations += it.nboxes > 0 ? it.nboxes : it.nlabel_ids;
 	}
 	return PROJECT_INIT_DONE;
 }

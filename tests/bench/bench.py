@@ -26,6 +26,8 @@ import sys
 import time
 import urllib.parse
 
+from procmem import watch
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # ---------------------------------------------------------------- the rows
@@ -1083,16 +1085,277 @@ def flood_rows(run, names):
                     obj.get("mb_per_s")), write=False)
 
 
+# ---------------------------------------------------------------- export rows
+# A generated project of EXPORT_ITEMS labeled images with BOXES_PER_ITEM
+# boxes each (task bbox), made with SQL once per run and exported by each
+# row through the Export form as the bench admin; labeld's resident memory
+# is watched the whole time (tests/bench/README.md, "Export rows").
+
+EXPORT_ROWS = {"export-coco-1m": "coco", "export-manifest-1m": "manifest"}
+EXPORT_ITEMS = env_int("LABELD_BENCH_EXPORT_ITEMS", 1000000)
+BOXES_PER_ITEM = 3
+EXPORT_LABELS = ("person", "animal", "vehicle", "object")
+EXPORT_WIDTH, EXPORT_HEIGHT = 640, 480
+EXPORT_GOAL_SECONDS = 10
+EXPORT_TIMEOUT = env_int("LABELD_BENCH_EXPORT_TIMEOUT", 1800)
+
+
+def export_project(st, n):
+    """A running bbox project of N labeled items (paths only, 640 x 480),
+    each with one current annotation of three boxes inside its image in the
+    bbox plugin's stored format, its counters and change sequence, made with
+    SQL from the sequence engine; its id."""
+    labels = ", ".join("(@p, %s, %d)" % (quote(l), i + 1) for i, l in enumerate(EXPORT_LABELS))
+    # Box k of item seq: label (seq + k) mod 4; x + w <= 600 < 640 and
+    # y + h <= 450 < 480, so every box is inside its image.
+    boxes = ", ".join(
+        "'{\"label\": ', ELT(1 + (seq + %d) %% 4, @l1, @l2, @l3, @l4), "
+        "', \"x\": ', (seq * %d) %% 500, '.5, \"y\": ', (seq * %d) %% 380, "
+        "', \"w\": ', 10 + (seq + %d) %% 90, ', \"h\": ', 20 + (seq + %d) %% 50, '}'"
+        % (k, 7 + k, 3 + k, 11 * k, 13 * k) for k in range(BOXES_PER_ITEM))
+    boxes = boxes.replace("}', '{", "}, {")
+    name = "Bench export %s" % stamp()
+    return int(st.sql_value(
+        "SET SESSION unique_checks = 0;\n"
+        "INSERT INTO datasets (name, description, datastore_id, path, source)\n"
+        "  SELECT %(ds)s, '', id, 'bench-export', 'datastore' FROM datastores WHERE is_default = 1;\n"
+        "INSERT INTO projects (name, task, dataset_id, description, state)\n"
+        "  VALUES (%(name)s, 'bbox', LAST_INSERT_ID(), 'export benchmark', 'running');\n"
+        "SET @p = LAST_INSERT_ID();\n"
+        "INSERT INTO labels (project_id, name, position) VALUES %(labels)s;\n"
+        "SELECT MAX(IF(position = 1, id, 0)), MAX(IF(position = 2, id, 0)), MAX(IF(position = 3, id, 0)),\n"
+        "  MAX(IF(position = 4, id, 0)) INTO @l1, @l2, @l3, @l4 FROM labels WHERE project_id = @p;\n"
+        "SELECT id INTO @admin FROM users WHERE email = %(admin)s;\n"
+        "INSERT INTO items (project_id, path, width, height, format, state)\n"
+        "  SELECT @p, CONCAT('bench-export/', seq DIV 10000, '/', seq, '.jpg'), %(w)d, %(h)d, 'jpeg', 'labeled'\n"
+        "  FROM seq_1_to_%(n)d;\n"
+        "INSERT INTO annotations (item_id, project_id, labeler_id, data, seq)\n"
+        "  SELECT id, @p, @admin, CONCAT('{\"boxes\": [', %(boxes)s, '], \"no_objects\": false}'), 1\n"
+        "  FROM (SELECT id, CAST(SUBSTRING_INDEX(SUBSTRING_INDEX(path, '/', -1), '.', 1) AS UNSIGNED) AS seq\n"
+        "        FROM items WHERE project_id = @p) i;\n"
+        "INSERT INTO project_counters (project_id, items_total, items_labeled, change_seq)\n"
+        "  VALUES (@p, %(n)d, %(n)d, 1);\n"
+        "SELECT @p;\n" % {"ds": quote(name + " images"), "name": quote(name), "labels": labels,
+                          "admin": quote(st.email), "w": EXPORT_WIDTH, "h": EXPORT_HEIGHT,
+                          "n": n, "boxes": boxes}))
+
+
+def export_queue(st, cookie, csrf, p, fmt):
+    """POST the Export form as the bench admin; the new export's id.
+    Raises Fail when the form does not answer 303 to the Exports tab."""
+    before = int(st.sql_value("SELECT IFNULL(MAX(id), 0) FROM exports WHERE project_id = %d" % p))
+    status, headers, body = st.request(
+        "POST", "/projects/%d/exports" % p,
+        {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        urllib.parse.urlencode({"csrf": csrf, "format": fmt}))
+    want = "/projects/%d/exports" % p
+    if status != 303 or not (headers.get("Location") or "").endswith(want):
+        title = re.search(r"<title>([^<]*)</title>", body.decode("utf-8", "replace"))
+        raise Fail("POST %s answered %d %s(%s)" % (want, status, headers.get("Location", "") + " ",
+                                                  title.group(1) if title else "no page title"))
+    e = int(st.sql_value("SELECT IFNULL(MAX(id), 0) FROM exports WHERE project_id = %d AND format = %s"
+                         % (p, quote(fmt))))
+    if e <= before:
+        raise Fail("the Export form answered 303 but no export was queued")
+    return e
+
+
+def export_watch(st, queue):
+    """Read labeld's VmRSS and reset its VmHWM (where allowed), QUEUE() the
+    export (its id), then until it is done or failed (at most EXPORT_TIMEOUT
+    s) sample VmRSS every 20 ms and poll the export every half second.  A
+    dict of the exports row's fields, the export's id, the job's seconds
+    (started_at to finished_at), wall seconds (from the POST's answer to
+    the poll that saw the export end) and the memory."""
+    t0 = time.monotonic()
+    e = None
+
+    def poll(rss, peak, say):
+        nonlocal e, t0
+        if e is None:
+            e = queue()
+            t0 = time.monotonic()
+            info("export %d queued; labeld's resident memory before: %.1f MiB" % (e, rss / 1024))
+            return None
+        r = st.sql(
+            "SELECT e.state, e.items, e.annotations, e.bytes, IFNULL(e.path, ''), IFNULL(d.local_path, ''),\n"
+            "  IFNULL(TIMESTAMPDIFF(MICROSECOND, j.started_at, j.finished_at), 0), IFNULL(j.progress, 0),\n"
+            "  IFNULL(j.total, 0), REPLACE(REPLACE(IFNULL(e.error, ''), CHAR(9), ' '), CHAR(10), ' ')\n"
+            "FROM exports e LEFT JOIN jobs j ON j.id = e.job_id\n"
+            "  LEFT JOIN datastores d ON d.id = e.datastore_id WHERE e.id = %d" % e)[0]
+        row = dict(zip(("state", "items", "annotations", "bytes", "path", "root", "us",
+                        "progress", "total", "error"), r))
+        if row["state"] in ("done", "failed"):
+            return row
+        if say and row["state"] == "running":
+            info("  running: %s of %s, resident %.1f MiB (peak %.1f)"
+                 % (row["progress"], row["total"] or "?", rss / 1024, peak / 1024))
+        if time.monotonic() - t0 > EXPORT_TIMEOUT:
+            return dict(row, state="timeout", error="not finished after %d s" % EXPORT_TIMEOUT)
+        return None
+
+    pid = st.pid("labeld")
+    row, before, peak, hwm_ok = watch(pid, poll, say_every=5) if pid else (None, None, None, False)
+    wall = time.monotonic() - t0
+    if before is None or "items" not in row:
+        raise Fail("labeld is not running" if before is None else row["error"])
+    row["id"] = e
+    for k in ("items", "annotations", "bytes", "us"):
+        row[k] = int(row[k])
+    row.update({"seconds": round(row.pop("us") / 1e6, 3), "wall": round(wall, 3),
+                "rss_before_mb": round(before / 1024, 1), "rss_peak_mb": round(peak / 1024, 1),
+                "rss_growth_mb": round((peak - before) / 1024, 1), "peak_from_hwm": hwm_ok})
+    return row
+
+
+def count_in_file(path, needles):
+    """How often each byte string of NEEDLES occurs in the file (read in
+    8 MiB blocks, a match across two blocks counted once), and its first and
+    last non-blank bytes."""
+    counts = dict.fromkeys(needles, 0)
+    keep = max(len(n) for n in needles) - 1
+    first = last = b""
+    tail = b""
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(8 << 20)
+            if not block:
+                break
+            if not first and block.strip():
+                first = block.lstrip()[:1]
+            if block.strip():
+                last = block.rstrip()[-1:]
+            data = tail + block
+            for n in needles:
+                # Matches that end inside the kept tail were counted before.
+                counts[n] += data.count(n) - tail.count(n)
+            tail = data[-keep:] if keep else b""
+    return counts, first, last
+
+
+def export_check_file(fmt, path, n, boxes):
+    """Whether the finished file is whole: a COCO file is one JSON object
+    (first byte "{", last "}") naming N images and BOXES annotations; a
+    manifest has N lines, each a JSON object whose label is a list of boxes
+    with coordinates in 0..1, BOXES in all.  Too large to parse whole here:
+    the COCO file is checked by counting its keys.  Returns a sentence, or
+    None when the file is whole."""
+    if not os.path.isfile(path):
+        return "no file at %s" % path
+    if fmt == "coco":
+        # Keys with their colon: the task's name "bbox" is also a value.
+        keys = (b'"file_name":', b'"image_id":', b'"bbox":')
+        c, first, last = count_in_file(path, keys)
+        if first != b"{" or last != b"}":
+            return "the COCO file is not one JSON object (starts %r, ends %r)" % (first, last)
+        if [c[k] for k in keys] != [n, boxes, boxes]:
+            return "the COCO file has %d images, %d annotations, %d boxes (want %d, %d, %d)" % (
+                tuple(c[k] for k in keys) + (n, boxes, boxes))
+        return None
+    lines = got = 0
+    with open(path, "rb") as f:
+        for line in f:
+            lines += 1
+            try:
+                o = json.loads(line)
+                label = o["label"]
+                for b in label:
+                    if not (0 <= b["topX"] <= b["bottomX"] <= 1 and 0 <= b["topY"] <= b["bottomY"] <= 1):
+                        return "line %d: a box outside 0..1" % lines
+                    if b["label"] not in EXPORT_LABELS:
+                        return "line %d: unknown label %r" % (lines, b["label"])
+                got += len(label)
+                o["image_url"], o["image_details"]["width"]
+            except (ValueError, KeyError, TypeError) as err:
+                return "line %d is not a manifest line: %s" % (lines, err)
+    if lines != n or got != boxes:
+        return "the manifest has %d lines and %d boxes (want %d, %d)" % (lines, got, n, boxes)
+    return None
+
+
+def export_rows(run, names):
+    """Set-up once per run (not measured; the time is printed): the
+    generated project.  Then each row exports it in its format and checks
+    the file."""
+    st = run.st
+    n = EXPORT_ITEMS
+    if n != 1000000:
+        warn("LABELD_BENCH_EXPORT_ITEMS=%d: the rows are named for 1 000 000 items" % n)
+    say("export rows: a bbox project of %d labeled images with %d boxes each, made with SQL"
+        % (n, BOXES_PER_ITEM))
+    t0 = time.monotonic()
+    try:
+        p = export_project(st, n)
+        cookie, csrf = sign_in(st, st.email, st.password)
+    except Fail as e:
+        for name in names:
+            run.add({"name": name, "value": 0, "unit": "s", "result": "ERROR", "note": str(e),
+                     "timestamp": st.ts}, "-", None, "could not prepare the project: %s" % e)
+        return
+    prep = round(time.monotonic() - t0, 1)
+    info("project %d ready in %.1f s (not measured)" % (p, prep))
+    db_settle(st)
+    # Fits the table's goal column (22 characters).
+    goal = "<=%d s, rss <=%d MiB" % (EXPORT_GOAL_SECONDS, MEM_GOAL_MB)
+    for name in names:
+        fmt = EXPORT_ROWS[name]
+        say("%s: export of project %d as %s through the Export form, labeld's memory watched"
+            % (name, p, fmt))
+        why = None
+        try:
+            r = export_watch(st, lambda: export_queue(st, cookie, csrf, p, fmt))
+            e = r["id"]
+            if r["state"] != "done":
+                why = "export %s: %s" % (r["state"], r["error"] or "see var/bench/log/labeld.log")
+            elif r["items"] != n:
+                why = "the export holds %d items, not %d" % (r["items"], n)
+            else:
+                info("  done: %d items, %d annotations, %d bytes in %.3f s (wall %.3f s); checking the file"
+                     % (r["items"], r["annotations"], r["bytes"], r["seconds"], r["wall"]))
+                why = export_check_file(fmt, os.path.join(r["root"], r["path"]), n, n * BOXES_PER_ITEM)
+                if why is None and r["annotations"] != n * BOXES_PER_ITEM:
+                    why = "the exports row says %d annotations, the file holds %d boxes" % (
+                        r["annotations"], n * BOXES_PER_ITEM)
+                status, headers, _ = st.request("HEAD", "/projects/%d/exports/%d/download" % (p, e),
+                                                {"Cookie": cookie})
+                length = headers.get("Content-Length")
+                if why is None and (status != 200 or length != str(r["bytes"])):
+                    why = "HEAD of the download link answered %d, Content-Length %s (the file has %d bytes)" % (
+                        status, length, r["bytes"])
+        except Fail as err:
+            r, why = {}, str(err)
+        if why is not None:
+            result = "ERROR"
+        elif r["seconds"] <= EXPORT_GOAL_SECONDS and r["rss_growth_mb"] <= MEM_GOAL_MB:
+            result = "PASS"
+        else:
+            result = "MISS"
+        obj = {"name": name, "value": r.get("seconds", 0), "unit": "s", "format": fmt,
+               "seconds": r.get("seconds", 0), "wall_seconds": r.get("wall", 0),
+               "items": r.get("items", 0), "annotations": r.get("annotations", 0),
+               "bytes": r.get("bytes", 0), "rss_before_mb": r.get("rss_before_mb"),
+               "rss_peak_mb": r.get("rss_peak_mb"), "rss_growth_mb": r.get("rss_growth_mb", 0),
+               "peak_from_hwm": r.get("peak_from_hwm"), "goal_seconds": EXPORT_GOAL_SECONDS,
+               "goal_rss_growth_mb": MEM_GOAL_MB, "result": result, "file_check": why or "whole",
+               "prepare_seconds": prep, "note": why or "", "timestamp": st.ts}
+        run.add(obj, "%.2f s" % obj["value"], goal,
+                "job %.2f s (started_at to finished_at), wall %.2f s; rss growth %.1f MiB; "
+                "%d items, %d annotations, %.1f MB%s" % (
+                    obj["seconds"], obj["wall_seconds"], obj["rss_growth_mb"], obj["items"],
+                    obj["annotations"], obj["bytes"] / 1e6, "; " + why if why else "; file whole"))
+
+
 # ---------------------------------------------------------------- driver
 
 # Every row, in the order a run measures them (request rows first: the
 # others are judged against static and healthz of the same run).
 ALL_ROWS = (list(REQUEST_ROWS) + list(LABEL_ROWS) + list(INIT_ROWS) + list(FLOOD_ROWS)
-            + list(MEM_ROWS))
+            + list(MEM_ROWS) + list(EXPORT_ROWS))
 
 
 def select(names, quiet=True):
-    """The rows to run by kind: (request, labeling, init, flood, memory).
+    """The rows to run by kind: (request, labeling, init, flood, memory,
+    export).
     static and healthz come with any request or labeling row.  Exits 2 on a
     name that is not a row."""
     for n in names:
@@ -1109,7 +1372,7 @@ def select(names, quiet=True):
                  % " ".join(added))
         http = list(YARDSTICKS) + [n for n in http if n not in YARDSTICKS]
     return (http,) + tuple([n for n in kind if n in want]
-                           for kind in (LABEL_ROWS, INIT_ROWS, FLOOD_ROWS, MEM_ROWS))
+                           for kind in (LABEL_ROWS, INIT_ROWS, FLOOD_ROWS, MEM_ROWS, EXPORT_ROWS))
 
 
 def main():
@@ -1120,14 +1383,14 @@ def main():
     if args.command == "check":
         select(args.rows)
         return 0
-    http, label, init, flood, mem = select(args.rows, quiet=False)
+    http, label, init, flood, mem, export = select(args.rows, quiet=False)
     st = Stack()
     run = Run(st)
     open(st.results, "w").close()
     error = None
     try:
         for rows, fn in ((http, request_rows), (label, label_rows), (init, init_rows),
-                         (flood, flood_rows), (mem, mem_rows)):
+                         (flood, flood_rows), (mem, mem_rows), (export, export_rows)):
             if rows:
                 fn(run, rows)
     except Fail as e:

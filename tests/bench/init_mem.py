@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-from procmem import kib, reset_peak
+from procmem import watch
 
 
 class Db:
@@ -95,43 +95,30 @@ def main():
     with open(args.pid_file) as f:
         pid = int(f.read().split()[0])
     db = Db(args.socket, args.database)
-    before = kib(pid, "VmRSS")
+    job = None
+    start = time.monotonic()
+
+    def poll(rss, peak, say):
+        nonlocal job
+        if job is None:
+            job = queue_job(db, args.name, args.datastore, args.path)
+            print("    job %d queued; labeld's resident memory before: %.1f MiB"
+                  % (job, rss / 1024), flush=True)
+            return None
+        row = job_row(db, job)
+        if row["state"] in ("done", "failed"):
+            return row
+        if say and row["state"] == "running":
+            print("    %s: %d of %s files, resident %.1f MiB (peak %.1f)"
+                  % (row["state"], row["progress"], row["total"] or "?",
+                     rss / 1024, peak / 1024), flush=True)
+        if time.monotonic() - start > args.timeout:
+            return {"state": "timeout", "error": "not finished after %d s" % args.timeout}
+        return None
+
+    row, before, peak, hwm_ok = watch(pid, poll)
     if before is None:
         sys.exit("init_mem: labeld (pid %d) is not running" % pid)
-    hwm_ok = reset_peak(pid)
-    peak = before
-    job = queue_job(db, args.name, args.datastore, args.path)
-    print("    job %d queued; labeld's resident memory before: %.1f MiB%s"
-          % (job, before / 1024, "" if hwm_ok else " (peak sampled only)"), flush=True)
-
-    start = time.monotonic()
-    next_poll = next_say = start
-    row = None
-    while True:
-        now = time.monotonic()
-        rss = kib(pid, "VmRSS")
-        if rss is None:
-            row = {"state": "error", "error": "labeld exited"}
-            break
-        peak = max(peak, rss)
-        if now >= next_poll:
-            next_poll = now + 0.5
-            row = job_row(db, job)
-            if row["state"] in ("done", "failed"):
-                break
-            if now >= next_say and row["state"] == "running":
-                next_say = now + 10
-                print("    %s: %d of %s files, resident %.1f MiB (peak %.1f)"
-                      % (row["state"], row["progress"], row["total"] or "?",
-                         rss / 1024, peak / 1024), flush=True)
-            if now - start > args.timeout:
-                row = {"state": "timeout", "error": "not finished after %d s" % args.timeout}
-                break
-        time.sleep(0.02)
-    if hwm_ok:
-        hwm = kib(pid, "VmHWM")
-        if hwm is not None:
-            peak = max(peak, hwm)
     growth = (peak - before) / 1024
 
     items = row.get("items", 0)

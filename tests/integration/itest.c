@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 		{ itest_datastores_cases, itest_datastores_ncases },
 		{ itest_projects_cases, itest_projects_ncases },
 		{ itest_labeling_cases, itest_labeling_ncases },
+		{ itest_export_cases, itest_export_ncases },
 		{ itest_jobs_cases, itest_jobs_ncases },
 		{ itest_export_job_cases, itest_export_job_ncases },
 		{ itest_export_pages_cases, itest_export_pages_ncases },

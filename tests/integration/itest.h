@@ -4,7 +4,7 @@
  *
  * A test is a function with no arguments registered in a const table; the
  * runner calls the tests in table order (t_http, t_auth, t_datastores,
- * t_projects, t_labeling, t_jobs, t_export_job, t_infra) and prints
+ * t_projects, t_labeling, t_export, t_jobs, t_export_job, t_export_pages, t_infra) and prints
  * "ok NAME" or "FAIL NAME: file:line: message" for each, then one line
  * "N passed, N failed".
  *
@@ -48,6 +48,8 @@ extern const struct itest_case itest_projects_cases[];
 extern const size_t itest_projects_ncases;
 extern const struct itest_case itest_labeling_cases[];
 extern const size_t itest_labeling_ncases;
+extern const struct itest_case itest_export_cases[];
+extern const size_t itest_export_ncases;
 extern const struct itest_case itest_infra_cases[];
 extern const size_t itest_infra_ncases;
 extern const struct itest_case itest_jobs_cases[];
