@@ -64,10 +64,12 @@ CREATE TABLE IF NOT EXISTS exports (
 
 DELIMITER //
 
--- As in 012, with the change sequence: after the lease guard, the
--- project's counter row is updated first (its lock, held to the commit,
--- orders the project's answers) and its new change_seq stamps the
--- annotations.  The lock order stays items, then the counter row.
+-- As in 012, with the change sequence: after the lease guard and the
+-- labelers' days, the project's counter row takes the next change_seq
+-- (its lock, held to the commit, orders the project's answers), which
+-- stamps the annotations.  The lock order stays items, labeler_days, then
+-- the counter row, as in 012; the annotations' insert is all that runs
+-- under the counter's lock besides the commit.
 CREATE OR REPLACE PROCEDURE labeld_answers_store(IN p_project BIGINT UNSIGNED,
     IN p_rows LONGTEXT, IN p_n INT UNSIGNED)
   MODIFIES SQL DATA
@@ -77,23 +79,27 @@ BEGIN
 
   CALL labeld_leases_end(p_project, p_rows, p_n, TRUE);
 
-  UPDATE project_counters SET items_labeled = items_labeled + p_n,
-      change_seq = change_seq + 1
-    WHERE project_id = p_project;
-  SELECT change_seq INTO v_seq FROM project_counters WHERE project_id = p_project;
-
-  INSERT INTO annotations (item_id, project_id, labeler_id, data, lease_token, seq)
-    SELECT j.i, p_project, j.u, j.d, j.t, v_seq
-    FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (i BIGINT UNSIGNED PATH '$.i',
-           u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t',
-           d LONGTEXT CHARACTER SET utf8mb4 PATH '$.d')) j;
-
   -- One row per answer, no GROUP BY: a labeler's second answer in the
   -- batch finds the first one's row and adds one.
   INSERT INTO labeler_days (project_id, user_id, day, labeled)
     SELECT p_project, j.u, UTC_DATE(), 1
     FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (u BIGINT UNSIGNED PATH '$.u')) j
     ON DUPLICATE KEY UPDATE labeled = labeled + 1;
+
+  UPDATE project_counters SET items_labeled = items_labeled + p_n,
+      change_seq = LAST_INSERT_ID(change_seq + 1)
+    WHERE project_id = p_project;
+  IF ROW_COUNT() <> 1 THEN
+    SIGNAL SQLSTATE '45000'
+      SET MESSAGE_TEXT = 'labeld: the project has no counters row';
+  END IF;
+  SET v_seq = LAST_INSERT_ID();
+
+  INSERT INTO annotations (item_id, project_id, labeler_id, data, lease_token, seq)
+    SELECT j.i, p_project, j.u, j.d, j.t, v_seq
+    FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (i BIGINT UNSIGNED PATH '$.i',
+           u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t',
+           d LONGTEXT CHARACTER SET utf8mb4 PATH '$.d')) j;
 END//
 
 DELIMITER ;
