@@ -149,18 +149,6 @@ const char *export_store_error(const struct export_store *st);
  * to the log). */
 int export_file_delete(const struct datastore *ds, const char *path, char *err, size_t errlen);
 
-/* Downloads.  export_file_accel: 1 when nginx may send the file itself
- * (X-Accel-Redirect to /_datastore/<path>): a local datastore whose root is
- * local_root (the datastore_dir nginx serves) and a plain file beneath it
- * reached without a symlink; else 0.  export_file_stream: send the file
- * through begin(ctx, size) once and put(ctx, data, len) per piece (a blob
- * through blob_get_stream, a local file read in pieces); 0 when all was
- * sent, or -1 with err and *started set once begin was called (the answer
- * can then only be cut). */
-int export_file_accel(const struct datastore *ds, const char *local_root, const char *path);
-int export_file_stream(const struct datastore *ds, const char *path,
-    int (*begin)(void *ctx, int64_t size), int (*put)(void *ctx, const void *data, size_t len),
-    void *ctx, int *started, char *err, size_t errlen);
 
 /* Check an Azure ML datastore URI prefix for the manifest's image_url:
  * azureml://subscriptions/<id>/resourcegroups/<group>/workspaces/<name>/

@@ -163,53 +163,6 @@ START_TEST(symlinked_folder_refused)
 }
 END_TEST
 
-struct got {
-	long long size;
-	size_t len;
-	char buf[64];
-};
-
-static int got_begin(void *ctx, int64_t size)
-{
-	((struct got *)ctx)->size = size;
-	return 0;
-}
-
-static int got_put(void *ctx, const void *data, size_t len)
-{
-	struct got *g = ctx;
-
-	if (g->len + len > sizeof(g->buf))
-		return -1;
-	memcpy(g->buf + g->len, data, len);
-	g->len += len;
-	return 0;
-}
-
-START_TEST(stream_and_accel)
-{
-	char err[256] = "";
-	struct got g = { -1, 0, "" };
-	int started = 0;
-	struct export_store *st = export_store_open(&ds, "exports/m/5-6.jsonl", "", err, sizeof(err));
-
-	ck_assert_msg(st != NULL, "%s", err);
-	ck_assert_int_eq(export_store_write(st, "{\"a\": 1}\n", 9), 0);
-	ck_assert_int_eq(export_store_commit(st, err, sizeof(err)), 0);
-	export_store_abort(st);
-	ck_assert_int_eq(export_file_stream(&ds, "exports/m/5-6.jsonl", got_begin, got_put, &g, &started,
-	    err, sizeof(err)), 0);
-	ck_assert_int_eq(started, 1);
-	ck_assert_int_eq(g.size, 9);
-	ck_assert_uint_eq(g.len, 9);
-	ck_assert(memcmp(g.buf, "{\"a\": 1}\n", 9) == 0);
-	/* nginx sends it only from the folder it serves. */
-	ck_assert_int_eq(export_file_accel(&ds, root, "exports/m/5-6.jsonl"), 1);
-	ck_assert_int_eq(export_file_accel(&ds, outside, "exports/m/5-6.jsonl"), 0);
-	ck_assert_int_eq(export_file_accel(&ds, root, "exports/m/none.jsonl"), 0);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("export_store");
@@ -220,7 +173,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, abort_leaves_nothing);
 	tcase_add_test(tc, stale_temporaries_removed);
 	tcase_add_test(tc, symlinked_folder_refused);
-	tcase_add_test(tc, stream_and_accel);
 	suite_add_tcase(s, tc);
 	return s;
 }
