@@ -84,6 +84,11 @@ static const char full_sql[] =
 	"SELECT " ITEM_COLUMNS ", a.data, 0 FROM items i "
 	"JOIN annotations a ON a.item_id = i.id AND a.is_current = 1 AND a.withdrawn_seq IS NULL "
 	"WHERE i.project_id = ? AND i.state = 'labeled' ORDER BY i.id";
+/* The same rows without the answers, for a pass that does not need them. */
+static const char full_bare_sql[] =
+	"SELECT " ITEM_COLUMNS ", NULL, 0 FROM items i "
+	"JOIN annotations a ON a.item_id = i.id AND a.is_current = 1 AND a.withdrawn_seq IS NULL "
+	"WHERE i.project_id = ? AND i.state = 'labeled' ORDER BY i.id";
 
 /* A delta export: the current annotations numbered above since_seq, and
  * the items whose answer was withdrawn above it and that have no current
@@ -260,6 +265,7 @@ static const char *image_url(struct export_run *x, const char *path)
  * err. */
 static int item_run(struct export_run *x, uint32_t pass, const struct db_result *row)
 {
+	int answers = (x->xops->answer_passes & LABELD_PASS(pass)) != 0;
 	struct labeld_ctx ictx = { x->item_arena };
 	struct labeld_item item;
 	struct labeld_export_item it;
@@ -283,7 +289,7 @@ static int item_run(struct export_run *x, uint32_t pass, const struct db_result 
 		snprintf(x->err, x->errlen, "out of memory");
 		return PROJECT_INIT_RETRY;
 	}
-	if (!it.removed) {
+	if (!it.removed && answers) {
 		struct json_object *ann;
 
 		json_tokener_reset(x->tok);
@@ -319,10 +325,11 @@ static int item_run(struct export_run *x, uint32_t pass, const struct db_result 
 			x->res->removed++;
 		else
 			x->res->items++;
-		/* As the shipped formats count: one per box, or, without
-		 * boxes, one per class. */
-		x->res->annotations += it.nboxes > 0 ? it.nboxes : it.nlabel_ids;
 	}
+	/* As the shipped formats count: one per box, or, without boxes, one
+	 * per class; in the first pass that reads the answers. */
+	if (answers && (x->xops->answer_passes & (LABELD_PASS(pass) - 1u)) == 0)
+		x->res->annotations += it.nboxes > 0 ? it.nboxes : it.nlabel_ids;
 	return PROJECT_INIT_DONE;
 }
 
@@ -337,7 +344,8 @@ static int pass_run(struct export_run *x, struct db *snap, uint32_t pass)
 		rc = db_stream_open(snap, &st, delta_sql, "iuiu", x->job->project_id, x->e->since_seq,
 		    x->job->project_id, x->e->since_seq);
 	else
-		rc = db_stream_open(snap, &st, full_sql, "i", x->job->project_id);
+		rc = db_stream_open(snap, &st, (x->xops->answer_passes & LABELD_PASS(pass)) ?
+		    full_sql : full_bare_sql, "i", x->job->project_id);
 	if (rc != DB_OK) {
 		snprintf(x->err, x->errlen, "the project could not be read from the database");
 		return PROJECT_INIT_RETRY;

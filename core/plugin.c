@@ -110,13 +110,20 @@ static int fd_name_taken(const char *fdpath, const struct stat *st)
 	return taken;
 }
 
-/* Appending a field without bumping the minor version breaks these. */
-_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_plugin) == DESC_SIZE_3_0,
+/* 3.1 appended answer_passes to the export ops (the struct's size is
+ * rounded up to its alignment). */
+#define EXPORT_OPS_ALIGN _Alignof(struct labeld_export_ops)
+#define EXPORT_OPS_SIZE_3_1 ((FIELD_END(struct labeld_export_ops, answer_passes) + \
+	EXPORT_OPS_ALIGN - 1) / EXPORT_OPS_ALIGN * EXPORT_OPS_ALIGN)
+
+/* Appending a field without bumping the minor version breaks these: the
+ * sizes of ABI 3.1, labeld's own. */
+_Static_assert(LABELD_PLUGIN_ABI_MINOR > 1 || sizeof(struct labeld_plugin) == DESC_SIZE_3_0,
     "struct labeld_plugin changed: bump LABELD_PLUGIN_ABI_MINOR");
-_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 || sizeof(struct labeld_task_ops) == TASK_OPS_SIZE_3_0,
+_Static_assert(LABELD_PLUGIN_ABI_MINOR > 1 || sizeof(struct labeld_task_ops) == TASK_OPS_SIZE_3_0,
     "struct labeld_task_ops changed: bump LABELD_PLUGIN_ABI_MINOR");
-_Static_assert(LABELD_PLUGIN_ABI_MINOR > 0 ||
-    sizeof(struct labeld_export_ops) == EXPORT_OPS_SIZE_3_0,
+_Static_assert(LABELD_PLUGIN_ABI_MINOR > 1 ||
+    sizeof(struct labeld_export_ops) == EXPORT_OPS_SIZE_3_1,
     "struct labeld_export_ops changed: bump LABELD_PLUGIN_ABI_MINOR");
 
 typedef const struct labeld_plugin *(*plugin_init_fn)(const struct labeld_host *host);
@@ -399,6 +406,13 @@ static int plugin_check_ops(struct plugin *p, struct labeld_plugin *c,
 		    (unsigned)c->export->passes);
 	if (c->export->passes == 0)
 		p->export_copy.passes = 1;
+	if (c->export->answer_passes == 0)
+		p->export_copy.answer_passes = LABELD_PASS(1) | LABELD_PASS(2);
+	if ((c->export->answer_passes & ((1u << c->export->passes) - 1u)) == 0 ||
+	    (c->export->answer_passes & ~(LABELD_PASS(1) | LABELD_PASS(2))) != 0)
+		return plugin_refuse(p, "export plugin '%s': answer_passes is %#x (a mask of "
+		    "LABELD_PASS(n) naming at least one of its %u passes)", c->name,
+		    (unsigned)c->export->answer_passes, (unsigned)c->export->passes);
 	return 0;
 }
 

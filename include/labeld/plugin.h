@@ -87,7 +87,7 @@
 #include <stdint.h>
 
 #define LABELD_PLUGIN_ABI_MAJOR 3u
-#define LABELD_PLUGIN_ABI_MINOR 0u
+#define LABELD_PLUGIN_ABI_MINOR 1u
 #define LABELD_PLUGIN_ENTRY "labeld_plugin_init"
 #define LABELD_PLUGIN_ABI_SYMBOL "labeld_plugin_abi"
 
@@ -305,7 +305,17 @@ struct labeld_export_ops {
 	/* Finish the file (after the last item of the last pass; also for an
 	 * export without items). */
 	int (*end)(struct labeld_ctx *ctx, void *state, const char **error);
+	/* Since 3.1, optional.  The passes whose items need their answers, as
+	 * a mask of LABELD_PASS(n); 0 means every pass.  In a pass left out,
+	 * labeld neither reads nor describes the answers: its items come with
+	 * no label ids and no boxes.  A two-pass format whose first pass lists
+	 * only the images sets LABELD_PASS(2) and saves a parse of every
+	 * answer. */
+	uint32_t answer_passes;
 };
+
+/* Pass n (1 or 2) in labeld_export_ops.answer_passes. */
+#define LABELD_PASS(n) (1u << ((n) - 1u))
 
 /* Whether a struct labeld has handed over covers field (its struct_size is
  * at least the field's end): fields appended in later minor versions are

@@ -1169,10 +1169,12 @@ def export_watch(st, queue):
     the poll that saw the export end) and the memory."""
     t0 = time.monotonic()
     e = None
+    cpu = [None, None]   # cpu_ticks when queued and when seen done
 
     def poll(rss, peak, say):
         nonlocal e, t0
         if e is None:
+            cpu[0] = cpu_ticks(st)
             e = queue()
             t0 = time.monotonic()
             info("export %d queued; labeld's resident memory before: %.1f MiB" % (e, rss / 1024))
@@ -1186,6 +1188,7 @@ def export_watch(st, queue):
         row = dict(zip(("state", "items", "annotations", "bytes", "path", "root", "us",
                         "progress", "total", "error"), r))
         if row["state"] in ("done", "failed"):
+            cpu[1] = cpu_ticks(st)
             return row
         if say and row["state"] == "running":
             info("  running: %s of %s, resident %.1f MiB (peak %.1f)"
@@ -1202,6 +1205,10 @@ def export_watch(st, queue):
     row["id"] = e
     for k in ("items", "annotations", "bytes", "us"):
         row[k] = int(row[k])
+    hz = os.sysconf("SC_CLK_TCK")
+    if cpu[1] is not None:
+        row["labeld_cpu_s"] = round((cpu[1][0] - cpu[0][0]) / hz, 2)
+        row["mariadb_cpu_s"] = round((cpu[1][1] - cpu[0][1]) / hz, 2)
     row.update({"seconds": round(row.pop("us") / 1e6, 3), "wall": round(wall, 3),
                 "rss_before_mb": round(before / 1024, 1), "rss_peak_mb": round(peak / 1024, 1),
                 "rss_growth_mb": round((peak - before) / 1024, 1), "peak_from_hwm": hwm_ok})
@@ -1310,8 +1317,10 @@ def export_rows(run, names):
             elif r["items"] != n:
                 why = "the export holds %d items, not %d" % (r["items"], n)
             else:
-                info("  done: %d items, %d annotations, %d bytes in %.3f s (wall %.3f s); checking the file"
-                     % (r["items"], r["annotations"], r["bytes"], r["seconds"], r["wall"]))
+                info("  done: %d items, %d annotations, %d bytes in %.3f s (wall %.3f s; CPU: labeld "
+                     "%.2f s, MariaDB %.2f s); checking the file"
+                     % (r["items"], r["annotations"], r["bytes"], r["seconds"], r["wall"],
+                        r["labeld_cpu_s"], r["mariadb_cpu_s"]))
                 why = export_check_file(fmt, os.path.join(r["root"], r["path"]), n, n * BOXES_PER_ITEM)
                 if why is None and r["annotations"] != n * BOXES_PER_ITEM:
                     why = "the exports row says %d annotations, the file holds %d boxes" % (
@@ -1333,7 +1342,8 @@ def export_rows(run, names):
         obj = {"name": name, "value": r.get("seconds", 0), "unit": "s", "format": fmt,
                "seconds": r.get("seconds", 0), "wall_seconds": r.get("wall", 0),
                "items": r.get("items", 0), "annotations": r.get("annotations", 0),
-               "bytes": r.get("bytes", 0), "rss_before_mb": r.get("rss_before_mb"),
+               "bytes": r.get("bytes", 0), "labeld_cpu_s": r.get("labeld_cpu_s"),
+               "mariadb_cpu_s": r.get("mariadb_cpu_s"), "rss_before_mb": r.get("rss_before_mb"),
                "rss_peak_mb": r.get("rss_peak_mb"), "rss_growth_mb": r.get("rss_growth_mb", 0),
                "peak_from_hwm": r.get("peak_from_hwm"), "goal_seconds": EXPORT_GOAL_SECONDS,
                "goal_rss_growth_mb": MEM_GOAL_MB, "result": result, "file_check": why or "whole",

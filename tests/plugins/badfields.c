@@ -112,6 +112,17 @@ static const struct labeld_export_ops badfields_export_passes = {
 	LABELD_EXPORT_OPS_HEADER, .file_extension = "txt", .media_type = "text/plain",
 	.passes = 3, .begin = badfields_begin, .item = badfields_item, .end = badfields_end,
 };
+/* answer_passes naming only a pass it does not have, or a third pass. */
+static const struct labeld_export_ops badfields_export_answerpass = {
+	LABELD_EXPORT_OPS_HEADER, .file_extension = "txt", .media_type = "text/plain",
+	.begin = badfields_begin, .item = badfields_item, .end = badfields_end,
+	.answer_passes = LABELD_PASS(2),
+};
+static const struct labeld_export_ops badfields_export_answerbits = {
+	LABELD_EXPORT_OPS_HEADER, .file_extension = "txt", .media_type = "text/plain",
+	.passes = 2, .begin = badfields_begin, .item = badfields_item, .end = badfields_end,
+	.answer_passes = LABELD_PASS(2) | LABELD_PASS(3),
+};
 /* struct_size of a bigger struct than the ABI constant says. */
 static const struct labeld_export_ops badfields_export_wrongsize = {
 	.struct_size = sizeof(struct labeld_export_ops) + 8,
@@ -164,6 +175,8 @@ static const struct {
 	{ "nomedia", EXPORT("badfields", &badfields_export_nomedia) },
 	{ "exportopssize", EXPORT("badfields", &badfields_export_wrongsize) },
 	{ "passes", EXPORT("badfields", &badfields_export_passes) },
+	{ "answerpass", EXPORT("badfields", &badfields_export_answerpass) },
+	{ "answerbits", EXPORT("badfields", &badfields_export_answerbits) },
 	{ "export", EXPORT("badfields", &badfields_export) },
 };
 

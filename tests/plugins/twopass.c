@@ -4,8 +4,14 @@
  * "<pass>\t<item id>\t<label ids>\n" per item and pass, then the line
  * "end\t<items of pass 1>\t<items of pass 2>\t<project->items>\n".  It
  * fails when pass 2 hands over the items in another order than pass 1.
+ *
+ * It needs the answers in pass 2 only (answer_passes, ABI 3.1), so its
+ * pass-1 lines carry label 0.  Built with -DTWOPASS_ABI_3_0 it is
+ * "twopass30", a plugin of ABI 3.0 (its ops end before answer_passes),
+ * which labeld must hand the answers in both passes.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,8 +93,17 @@ static int twopass_end(struct labeld_ctx *ctx, void *state, const char **error)
 	return twopass_put(st, line, (size_t)n, error);
 }
 
+#ifdef TWOPASS_ABI_3_0
+#define TWOPASS_NAME "twopass30"
+#define TWOPASS_OPS_SIZE (offsetof(struct labeld_export_ops, end) + \
+	sizeof(((struct labeld_export_ops *)0)->end))
+#else
+#define TWOPASS_NAME "twopass"
+#define TWOPASS_OPS_SIZE sizeof(struct labeld_export_ops)
+#endif
+
 static const struct labeld_export_ops twopass_ops = {
-	LABELD_EXPORT_OPS_HEADER,
+	.struct_size = TWOPASS_OPS_SIZE,
 	.description = "Every item twice (tests)",
 	.file_extension = "tsv",
 	.media_type = "text/tab-separated-values",
@@ -96,18 +111,30 @@ static const struct labeld_export_ops twopass_ops = {
 	.begin = twopass_begin,
 	.item = twopass_item,
 	.end = twopass_end,
+#ifndef TWOPASS_ABI_3_0
+	.answer_passes = LABELD_PASS(2),
+#endif
 };
 
 static const struct labeld_plugin twopass_plugin = {
 	LABELD_PLUGIN_HEADER,
 	.kind = LABELD_EXPORT,
-	.name = "twopass",
+	.name = TWOPASS_NAME,
 	.title = "Two-pass export",
 	.version = "1.0",
 	.export = &twopass_ops,
 };
 
+#ifdef TWOPASS_ABI_3_0
+/* The constant a plugin built with the 3.0 header has. */
+LABELD_PLUGIN_EXPORT const struct labeld_abi labeld_plugin_abi = {
+	.major = 3, .minor = 0, .plugin_size = sizeof(struct labeld_plugin),
+	.task_ops_size = sizeof(struct labeld_task_ops), .export_ops_size = TWOPASS_OPS_SIZE,
+};
+LABELD_PLUGIN_EXPORT const struct labeld_plugin *labeld_plugin_init(const struct labeld_host *h)
+#else
 LABELD_PLUGIN_INIT(h)
+#endif
 {
 	if (!LABELD_HOST_USABLE(h))
 		return NULL;

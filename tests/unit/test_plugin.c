@@ -556,6 +556,10 @@ static const struct {
 	{ "nomedia", "export plugin 'badfields': missing media_type (or it has control characters)" },
 	{ "exportopssize", NULL },
 	{ "passes", "export plugin 'badfields': passes is 3 (must be 1 or 2)" },
+	{ "answerpass", "export plugin 'badfields': answer_passes is 0x2 (a mask of LABELD_PASS(n) "
+	    "naming at least one of its 1 passes)" },
+	{ "answerbits", "export plugin 'badfields': answer_passes is 0x6 (a mask of LABELD_PASS(n) "
+	    "naming at least one of its 2 passes)" },
 };
 
 /* The reasons that carry struct sizes, for the cases that leave it NULL

@@ -374,6 +374,7 @@ static const struct labeld_export_ops coco_ops = {
 	.begin = coco_begin,
 	.item = coco_item,
 	.end = coco_end,
+	.answer_passes = LABELD_PASS(2),   /* pass 1 lists the images only */
 };
 
 static const struct labeld_plugin coco_plugin = {
