@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "arena.h"
+#include "access.h"
 #include "catalog.h"
 #include "db.h"
 #include "handlers/handlers.h"
@@ -208,9 +209,32 @@ static int image_allowed(struct request *r)
 	return -1;
 }
 
+/* NEED_PROJECT: the user may see project :id (access.h, the one rule),
+ * unless the route's preload decided it already.  0, or -1 with the
+ * response set: 404 for every project the user may not see, whether it
+ * exists or not. */
+static int project_allowed(struct request *r)
+{
+	long long id = catalog_parse_id(route_param(&r->params, "id"));
+	int allowed = r->project_access, rc;
+
+	if (allowed < 0) {
+		rc = access_project(r->db, r->arena, r->session, id, &allowed);
+		if (rc != DB_OK) {
+			page_db_error(r, rc, "Access to the project could not be checked");
+			return -1;
+		}
+	}
+	if (!allowed || id == 0) {
+		page_error(r, 404, "No such project", "There is no project at this address.");
+		return -1;
+	}
+	return 0;
+}
+
 /* The route's needs that do not read the body, in order: client address,
- * database, session, sign-in, admin, image.  Returns 0 to go on, -1 with
- * the response set. */
+ * database, session, sign-in, admin, project, image.  Returns 0 to go on,
+ * -1 with the response set. */
 static int enforce_needs(struct request *r)
 {
 	unsigned needs = r->route->needs;
@@ -253,6 +277,8 @@ static int enforce_needs(struct request *r)
 		page_error(r, 403, "Admins only", "This page is for labeld administrators.");
 		return -1;
 	}
+	if ((needs & NEED_PROJECT) && project_allowed(r) < 0)
+		return -1;
 	if ((needs & NEED_IMAGE) && image_allowed(r) < 0)
 		return -1;
 	return 0;
@@ -354,6 +380,7 @@ int request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, str
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(r, 0, sizeof(*r));
+	r->project_access = -1;
 	r->arena = arena;
 	r->app = app;
 	r->db = db;

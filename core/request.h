@@ -53,6 +53,9 @@ struct request {
 
 	struct session *session;    /* NULL when not signed in */
 	void *preload;              /* what the route's preload read, or NULL */
+	int project_access;         /* NEED_PROJECT decided by the preload: 1 may
+	                             * see project :id, 0 may not; -1 (set
+	                             * before dispatch) the dispatcher asks */
 	const char *login_token;    /* the double-submit token on sign-in forms */
 
 	/* The response. */

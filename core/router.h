@@ -32,8 +32,12 @@ enum route_need {
 	NEED_IMAGE = 1u << 5,   /* the user may see the image of item :item of
 	                           project :id (queue_image_access); else 404.
 	                           Its struct queue_image goes to r->preload. */
-	NEED_METRICS_ADDR = 1u << 6  /* the client's address (REMOTE_ADDR) is in
+	NEED_METRICS_ADDR = 1u << 6, /* the client's address (REMOTE_ADDR) is in
 	                           labeld.conf metrics_allow; else 404 */
+	NEED_PROJECT = 1u << 7  /* the user may see project :id (access.h: an
+	                           admin, or in a team that serves it); else 404,
+	                           whether it exists or not.  A preload may
+	                           decide it (r->project_access). */
 };
 
 struct route {

@@ -10,6 +10,8 @@
 
 #define LOGIN (NEED_DB | NEED_LOGIN)
 #define ADMIN (NEED_DB | NEED_LOGIN | NEED_ADMIN)
+/* Signed in and may see project :id (access.h); 404 otherwise. */
+#define MEMBER (NEED_DB | NEED_LOGIN | NEED_PROJECT)
 
 const struct route routes[] = {
 	{ "GET",  "/healthz",                       handle_healthz,              0, NULL },
@@ -24,20 +26,20 @@ const struct route routes[] = {
 	{ "POST", "/projects/drafts",               handle_draft_new,            ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/projects/drafts/:draft/:step",  handle_draft_step,           ADMIN, NULL },
 	{ "POST", "/projects/drafts/:draft/:step",  handle_draft_step_post,      ADMIN | NEED_CSRF | TAKES_FILES, NULL },
-	{ "GET",  "/projects/:id",                  handle_project_details,      LOGIN, NULL },
-	{ "POST", "/projects/:id/labels",           handle_project_labels,       ADMIN | NEED_CSRF, NULL },
-	{ "POST", "/projects/:id/instructions",     handle_project_instructions, ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/projects/:id",                  handle_project_details,      MEMBER, NULL },
+	{ "POST", "/projects/:id/labels",           handle_project_labels,       ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
+	{ "POST", "/projects/:id/instructions",     handle_project_instructions, ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
 	/* Labeling (labeling.c). */
-	{ "GET",  "/projects/:id/label",            handle_label_next,           LOGIN, label_preload },
-	{ "POST", "/projects/:id/items/:item",      handle_label_submit,         LOGIN | NEED_CSRF, label_preload },
-	{ "GET",  "/projects/:id/items/:item/image", handle_item_image,          LOGIN | NEED_IMAGE, NULL },
-	{ "POST", "/projects/:id/state",            handle_project_state,        ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/projects/:id/label",            handle_label_next,           MEMBER, label_preload },
+	{ "POST", "/projects/:id/items/:item",      handle_label_submit,         MEMBER | NEED_CSRF, label_preload },
+	{ "GET",  "/projects/:id/items/:item/image", handle_item_image,          MEMBER | NEED_IMAGE, NULL },
+	{ "POST", "/projects/:id/state",            handle_project_state,        ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
 	/* Exports (exports.c). */
-	{ "GET",  "/projects/:id/exports",          handle_project_exports,      LOGIN, NULL },
-	{ "POST", "/projects/:id/exports",          handle_export_create,        ADMIN | NEED_CSRF, NULL },
-	{ "GET",  "/projects/:id/exports/:eid/download", handle_export_download, ADMIN, NULL },
-	{ "POST", "/projects/:id/exports/:eid/delete", handle_export_delete,     ADMIN | NEED_CSRF, NULL },
-	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          LOGIN, NULL },
+	{ "GET",  "/projects/:id/exports",          handle_project_exports,      MEMBER, NULL },
+	{ "POST", "/projects/:id/exports",          handle_export_create,        ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
+	{ "GET",  "/projects/:id/exports/:eid/download", handle_export_download, ADMIN | NEED_PROJECT, NULL },
+	{ "POST", "/projects/:id/exports/:eid/delete", handle_export_delete,     ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
+	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          MEMBER, NULL },
 
 	/* Datastores and datasets (datastores.c, datasets.c). */
 	{ "GET",  "/admin/datastores",              handle_datastores,           ADMIN, NULL },

@@ -117,6 +117,11 @@ START_TEST(labeld_routes_need_what_they_should)
 		}
 		if (strcmp(routes[i].method, "POST") == 0)
 			ck_assert_msg(routes[i].needs & NEED_CSRF, "%s lacks CSRF", routes[i].pattern);
+		/* Every page of one project asks the one rule of who may
+		 * see it (access.h), admin pages too. */
+		if (strncmp(routes[i].pattern, "/projects/:id", 13) == 0)
+			ck_assert_msg(routes[i].needs & NEED_PROJECT, "%s %s lacks NEED_PROJECT",
+			    routes[i].method, routes[i].pattern);
 		if (strncmp(routes[i].pattern, "/admin", 6) == 0)
 			ck_assert_msg((routes[i].needs & (NEED_LOGIN | NEED_ADMIN)) == (NEED_LOGIN | NEED_ADMIN),
 			    "%s must need an admin", routes[i].pattern);
