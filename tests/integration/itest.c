@@ -1154,6 +1154,23 @@ int itest_sql_try(const char *fmt, ...)
 	return st;
 }
 
+#define ITEST_TEAM "'Integration test labelers'"
+
+void itest_team_serve(const char *file, int line, long project)
+{
+	itest_sql(file, line, "INSERT IGNORE INTO teams (name) VALUES (" ITEST_TEAM "); "
+	    "INSERT IGNORE INTO project_teams (project_id, team_id) "
+	    "SELECT %ld, id FROM teams WHERE name = " ITEST_TEAM, project);
+}
+
+void itest_team_join(const char *file, int line, const char *email)
+{
+	itest_sql(file, line, "INSERT IGNORE INTO teams (name) VALUES (" ITEST_TEAM "); "
+	    "INSERT IGNORE INTO team_members (team_id, user_id) "
+	    "SELECT t.id, u.id FROM teams t JOIN users u ON u.email = %s WHERE t.name = " ITEST_TEAM,
+	    sql_str(email));
+}
+
 char *itest_sql_query(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;

@@ -276,6 +276,15 @@ char *sql_str(const char *s);
 /* Run a shell command; returns its exit status, or -1. */
 int itest_shell(const char *cmd);
 
+/* Access (core/access.h): a labeler sees a project only when one of their
+ * teams serves it.  The tests' own labelers share the team "Integration
+ * test labelers": ITEST_SERVE(p) makes it serve project p, ITEST_JOIN(email)
+ * puts a person in it.  Tests of access itself make their own teams. */
+#define ITEST_SERVE(project) itest_team_serve(__FILE__, __LINE__, (project))
+#define ITEST_JOIN(email) itest_team_join(__FILE__, __LINE__, (email))
+void itest_team_serve(const char *file, int line, long project);
+void itest_team_join(const char *file, int line, const char *email);
+
 /* ------------------------------------------------------------ blob service, logs */
 
 /* Start tests/unit/badhttp.js, a misbehaving blob service on a loopback

@@ -171,6 +171,7 @@ static struct xproject *make_xproject(const char *task, const char *const *names
 	    "SELECT @p;", sql_str(name), sql_str(name), sql_str(task), labels, nitems, nitems),
 	    NULL, 10);
 	CHECK(xp->id > 0, "make_xproject: no project");
+	ITEST_SERVE(xp->id);
 	xp->task = task;
 	ids = SQL_QUERY("SELECT id FROM labels WHERE project_id = %ld ORDER BY position", xp->id);
 	for (char *t = strtok_r(ids, "\n", &save); t != NULL && k < nnames; t = strtok_r(NULL, "\n", &save)) {
@@ -210,6 +211,7 @@ static struct client *labeler(void)
 
 	SQL("INSERT INTO users (email, password_hash) SELECT %s, password_hash FROM users WHERE email = %s",
 	    sql_str(email), sql_str(USER_EMAIL));
+	ITEST_JOIN(email);
 	SIGN_IN_OK(c, email, USER_PASSWORD);
 	return c;
 }
@@ -1271,6 +1273,7 @@ static void export_demo_walk(void)
 	    ENV("LABELD_TEST_OUT"));
 	xp->id = sql_num("SELECT IFNULL(MAX(id), 0) FROM projects WHERE name = 'Demo: objects in photos'");
 	CHECK(xp->id > 0, "no demo project");
+	ITEST_SERVE(xp->id);
 	for (int waited = 0; ; waited += 200) {
 		char *state = SQL_QUERY("SELECT state FROM projects WHERE id = %ld", xp->id);
 		if (strcmp(state, "running") == 0)

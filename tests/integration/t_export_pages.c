@@ -61,6 +61,7 @@ static long project_new(const char *name)
 
 	CHECK(id > 0, "no project made");
 	itest_defer(project_drop, (void *)(size_t)id);
+	ITEST_SERVE(id);
 	return id;
 }
 
@@ -318,6 +319,8 @@ static void export_pages_labeler(void)
 {
 	struct client *user = signed_in(USER_EMAIL, USER_PASSWORD);
 	long p = project_new(uniq("Export labeler"));
+
+	ITEST_JOIN(USER_EMAIL);
 	long e = export_done(p, "testexport", "tsv", "text/tab-separated-values", "1\ta.png\n", NULL);
 	const char *tab = itest_fmt("/projects/%ld/exports", p);
 	char *csrf = csrf_at(user, tab);

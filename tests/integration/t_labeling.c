@@ -66,6 +66,7 @@ static long make_project(const char *task, const char *state, long nitems)
 	    sql_str(name), sql_str(name), sql_str(task), sql_str(state), nitems, nitems);
 	id = strtol(out, NULL, 10);
 	CHECK(id > 0, "make_project: no project id (%s)", out);
+	ITEST_SERVE(id);
 	return id;
 }
 
@@ -86,6 +87,7 @@ static struct client *new_labeler(const char **email_out)
 
 	SQL("INSERT INTO users (email, password_hash) SELECT %s, password_hash FROM users WHERE email = %s",
 	    sql_str(email), sql_str(USER_EMAIL));
+	ITEST_JOIN(email);
 	SIGN_IN_OK(c, email, USER_PASSWORD);
 	if (email_out != NULL)
 		*email_out = email;
@@ -529,7 +531,10 @@ static void labeling_pause_start(void)
 	struct client *admin = signed_in(ADMIN_EMAIL, ADMIN_PASSWORD);
 	struct client *a = new_labeler(NULL), *b = new_labeler(NULL);
 	struct client *user = signed_in(USER_EMAIL, USER_PASSWORD);
-	struct page pa = label_page(a, p);
+	struct page pa;
+
+	ITEST_JOIN(USER_EMAIL);
+	pa = label_page(a, p);
 	struct resp *r;
 
 	label_page(b, p);
@@ -695,6 +700,7 @@ static long uploaded_project(struct client *admin, const char *file)
 		CHECK(strcmp(state, "failed") != 0 && waited < 60000, "project %ld: %s", id, state);
 		itest_sleep_ms(100);
 	}
+	ITEST_SERVE(id);
 	return id;
 }
 
@@ -774,6 +780,7 @@ static long files_project(const char *dir, const char *const *paths, size_t n, l
 	for (size_t i = 0; i < n; i++)
 		items[i] = sql_long(itest_fmt("INSERT INTO items (project_id, path, width, height, format) "
 		    "VALUES (%ld, %s, 64, 48, 'png'); SELECT LAST_INSERT_ID();", p, sql_str(paths[i])));
+	ITEST_SERVE(p);
 	return p;
 }
 

@@ -1214,8 +1214,10 @@ static void user_demote(void *arg)
 		itest_cleanup_error("could not make %s a non-admin again", (const char *)arg);
 }
 
-/* Non-admins see the projects and their details, but not the wizard or
- * the edits; an admin's draft is invisible to another admin. */
+/* Non-admins see the projects one of their teams serves, and their
+ * details, but not the wizard or the edits; other projects do not exist
+ * for them (404), until a team of theirs serves them; an admin's draft is
+ * invisible to another admin. */
 static void projects_permissions(void)
 {
 	struct client *a = admin(), *u = CLIENT(NULL);
@@ -1226,6 +1228,12 @@ static void projects_permissions(void)
 	struct resp *r;
 
 	SIGN_IN_OK(u, USER_EMAIL, USER_PASSWORD);
+	ITEST_JOIN(USER_EMAIL);
+	CHECK_STATUS(GET(u, itest_fmt("/projects/%ld", id)), 404);
+	CHECK_STATUS(GET(u, itest_fmt("/projects/%ld/label", id)), 404);
+	CHECK_STATUS(GET(u, itest_fmt("/projects/%ld/exports", id)), 404);
+	CHECK_STATUS(GET(u, itest_fmt("/projects/%ld/team", id)), 404);
+	ITEST_SERVE(id);
 	r = GET(u, "/projects");
 	CHECK_STATUS(r, 200);
 	CHECK_STREQ(html_str(r, "//table//a[@href='/projects/%ld']", id), name);
