@@ -20,9 +20,14 @@ struct session;
 /* A condition, true when user ? (one parameter, after whatever comes
  * before it) is in a team that serves the project in column `col`:
  *   "... WHERE p.id = ? AND " ACCESS_MEMBER_SQL("p.id")  with params "ii". */
-#define ACCESS_MEMBER_SQL(col) \
+#define ACCESS_MEMBER_SQL(col) ACCESS_MEMBER_OF(col, "?")
+
+/* The same condition for the user in column (or expression) `user`, for
+ * statements that find the user themselves (a route's preload: the
+ * session and the page in one statement, queue.c). */
+#define ACCESS_MEMBER_OF(col, user) \
 	"EXISTS (SELECT 1 FROM project_teams pt_ JOIN team_members tm_ " \
-	"ON tm_.team_id = pt_.team_id WHERE pt_.project_id = " col " AND tm_.user_id = ?)"
+	"ON tm_.team_id = pt_.team_id WHERE pt_.project_id = " col " AND tm_.user_id = " user ")"
 
 /* Whether session s may see project project_id: *allowed 1 or 0 (also 0
  * for a project that does not exist, or without a session).  DB_OK or

@@ -29,6 +29,8 @@
 #include "log.h"
 #include "plugin.h"
 #include "host.h"
+#include "router.h"
+#include "routes.h"
 #include "server.h"
 #include "tmpl.h"
 
@@ -40,7 +42,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: labeld [-c FILE] [--check | --migrate | --create-admin EMAIL |\n"
-	    "              --create-user EMAIL | --create-demo DIR | --version | --help]\n"
+	    "              --create-user EMAIL | --create-demo DIR | --routes | --version |\n"
+	    "              --help]\n"
 	    "\n"
 	    "  -c, --config FILE    configuration file (default $LABELD_CONFIG or\n"
 	    "                       " LABELD_SYSCONFDIR "/labeld.conf)\n"
@@ -50,6 +53,8 @@ static void usage(FILE *f)
 	    "                       or the first line of standard input\n"
 	    "  --create-user EMAIL  the same for a labeler without admin rights\n"
 	    "  --create-demo DIR    create the demo project from the images in DIR\n"
+	    "  --routes             print the route table: method, pattern and needs,\n"
+	    "                       tab-separated, one route a line (docs/access.md)\n"
 	    "  --version            print the version\n"
 	    "\n"
 	    "Every configuration key can be set by the environment: LABELD_<KEY>.\n");
@@ -333,7 +338,7 @@ static int check(struct config *cfg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_MIGRATE, OPT_ADMIN, OPT_USER, OPT_DEMO, OPT_VERSION };
+	enum { OPT_CHECK = 256, OPT_MIGRATE, OPT_ADMIN, OPT_USER, OPT_DEMO, OPT_VERSION, OPT_ROUTES };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, OPT_CHECK },
@@ -342,6 +347,7 @@ int main(int argc, char **argv)
 		{ "create-user", required_argument, NULL, OPT_USER },
 		{ "create-demo", required_argument, NULL, OPT_DEMO },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "routes", no_argument, NULL, OPT_ROUTES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -369,6 +375,8 @@ int main(int argc, char **argv)
 		case OPT_ADMIN: case OPT_USER: case OPT_DEMO: mode = opt; arg = optarg; break;
 		case OPT_VERSION: printf("labeld %s (plugin ABI %u.%u)\n", PACKAGE_VERSION,
 		    LABELD_PLUGIN_ABI_MAJOR, LABELD_PLUGIN_ABI_MINOR); return 0;
+		case OPT_ROUTES: router_print(routes, routes_count, stdout);
+		    return fflush(stdout) == 0 ? 0 : 1;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "arena.h"
 #include "buf.h"
 #include "combine.h"
@@ -351,8 +352,11 @@ static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
 			jobs[i]->rc = DB_ERR;
 		return;
 	}
-	/* The rows: k, then (signed kinds) SESSION_COLUMNS, then the page:
-	 * state, meta_version, [counters, today,] the item. */
+	/* The rows: k, then (signed kinds) SESSION_COLUMNS and whether the
+	 * session's user may see the project (access.h: an admin, or in a
+	 * team that serves it), then the page: state, meta_version,
+	 * [counters, today,] the item. */
+#define PAGE_ACCESS ", (u.is_admin = 1 OR " ACCESS_MEMBER_OF("p.id", "s.user_id") ")"
 #define JT_PAGES "JSON_TABLE(?, '$[*]' COLUMNS (k INT UNSIGNED PATH '$.k', " \
 	"v BIGINT UNSIGNED PATH '$.v', h CHAR(64) CHARACTER SET ascii PATH '$.h')) j "
 #define PAGE_HELD_COLUMNS "p.state, p.meta_version, COALESCE(c.items_total, 0), " \
@@ -382,7 +386,7 @@ static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
 		/* The session check of session_lookup, and the page of its
 		 * labeler: one row per valid session. */
 		rc = db_query(bc->db, bc->arena, &res,
-		    "SELECT j.k, " SESSION_COLUMNS ", " PAGE_HELD_COLUMNS " FROM " JT_PAGES SESSION_JOIN
+		    "SELECT j.k, " SESSION_COLUMNS PAGE_ACCESS ", " PAGE_HELD_COLUMNS " FROM " JT_PAGES SESSION_JOIN
 		    "LEFT JOIN projects p ON p.id = ? " PAGE_HELD_JOINS("s.user_id")
 		    " WHERE " SESSION_VALID,
 		    "siuu", b.data, project_id, (unsigned long long)jobs[0]->idle_timeout,
@@ -390,7 +394,7 @@ static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
 		break;
 	default:
 		rc = db_query(bc->db, bc->arena, &res,
-		    "SELECT j.k, " SESSION_COLUMNS ", p.state, p.meta_version, " ITEM_PAGE_COLUMNS
+		    "SELECT j.k, " SESSION_COLUMNS PAGE_ACCESS ", p.state, p.meta_version, " ITEM_PAGE_COLUMNS
 		    " FROM " JT_PAGES SESSION_JOIN "LEFT JOIN projects p ON p.id = ? "
 		    "LEFT JOIN items i ON i.id = j.v AND i.project_id = p.id WHERE " SESSION_VALID,
 		    "siuu", b.data, project_id, (unsigned long long)jobs[0]->idle_timeout,
@@ -400,6 +404,7 @@ static void page_batch(void *ctx, struct combine_job **cjobs, size_t n)
 #undef PAGE_HELD_JOINS
 #undef PAGE_HELD_COLUMNS
 #undef JT_PAGES
+#undef PAGE_ACCESS
 	for (size_t i = 0; i < n; i++)
 		jobs[i]->rc = rc;
 	if (rc != DB_OK)
@@ -497,7 +502,7 @@ int queue_page_load(struct db *db, struct arena *a, long long project_id, long l
 
 int queue_page_load_signed(struct db *db, struct arena *a, const char *token,
     unsigned idle_timeout, unsigned lifetime, long long project_id, long long item_id,
-    struct session **session, struct queue_page *pg)
+    struct session **session, int *access, struct queue_page *pg)
 {
 	struct page_job j = {
 		.cj = { .kind = item_id == 0 ? PAGE_HELD_SIGNED : PAGE_ITEM_SIGNED, .group = project_id },
@@ -508,6 +513,7 @@ int queue_page_load_signed(struct db *db, struct arena *a, const char *token,
 	int rc;
 
 	*session = NULL;
+	*access = 0;
 	memset(pg, 0, sizeof(*pg));
 	if (!token_syntax_ok(token))
 		return DB_OK;
@@ -524,7 +530,8 @@ int queue_page_load_signed(struct db *db, struct arena *a, const char *token,
 		*session = NULL;
 		return rc;
 	}
-	return page_from_row(db, a, project_id, item_id, j.row, 6, pg);
+	*access = db_int(j.row, 0, 6) == 1;
+	return page_from_row(db, a, project_id, item_id, j.row, 7, pg);
 }
 
 int queue_page_counts(struct db *db, struct arena *a, long long project_id, long long user_id,

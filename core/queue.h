@@ -96,11 +96,13 @@ int queue_page_load(struct db *db, struct arena *a, long long project_id, long l
  * the session by the rules of session_lookup and the page of its labeler.
  * *session gets the session (arena-owned), or NULL when the token names no
  * valid session (DB_OK, pg untouched); last_seen_at is refreshed as by
- * session_lookup.  With a session: QUEUE_OK, QUEUE_NO_ITEM when there is
- * no such project, or DB_*. */
+ * session_lookup.  *access gets 1 when the session's user may see the
+ * project (access.h, the one rule: the dispatcher's NEED_PROJECT, decided
+ * in the same statement), else 0.  With a session: QUEUE_OK,
+ * QUEUE_NO_ITEM when there is no such project, or DB_*. */
 int queue_page_load_signed(struct db *db, struct arena *a, const char *token,
     unsigned idle_timeout, unsigned lifetime, long long project_id, long long item_id,
-    struct session **session, struct queue_page *pg);
+    struct session **session, int *access, struct queue_page *pg);
 
 /* Fill the counts of pg that queue_page_load left out (an item by id
  * comes without them: an answer that is stored needs none): the

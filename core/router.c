@@ -100,6 +100,49 @@ const char *route_param(const struct route_params *p, const char *name)
 	return NULL;
 }
 
+void router_need_names(unsigned needs, char *out, size_t outlen)
+{
+	/* In bit order (router.h). */
+	static const char *const names[] = {
+		"login", "csrf", "admin", "db", "files", "image", "metrics-addr", "project",
+	};
+	const size_t known = sizeof(names) / sizeof(names[0]);
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned bit = 0; bit < 32; bit++) {
+		char unknown[16];
+		const char *name;
+		int w;
+		if (!(needs & (1u << bit)))
+			continue;
+		if (bit < known) {
+			name = names[bit];
+		} else {
+			snprintf(unknown, sizeof(unknown), "0x%x", 1u << bit);
+			name = unknown;
+		}
+		w = snprintf(out + used, outlen - used, "%s%s", used > 0 ? "," : "", name);
+		if (w < 0 || (size_t)w >= outlen - used) {
+			out[used] = '\0';   /* whole names only */
+			return;
+		}
+		used += (size_t)w;
+	}
+	if (used == 0)
+		snprintf(out, outlen, "-");
+}
+
+void router_print(const struct route *table, size_t n, FILE *f)
+{
+	char needs[160];
+
+	for (size_t i = 0; i < n; i++) {
+		router_need_names(table[i].needs, needs, sizeof(needs));
+		fprintf(f, "%s\t%s\t%s\n", table[i].method, table[i].pattern, needs);
+	}
+}
+
 int router_check(const struct route *table, size_t n, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 #define LABELD_ROUTER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct arena;
 struct request;
@@ -68,6 +69,17 @@ const struct route *router_match(const struct route *table, size_t n,
 
 /* A captured parameter by name, or NULL. */
 const char *route_param(const struct route_params *p, const char *name);
+
+/* The names of the needs in `needs`, comma-separated in bit order
+ * ("db,login,csrf"; "-" for none): login, csrf, admin, db, files, image,
+ * metrics-addr, project; an unknown bit as its value ("0x100").  What
+ * `labeld --routes` prints.  Whole names only, as many as fit out (outlen
+ * > 0). */
+void router_need_names(unsigned needs, char *out, size_t outlen);
+
+/* Print the table, one route a line: METHOD TAB PATTERN TAB NEEDS
+ * (router_need_names), in table order; "labeld --routes". */
+void router_print(const struct route *table, size_t n, FILE *f);
 
 /* Check a table at start-up: patterns start with '/', no empty segments, at
  * most ROUTE_MAX_PARAMS captures, no two routes with the same method and

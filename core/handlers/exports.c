@@ -188,7 +188,10 @@ static struct json_object *export_row(struct request *r, const struct export_inf
 	view_str(o, "format_title", format_title(r, e->format));
 	view_str(o, "state", e->state);
 	view_str(o, "when", e->created_at);
-	view_str(o, "by", e->created_by != NULL ? e->created_by : "a deleted user");
+	/* Who asked (an email address) and why an export failed are for
+	 * admins only (docs/access.md); exports are made by admins. */
+	view_str(o, "by", !admin ? "an admin" : e->created_by != NULL ? e->created_by :
+	    "a deleted user");
 	view_bool(o, "done", done);
 	view_bool(o, "failed", strcmp(e->state, "failed") == 0);
 	view_bool(o, "queued", strcmp(e->state, "queued") == 0);
@@ -207,7 +210,7 @@ static struct json_object *export_row(struct request *r, const struct export_inf
 		    arena_printf(r->arena, "%s of %s items", count_text(r->arena, e->progress),
 		    count_text(r->arena, e->total)) :
 		    arena_printf(r->arena, "%s items", count_text(r->arena, e->progress)));
-	view_str(o, "error", e->error);
+	view_str(o, "error", admin ? e->error : NULL);
 	view_str(o, "kind", e->delta ? arena_printf(r->arena, "Changes since export %lld",
 	    e->since_export_id) : "Whole project");
 	/* Admins only: an export names every labeled image, and a labeler

@@ -90,16 +90,18 @@ struct label_preloaded {
 };
 
 /* The route preload of the labeling page and of answers (router.h): the
- * session and the page's facts in one statement (queue_page_load_signed);
- * page_load below takes them from r->preload.  A malformed id needs no
- * page: the plain session check. */
+ * session, whether its user may see the project (NEED_PROJECT: set in
+ * r->project_access, so the dispatcher does not ask again) and the page's
+ * facts in one statement (queue_page_load_signed); page_load below takes
+ * them from r->preload.  A malformed id needs no page: the plain session
+ * check (and the dispatcher answers 404). */
 int label_preload(struct request *r, const char *token)
 {
 	long long id = catalog_parse_id(route_param(&r->params, "id"));
 	const char *item = route_param(&r->params, "item");
 	long long item_id = item != NULL ? catalog_parse_id(item) : 0;
 	struct label_preloaded *p;
-	int rc;
+	int rc, access;
 
 	if (id == 0 || (item != NULL && item_id == 0))
 		return session_lookup(r->db, r->arena, token, r->app->cfg.session_idle_timeout,
@@ -110,12 +112,14 @@ int label_preload(struct request *r, const char *token)
 	p->id = id;
 	p->item_id = item_id;
 	rc = queue_page_load_signed(r->db, r->arena, token, r->app->cfg.session_idle_timeout,
-	    r->app->cfg.session_lifetime, id, item_id, &r->session, &p->pg);
+	    r->app->cfg.session_lifetime, id, item_id, &r->session, &access, &p->pg);
 	if (rc < 0)
 		return rc;
 	p->rc = rc;
-	if (r->session != NULL)
+	if (r->session != NULL) {
+		r->project_access = access;
 		r->preload = p;
+	}
 	return DB_OK;
 }
 

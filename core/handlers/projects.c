@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "access.h"
 #include "app.h"
 #include "arena.h"
 #include "catalog.h"
@@ -95,14 +96,16 @@ void handle_projects(struct request *r)
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
-	/* Everyone signed in sees every project for now; the people issue
-	 * narrows this to the projects of one's teams. */
+	/* Admins see every project; a labeler the projects one of their
+	 * teams serves (access.h, the one rule). */
 	rc = db_query(r->db, r->arena, &res,
 	    "SELECT p.id, p.name, p.task, p.state, d.id, d.name, "
 	    "COALESCE(c.items_total, 0), COALESCE(c.items_labeled, 0) "
 	    "FROM projects p JOIN datasets d ON d.id = p.dataset_id "
 	    "LEFT JOIN project_counters c ON c.project_id = p.id "
-	    "ORDER BY p.created_at DESC, p.id DESC", "");
+	    "WHERE ? = 1 OR " ACCESS_MEMBER_SQL("p.id") " "
+	    "ORDER BY p.created_at DESC, p.id DESC", "ii", (long long)(r->session->is_admin != 0),
+	    r->session->user_id);
 	if (rc != DB_OK) {
 		db_failed(r, rc);
 		return;
@@ -202,7 +205,7 @@ int project_view_load(struct request *r, long long id, struct json_object *v,
 	    "SELECT p.id, p.name, p.task, p.dataset_id, d.name, p.description, p.instructions_url, "
 	    "p.state, COALESCE(NULLIF(u.display_name, ''), u.email), "
 	    "DATE_FORMAT(p.created_at, '%Y-%m-%d %H:%i'), COALESCE(c.items_total, 0), "
-	    "COALESCE(c.items_labeled, 0), d.path, d.is_recursive "
+	    "COALESCE(c.items_labeled, 0), d.path, d.is_recursive, NULLIF(u.display_name, '') "
 	    "FROM projects p JOIN datasets d ON d.id = p.dataset_id "
 	    "LEFT JOIN users u ON u.id = p.created_by "
 	    "LEFT JOIN project_counters c ON c.project_id = p.id WHERE p.id = ?",
@@ -223,8 +226,15 @@ int project_view_load(struct request *r, long long id, struct json_object *v,
 	view_bool(p, "task_missing", !loaded);
 	view_int(p, "dataset_id", db_int(res, 0, 3));
 	view_str(p, "dataset_name", db_value(res, 0, 4));
-	view_str(p, "dataset_path", db_value(res, 0, 12));
-	view_bool(p, "dataset_recursive", db_int(res, 0, 13));
+	/* Admin-only facts (docs/access.md): where the images are kept, and
+	 * people's email addresses. */
+	if (r->session->is_admin) {
+		view_str(p, "dataset_path", db_value(res, 0, 12));
+		view_bool(p, "dataset_recursive", db_int(res, 0, 13));
+		view_str(p, "created_by", db_value(res, 0, 8) ? db_value(res, 0, 8) : "a deleted user");
+	} else {
+		view_str(p, "created_by", db_value(res, 0, 14) ? db_value(res, 0, 14) : "an admin");
+	}
 	view_str(p, "description", db_value(res, 0, 5));
 	view_str(p, "instructions_url", db_value(res, 0, 6));
 	view_str(p, "state", state);
@@ -235,7 +245,6 @@ int project_view_load(struct request *r, long long id, struct json_object *v,
 	/* Pause/Start (labeling.c): admins, running or paused projects. */
 	view_bool(p, "can_toggle", r->session->is_admin &&
 	    (strcmp(state, "running") == 0 || strcmp(state, "paused") == 0));
-	view_str(p, "created_by", db_value(res, 0, 8) ? db_value(res, 0, 8) : "a deleted user");
 	view_str(p, "created_at", db_value(res, 0, 9));
 	view_int(p, "items", db_int(res, 0, 10));
 	view_int(p, "items_labeled", db_int(res, 0, 11));
@@ -247,7 +256,8 @@ int project_view_load(struct request *r, long long id, struct json_object *v,
 }
 
 /* The project's latest init job: progress, rate, refusals; adds "job" and
- * "refusals" to v.  DB_* status. */
+ * "refusals" to v.  Its error and the refused files (their paths) are for
+ * admins only (docs/access.md): a labeler gets the progress.  DB_* status. */
 static int job_view_load(struct request *r, long long id, struct json_object *v)
 {
 	struct json_object *j, *list;
@@ -270,7 +280,8 @@ static int job_view_load(struct request *r, long long id, struct json_object *v)
 	view_bool(j, "listed", db_value(res, 0, 3) != NULL);
 	view_int(j, "total", db_int(res, 0, 3));
 	view_int(j, "refused", refused);
-	view_str(j, "error", db_value(res, 0, 5));
+	if (r->session->is_admin)
+		view_str(j, "error", db_value(res, 0, 5));
 	if (micros > 0 && progress > 0) {
 		double rate = (double)progress * 1e6 / (double)micros;
 		view_str(j, "rate", arena_printf(r->arena, rate < 10 ? "%.1f" : "%.0f", rate));
@@ -278,8 +289,9 @@ static int job_view_load(struct request *r, long long id, struct json_object *v)
 		view_str(j, "rate", "0");
 	}
 	json_object_object_add(v, "job", j);
-	if (refused == 0)
+	if (refused == 0 || !r->session->is_admin)
 		return DB_OK;
+	view_bool(v, "show_refusals", 1);
 	rc = db_query(r->db, r->arena, &ref,
 	    "SELECT path, reason FROM job_refusals WHERE job_id = ? ORDER BY id LIMIT "
 	    "100", "i", db_int(res, 0, 0));

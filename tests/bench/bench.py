@@ -402,7 +402,17 @@ def label_project(st, task, name, n, labels):
         "INSERT INTO items (project_id, path, width, height, format)\n"
         "  SELECT @p, CONCAT('bench-label/', @p, '/', seq, '.jpg'), 640, 480, 'jpeg' FROM seq_1_to_%d;\n"
         "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %d);\n"
+        "INSERT IGNORE INTO teams (name) VALUES ('Bench labelers');\n"
+        "INSERT INTO project_teams (project_id, team_id) SELECT @p, id FROM teams WHERE name = 'Bench labelers';\n"
         "COMMIT;\nSELECT @p;\n" % (quote(name + " images"), quote(name), quote(task), values, n, n)))
+
+
+# Labelers see only the projects their teams serve (docs/access.md): every
+# bench project is served by the team "Bench labelers", and every bench
+# labeler is in it.
+TEAM_JOIN = ("INSERT IGNORE INTO team_members (team_id, user_id)\n"
+             "  SELECT t.id, u.id FROM teams t JOIN users u ON u.email LIKE '%%@bench.example.com'\n"
+             "  WHERE t.name = 'Bench labelers';\n")
 
 
 def first_label(st, p):
@@ -432,6 +442,7 @@ def answerers(st, p, n, fresh):
         "INSERT INTO users (email, password_hash)\n"
         "  SELECT CONCAT('answerer', seq, '.', %(p)d, '@bench.example.com'), password_hash\n"
         "  FROM users, seq_1_to_%(n)d WHERE email = %(admin)s;\n"
+        "%(join)s"
         "INSERT INTO %(t)s\n"
         "  SELECT seq, u.id, i.id,\n"
         "    CONCAT('s', LPAD(seq, 10, '0'), SUBSTRING(TO_BASE64(RANDOM_BYTES(24)), 1, 32)),\n"
@@ -451,7 +462,8 @@ def answerers(st, p, n, fresh):
         "  WHERE %(fresh)d = 0;\n"
         "INSERT INTO item_events (item_id, project_id, user_id, kind)\n"
         "  SELECT item_id, %(p)d, user_id, 'leased' FROM %(t)s WHERE %(fresh)d = 0;\n"
-        "COMMIT;\n" % {"t": t, "p": p, "n": n, "admin": quote(st.email), "fresh": 1 if fresh else 0})
+        "COMMIT;\n" % {"t": t, "p": p, "n": n, "admin": quote(st.email), "fresh": 1 if fresh else 0,
+                    "join": TEAM_JOIN % ()})
     cols = "CONCAT('labeld_session=', token), csrf"
     if not fresh:
         cols += ", CONCAT('/projects/', %d, '/items/', item_id), lease" % p
@@ -508,7 +520,7 @@ class Labeling:
         self.label = first_label(st, self.p)
         st.sql("INSERT INTO users (email, password_hash)\n"
                "  SELECT CONCAT('labeler', seq, '@bench.example.com'), password_hash FROM users, seq_1_to_%d\n"
-               "  WHERE email = %s" % (CONNECTIONS, quote(st.email)))
+               "  WHERE email = %s;\n" % (CONNECTIONS, quote(st.email)) + TEAM_JOIN % ())
         with open(self.sessions, "w") as f:
             for k in range(1, CONNECTIONS + 1):
                 f.write("%s\t%s\n" % sign_in(st, "labeler%d@bench.example.com" % k, st.password))

@@ -4,9 +4,9 @@
  *
  * A test is a function with no arguments registered in a const table; the
  * runner calls the tests in table order (t_http, t_auth, t_datastores,
- * t_projects, t_labeling, t_export, t_jobs, t_export_job, t_export_pages, t_infra) and prints
- * "ok NAME" or "FAIL NAME: file:line: message" for each, then one line
- * "N passed, N failed".
+ * t_projects, t_labeling, t_export, t_jobs, t_export_job, t_export_pages,
+ * t_authz, t_infra) and prints "ok NAME" or "FAIL NAME: file:line:
+ * message" for each, then one line "N passed, N failed".
  *
  * The CHECK macros record file:line and a message and leave the test at the
  * first failure (a longjmp back to the runner).  Everything a test allocates
@@ -58,6 +58,8 @@ extern const struct itest_case itest_export_job_cases[];
 extern const size_t itest_export_job_ncases;
 extern const struct itest_case itest_export_pages_cases[];
 extern const size_t itest_export_pages_ncases;
+extern const struct itest_case itest_authz_cases[];
+extern const size_t itest_authz_ncases;
 
 /* ------------------------------------------------------------ failures */
 

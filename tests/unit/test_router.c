@@ -131,6 +131,26 @@ START_TEST(labeld_routes_need_what_they_should)
 }
 END_TEST
 
+START_TEST(need_names)
+{
+	/* What `labeld --routes` prints for the authorization matrix
+	 * (tests/integration/t_authz.c): every need has its name, in bit
+	 * order, and a bit without one shows as its value. */
+	char out[160], small[8];
+
+	router_need_names(0, out, sizeof(out));
+	ck_assert_str_eq(out, "-");
+	router_need_names(NEED_DB | NEED_LOGIN | NEED_PROJECT | NEED_CSRF, out, sizeof(out));
+	ck_assert_str_eq(out, "login,csrf,db,project");
+	router_need_names(NEED_ADMIN | TAKES_FILES | NEED_IMAGE | NEED_METRICS_ADDR, out, sizeof(out));
+	ck_assert_str_eq(out, "admin,files,image,metrics-addr");
+	router_need_names(1u << 8 | NEED_LOGIN, out, sizeof(out));
+	ck_assert_str_eq(out, "login,0x100");
+	router_need_names(NEED_DB | NEED_LOGIN | NEED_ADMIN, small, sizeof(small));
+	ck_assert_str_eq(small, "login");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("router");
@@ -139,6 +159,7 @@ static Suite *suite(void)
 	tcase_add_test(t, not_found_and_bad_method);
 	tcase_add_test(t, table_check);
 	tcase_add_test(t, labeld_routes_need_what_they_should);
+	tcase_add_test(t, need_names);
 	suite_add_tcase(s, t);
 	return s;
 }
