@@ -641,7 +641,7 @@ void handle_item_image(struct request *r)
 	}
 	/* nginx follows no symlink (disable_symlinks on): a file reached
 	 * through one that stays inside the datastore is streamed below. */
-	if (img->default_local && datastore_local_plain(r->app->cfg.datastore_dir, img->path)) {
+	if (img->builtin_local && datastore_local_plain(r->app->cfg.datastore_dir, img->path)) {
 		char *uri = queue_accel_uri(r->arena, "/_datastore/", img->path);
 		if (uri == NULL) {
 			page_error(r, 500, "Internal error", "Out of memory.");
