@@ -389,6 +389,42 @@ START_TEST(test_default_kept)
 }
 END_TEST
 
+/* Upgrading: 014 makes the row that was the default (the one labeld kept
+ * at datastore_dir) the built-in one, and of two default rows (nothing
+ * stopped them before) the lowest id keeps the default. */
+START_TEST(test_migration_014)
+{
+	struct db *db = cat_db_fresh();
+	struct arena *a = arena_new();
+	char tmpl[] = "/tmp/labeld-sql-XXXXXX", *dir = mkdtemp(tmpl);
+	char *cmd;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(dir);
+	/* A database as 013 left it: every migration before 014. */
+	cat_exec(db, "DROP DATABASE " CAT_DB);
+	cat_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+	cat_exec(db, "USE " CAT_DB);
+	cmd = arena_printf(a, "for f in '%s'/sql/0*.sql; do case $f in *'/014_'*|*'/01[5-9]_'*|*'/0[2-9]'*) ;; "
+	    "*) ln -s \"$f\" '%s'/ ;; esac; done", TEST_SRCDIR, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(db_migrate(db, dir, err, sizeof(err)) == 0, "migrate to 013: %s", err);
+	ck_assert_str_eq(cat_row(db, a, "SELECT MAX(version) FROM schema_migrations"), "13");
+	cat_exec(db, "INSERT INTO datastores (id, name, kind, local_path, is_default) VALUES "
+	    "(3, 'default', 'local', '/srv/labeld', 1), (5, 'more', 'local', '/srv/more', 1), "
+	    "(2, 'other', 'local', '/srv/other', 0)");
+	ck_assert_msg(db_migrate(db, TEST_SRCDIR "/sql", err, sizeof(err)) == 0, "migrate: %s", err);
+	err[0] = '\0';
+	ck_assert_str_eq(cat_row(db, a, "SELECT GROUP_CONCAT(CONCAT(id, ':', is_default, is_builtin) "
+	    "ORDER BY id) FROM datastores"), "2:00,3:11,5:00");
+
+	cat_exec(db, "DROP DATABASE " CAT_DB);
+	ck_assert_int_eq(system(arena_printf(a, "rm -rf '%s'", dir)), 0);
+	arena_free(a);
+	db_free(db);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalog");
@@ -410,6 +446,7 @@ static Suite *suite(void)
 		t = tcase_create("database");
 		tcase_set_timeout(t, 60);
 		tcase_add_test(t, test_default_kept);
+		tcase_add_test(t, test_migration_014);
 		suite_add_tcase(s, t);
 	}
 	return s;
