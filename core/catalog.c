@@ -338,7 +338,7 @@ static int builtin_ensure_once(struct db *db, struct arena *a, const char *path)
 	if ((rc = db_begin(db)) != DB_OK)
 		return rc;
 	rc = db_query(db, a, &res,
-	    "SELECT id, kind, local_path FROM datastores WHERE is_builtin = 1 FOR UPDATE", "");
+	    "SELECT id, kind, local_path FROM datastores WHERE builtin_one = 1 FOR UPDATE", "");
 	if (rc != DB_OK)
 		goto fail;
 	rc = db_query(db, a, &def,

@@ -618,7 +618,7 @@ static const char *format_media_type(const char *format)
 /* GET /projects/:id/items/:item/image: only the image of an item of this
  * project that the user may see (NEED_IMAGE checked that and left the
  * item in r->preload): the browser never names a path.  Files of the
- * default datastore reached without a symlink are sent by nginx
+ * built-in datastore reached without a symlink are sent by nginx
  * (X-Accel-Redirect); others are streamed by labeld itself, never held in
  * memory whole. */
 void handle_item_image(struct request *r)

@@ -323,7 +323,8 @@ START_TEST(test_default_kept)
 	ck_assert_ptr_nonnull(dir);
 	dir2 = arena_printf(a, "%s/moved", dir);
 	ck_assert_ptr_nonnull(realpath(dir, real));
-	config_defaults(&c);
+	/* Only datastore_dir is read. */
+	memset(&c, 0, sizeof(c));
 	c.datastore_dir = dir;
 
 	/* First start: the built-in store, the default too (there is none). */
