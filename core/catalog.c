@@ -1,6 +1,6 @@
 /*
- * catalog.c: datastores and datasets in the database (the default
- * datastore, loading a datastore for handlers and jobs, creating dataset
+ * catalog.c: datastores and datasets in the database (the built-in and the
+ * default datastore, loading a datastore for handlers and jobs, creating dataset
  * rows) and the pure checks behind the datastore forms.
  */
 #include <errno.h>
@@ -16,7 +16,8 @@
 #include "db.h"
 #include "log.h"
 
-#define DEFAULT_NAME "default"
+/* The name the built-in datastore gets when labeld creates it. */
+#define BUILTIN_NAME "default"
 
 /* ------------------------------------------------------------ checks */
 
@@ -326,33 +327,49 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-/* One attempt: find the default row (locked) and insert or update it. */
-static int default_ensure_once(struct db *db, struct arena *a, const char *path)
+/* One attempt: find the built-in row (locked) and insert or update it;
+ * make it the default only when no datastore is. */
+static int builtin_ensure_once(struct db *db, struct arena *a, const char *path)
 {
-	struct db_result *res;
+	struct db_result *res, *def;
+	uint64_t id = 0;
 	int rc;
 
 	if ((rc = db_begin(db)) != DB_OK)
 		return rc;
 	rc = db_query(db, a, &res,
-	    "SELECT id, kind, local_path FROM datastores WHERE is_default = 1 ORDER BY id "
-	    "LIMIT 1 FOR UPDATE", "");
+	    "SELECT id, kind, local_path FROM datastores WHERE builtin_one = 1 FOR UPDATE", "");
+	if (rc != DB_OK)
+		goto fail;
+	rc = db_query(db, a, &def,
+	    "SELECT id FROM datastores WHERE default_one = 1 FOR UPDATE", "");
 	if (rc != DB_OK)
 		goto fail;
 	if (res->nrows == 0) {
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO datastores (name, kind, local_path, is_default) "
-		    "VALUES (?, 'local', ?, 1)", "ss", DEFAULT_NAME, path);
+		rc = db_exec(db, 0, NULL, &id,
+		    "INSERT INTO datastores (name, kind, local_path, is_builtin, is_default) "
+		    "VALUES (?, 'local', ?, 1, ?)", "ssi", BUILTIN_NAME, path,
+		    (long long)(def->nrows == 0));
 		if (rc == DB_OK)
-			log_info("default datastore created: %s", path);
-	} else if (strcmp(db_value(res, 0, 1), "local") != 0 || db_value(res, 0, 2) == NULL ||
-	    strcmp(db_value(res, 0, 2), path) != 0) {
-		log_info("default datastore moved: %s -> %s",
-		    db_value(res, 0, 2) ? db_value(res, 0, 2) : "(none)", path);
-		rc = db_exec(db, 0, NULL, NULL,
-		    "UPDATE datastores SET kind = 'local', local_path = ?, blob_endpoint = NULL, "
-		    "blob_account = NULL, blob_container = NULL, blob_sas = NULL, blob_key = NULL "
-		    "WHERE id = ?", "si", path, db_int(res, 0, 0));
+			log_info("built-in datastore created: %s", path);
+	} else {
+		id = (uint64_t)db_int(res, 0, 0);
+		if (strcmp(db_value(res, 0, 1), "local") != 0 || db_value(res, 0, 2) == NULL ||
+		    strcmp(db_value(res, 0, 2), path) != 0) {
+			log_info("built-in datastore moved: %s -> %s",
+			    db_value(res, 0, 2) ? db_value(res, 0, 2) : "(none)", path);
+			rc = db_exec(db, 0, NULL, NULL,
+			    "UPDATE datastores SET kind = 'local', local_path = ?, blob_endpoint = NULL, "
+			    "blob_account = NULL, blob_container = NULL, blob_sas = NULL, blob_key = NULL "
+			    "WHERE id = ?", "si", path, (long long)id);
+		}
+		/* Never over an admin's choice: only when there is no default. */
+		if (rc == DB_OK && def->nrows == 0) {
+			rc = db_exec(db, 0, NULL, NULL,
+			    "UPDATE datastores SET is_default = 1 WHERE id = ?", "i", (long long)id);
+			if (rc == DB_OK)
+				log_info("no datastore was the default: the built-in one (%s) is now", path);
+		}
 	}
 	if (rc != DB_OK)
 		goto fail;
@@ -382,15 +399,49 @@ int catalog_default_datastore_ensure(struct db *db, struct arena *a, const struc
 	/* Two processes starting at once may both try to insert: the loser
 	 * gets a duplicate or a deadlock and looks again. */
 	for (int attempt = 0; attempt < 5; attempt++) {
-		rc = default_ensure_once(db, a, real);
+		rc = builtin_ensure_once(db, a, real);
 		if (rc != DB_DUPLICATE && rc != DB_RETRY)
 			break;
 	}
 	if (rc == DB_DUPLICATE)
-		log_error("the default datastore cannot be created: a datastore named '%s' "
-		    "already exists and is not the default", DEFAULT_NAME);
+		log_error("the built-in datastore cannot be created: a datastore named '%s' "
+		    "already exists and is not the built-in one", BUILTIN_NAME);
 	else if (rc != DB_OK)
-		log_error("the default datastore cannot be set up: %s", db_errmsg(db));
+		log_error("the built-in datastore cannot be set up: %s", db_errmsg(db));
+	return rc;
+}
+
+int catalog_datastore_make_default(struct db *db, struct arena *a, long long id)
+{
+	struct db_result *res;
+	int rc;
+
+	if (id <= 0)
+		return CATALOG_NO_DATASTORE;
+	if ((rc = db_begin(db)) != DB_OK)
+		return rc;
+	rc = db_query(db, a, &res, "SELECT is_default FROM datastores WHERE id = ? FOR UPDATE",
+	    "i", id);
+	if (rc != DB_OK)
+		goto fail;
+	if (res->nrows == 0) {
+		rc = CATALOG_NO_DATASTORE;
+		goto fail;
+	}
+	if (db_int(res, 0, 0) == 0) {
+		/* The old default is cleared first: the unique key on
+		 * default_one holds one row at a time (sql/014_default_datastore.sql). */
+		rc = db_exec(db, 0, NULL, NULL, "UPDATE datastores SET is_default = 0 "
+		    "WHERE default_one = 1", "");
+		if (rc == DB_OK)
+			rc = db_exec(db, 0, NULL, NULL, "UPDATE datastores SET is_default = 1 "
+			    "WHERE id = ?", "i", id);
+		if (rc != DB_OK)
+			goto fail;
+	}
+	return db_commit(db);
+fail:
+	db_rollback(db);
 	return rc;
 }
 
@@ -415,32 +466,39 @@ static void datastore_from_row(const struct db_result *res, struct datastore *ds
 	ds->blob.key = db_value(res, 0, 8);
 }
 
-int catalog_datastore_load(struct db *db, struct arena *a, long long id, struct datastore *ds)
+/* Load the datastore of the query `sql` (DATASTORE_COLUMNS and a WHERE
+ * clause with one "i" parameter) into *ds; ds->id == 0 when none. */
+static int datastore_query(struct db *db, struct arena *a, const char *sql, long long arg,
+    struct datastore *ds)
 {
 	struct db_result *res;
 	int rc;
 
 	memset(ds, 0, sizeof(*ds));
-	if (id <= 0)
-		return DB_OK;
-	rc = db_query(db, a, &res, DATASTORE_COLUMNS "WHERE id = ?", "i", id);
+	rc = db_query(db, a, &res, sql, "i", arg);
 	if (rc != DB_OK)
 		return rc;
 	datastore_from_row(res, ds);
 	return DB_OK;
 }
 
+int catalog_datastore_load(struct db *db, struct arena *a, long long id, struct datastore *ds)
+{
+	if (id <= 0) {
+		memset(ds, 0, sizeof(*ds));
+		return DB_OK;
+	}
+	return datastore_query(db, a, DATASTORE_COLUMNS "WHERE id = ?", id, ds);
+}
+
 int catalog_datastore_default(struct db *db, struct arena *a, struct datastore *ds)
 {
-	struct db_result *res;
-	int rc;
+	return datastore_query(db, a, DATASTORE_COLUMNS "WHERE default_one = ?", 1, ds);
+}
 
-	memset(ds, 0, sizeof(*ds));
-	rc = db_query(db, a, &res, DATASTORE_COLUMNS "WHERE is_default = 1 ORDER BY id LIMIT 1", "");
-	if (rc != DB_OK)
-		return rc;
-	datastore_from_row(res, ds);
-	return DB_OK;
+int catalog_datastore_builtin(struct db *db, struct arena *a, struct datastore *ds)
+{
+	return datastore_query(db, a, DATASTORE_COLUMNS "WHERE builtin_one = ?", 1, ds);
 }
 
 int catalog_dataset_create(struct db *db, const char *name, const char *description,

@@ -1,6 +1,7 @@
 /*
  * catalog.h: datastores and datasets in the database: loading them for
- * handlers and jobs, the default datastore, and creating datasets.
+ * handlers and jobs, the built-in and the default datastore, and creating
+ * datasets.
  */
 #ifndef LABELD_CATALOG_H
 #define LABELD_CATALOG_H
@@ -13,8 +14,11 @@ struct arena;
 struct config;
 struct db;
 
-/* Make sure the default datastore row exists and points at
- * cfg->datastore_dir (created at start-up; the directory is created too).
+/* Make sure the built-in datastore row (is_builtin: the local store at
+ * cfg->datastore_dir, where uploads land) exists and points at
+ * cfg->datastore_dir (created at start-up; the directory is created too,
+ * an older row is moved there).  It becomes the default only when no
+ * datastore is the default: an admin's choice is never taken back.
  * DB_* status. */
 int catalog_default_datastore_ensure(struct db *db, struct arena *a, const struct config *cfg);
 
@@ -22,8 +26,22 @@ int catalog_default_datastore_ensure(struct db *db, struct arena *a, const struc
  * ds->id == 0 when there is no such datastore. */
 int catalog_datastore_load(struct db *db, struct arena *a, long long id, struct datastore *ds);
 
-/* The default datastore (DB_OK with ds->id == 0 if missing). */
+/* The default datastore, where new exports are written (DB_OK with
+ * ds->id == 0 if missing).  It may be any datastore, local or Azure Blob. */
 int catalog_datastore_default(struct db *db, struct arena *a, struct datastore *ds);
+
+/* The built-in datastore: local, at datastore_dir, served by nginx; wizard
+ * uploads go there (DB_OK with ds->id == 0 if missing). */
+int catalog_datastore_builtin(struct db *db, struct arena *a, struct datastore *ds);
+
+/* catalog_datastore_make_default: there is no datastore `id`. */
+#define CATALOG_NO_DATASTORE 1
+
+/* Make datastore `id` the default one (the old default loses it) in one
+ * transaction; a no-op when it is the default already.  DB_OK,
+ * CATALOG_NO_DATASTORE when there is no such datastore, or DB_* (rolled
+ * back). */
+int catalog_datastore_make_default(struct db *db, struct arena *a, long long id);
 
 /* A new dataset row; DB_DUPLICATE when the name is taken.  Meant to run in
  * the caller's transaction. */

@@ -85,12 +85,12 @@ static int migrate(const struct config *c)
 	} else if (db_migrate(db, c->sql_dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 	} else {
-		/* The default datastore follows datastore_dir from the config. */
+		/* The built-in datastore follows datastore_dir from the config. */
 		struct arena *a = arena_new();
 		if (a != NULL && catalog_default_datastore_ensure(db, a, c) == DB_OK)
 			rc = 0;
 		else
-			fprintf(stderr, "labeld: cannot set up the default datastore %s\n", c->datastore_dir);
+			fprintf(stderr, "labeld: cannot set up the built-in datastore %s\n", c->datastore_dir);
 		arena_free(a);
 	}
 	db_free(db);
@@ -206,7 +206,7 @@ static int demo_copy(const char *srcdir, const char *name, int dirfd)
 }
 
 /* --create-demo DIR: the images of DIR (not its subfolders) go to the
- * default datastore's demo/ folder; a dataset and an object-detection
+ * built-in datastore's demo/ folder; a dataset and an object-detection
  * project with four label classes are created and initialised by the job
  * thread of a running labeld.  Exit 0 created, 3 when the demo project
  * exists already, 1 on errors. */
@@ -238,8 +238,8 @@ static int create_demo(const struct config *c, const char *dir)
 		rc = 3;
 		goto out;
 	}
-	if (catalog_datastore_default(db, a, &ds) != DB_OK || ds.id == 0) {
-		fprintf(stderr, "labeld: the default datastore is missing\n");
+	if (catalog_datastore_builtin(db, a, &ds) != DB_OK || ds.id == 0) {
+		fprintf(stderr, "labeld: the built-in datastore is missing\n");
 		goto out;
 	}
 	if (datastore_local_mkdirs(ds.local_path, "demo", err, sizeof(err)) < 0) {

@@ -587,7 +587,7 @@ int queue_image_access(struct db *db, struct arena *a, long long project_id, lon
 
 	memset(img, 0, sizeof(*img));
 	rc = db_query(db, a, &res,
-	    "SELECT i.path, i.format, s.id, s.kind = 'local' AND s.is_default = 1 FROM items i "
+	    "SELECT i.path, i.format, s.id, s.kind = 'local' AND s.is_builtin = 1 FROM items i "
 	    "JOIN projects p ON p.id = i.project_id JOIN datasets d ON d.id = p.dataset_id "
 	    "JOIN datastores s ON s.id = d.datastore_id WHERE i.id = ? AND i.project_id = ? AND ("
 	    "? = 1 "
@@ -605,7 +605,7 @@ int queue_image_access(struct db *db, struct arena *a, long long project_id, lon
 	img->path = db_value(res, 0, 0);
 	img->format = db_value(res, 0, 1);
 	img->datastore_id = db_int(res, 0, 2);
-	img->default_local = db_int(res, 0, 3) == 1;
+	img->builtin_local = db_int(res, 0, 3) == 1;
 	return QUEUE_OK;
 }
 

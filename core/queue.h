@@ -179,7 +179,7 @@ struct queue_image {
 	const char *path;
 	const char *format;
 	long long datastore_id;
-	int default_local;         /* in the default local datastore: nginx sends it */
+	int builtin_local;         /* in the built-in datastore: nginx sends it */
 };
 
 /* The one rule for who sees an item's image (docs/labeling.md, "Who sees

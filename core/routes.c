@@ -46,6 +46,7 @@ const struct route routes[] = {
 	{ "POST", "/admin/datastores",              handle_datastore_create,     ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/admin/datastores/new",          handle_datastore_new,        ADMIN, NULL },
 	{ "GET",  "/admin/datastores/:id",          handle_datastore_details,    ADMIN, NULL },
+	{ "POST", "/admin/datastores/:id/default",  handle_datastore_make_default, ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/datasets",                      handle_datasets,             ADMIN, NULL },
 	{ "GET",  "/datasets/:id",                  handle_dataset_details,      ADMIN, NULL },
 	{ "GET",  "/datasets/labeled/:eid",         handle_labeled_dataset,      ADMIN, NULL },

@@ -107,8 +107,8 @@ void handle_datastores(struct request *r)
 	}
 	rc = db_query(r->db, r->arena, &res,
 	    "SELECT id, name, kind, local_path, blob_endpoint, blob_container, is_default, "
-	    "DATE_FORMAT(created_at, '%Y-%m-%d %H:%i') FROM datastores "
-	    "ORDER BY is_default DESC, name, id", "");
+	    "DATE_FORMAT(created_at, '%Y-%m-%d %H:%i'), is_builtin FROM datastores "
+	    "ORDER BY is_default DESC, is_builtin DESC, name, id", "");
 	if (rc != DB_OK) {
 		db_failed(r, rc);
 		return;
@@ -128,6 +128,7 @@ void handle_datastores(struct request *r)
 			view_str(o, "location", db_value(res, i, 3));
 		json_object_object_add(o, "is_default", json_object_new_boolean(db_int(res, i, 6) != 0));
 		view_str(o, "created", db_value(res, i, 7));
+		json_object_object_add(o, "is_builtin", json_object_new_boolean(db_int(res, i, 8) != 0));
 		json_object_array_add(list, o);
 	}
 	json_object_object_add(v, "datastores", list);
@@ -633,6 +634,7 @@ void handle_datastore_details(struct request *r)
 {
 	long long id = catalog_parse_id(route_param(&r->params, "id"));
 	const char *pick = req_query(r, "pick"), *path = req_query(r, "path");
+	const char *saved = req_query(r, "saved");
 	struct datastore ds;
 	struct db_result *res;
 	struct json_object *v;
@@ -659,7 +661,7 @@ void handle_datastore_details(struct request *r)
 	}
 	rc = db_query(r->db, r->arena, &res,
 	    "SELECT d.is_default, DATE_FORMAT(d.created_at, '%Y-%m-%d %H:%i'), u.email, "
-	    "u.display_name FROM datastores d LEFT JOIN users u ON u.id = d.created_by "
+	    "u.display_name, d.is_builtin FROM datastores d LEFT JOIN users u ON u.id = d.created_by "
 	    "WHERE d.id = ?", "i", id);
 	if (rc != DB_OK) {
 		db_failed(r, rc);
@@ -672,6 +674,9 @@ void handle_datastore_details(struct request *r)
 	view_str(v, "id", arena_printf(r->arena, "%lld", ds.id));
 	view_str(v, "name", ds.name);
 	json_object_object_add(v, "is_default", json_object_new_boolean(db_int(res, 0, 0) != 0));
+	json_object_object_add(v, "is_builtin", json_object_new_boolean(db_int(res, 0, 4) != 0));
+	if (saved != NULL && strcmp(saved, "default") == 0 && db_int(res, 0, 0) != 0)
+		view_str(v, "saved", "This datastore is now the default: new exports are written here.");
 	view_str(v, "created", db_value(res, 0, 1));
 	if (db_value(res, 0, 2) != NULL)
 		view_str(v, "created_by", db_value(res, 0, 3) && *db_value(res, 0, 3) ?
@@ -730,4 +735,31 @@ void handle_datastore_details(struct request *r)
 		browse_view(r, v, &ds, path, pick);
 	}
 	page_render(r, status, "datastore_details", v);
+}
+
+/* ------------------------------------------------------------ the default */
+
+/* POST /admin/datastores/:id/default: make this datastore the default one
+ * (where new exports are written; docs/datastores.md), then back to its
+ * page with a notice.  404 for an unknown datastore. */
+void handle_datastore_make_default(struct request *r)
+{
+	long long id = catalog_parse_id(route_param(&r->params, "id"));
+	int rc = id > 0 ? catalog_datastore_make_default(r->db, r->arena, id) : CATALOG_NO_DATASTORE;
+	const char *loc;
+
+	if (rc == CATALOG_NO_DATASTORE) {
+		page_error(r, 404, "No such datastore", "There is no datastore with this number.");
+		return;
+	}
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	log_info("datastore %lld made the default by %s", id, r->session->email);
+	if ((loc = arena_printf(r->arena, "/admin/datastores/%lld?saved=default", id)) == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return;
+	}
+	resp_redirect(r, 303, loc);
 }

@@ -30,8 +30,8 @@
 #define LABELED_SHOWN 1000   /* rows of the labeled datasets */
 #define SLUG_MAX 60          /* bytes of the project name in a file name */
 
-/* Export files labeld sends itself (an Azure Blob default datastore, or a
- * local file nginx cannot send): any size, an hour to arrive. */
+/* Export files labeld sends itself (one in an Azure Blob datastore, or a
+ * local file nginx cannot send: outside the built-in datastore): any size, an hour to arrive. */
 static const struct send_kind export_kind = {
 	.what = "export",
 	.title = "Download unavailable",
@@ -367,7 +367,7 @@ void handle_export_delete(struct request *r)
 
 /* GET /projects/:id/exports/:eid/download (admins: an export names every
  * labeled image of the project, more than a labeler may see): a finished
- * export of this project only.  A file of the default local datastore reached without a
+ * export of this project only.  A file of the built-in datastore reached without a
  * symlink is sent by nginx (X-Accel-Redirect through /_datastore/, as item
  * images); any other is streamed by labeld. */
 void handle_export_download(struct request *r)
@@ -404,7 +404,7 @@ void handle_export_download(struct request *r)
 	resp_header(r, "Content-Disposition", arena_printf(r->arena, "attachment; filename=\"%s\"",
 	    download_name(r->arena, &e)));
 	rc = db_query(r->db, r->arena, &res,
-	    "SELECT kind = 'local' AND is_default = 1 FROM datastores WHERE id = ?", "i", e.datastore_id);
+	    "SELECT kind = 'local' AND is_builtin = 1 FROM datastores WHERE id = ?", "i", e.datastore_id);
 	if (rc != DB_OK) {
 		db_failed(r, rc);
 		return;

@@ -45,6 +45,7 @@ void handle_datastores(struct request *r);
 void handle_datastore_create(struct request *r);
 void handle_datastore_new(struct request *r);
 void handle_datastore_details(struct request *r);
+void handle_datastore_make_default(struct request *r);
 /* datasets.c */
 void handle_datasets(struct request *r);
 void handle_dataset_details(struct request *r);

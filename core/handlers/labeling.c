@@ -622,7 +622,7 @@ static const char *format_media_type(const char *format)
 /* GET /projects/:id/items/:item/image: only the image of an item of this
  * project that the user may see (NEED_IMAGE checked that and left the
  * item in r->preload): the browser never names a path.  Files of the
- * default datastore reached without a symlink are sent by nginx
+ * built-in datastore reached without a symlink are sent by nginx
  * (X-Accel-Redirect); others are streamed by labeld itself, never held in
  * memory whole. */
 void handle_item_image(struct request *r)
@@ -645,7 +645,7 @@ void handle_item_image(struct request *r)
 	}
 	/* nginx follows no symlink (disable_symlinks on): a file reached
 	 * through one that stays inside the datastore is streamed below. */
-	if (img->default_local && datastore_local_plain(r->app->cfg.datastore_dir, img->path)) {
+	if (img->builtin_local && datastore_local_plain(r->app->cfg.datastore_dir, img->path)) {
 		char *uri = queue_accel_uri(r->arena, "/_datastore/", img->path);
 		if (uri == NULL) {
 			page_error(r, 500, "Internal error", "Out of memory.");

@@ -659,7 +659,7 @@ static int upload_sent(const struct hp_file *f)
 	return strcmp(f->field, "files") == 0 && !(f->filename[0] == '\0' && f->size == 0);
 }
 
-/* Open the draft's upload folder in the local default datastore, made with
+/* Open the draft's upload folder in the built-in datastore, made with
  * a random name on the first upload: the folder's fd, or -1 with *msg. */
 static int upload_dir_open(struct request *r, struct draft *dr, const char **dirp,
     const char **msg)
@@ -670,10 +670,10 @@ static int upload_dir_open(struct request *r, struct draft *dr, const char **dir
 	int dirfd = -1, rc;
 	struct stat st;
 
-	rc = catalog_datastore_default(r->db, r->arena, &ds);
+	rc = catalog_datastore_builtin(r->db, r->arena, &ds);
 	if (rc != DB_OK || ds.id == 0 || ds.kind != DATASTORE_LOCAL || ds.local_path == NULL) {
-		log_error("wizard: no local default datastore (%d)", rc);
-		*msg = "Uploads cannot be stored: the default datastore is missing or not a local folder.";
+		log_error("wizard: no built-in datastore (%d)", rc);
+		*msg = "Uploads cannot be stored: the built-in datastore is missing.";
 		return -1;
 	}
 	if (dir[0] == '\0') {
@@ -729,7 +729,7 @@ static void upload_take(struct request *r, const struct hp_file *f, int dirfd,
 }
 
 /* Store the files of this POST into the draft's upload folder of the
- * default datastore.  Accepted names are appended to "uploads", refusals
+ * built-in datastore.  Accepted names are appended to "uploads", refusals
  * replace "refused".  0, or -1 with *msg (a server-side problem). */
 static int uploads_take(struct request *r, struct draft *dr, const char **msg)
 {
@@ -783,7 +783,7 @@ static int dataset_source(struct request *r, struct draft *dr, enum step from,
 		*msg = "Add at least one image.";
 		return 422;
 	}
-	rc = catalog_datastore_default(r->db, r->arena, ds);
+	rc = catalog_datastore_builtin(r->db, r->arena, ds);
 	if (rc != DB_OK)
 		return rc;
 	return ds->id == 0 ? DB_ERR : 0;

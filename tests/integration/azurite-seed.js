@@ -5,6 +5,7 @@
 //
 //   node azurite-seed.js ENDPOINT CONTAINER IMAGEDIR
 //   node azurite-seed.js ENDPOINT CONTAINER --blobs NAME FILE [NAME FILE...]
+//   node azurite-seed.js ENDPOINT CONTAINER --get NAME
 //
 // ENDPOINT is the path-style account URL (http://127.0.0.1:PORT/devstoreaccount1);
 // the key comes from LABELD_TEST_AZURITE_KEY (default: Azurite's documented
@@ -16,7 +17,8 @@
 // With --blobs, each FILE is uploaded as the blob NAME exactly as given (any
 // bytes but NUL: the tests send names that break labeld's path rules).
 // Prints one line with the number of blobs; exits 1 with the service's
-// status on failure.
+// status on failure.  With --get, the blob NAME's bytes are written to
+// stdout instead (nothing is created); exit 1 when there is no such blob.
 'use strict';
 
 const crypto = require('crypto');
@@ -29,9 +31,11 @@ const FOLDERS = ['nested/a/', 'nested/a/b/', 'nested/b/c/', 'nested/c/', 'top/']
 
 const [endpoint, container, imageDir, ...pairs] = process.argv.slice(2);
 if (!endpoint || !container || !imageDir ||
-	(imageDir === '--blobs' ? pairs.length === 0 || pairs.length % 2 !== 0 : pairs.length > 0)) {
+	(imageDir === '--blobs' ? pairs.length === 0 || pairs.length % 2 !== 0 :
+		imageDir === '--get' ? pairs.length !== 1 : pairs.length > 0)) {
 	console.error('usage: node azurite-seed.js ENDPOINT CONTAINER IMAGEDIR\n' +
-		'       node azurite-seed.js ENDPOINT CONTAINER --blobs NAME FILE [NAME FILE...]');
+		'       node azurite-seed.js ENDPOINT CONTAINER --blobs NAME FILE [NAME FILE...]\n' +
+		'       node azurite-seed.js ENDPOINT CONTAINER --get NAME');
 	process.exit(2);
 }
 const TYPES = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif', bmp: 'image/bmp', webp: 'image/webp' };
@@ -69,7 +73,7 @@ function request(verb, blobPath, query, body, contentType) {
 		'x-ms-version': '2021-08-06',
 		'Content-Length': String(body ? body.length : 0),
 	};
-	if (blobPath) {
+	if (blobPath && verb === 'PUT') {
 		headers['x-ms-blob-type'] = 'BlockBlob';
 		headers['Content-Type'] = contentType;
 	}
@@ -79,8 +83,10 @@ function request(verb, blobPath, query, body, contentType) {
 			host: base.hostname, port: base.port || 80, method: verb,
 			path: urlPath + (qs ? '?' + qs : ''), headers, timeout: 30000,
 		}, (res) => {
-			res.resume();
-			res.on('end', () => resolve({ status: res.statusCode, code: res.headers['x-ms-error-code'] }));
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('end', () => resolve({ status: res.statusCode, code: res.headers['x-ms-error-code'],
+				body: Buffer.concat(chunks) }));
 		});
 		req.on('timeout', () => req.destroy(new Error('timed out')));
 		req.on('error', reject);
@@ -89,6 +95,13 @@ function request(verb, blobPath, query, body, contentType) {
 }
 
 async function main() {
+	if (imageDir === '--get') {
+		const g = await request('GET', pairs[0], {});
+		if (g.status !== 200)
+			throw new Error(`reading ${pairs[0]}: HTTP ${g.status} ${g.code || ''}`);
+		process.stdout.write(g.body);
+		return;
+	}
 	const r = await request('PUT', '', { restype: 'container' });
 	if (r.status !== 201 && r.status !== 409)
 		throw new Error(`creating container ${container}: HTTP ${r.status} ${r.code || ''}`);

@@ -1306,3 +1306,33 @@ char *itest_uniq(const char *stem)
 
 	return itest_fmt("%s-%ld-%ld-%u", stem, (long)time(NULL), (long)getpid(), ++n);
 }
+
+/* ------------------------------------------------------------ the default datastore */
+
+/* Clean-up: datastore arg is the default again (the old default cleared
+ * first: the schema allows one default row at a time). */
+static void default_back(void *arg)
+{
+	if (itest_sql_try("UPDATE datastores SET is_default = (id = %ld) ORDER BY is_default DESC",
+	    (long)arg) != 0)
+		itest_cleanup_error("the default datastore %ld was not restored", (long)arg);
+}
+
+void itest_make_default(const char *file, int line, struct client *admin, long id)
+{
+	char *page = itest_fmt("/admin/datastores/%ld", id), *csrf;
+	long before = strtol(itest_sql_query(file, line, "SELECT id FROM datastores "
+	    "WHERE is_default = 1"), NULL, 10);
+	struct resp *r = client_request(file, line, admin, "GET", page, NULL, NULL, 0, 0);
+
+	itest_check_status(file, line, r, 200);
+	csrf = html_form_input(r, "make-default", "csrf");
+	if (csrf == NULL || *csrf == '\0')
+		itest_fail(file, line, "GET %s: no form#make-default with a csrf field", page);
+	itest_defer(default_back, (void *)before);
+	r = client_post_form(file, line, admin, itest_fmt("%s/default", page), "csrf", csrf,
+	    (const char *)NULL);
+	itest_check_redirect(file, line, r, 303, itest_fmt("%s?saved=default", page));
+	itest_check_streq(file, line, "the default datastore", itest_sql_query(file, line,
+	    "SELECT GROUP_CONCAT(id) FROM datastores WHERE is_default = 1"), itest_fmt("%ld", id));
+}

@@ -329,4 +329,12 @@ void itest_check_body(const char *file, int line, const struct resp *r,
 void itest_check_streq(const char *file, int line, const char *what,
     const char *got, const char *want);
 
+/* ------------------------------------------------------------ the default datastore */
+
+/* Make datastore id the default one through the "Make default" form of its
+ * page (admin: a signed-in admin's client); the datastore that was the
+ * default is made the default again when the running test ends. */
+#define MAKE_DEFAULT(admin, id) itest_make_default(__FILE__, __LINE__, (admin), (id))
+void itest_make_default(const char *file, int line, struct client *admin, long id);
+
 #endif

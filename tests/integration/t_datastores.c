@@ -756,6 +756,91 @@ static void datasets_pages(void)
 	    "GET /datasets: the file count is not shown");
 }
 
+/* The default datastore is the admin's choice: "Make default" on an Azure
+ * Blob datastore's page (CSRF checked; admins only; unknown ids 404) moves
+ * the default there and back, with one default and one built-in store in
+ * the list and on the pages at every step. */
+static void ds_make_default(void)
+{
+	struct client *c = admin(), *u = CLIENT(NULL);
+	char *name = unique("itest-default"), *csrf;
+	long builtin = atol(SQL_QUERY("SELECT id FROM datastores WHERE is_builtin = 1")), id;
+	struct resp *r;
+
+	CHECK(builtin > 0, "no built-in datastore");
+	CHECK_STREQ(SQL_QUERY("SELECT CONCAT_WS(' ', COUNT(*), SUM(is_builtin)) FROM datastores "
+	    "WHERE is_default = 1"), "1 1");
+	itest_defer(drop_datastore, sql_str(name));
+	SQL("INSERT INTO datastores (name, kind, blob_endpoint, blob_account, blob_container, blob_key) "
+	    "VALUES (%s, 'azureblob', %s, 'devstoreaccount1', %s, %s)", sql_str(name), sql_str(AZURITE),
+	    sql_str(AZURITE_CONTAINER), sql_str(AZURITE_KEY));
+	id = atol(SQL_QUERY("SELECT id FROM datastores WHERE name = %s", sql_str(name)));
+
+	/* The built-in store's page: both badges, the rule, no button. */
+	r = GET(c, itest_fmt("/admin/datastores/%ld", builtin));
+	CHECK_STATUS(r, 200);
+	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-default']"), "default");
+	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-builtin']"), "built-in (uploads)");
+	CHECK(strstr(html_str(r, "//p[@id='default-rule']"), "new exports are written here") != NULL,
+	    "the page does not say what the default is: %s", resp_snip(r));
+	CHECK(html_count(r, "//form[@id='make-default']") == 0, "the default offers \"Make default\"");
+	/* The blob datastore's page: no badge, the button. */
+	r = GET(c, itest_fmt("/admin/datastores/%ld", id));
+	CHECK_STATUS(r, 200);
+	CHECK(html_count(r, "//h1/span[contains(@class,'badge')]") == 0, "a badge on %s", name);
+	CHECK_STREQ(html_str(r, "//form[@id='make-default']/@action"),
+	    itest_fmt("/admin/datastores/%ld/default", id));
+	CHECK_STREQ(html_str(r, "//form[@id='make-default']/@method"), "post");
+	csrf = html_form_input(r, "make-default", "csrf");
+
+	/* Refused: no token, a wrong token, a labeler (with the labeler's own
+	 * token), unknown datastores; the default stays where it was. */
+	CHECK_STATUS(POST_FORM(c, itest_fmt("/admin/datastores/%ld/default", id), "go", "1"), 403);
+	CHECK_STATUS(POST_FORM(c, itest_fmt("/admin/datastores/%ld/default", id), "csrf",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 403);
+	SIGN_IN_OK(u, USER_EMAIL, USER_PASSWORD);
+	r = GET(u, "/projects");
+	CHECK_STATUS(POST_FORM(u, itest_fmt("/admin/datastores/%ld/default", id), "csrf",
+	    html_logout_csrf(r)), 403);
+	CHECK_STATUS(POST_FORM(c, "/admin/datastores/999999999/default", "csrf", csrf), 404);
+	CHECK_STATUS(POST_FORM(c, "/admin/datastores/abc/default", "csrf", csrf), 404);
+	CHECK_STREQ(SQL_QUERY("SELECT GROUP_CONCAT(id) FROM datastores WHERE is_default = 1"),
+	    itest_fmt("%ld", builtin));
+
+	/* Made the default: the notice and the badge; the built-in store keeps
+	 * its own badge and offers the button. */
+	MAKE_DEFAULT(c, id);
+	r = GET(c, itest_fmt("/admin/datastores/%ld?saved=default", id));
+	CHECK_STATUS(r, 200);
+	CHECK(html_count(r, "//p[contains(@class,'flash') and contains(., 'now the default')]") == 1,
+	    "no notice after Make default: %s", resp_snip(r));
+	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-default']"), "default");
+	CHECK(html_count(r, "//form[@id='make-default']") == 0, "the new default offers the button");
+	r = GET(c, itest_fmt("/admin/datastores/%ld", builtin));
+	CHECK(html_count(r, "//h1/span[@id='badge-default']") == 0, "the built-in store is still marked default");
+	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-builtin']"), "built-in (uploads)");
+	CHECK(html_count(r, "//form[@id='make-default']") == 1, "the built-in store offers no button");
+	r = GET(c, "/admin/datastores");
+	CHECK_STATUS(r, 200);
+	CHECK(html_count(r, "//table[@id='datastores']//span[contains(@class,'badge-default')]") == 1 &&
+	    html_count(r, "//table[@id='datastores']//tr[.//a[@href='/admin/datastores/%ld']]"
+	    "//span[contains(@class,'badge-default')]", id) == 1,
+	    "the list does not mark %s (only) as the default", name);
+	CHECK(html_count(r, "//table[@id='datastores']//span[contains(@class,'badge-builtin')]") == 1 &&
+	    html_count(r, "//table[@id='datastores']//tr[.//a[@href='/admin/datastores/%ld']]"
+	    "//span[contains(@class,'badge-builtin')]", builtin) == 1,
+	    "the list does not mark the built-in store");
+	/* The notice is only for a datastore that is the default. */
+	r = GET(c, itest_fmt("/admin/datastores/%ld?saved=default", builtin));
+	CHECK(html_count(r, "//p[contains(@class,'flash') and contains(., 'now the default')]") == 0,
+	    "the notice is shown on a datastore that is not the default");
+
+	/* And back: the built-in store is the default again. */
+	MAKE_DEFAULT(c, builtin);
+	CHECK_STREQ(SQL_QUERY("SELECT CONCAT_WS(' ', COUNT(*), SUM(is_builtin)) FROM datastores "
+	    "WHERE is_default = 1"), "1 1");
+}
+
 const struct itest_case itest_datastores_cases[] = {
 	ITEST(ds_list_default),
 	ITEST(ds_new_forms),
@@ -770,6 +855,7 @@ const struct itest_case itest_datastores_cases[] = {
 	ITEST(ds_non_admin),
 	ITEST(ds_csrf),
 	ITEST(ds_not_found),
+	ITEST(ds_make_default),
 	ITEST(datasets_pages),
 };
 const size_t itest_datastores_ncases = sizeof(itest_datastores_cases) / sizeof(itest_datastores_cases[0]);

@@ -1318,6 +1318,69 @@ static void export_demo_walk(void)
 
 /* ------------------------------------------------------------ registry */
 
+/* ------------------------------------------------------------ to an Azure Blob default */
+
+/* Clean-up: the exports written to datastore arg, then the datastore. */
+static void blob_store_drop(void *arg)
+{
+	if (itest_sql_try("DELETE FROM exports WHERE datastore_id = %ld; "
+	    "DELETE FROM datastores WHERE id = %ld AND is_default = 0", (long)arg, (long)arg) != 0)
+		itest_cleanup_error("deleting datastore %ld failed", (long)arg);
+}
+
+/* With an Azurite container made the default datastore (its page's "Make
+ * default"), an export asked for through the Exports tab is written there
+ * as a blob under exports/<format>/, and its download (streamed by labeld)
+ * has the blob's bytes. */
+static void export_to_blob_default(void)
+{
+	static const char *const names[] = { "cat", "dog" };
+	const char *az = getenv("LABELD_TEST_AZURITE"), *src = ENV("LABELD_TEST_SRCDIR");
+	char *container = itest_fmt("expd%ld", (long)time(NULL) % 100000000);
+	char *name = itest_fmt("itest-export-default-%s", container);
+	char dir[] = "/tmp/labeld-export-blob-XXXXXX";
+	struct xproject *xp;
+	struct client *admin;
+	struct xexport e;
+	char *path, *file;
+	long ds;
+
+	if (az == NULL || az[0] == '\0') {
+		itest_note("export_to_blob_default: no Azurite (LABELD_TEST_AZURITE); skipped");
+		return;
+	}
+	CHECK(itest_shell(itest_fmt("node '%s/tests/integration/azurite-seed.js' '%s' '%s' --blobs "
+	    "seed.txt '%s/README.md' >/dev/null 2>&1", src, az, container, src)) == 0,
+	    "the container was not made");
+	/* The project's images stay in the built-in store. */
+	xp = make_xproject("multiclass", names, 2, 6);
+	label_items(labeler(), xp, 4);
+	SQL("INSERT INTO datastores (name, kind, blob_endpoint, blob_account, blob_container, blob_key) "
+	    "VALUES (%s, 'azureblob', %s, 'devstoreaccount1', %s, %s)", sql_str(name), sql_str(az),
+	    sql_str(container), sql_str(ENV("LABELD_TEST_AZURITE_KEY")));
+	ds = strtol(SQL_QUERY("SELECT id FROM datastores WHERE name = %s", sql_str(name)), NULL, 10);
+	itest_defer(blob_store_drop, (void *)ds);
+	admin = admin_client();
+	MAKE_DEFAULT(admin, ds);
+
+	e = export_run(admin, xp->id, "coco", NULL, NULL);
+	CHECK(check_coco(xp, e.file->body, e.file->len, answered_items(xp)) == 4 && e.items == 4,
+	    "the COCO export from the blob store: %ld items", e.items);
+	path = SQL_QUERY("SELECT path FROM exports WHERE id = %ld AND datastore_id = %ld", e.id, ds);
+	CHECK_STREQ(path, itest_fmt("exports/coco/%ld-%ld.json", xp->id, e.id));
+	/* The blob holds what the download sent. */
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp %s: %s", dir, strerror(errno));
+	file = itest_fmt("%s/download.json", dir);
+	spill(file, e.file->body, e.file->len);
+	CHECK(itest_shell(itest_fmt("node '%s/tests/integration/azurite-seed.js' '%s' '%s' --get '%s' "
+	    "2>/dev/null | cmp -s - '%s'", src, az, container, path, file)) == 0,
+	    "the blob %s in %s does not hold the downloaded bytes", path, container);
+	itest_shell(itest_fmt("rm -rf '%s'", dir));
+	/* Nothing of the export went to the built-in store. */
+	CHECK(access(itest_fmt("%s/%s", SQL_QUERY("SELECT local_path FROM datastores WHERE is_builtin = 1"),
+	    path), F_OK) < 0, "the export was also written to the built-in store");
+}
+
 const struct itest_case itest_export_cases[] = {
 	ITEST(export_multiclass),
 	ITEST(export_multilabel),
@@ -1328,5 +1391,6 @@ const struct itest_case itest_export_cases[] = {
 	ITEST(export_download_access),
 	ITEST(export_csv_plugin),
 	ITEST(export_demo_walk),
+	ITEST(export_to_blob_default),
 };
 const size_t itest_export_ncases = sizeof(itest_export_cases) / sizeof(itest_export_cases[0]);

@@ -167,7 +167,8 @@ static void default_restore(void *arg)
 {
 	long id = (long)arg;
 
-	if (itest_sql_try("UPDATE datastores SET is_default = (id = %ld)", id) != 0)
+	if (itest_sql_try("UPDATE datastores SET is_default = (id = %ld) "
+	    "ORDER BY is_default DESC", id) != 0)
 		itest_cleanup_error("the default datastore %ld was not restored", id);
 }
 
@@ -175,7 +176,7 @@ static void default_set(long id)
 {
 	itest_defer(default_restore, (void *)strtol(SQL_QUERY("SELECT id FROM datastores "
 	    "WHERE is_default = 1"), NULL, 10));
-	SQL("UPDATE datastores SET is_default = (id = %ld)", id);
+	SQL("UPDATE datastores SET is_default = (id = %ld) ORDER BY is_default DESC", id);
 }
 
 static void datastore_drop(void *arg)

@@ -323,12 +323,12 @@ static long sql_long(const char *q)
 	return strtol(out, NULL, 10);
 }
 
-/* The default datastore's directory. */
+/* The built-in datastore's directory (where uploads land). */
 static char *default_datastore_dir(void)
 {
-	char *dir = SQL_QUERY("SELECT local_path FROM datastores WHERE is_default = 1");
+	char *dir = SQL_QUERY("SELECT local_path FROM datastores WHERE is_builtin = 1");
 
-	CHECK(dir != NULL && dir[0] == '/', "no local default datastore (%s)", dir ? dir : "");
+	CHECK(dir != NULL && dir[0] == '/', "no built-in datastore (%s)", dir ? dir : "");
 	return dir;
 }
 
@@ -1292,6 +1292,51 @@ static void projects_csrf(void)
 	    "WHERE id = %s", d + strlen("/projects/drafts/")), "-");
 }
 
+/* Clean-up: datastore arg (a test's, no longer the default). */
+static void drop_store(void *arg)
+{
+	if (itest_sql_try("DELETE FROM datastores WHERE id = %ld AND is_default = 0", (long)arg) != 0)
+		itest_cleanup_error("deleting datastore %ld failed", (long)arg);
+}
+
+/* With an Azure Blob datastore made the default (its page's "Make
+ * default"), the wizard offers it first for a dataset from a datastore,
+ * and uploaded images still land in the built-in local store. */
+static void projects_upload_builtin(void)
+{
+	struct client *c = admin();
+	const char *labels[] = { "one" };
+	const char *name = uniq("itest-default-elsewhere");
+	char *d;
+	long builtin = sql_long("SELECT id FROM datastores WHERE is_builtin = 1"), ds, id;
+	struct resp *r;
+	struct stat st;
+
+	/* Never reached: nothing is read from or written to it here. */
+	SQL("INSERT INTO datastores (name, kind, blob_endpoint, blob_account, blob_container, blob_key) "
+	    "VALUES (%s, 'azureblob', 'http://localhost:1/acct', 'acct', 'exports', "
+	    "'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=')", sql_str(name));
+	ds = sql_long(itest_fmt("SELECT id FROM datastores WHERE name = %s", sql_str(name)));
+	itest_defer(drop_store, (void *)ds);
+	MAKE_DEFAULT(c, ds);
+
+	d = draft_new(c);
+	step_ok(STEP(c, d, "name", "name", uniq("Default first"), "task", "testtask", "go", "next"), d, "data");
+	step_ok(STEP(c, d, "data", "source", "datastore", "go", "next"), d, "datastore");
+	r = GET(c, itest_fmt("%s/datastore", d));
+	CHECK_STATUS(r, 200);
+	CHECK_STREQ(html_str(r, "//select[@id='datastore']/option[1]/@value"), itest_fmt("%ld", ds));
+
+	id = quick_project(c, uniq("Uploaded, default elsewhere"), labels, 1);
+	CHECK(sql_long(itest_fmt("SELECT d.datastore_id FROM projects p JOIN datasets d "
+	    "ON d.id = p.dataset_id WHERE p.id = %ld", id)) == builtin,
+	    "the uploaded dataset is not in the built-in datastore");
+	CHECK(stat(itest_fmt("%s/%s/horse.png", default_datastore_dir(),
+	    SQL_QUERY("SELECT d.path FROM projects p JOIN datasets d ON d.id = p.dataset_id "
+	    "WHERE p.id = %ld", id)), &st) == 0, "the upload is not in the built-in store's folder");
+	CHECK(items_shown(wait_initialized(c, id, NULL)) == 1, "the uploaded project has no item");
+}
+
 const struct itest_case itest_projects_cases[] = {
 	ITEST(projects_home),
 	ITEST(projects_wizard_upload),
@@ -1303,6 +1348,7 @@ const struct itest_case itest_projects_cases[] = {
 	ITEST(projects_from_local_folder),
 	ITEST(projects_from_azurite),
 	ITEST(projects_upload_every_image),
+	ITEST(projects_upload_builtin),
 	ITEST(projects_local_every_image),
 	ITEST(projects_azurite_bad_names),
 	ITEST(projects_progress_view),
