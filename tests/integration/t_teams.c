@@ -485,7 +485,8 @@ static void teams_default_team(void)
 {
 	struct client *a = signed_in(ADMIN_EMAIL, 1);
 	const char *name = itest_fmt("Birds %s", stamp());
-	long taken = team_new(a, itest_fmt("%s team", name)), dataset = num("SELECT MIN(id) FROM datasets WHERE kind = 'input'");
+	long taken = team_new(a, itest_fmt("%s team", name)), dataset = num(itest_fmt(
+	    "SELECT dataset_id FROM projects WHERE id = %ld", project_new(1)));
 	struct resp *r = POST_FORM(a, "/projects/drafts", "csrf", csrf_of(a));
 	const char *loc = resp_header(r, "Location");
 	long draft = 0, pid = 0;
@@ -518,6 +519,31 @@ static void teams_default_team(void)
 	CHECK_STREQ(html_str(r, "//div[@data-team-id='%ld']/h3/a", tid), itest_fmt("%s team 2", name));
 	r = GET(a, itest_fmt("/admin/teams/%ld", tid));
 	CHECK(html_count(r, "//p/a[@href='/projects/%ld']", pid) == 1, "the team page does not name its project");
+}
+
+/* The demo project (labeld --create-demo, as ./stack up seeds it) has its
+ * default team too, with the first admin in it. */
+static void teams_demo_team(void)
+{
+	const char *run = ENV("LABELD_TEST_RUN_DIR"), *svc = ENV("LABELD_TEST_SVC_USER"), *as = "";
+	char *root = itest_keep(strdup(run));
+	int rc;
+
+	CHECK(root != NULL && strrchr(root, '/') != NULL, "LABELD_TEST_RUN_DIR %s", run);
+	*strrchr(root, '/') = '\0';
+	if (geteuid() == 0 && strcmp(svc, "root") != 0)
+		as = itest_fmt("setpriv --reuid=%s --regid=%s --init-groups -- ", svc, svc);
+	rc = itest_shell(itest_fmt("env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin %s'%s/sbin/labeld' -c "
+	    "'%s/labeld/labeld-a.conf' --create-demo '%s/tests/fixtures/images' >>'%s/teams-demo.log' 2>&1",
+	    as, ENV("LABELD_TEST_PREFIX"), root, ENV("LABELD_TEST_SRCDIR"), ENV("LABELD_TEST_OUT")));
+	CHECK(rc == 0 || rc == 3, "labeld --create-demo failed (exit %d; %s/teams-demo.log)", rc,
+	    ENV("LABELD_TEST_OUT"));
+	CHECK_STREQ(SQL_QUERY("SELECT CONCAT(t.name, ' ', COUNT(DISTINCT pt.project_id), ' ', "
+	    "GROUP_CONCAT(DISTINCT m.user_id)) FROM projects p JOIN teams t ON t.project_id = p.id "
+	    "JOIN project_teams pt ON pt.team_id = t.id AND pt.project_id = p.id "
+	    "JOIN team_members m ON m.team_id = t.id WHERE p.name = 'Demo: objects in photos' GROUP BY t.id"),
+	    itest_fmt("Demo: objects in photos team 1 %s",
+	    SQL_QUERY("SELECT MIN(id) FROM users WHERE is_admin = 1")));
 }
 
 /* ------------------------------------------------------------ Email team */
@@ -612,6 +638,7 @@ const struct itest_case itest_teams_cases[] = {
 	ITEST(teams_many_to_many),
 	ITEST(teams_project_tab),
 	ITEST(teams_default_team),
+	ITEST(teams_demo_team),
 	ITEST(teams_email_encoding),
 	ITEST(teams_email_200),
 };
