@@ -362,6 +362,10 @@ static void team_render(struct request *r, long long team_id, int status, const 
 		return;
 	}
 	q = q != NULL ? q : "";
+	if (rules_utf8_count(q, strlen(q)) < 0) {
+		page_error(r, 400, "Bad search", "The search is not valid UTF-8 text.");
+		return;
+	}
 	pattern = like_pattern(r, q);
 	if (pattern == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");

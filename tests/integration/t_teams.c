@@ -263,6 +263,7 @@ static void teams_assign_remove(void)
 	r = GET(a, itest_fmt("/admin/teams/%ld?q=%s", tid, url_enc("%nobody-at-all%")));
 	CHECK(html_count(r, "//table[@id='candidate-list']") == 0, "a search for nobody lists people");
 	CHECK_BODY_HAS(r, "Nobody outside the team matches");
+	CHECK_STATUS(GET(a, itest_fmt("/admin/teams/%ld?q=%%FF%%FE", tid)), 400);
 
 	r = POST_FORM(a, itest_fmt("/admin/teams/%ld/members", tid), "csrf", csrf_of(a),
 	    "user", itest_fmt("%ld", u1), "user", itest_fmt("%ld", u2), "user", itest_fmt("%ld", u3));
