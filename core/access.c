@@ -37,10 +37,33 @@ int access_project(struct db *db, struct arena *a, const struct session *s,
 	"lease_user = ? AND (? = 1 OR (NOT (SELECT is_admin FROM users WHERE id = lease_user) " \
 	"AND NOT " ACCESS_MEMBER_SQL("items.project_id") "))"
 
-int access_leases_revoke(struct db *db, struct arena *a, long long user_id, int all_projects,
+int access_leases_revoke_tx(struct db *db, long long user_id, int all_projects,
     unsigned long long *released)
 {
 	uint64_t n = 0;
+	int rc;
+
+	if (released != NULL)
+		*released = 0;
+	rc = db_exec(db, 0, NULL, NULL,
+	    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
+	    "SELECT id, project_id, lease_user, 'released' FROM items "
+	    "WHERE " REVOKED " AND state = 'unlabeled' AND lease_until > NOW(6)",
+	    "iii", user_id, (long long)(all_projects != 0), user_id);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, &n, NULL,
+		    "UPDATE items SET lease_user = NULL, lease_until = NULL, lease_token = NULL, "
+		    "version = version + 1 WHERE " REVOKED,
+		    "iii", user_id, (long long)(all_projects != 0), user_id);
+	if (rc == DB_OK && released != NULL)
+		*released = n;
+	return rc;
+}
+
+int access_leases_revoke(struct db *db, struct arena *a, long long user_id, int all_projects,
+    unsigned long long *released)
+{
+	unsigned long long n = 0;
 	int rc;
 
 	(void)a;
@@ -49,16 +72,7 @@ int access_leases_revoke(struct db *db, struct arena *a, long long user_id, int 
 	for (int attempt = 0; attempt < 5; attempt++) {
 		if ((rc = db_begin(db)) != DB_OK)
 			return rc;
-		rc = db_exec(db, 0, NULL, NULL,
-		    "INSERT INTO item_events (item_id, project_id, user_id, kind) "
-		    "SELECT id, project_id, lease_user, 'released' FROM items "
-		    "WHERE " REVOKED " AND state = 'unlabeled' AND lease_until > NOW(6)",
-		    "iii", user_id, (long long)(all_projects != 0), user_id);
-		if (rc == DB_OK)
-			rc = db_exec(db, 0, &n, NULL,
-			    "UPDATE items SET lease_user = NULL, lease_until = NULL, lease_token = NULL, "
-			    "version = version + 1 WHERE " REVOKED,
-			    "iii", user_id, (long long)(all_projects != 0), user_id);
+		rc = access_leases_revoke_tx(db, user_id, all_projects, &n);
 		if (rc == DB_OK)
 			rc = db_commit(db);
 		if (rc == DB_OK) {

@@ -43,6 +43,14 @@ int access_project(struct db *db, struct arena *a, const struct session *s,
 int access_leases_revoke(struct db *db, struct arena *a, long long user_id, int all_projects,
     unsigned long long *released);
 
+/* The same inside the caller's open transaction, after the change that
+ * took the access away (it reads the teams as that transaction sees
+ * them): no commit, no retry.  On DB_RETRY the transaction is over (the
+ * caller starts it again); on any other error the caller rolls back.
+ * *released (may be NULL) gets how many.  DB_OK or DB_*. */
+int access_leases_revoke_tx(struct db *db, long long user_id, int all_projects,
+    unsigned long long *released);
+
 /* End every session of user_id at once (disabled, removed, or a new
  * password: keep_hash, when not NULL, is the one session to keep).  DB_OK
  * or DB_*. */

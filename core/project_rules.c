@@ -131,6 +131,11 @@ int project_name_check(const char *name, size_t len, char *err, size_t errlen)
 	return text_check("name", name, len, 1, PROJECT_NAME_MAX, 0, err, errlen);
 }
 
+int team_name_check(const char *name, size_t len, char *err, size_t errlen)
+{
+	return text_check("team name", name, len, 1, TEAM_NAME_MAX, 0, err, errlen);
+}
+
 int project_label_check(const char *label, size_t len, char *err, size_t errlen)
 {
 	return text_check("label name", label, len, 1, PROJECT_LABEL_MAX, 0, err, errlen);

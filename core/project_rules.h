@@ -21,6 +21,7 @@
 #define PROJECT_URL_MAX 2048          /* bytes */
 #define PROJECT_DESCRIPTION_MAX 2000  /* code points */
 #define UPLOAD_NAME_MAX 200           /* bytes */
+#define TEAM_NAME_MAX 140             /* code points */
 
 /* The trimmed part of s[0..len): returns its start and sets *out_len.
  * s may be NULL (then "" with length 0). */
@@ -33,6 +34,10 @@ long rules_utf8_count(const char *s, size_t len);
 /* A project (or dataset) name, already trimmed: 1..100 code points, valid
  * UTF-8, no control characters. */
 int project_name_check(const char *name, size_t len, char *err, size_t errlen);
+
+/* A team's name, already trimmed: 1..140 code points, valid UTF-8, no
+ * control characters (room for "<project name> team 2"). */
+int team_name_check(const char *name, size_t len, char *err, size_t errlen);
 
 /* One label class name, already trimmed: 1..64 code points, valid UTF-8,
  * no control characters. */

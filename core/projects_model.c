@@ -11,6 +11,7 @@
 #include "log.h"
 #include "project_rules.h"
 #include "projects_model.h"
+#include "teams_model.h"
 
 /* The trimmed copy of s in the arena ("" for NULL); NULL when out of memory. */
 static char *trimmed(struct arena *a, const char *s)
@@ -60,6 +61,8 @@ int project_create(struct db *db, struct arena *a, const char *name, const char 
 	if (rc == DB_OK)
 		rc = db_exec(db, 0, NULL, NULL,
 		    "INSERT INTO project_counters (project_id) VALUES (?)", "i", (long long)pid);
+	if (rc == DB_OK)
+		rc = team_default_create(db, a, n, (long long)pid, created_by, NULL);
 	if (rc == DB_OK)
 		rc = jobs_enqueue(db, "init", (long long)pid, NULL);
 	if (!own) {

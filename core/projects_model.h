@@ -18,7 +18,9 @@ struct db;
 #define PROJECT_INVALID (-10)
 
 /* Create a project: the projects row (state initializing), its labels at
- * positions 1..nlabels, its project_counters row and an "init" job.  name,
+ * positions 1..nlabels, its project_counters row, its default team
+ * ("<name> team" with created_by in it, serving it: teams_model.h) and an
+ * "init" job.  name,
  * labels, description and instructions_url are trimmed and checked with
  * project_rules.h (the label count is not limited here: callers apply
  * max_labels from the configuration); task must be a task plugin's name.

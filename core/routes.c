@@ -39,6 +39,10 @@ const struct route routes[] = {
 	{ "POST", "/projects/:id/exports",          handle_export_create,        ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
 	{ "GET",  "/projects/:id/exports/:eid/download", handle_export_download, ADMIN | NEED_PROJECT, NULL },
 	{ "POST", "/projects/:id/exports/:eid/delete", handle_export_delete,     ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
+	/* A project's Team tab (teams.c). */
+	{ "GET",  "/projects/:id/team",             handle_project_team,         MEMBER, NULL },
+	{ "POST", "/projects/:id/team",             handle_project_team_assign,  ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
+	{ "POST", "/projects/:id/team/unassign",    handle_project_team_unassign, ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
 	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          MEMBER, NULL },
 
 	/* Datastores and datasets (datastores.c, datasets.c). */
@@ -50,6 +54,15 @@ const struct route routes[] = {
 	{ "GET",  "/datasets",                      handle_datasets,             ADMIN, NULL },
 	{ "GET",  "/datasets/:id",                  handle_dataset_details,      ADMIN, NULL },
 	{ "GET",  "/datasets/labeled/:eid",         handle_labeled_dataset,      ADMIN, NULL },
+
+	/* Teams (teams.c). */
+	{ "GET",  "/admin/teams",                   handle_teams,                ADMIN, NULL },
+	{ "POST", "/admin/teams",                   handle_team_create,          ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/admin/teams/:tid",              handle_team_details,         ADMIN, NULL },
+	{ "POST", "/admin/teams/:tid/members",      handle_team_members_add,     ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/teams/:tid/members/remove", handle_team_members_remove, ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/teams/:tid/name",         handle_team_rename,          ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/teams/:tid/delete",       handle_team_delete,          ADMIN | NEED_CSRF, NULL },
 
 	{ "GET",  "/admin/plugins",                 handle_admin_plugins,        ADMIN, NULL },
 };

@@ -59,6 +59,17 @@ void handle_labeled_dataset(struct request *r);
 /* Add the labeled datasets (finished exports) to the Datasets page's view
  * as "labeled"; DB_* status. */
 int labeled_datasets_view(struct request *r, struct json_object *v);
+/* teams.c: /admin/teams, one team's page, and a project's Team tab */
+void handle_teams(struct request *r);
+void handle_team_create(struct request *r);
+void handle_team_details(struct request *r);
+void handle_team_members_add(struct request *r);
+void handle_team_members_remove(struct request *r);
+void handle_team_rename(struct request *r);
+void handle_team_delete(struct request *r);
+void handle_project_team(struct request *r);
+void handle_project_team_assign(struct request *r);
+void handle_project_team_unassign(struct request *r);
 /* admin.c */
 void handle_admin_plugins(struct request *r);
 

@@ -60,6 +60,8 @@ extern const struct itest_case itest_export_pages_cases[];
 extern const size_t itest_export_pages_ncases;
 extern const struct itest_case itest_authz_cases[];
 extern const size_t itest_authz_ncases;
+extern const struct itest_case itest_teams_cases[];
+extern const size_t itest_teams_ncases;
 
 /* ------------------------------------------------------------ failures */
 

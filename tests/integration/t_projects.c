@@ -1189,14 +1189,20 @@ static void projects_tabs(void)
 
 	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a") == 5, "not five tabs");
 	CHECK_STREQ(html_str(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page']"), "Details");
-	const char *tabs[] = { "dashboard", "data", "team" };
-	for (int i = 0; i < 3; i++) {
+	const char *tabs[] = { "dashboard", "data" };
+	for (int i = 0; i < 2; i++) {
 		r = GET(c, itest_fmt("/projects/%ld/%s", id, tabs[i]));
 		CHECK_STATUS(r, 200);
 		CHECK_BODY_HAS(r, "arrives with a later release");
 		CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page' and @href='/projects/%ld/%s']",
 		    id, tabs[i]) == 1, "tab %s not marked current", tabs[i]);
 	}
+	/* The Team tab is a page of its own (t_teams.c). */
+	r = GET(c, itest_fmt("/projects/%ld/team", id));
+	CHECK_STATUS(r, 200);
+	CHECK_BODY_LACKS(r, "arrives with a later release");
+	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page' and @href='/projects/%ld/team']",
+	    id) == 1, "tab team not marked current");
 	CHECK_STATUS(GET(c, itest_fmt("/projects/%ld/settings", id)), 404);
 	CHECK_STATUS(GET(c, "/projects/0"), 404);
 	CHECK_STATUS(GET(c, "/projects/-1"), 404);

@@ -90,6 +90,18 @@ START_TEST(names)
 }
 END_TEST
 
+START_TEST(team_names)
+{
+	OK(team_name_check, "Birds team 2");
+	OK(team_name_check, repeat("a", 140));
+	OK(team_name_check, repeat("\xe7\x8c\xab", 140));
+	BAD(team_name_check, "", "Enter a team name");
+	BAD(team_name_check, repeat("a", 141), "at most 140");
+	BAD(team_name_check, "line\nbreak", "control characters");
+	BAD(team_name_check, "bad\xff", "UTF-8");
+}
+END_TEST
+
 START_TEST(label_names)
 {
 	OK(project_label_check, "cat");
@@ -267,6 +279,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, trim_ascii_space);
 	tcase_add_test(tc, utf8_counting);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, team_names);
 	tcase_add_test(tc, label_names);
 	tcase_add_test(tc, label_sameness);
 	tcase_add_test(tc, label_lists);
