@@ -661,6 +661,24 @@ static long long team_field(struct request *r)
 	return catalog_parse_id(req_form(r, "team"));
 }
 
+/* Whether project id is missing (answered 404) or could not be looked up
+ * (answered); 0 when it exists.  Admins pass NEED_PROJECT for any id. */
+static int project_missing(struct request *r, long long id)
+{
+	struct db_result *res;
+	int rc = db_query(r->db, r->arena, &res, "SELECT 1 FROM projects WHERE id = ?", "i", id);
+
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return 1;
+	}
+	if (res->nrows == 0) {
+		page_error(r, 404, "Not found", "There is no such project.");
+		return 1;
+	}
+	return 0;
+}
+
 void handle_project_team_assign(struct request *r)
 {
 	long long id = catalog_parse_id(route_param(&r->params, "id"));
@@ -671,6 +689,8 @@ void handle_project_team_assign(struct request *r)
 		project_team_render(r, id, 422, "Choose a team to assign to this project.");
 		return;
 	}
+	if (project_missing(r, id))
+		return;
 	rc = team_project_assign(r->db, r->arena, id, tid, r->session->user_id);
 	if (answered_failure(r, rc))
 		return;
@@ -686,9 +706,11 @@ void handle_project_team_unassign(struct request *r)
 	int rc;
 
 	if (tid == 0) {
-		no_team(r);
+		project_team_render(r, id, 422, "Choose a team to unassign from this project.");
 		return;
 	}
+	if (project_missing(r, id))
+		return;
 	rc = team_project_unassign(r->db, r->arena, id, tid, &released);
 	if (answered_failure(r, rc))
 		return;

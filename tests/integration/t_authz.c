@@ -27,6 +27,7 @@
  *   {F} an export of Q            {G} a failed export of P (admin deletes it)
  *   {D} P's dataset               {S} the default datastore
  *   {R} a draft of admin's        {R2} a draft of another admin's
+ *   {T} P's team (the member's)   {U} the member
  *   {X} an id that does not exist {N} a non-numeric id ("abc")
  * FLAGS: FRESH sends the request with a session of its own (made for this
  * one request; for routes that end the session, such as /logout).
@@ -77,6 +78,7 @@ struct row {
 #define BAD_FORMAT "format=no-such-format"
 #define BAD_DATASTORE "name=&kind=local"
 #define BAD_ANSWER "action=no-such-action"
+#define BAD_TEAM "team=abc"
 
 static const struct row rows[] = {
 	/* method pattern                                   path                                   body          flags   anon  member outsider disabled admin */
@@ -156,6 +158,19 @@ static const struct row rows[] = {
 	{ "POST", "/projects/:id/exports/:eid/delete",      "/projects/{P}/exports/{X}/delete",    "",            0,     { 401,  403,  403,  401,  404 } },
 	{ "POST", "/projects/:id/exports/:eid/delete",      "/projects/{P}/exports/{N}/delete",    "",            0,     { 401,  403,  403,  401,  404 } },
 	{ "POST", "/projects/:id/exports/:eid/delete",      "/projects/{P}/exports/{G}/delete",    "",            0,     { 401,  403,  403,  401,  303 } },
+	{ "GET",  "/projects/:id/team",                     "/projects/{P}/team",                  NULL,          0,     { IN,   200,  404,  IN,   200 } },
+	{ "GET",  "/projects/:id/team",                     "/projects/{Q}/team",                  NULL,          0,     { IN,   404,  200,  IN,   200 } },
+	{ "GET",  "/projects/:id/team",                     "/projects/{X}/team",                  NULL,          0,     { IN,   404,  404,  IN,   404 } },
+	{ "GET",  "/projects/:id/team",                     "/projects/{N}/team",                  NULL,          0,     { IN,   404,  404,  IN,   404 } },
+	{ "POST", "/projects/:id/team",                     "/projects/{P}/team",                  BAD_TEAM,      0,     { 401,  403,  403,  401,  422 } },
+	{ "POST", "/projects/:id/team",                     "/projects/{Q}/team",                  BAD_TEAM,      0,     { 401,  403,  403,  401,  422 } },
+	{ "POST", "/projects/:id/team",                     "/projects/{P}/team",                  "team={X}",    0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/projects/:id/team",                     "/projects/{X}/team",                  "team={T}",    0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/projects/:id/team",                     "/projects/{N}/team",                  "team={T}",    0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/projects/:id/team/unassign",            "/projects/{P}/team/unassign",         BAD_TEAM,      0,     { 401,  403,  403,  401,  422 } },
+	{ "POST", "/projects/:id/team/unassign",            "/projects/{Q}/team/unassign",         BAD_TEAM,      0,     { 401,  403,  403,  401,  422 } },
+	{ "POST", "/projects/:id/team/unassign",            "/projects/{X}/team/unassign",         "team={T}",    0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/projects/:id/team/unassign",            "/projects/{N}/team/unassign",         "team={T}",    0,     { 401,  403,  403,  401,  404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{P}/dashboard",             NULL,          0,     { IN,   200,  404,  IN,   200 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{P}/no-such-tab",           NULL,          0,     { IN,   404,  404,  IN,   404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{Q}/dashboard",             NULL,          0,     { IN,   404,  200,  IN,   200 } },
@@ -168,6 +183,9 @@ static const struct row rows[] = {
 	{ "GET",  "/admin/datastores/:id",                  "/admin/datastores/{S}",               NULL,          0,     { IN,   403,  403,  IN,   200 } },
 	{ "GET",  "/admin/datastores/:id",                  "/admin/datastores/{X}",               NULL,          0,     { IN,   403,  403,  IN,   404 } },
 	{ "GET",  "/admin/datastores/:id",                  "/admin/datastores/{N}",               NULL,          0,     { IN,   403,  403,  IN,   404 } },
+	{ "POST", "/admin/datastores/:id/default",          "/admin/datastores/{S}/default",       "",            0,     { 401,  403,  403,  401,  303 } },
+	{ "POST", "/admin/datastores/:id/default",          "/admin/datastores/{X}/default",       "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/datastores/:id/default",          "/admin/datastores/{N}/default",       "",            0,     { 401,  403,  403,  401,  404 } },
 	{ "GET",  "/datasets",                              "/datasets",                           NULL,          0,     { IN,   403,  403,  IN,   200 } },
 	{ "GET",  "/datasets/:id",                          "/datasets/{D}",                       NULL,          0,     { IN,   403,  403,  IN,   200 } },
 	{ "GET",  "/datasets/:id",                          "/datasets/{X}",                       NULL,          0,     { IN,   403,  403,  IN,   404 } },
@@ -177,6 +195,26 @@ static const struct row rows[] = {
 	{ "GET",  "/datasets/labeled/:eid",                 "/datasets/labeled/{X}",               NULL,          0,     { IN,   403,  403,  IN,   404 } },
 	{ "GET",  "/datasets/labeled/:eid",                 "/datasets/labeled/{N}",               NULL,          0,     { IN,   403,  403,  IN,   404 } },
 	{ "GET",  "/admin/plugins",                         "/admin/plugins",                      NULL,          0,     { IN,   403,  403,  IN,   200 } },
+
+	/* Teams: nobody but an admin may make one, join one or change one. */
+	{ "GET",  "/admin/teams",                           "/admin/teams",                        NULL,          0,     { IN,   403,  403,  IN,   200 } },
+	{ "POST", "/admin/teams",                           "/admin/teams",                        "name=",       0,     { 401,  403,  403,  401,  422 } },
+	{ "GET",  "/admin/teams/:tid",                      "/admin/teams/{T}",                    NULL,          0,     { IN,   403,  403,  IN,   200 } },
+	{ "GET",  "/admin/teams/:tid",                      "/admin/teams/{X}",                    NULL,          0,     { IN,   403,  403,  IN,   404 } },
+	{ "GET",  "/admin/teams/:tid",                      "/admin/teams/{N}",                    NULL,          0,     { IN,   403,  403,  IN,   404 } },
+	{ "POST", "/admin/teams/:tid/members",              "/admin/teams/{T}/members",            "user={U}",    0,     { 401,  403,  403,  401,  303 } },
+	{ "POST", "/admin/teams/:tid/members",              "/admin/teams/{T}/members",            "",            0,     { 401,  403,  403,  401,  422 } },
+	{ "POST", "/admin/teams/:tid/members",              "/admin/teams/{X}/members",            "user={U}",    0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/teams/:tid/members",              "/admin/teams/{N}/members",            "user={U}",    0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/teams/:tid/members/remove",       "/admin/teams/{T}/members/remove",     "",            0,     { 401,  403,  403,  401,  422 } },
+	{ "POST", "/admin/teams/:tid/members/remove",       "/admin/teams/{X}/members/remove",     "user={U}",    0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/teams/:tid/members/remove",       "/admin/teams/{N}/members/remove",     "user={U}",    0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/teams/:tid/name",                 "/admin/teams/{T}/name",               "name=",       0,     { 401,  403,  403,  401,  422 } },
+	{ "POST", "/admin/teams/:tid/name",                 "/admin/teams/{X}/name",               "name=x",      0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/teams/:tid/name",                 "/admin/teams/{N}/name",               "name=x",      0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/teams/:tid/delete",               "/admin/teams/{T}/delete",             "",            0,     { 401,  403,  403,  401,  200 } },
+	{ "POST", "/admin/teams/:tid/delete",               "/admin/teams/{X}/delete",             "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/teams/:tid/delete",               "/admin/teams/{N}/delete",             "",            0,     { 401,  403,  403,  401,  404 } },
 };
 static const size_t nrows = sizeof(rows) / sizeof(rows[0]);
 
@@ -343,7 +381,7 @@ static void authz_matrix_covers_routes(void)
 /* ------------------------------------------------------------ fixtures */
 
 struct fixture {
-	const char *ids[16][2];      /* {tag, value} */
+	const char *ids[32][2];      /* {tag, value} */
 	size_t nids;
 	long users[NPERSONAS];       /* 0 for anon */
 	char *emails[NPERSONAS];
@@ -530,6 +568,8 @@ static void fixture_make(struct fixture *fx)
 	id_set(fx, "{F}", export_new(q, "done", NULL));
 	id_set(fx, "{G}", export_new(p, "failed", NULL));
 
+	id_set(fx, "{T}", sql_long(itest_fmt("SELECT id FROM teams WHERE project_id = %ld", p)));
+	id_set(fx, "{U}", fx->users[MEMBER]);
 	id_set(fx, "{D}", sql_long(itest_fmt("SELECT dataset_id FROM projects WHERE id = %ld", p)));
 	id_set(fx, "{S}", sql_long("SELECT id FROM datastores WHERE is_default = 1"));
 	id_set(fx, "{R}", sql_long(itest_fmt("INSERT INTO project_drafts (user_id, data) VALUES "
