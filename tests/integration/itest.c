@@ -258,6 +258,7 @@ int main(int argc, char **argv)
 		{ itest_jobs_cases, itest_jobs_ncases },
 		{ itest_export_job_cases, itest_export_job_ncases },
 		{ itest_export_pages_cases, itest_export_pages_ncases },
+		{ itest_people_cases, itest_people_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);

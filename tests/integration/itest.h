@@ -58,6 +58,8 @@ extern const struct itest_case itest_export_job_cases[];
 extern const size_t itest_export_job_ncases;
 extern const struct itest_case itest_export_pages_cases[];
 extern const size_t itest_export_pages_ncases;
+extern const struct itest_case itest_people_cases[];
+extern const size_t itest_people_ncases;
 
 /* ------------------------------------------------------------ failures */
 
