@@ -508,6 +508,34 @@ static void people_last_admin(void)
 	CHECK_STATUS(r, 409);
 }
 
+/* Two demotions at once: while another transaction holds the admins'
+ * rows (FOR UPDATE, as a demotion does) and demotes the second admin, the
+ * demotion of the first waits for it and is then refused: one admin who
+ * can sign in is left, not none. */
+static void people_last_admin_concurrent(void)
+{
+	char *csrf;
+	struct client *admin = signed_in(ADMIN_EMAIL, ADMIN_PASSWORD, &csrf);
+	const char *email = new_email("rival-admin");
+	long me = user_id(ADMIN_EMAIL), other;
+	struct resp *r;
+
+	only_admin();
+	CHECK_REDIRECT(accept_invite(CLIENT(NULL), invite(admin, csrf, email, "Rival", "admin"),
+	    NEW_PASSWORD, NEW_PASSWORD, ""), 303, "/projects");
+	other = user_id(email);
+	CHECK(itest_shell(itest_fmt("%s -e 'START TRANSACTION; SELECT id FROM users WHERE is_admin = 1 "
+	    "AND is_disabled = 0 FOR UPDATE; DO SLEEP(2); UPDATE users SET is_admin = 0 WHERE id = %ld; "
+	    "COMMIT;' >/dev/null 2>&1 &", ENV("LABELD_TEST_SQL"), other)) == 0,
+	    "could not start the rival transaction");
+	itest_sleep_ms(700);
+	r = POST_FORM(admin, itest_fmt("/admin/people/%ld/role", me), "csrf", csrf, "role", "labeler");
+	CHECK_STATUS(r, 409);
+	CHECK_BODY_HAS(r, LAST_ADMIN);
+	CHECK_STREQ(SQL_QUERY("SELECT CONCAT(is_admin, '/', (SELECT is_admin FROM users WHERE id = %ld)) "
+	    "FROM users WHERE id = %ld", other, me), "1/0");
+}
+
 /* The Account page: a new name; a new password needs the current one and
  * ends the other sessions, not this one; nothing reaches another person. */
 static void people_account(void)
@@ -589,6 +617,7 @@ const struct itest_case itest_people_cases[] = {
 	ITEST(people_disable),
 	ITEST(people_remove),
 	ITEST(people_last_admin),
+	ITEST(people_last_admin_concurrent),
 	ITEST(people_account),
 	ITEST(people_labeler_forbidden),
 };
