@@ -171,7 +171,8 @@ static void people_page(struct request *r, int status, const char *message,
 		struct json_object *o = json_object_new_object();
 		view_str(o, "id", db_value(res, i, 0));
 		view_str(o, "email", db_value(res, i, 1));
-		view_str(o, "name", db_value(res, i, 2));
+		view_str(o, "name", db_value(res, i, 2)[0] != '\0' ? db_value(res, i, 2) :
+		    db_value(res, i, 1));
 		view_str(o, "role", db_int(res, i, 3) ? "admin" : "labeler");
 		view_str(o, "last_sign_in", db_value(res, i, 4));
 		view_str(o, "status", row_status(res, i, 5));
@@ -208,7 +209,7 @@ static void person_page(struct request *r, int status, long long uid, const char
 {
 	struct json_object *v;
 	struct db_result *res;
-	const char *st;
+	const char *st, *name;
 	int rc;
 
 	rc = db_query(r->db, r->arena, &res,
@@ -228,7 +229,9 @@ static void person_page(struct request *r, int status, long long uid, const char
 		page_error(r, 404, "No such person", "There is no person at this address.");
 		return;
 	}
-	v = view_new(r, db_value(res, 0, 2)[0] != '\0' ? db_value(res, 0, 2) : db_value(res, 0, 1));
+	/* Without a display name (labeld --create-admin), the email. */
+	name = db_value(res, 0, 2)[0] != '\0' ? db_value(res, 0, 2) : db_value(res, 0, 1);
+	v = view_new(r, name);
 	if (v == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
@@ -236,7 +239,7 @@ static void person_page(struct request *r, int status, long long uid, const char
 	st = row_status(res, 0, 5);
 	view_str(v, "id", db_value(res, 0, 0));
 	view_str(v, "email", db_value(res, 0, 1));
-	view_str(v, "name", db_value(res, 0, 2));
+	view_str(v, "name", name);
 	view_bool(v, "is_admin", db_int(res, 0, 3) != 0);
 	view_str(v, "role", db_int(res, 0, 3) ? "admin" : "labeler");
 	view_str(v, "last_sign_in", db_value(res, 0, 4));
@@ -256,7 +259,7 @@ static void person_page(struct request *r, int status, long long uid, const char
 		const char *body = arena_printf(r->arena,
 		    "Hello %s,\n\n%s invites you to label images with labeld. Open this link to set "
 		    "your password and sign in:\n\n%s\n\nThe link works once and expires on %s.\n",
-		    db_value(res, 0, 2), who ? who : "", link, db_value(res, 0, 11));
+		    name, who ? who : "", link, db_value(res, 0, 11));
 		view_str(v, "invite_link", link);
 		view_str(v, "mailto", people_mailto(r->arena, db_value(res, 0, 1),
 		    "Your invitation to labeld", body));

@@ -372,9 +372,16 @@ static void people_search(void)
 	r = GET(admin, "/admin/people?q=%25");
 	CHECK_STATUS(r, 200);
 	CHECK_BODY_HAS(r, "Nobody matches.");
-	/* everyone without q (up to the cap) */
+	/* everyone without q (up to the cap); without a display name the
+	 * email is the link */
 	r = GET(admin, "/admin/people");
 	CHECK(html_count(r, "//tr[@data-id='%ld']", ida) == 1, "the list misses %s", a);
+	SQL("UPDATE users SET display_name = '' WHERE id = %ld", idb);
+	r = GET(admin, itest_fmt("/admin/people?q=%s", url_enc(b)));
+	CHECK_STREQ(html_str(r, "//tr[@data-id='%ld']/td[1]/a", idb), b);
+	r = GET(admin, itest_fmt("/admin/people/%ld", idb));
+	CHECK_STATUS(r, 200);
+	CHECK_STREQ(html_str(r, "//h1/text()"), itest_fmt("%s ", b));
 	/* bad input: a 4xx page that keeps what was typed */
 	r = add_person(admin, csrf, "not-an-address", "Typed Name", "admin");
 	CHECK_STATUS(r, 400);
@@ -411,6 +418,13 @@ static void people_disable(void)
 	CHECK_STATUS(r, 200);
 	CHECK_STREQ(html_str(r, "//dd[@id='status']"), "disabled");
 	CHECK(html_count(r, "//form[@id='enable']") == 1, "no Enable form");
+	/* their team, linked, here and in the list */
+	long tid = sql_long(itest_fmt("SELECT team_id FROM team_members WHERE user_id = %ld", uid));
+	CHECK(html_count(r, "//dd[@id='teams']/a[@href='/admin/teams/%ld']", tid) == 1,
+	    "the person's page does not link team %ld", tid);
+	r = GET(admin, itest_fmt("/admin/people?q=%s", url_enc(email)));
+	CHECK(html_count(r, "//tr[@data-id='%ld']/td[4]/a[@href='/admin/teams/%ld']", uid, tid) == 1,
+	    "the list does not link team %ld", tid);
 
 	r = POST_FORM(admin, itest_fmt("/admin/people/%ld/enable", uid), "csrf", csrf);
 	CHECK_REDIRECT(r, 303, itest_fmt("/admin/people/%ld?done=enabled", uid));
