@@ -29,6 +29,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "people.h"
+#include "project_rules.h"
 #include "request.h"
 #include "response.h"
 #include "session.h"
@@ -60,16 +61,24 @@ static char *field(struct request *r, const char *name)
 	return arena_strndup(r->arena, s, len);
 }
 
-/* What is wrong with a display name (a sentence), or NULL. */
+/* What is wrong with a display name (a sentence), or NULL: it is needed,
+ * valid UTF-8 of at most NAME_MAX_CHARS code points (users.display_name),
+ * without control characters. */
+#define NAME_MAX_CHARS 100
 static const char *name_problem(const char *name)
 {
+	long chars;
+
 	if (name == NULL || name[0] == '\0')
 		return "Enter a display name.";
-	if (strlen(name) > 200)
-		return "The display name is too long: use at most 200 characters.";
 	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			return "The display name may not hold control characters.";
+	chars = rules_utf8_count(name, strlen(name));
+	if (chars < 0)
+		return "The display name is not valid UTF-8 text.";
+	if (chars > NAME_MAX_CHARS)
+		return "The display name is too long: use at most 100 characters.";
 	return NULL;
 }
 
@@ -94,8 +103,8 @@ static long long param_uid(struct request *r)
 	return catalog_parse_id(route_param(&r->params, "uid"));
 }
 
-/* The rows of people_status() from a row with removed, disabled and
- * activated flags in columns col, col + 1, col + 2. */
+/* people_status() of a row with the removed, disabled and activated
+ * flags in columns col, col + 1, col + 2. */
 static const char *row_status(const struct db_result *res, size_t row, size_t col)
 {
 	return people_status(db_int(res, row, col) != 0, db_int(res, row, col + 1) != 0,
@@ -114,7 +123,8 @@ static struct json_object *json_array_of(const char *text)
 	return json_object_new_array();
 }
 
-/* The teams of user ? as a JSON array of {id, name}, ordered by name. */
+/* The teams of the user in column user_col as a JSON array of {id, name},
+ * ordered by name. */
 #define TEAMS_JSON(user_col) \
 	"(SELECT JSON_ARRAYAGG(JSON_OBJECT('id', t.id, 'name', t.name) ORDER BY t.name, t.id) " \
 	"FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE tm.user_id = " user_col ")"

@@ -573,6 +573,20 @@ static void people_account(void)
 	CHECK_STREQ(SQL_QUERY("SELECT display_name FROM users WHERE id = %ld", vid), "Labeler");
 	r = POST_FORM(c, "/account/name", "csrf", csrf, "name", "");
 	CHECK_STATUS(r, 422);
+	/* 100 characters (not bytes) at most */
+	char name100[301] = "", name101[301];
+	for (int i = 0; i < 100; i++)
+		strcat(name100, "\xc3\xa9");
+	snprintf(name101, sizeof(name101), "%sx", name100);
+	r = POST_FORM(c, "/account/name", "csrf", csrf, "name", name101);
+	CHECK_STATUS(r, 422);
+	CHECK_BODY_HAS(r, "too long");
+	CHECK_REDIRECT(POST_FORM(c, "/account/name", "csrf", csrf, "name", name100), 303,
+	    "/account?done=name");
+	r = POST_FORM(c, "/account/name", "csrf", csrf, "name", "bad \xff byte");
+	CHECK_STATUS(r, 422);
+	r = POST_FORM(c, "/account/name", "csrf", csrf, "name", "  Renamed Person ");
+	CHECK_REDIRECT(r, 303, "/account?done=name");
 
 	/* the current password is required, the new one twice */
 	r = POST_FORM(c, "/account/password", "csrf", csrf, "current", "wrong password",
