@@ -752,24 +752,43 @@ void handle_account_password(struct request *r)
 {
 	const char *current = req_form(r, "current"), *problem;
 	const char *pw = req_form(r, "password"), *pw2 = req_form(r, "password2");
-	struct db_result *res;
-	char hash[256];
+	struct db_result *res = NULL;
+	char hash[256], retry[32];
+	unsigned wait = 0;
 	int rc;
 
 	if ((problem = people_password_problem(pw, pw2)) != NULL) {
 		account_page(r, 422, NULL, problem, 1);
 		return;
 	}
-	rc = db_query(r->db, r->arena, &res, "SELECT password_hash FROM users WHERE id = ?", "i",
-	    r->session->user_id);
+	/* Guesses of the current password count as sign-in tries do
+	 * (auth.h), so a session left open does not let anyone try them all. */
+	rc = auth_throttle_begin(r->db, r->arena, &r->app->cfg, r->session->email, r->remote_addr,
+	    1, &wait);
+	if (rc == DB_OK && wait == 0)
+		rc = db_query(r->db, r->arena, &res, "SELECT password_hash FROM users WHERE id = ?",
+		    "i", r->session->user_id);
 	if (rc != DB_OK) {
 		page_db_error(r, rc, "The password could not be changed");
+		return;
+	}
+	if (wait > 0) {
+		snprintf(retry, sizeof(retry), "%u", wait);
+		resp_header(r, "Retry-After", retry);
+		account_page(r, 429, NULL, "Too many wrong passwords. Wait a few minutes, then try "
+		    "again.", 1);
 		return;
 	}
 	if (current == NULL || res->nrows != 1 || !auth_verify_password(current, db_value(res, 0, 0))) {
 		log_info("password change refused for %s: wrong current password", r->session->email);
 		account_page(r, 403, NULL, "Your current password is not right: the password was "
 		    "not changed.", 1);
+		return;
+	}
+	rc = auth_throttle_success(r->db, r->arena, r->session->email, r->remote_addr,
+	    r->session->user_id);
+	if (rc != DB_OK) {
+		page_db_error(r, rc, "The password could not be changed");
 		return;
 	}
 	if (auth_hash_password(pw, r->app->cfg.password_cost, hash, sizeof(hash)) < 0) {

@@ -4,7 +4,7 @@
  *
  * A test is a function with no arguments registered in a const table; the
  * runner calls the tests in table order (t_http, t_auth, t_datastores,
- * t_projects, t_labeling, t_export, t_jobs, t_export_job, t_export_pages, t_infra) and prints
+ * t_projects, t_labeling, t_export, t_jobs, t_export_job, t_export_pages, t_people, t_infra) and prints
  * "ok NAME" or "FAIL NAME: file:line: message" for each, then one line
  * "N passed, N failed".
  *

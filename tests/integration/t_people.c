@@ -605,6 +605,15 @@ static void people_account(void)
 	CHECK_STATUS(SIGN_IN(CLIENT(NULL), email, USER_PASSWORD, NULL), 401);
 	signed_in(email, NEW_PASSWORD, NULL);
 	signed_in(victim, USER_PASSWORD, NULL);
+	/* guesses of the current password are throttled as sign-ins are */
+	long got = 0;
+	for (int i = 0; i < 40 && got != 429; i++) {
+		r = POST_FORM(c, "/account/password", "csrf", csrf, "current", "guess",
+		    "password", NEW_PASSWORD, "password2", NEW_PASSWORD);
+		got = r->status;
+		CHECK(got == 403 || got == 429, "a guess got %ld", got);
+	}
+	CHECK(got == 429 && resp_header(r, "Retry-After") != NULL, "no 429 after 40 guesses");
 	/* signed out: the account page asks to sign in */
 	CHECK_REDIRECT(GET(CLIENT(NULL), "/account"), 303, "/login?next=%2Faccount");
 }
