@@ -481,6 +481,10 @@ again:
 				rc = db_exec(r->db, 0, NULL, NULL,
 				    "UPDATE invitations SET voided_at = NOW(6) "
 				    "WHERE user_id = ? AND used_at IS NULL AND voided_at IS NULL", "i", uid);
+			/* Out of every team: added again, they start with none. */
+			if (rc == DB_OK)
+				rc = db_exec(r->db, 0, NULL, NULL,
+				    "DELETE FROM team_members WHERE user_id = ?", "i", uid);
 			break;
 		case ACT_ADMIN:
 		case ACT_LABELER:

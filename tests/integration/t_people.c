@@ -457,6 +457,7 @@ static void people_remove(void)
 	CHECK_STREQ(SQL_QUERY("SELECT COUNT(*) FROM annotations WHERE project_id = %ld AND "
 	    "labeler_id = %ld", p, uid), "1");
 	CHECK_STREQ(SQL_QUERY("SELECT COUNT(*) FROM items WHERE lease_user = %ld", uid), "0");
+	CHECK_STREQ(SQL_QUERY("SELECT COUNT(*) FROM team_members WHERE user_id = %ld", uid), "0");
 	CHECK_STATUS(SIGN_IN(CLIENT(NULL), email, USER_PASSWORD, NULL), 401);
 	r = GET(admin, itest_fmt("/admin/people?q=%s", url_enc(email)));
 	CHECK(html_count(r, "//tr[@data-id='%ld']", uid) == 0, "a removed person is listed");
