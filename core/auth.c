@@ -267,7 +267,8 @@ int auth_user_create(struct db *db, struct arena *a, const char *email,
 	if (auth_hash_password(password, cost, hash, sizeof(hash)) < 0)
 		return DB_ERR;
 	rc = db_exec(db, 0, NULL, &insert_id,
-	    "INSERT INTO users (email, display_name, password_hash, is_admin) VALUES (?, ?, ?, ?)",
+	    "INSERT INTO users (email, display_name, password_hash, is_admin, activated_at) "
+	    "VALUES (?, ?, ?, ?, NOW(6))",
 	    "sssi", norm, display_name ? display_name : "", hash, (long long)(is_admin != 0));
 	explicit_bzero(hash, sizeof(hash));
 	if (rc == DB_OK && id != NULL)

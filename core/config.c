@@ -79,6 +79,7 @@ static const struct config_key config_keys[] = {
 	KU(login_window, "900", 1, 31536000),
 	KU(login_account_backoff, "100", 1, 1000000),
 	KU(password_cost, "5", 1, 11),
+	KU(invitation_lifetime, "604800", 60, 31536000),
 	KU(cleanup_interval, "300", 1, 86400),
 	KS(public_url, ""),
 	KS(blob_allow_hosts, ""),

@@ -48,6 +48,7 @@ struct config {
 	unsigned login_window;
 	unsigned login_account_backoff;  /* failures per account after which each try waits */
 	unsigned password_cost;
+	unsigned invitation_lifetime;     /* seconds an invitation link stays good */
 	unsigned cleanup_interval;       /* seconds between deletions of expired rows */
 
 	char *public_url;                /* "https://labels.example.com": Secure cookies, HSTS */

@@ -427,7 +427,9 @@ int request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, str
 	ms = ms_since(&t0);
 	metrics_request(r->route != NULL ? (long)(r->route - app->routes) : -1, r->method,
 	    r->status, ms / 1e3);
-	log_info("%s %s %d %.1fms%s", r->method, r->path, r->status, ms,
+	log_info("%s %s %d %.1fms%s", r->method,
+	    r->route != NULL && (r->route->needs & PATH_SECRET) ? r->route->pattern : r->path,
+	    r->status, ms,
 	    r->body_unread ? " (body left unread)" : "");
 	app_runtime_release(app, r->rt);
 	return r->body_unread;

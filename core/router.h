@@ -35,10 +35,12 @@ enum route_need {
 	                           Its struct queue_image goes to r->preload. */
 	NEED_METRICS_ADDR = 1u << 6, /* the client's address (REMOTE_ADDR) is in
 	                           labeld.conf metrics_allow; else 404 */
-	NEED_PROJECT = 1u << 7  /* the user may see project :id (access.h: an
+	NEED_PROJECT = 1u << 7, /* the user may see project :id (access.h: an
 	                           admin, or in a team that serves it); else 404,
 	                           whether it exists or not.  A preload may
 	                           decide it (r->project_access). */
+	PATH_SECRET = 1u << 8   /* the path holds a secret (an invitation
+	                           token): the log shows the route's pattern */
 };
 
 struct route {

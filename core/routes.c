@@ -65,6 +65,21 @@ const struct route routes[] = {
 	{ "POST", "/admin/teams/:tid/delete",       handle_team_delete,          ADMIN | NEED_CSRF, NULL },
 
 	{ "GET",  "/admin/plugins",                 handle_admin_plugins,        ADMIN, NULL },
+
+	/* People, invitations and the account page (people.c). */
+	{ "GET",  "/admin/people",                  handle_people,               ADMIN, NULL },
+	{ "POST", "/admin/people",                  handle_person_add,           ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/admin/people/:uid",             handle_person,               ADMIN, NULL },
+	{ "POST", "/admin/people/:uid/invitation",  handle_person_invite,        ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/people/:uid/disable",     handle_person_disable,       ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/people/:uid/enable",      handle_person_enable,        ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/people/:uid/remove",      handle_person_remove,        ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/people/:uid/role",        handle_person_role,          ADMIN | NEED_CSRF, NULL },
+	{ "GET",  "/invite/:token",                 handle_invite_form,          NEED_DB | PATH_SECRET, NULL },
+	{ "POST", "/invite/:token",                 handle_invite_accept,        NEED_DB | NEED_CSRF | PATH_SECRET, NULL },
+	{ "GET",  "/account",                       handle_account,              LOGIN, NULL },
+	{ "POST", "/account/name",                  handle_account_name,         LOGIN | NEED_CSRF, NULL },
+	{ "POST", "/account/password",              handle_account_password,     LOGIN | NEED_CSRF, NULL },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -24,9 +24,7 @@ void handle_home(struct request *r)
 	resp_redirect(r, 303, r->session ? HOME : "/login");
 }
 
-/* The double-submit token for the sign-in form: the labeld_login cookie's
- * value, or a new one (set as a cookie) when there is none. */
-static const char *login_token(struct request *r)
+const char *login_token(struct request *r)
 {
 	const char *t = req_cookie(r, LOGIN_COOKIE);
 	char *fresh;
@@ -91,7 +89,7 @@ void handle_login(struct request *r)
 		return;
 	}
 	rc = db_query(r->db, r->arena, &res,
-	    "SELECT u.id, u.password_hash, u.is_disabled, "
+	    "SELECT u.id, u.password_hash, u.is_disabled OR u.removed_at IS NOT NULL, "
 	    "EXISTS (SELECT 1 FROM login_known k WHERE k.user_id = u.id AND k.address = ?) "
 	    "FROM users u WHERE u.email = ?", "ss", r->remote_addr, email);
 	if (rc != DB_OK) {
@@ -114,6 +112,9 @@ void handle_login(struct request *r)
 		return;
 	}
 	if (res->nrows == 1) {
+		/* Invited people have no password (password_hash ''), which
+		 * never verifies; disabled and removed people are refused with
+		 * the same answer as a wrong password. */
 		ok = auth_verify_password(password, db_value(res, 0, 1)) && db_int(res, 0, 2) == 0;
 	} else {
 		/* Same work for unknown accounts: timing does not tell. */
@@ -142,7 +143,8 @@ void handle_login(struct request *r)
 		rc = auth_throttle_success(r->db, r->arena, email, r->remote_addr, uid);
 	if (rc == DB_OK)
 		rc = db_exec(r->db, DB_IDEMPOTENT, NULL, NULL,
-		    "UPDATE users SET last_login_at = NOW(6) WHERE id = ?", "i", uid);
+		    "UPDATE users SET last_login_at = NOW(6), activated_at = COALESCE(activated_at, NOW(6)) "
+		    "WHERE id = ?", "i", uid);
 	if (rc != DB_OK) {
 		db_failed(r, rc);
 		return;

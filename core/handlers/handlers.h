@@ -16,6 +16,10 @@ void handle_home(struct request *r);
 void handle_login_form(struct request *r);
 void handle_login(struct request *r);
 void handle_logout(struct request *r);
+/* The double-submit token for forms of signed-out visitors (sign-in, the
+ * invitation): the labeld_login cookie's value, or a new one (set as a
+ * cookie) when there is none.  NULL when out of memory. */
+const char *login_token(struct request *r);
 /* projects.c: the projects home, a project's tabs, label and instruction edits */
 void handle_projects(struct request *r);
 void handle_project_details(struct request *r);
@@ -72,5 +76,19 @@ void handle_project_team_assign(struct request *r);
 void handle_project_team_unassign(struct request *r);
 /* admin.c */
 void handle_admin_plugins(struct request *r);
+/* people.c: the People pages, invitations, the account page */
+void handle_people(struct request *r);
+void handle_person_add(struct request *r);
+void handle_person(struct request *r);
+void handle_person_invite(struct request *r);
+void handle_person_disable(struct request *r);
+void handle_person_enable(struct request *r);
+void handle_person_remove(struct request *r);
+void handle_person_role(struct request *r);
+void handle_invite_form(struct request *r);
+void handle_invite_accept(struct request *r);
+void handle_account(struct request *r);
+void handle_account_name(struct request *r);
+void handle_account_password(struct request *r);
 
 #endif

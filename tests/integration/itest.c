@@ -260,6 +260,7 @@ int main(int argc, char **argv)
 		{ itest_export_pages_cases, itest_export_pages_ncases },
 		{ itest_authz_cases, itest_authz_ncases },
 		{ itest_teams_cases, itest_teams_ncases },
+		{ itest_people_cases, itest_people_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);

@@ -7,6 +7,9 @@
  * t_projects, t_labeling, t_export, t_jobs, t_export_job, t_export_pages,
  * t_authz, t_infra) and prints "ok NAME" or "FAIL NAME: file:line:
  * message" for each, then one line "N passed, N failed".
+ * t_projects, t_labeling, t_export, t_jobs, t_export_job, t_export_pages, t_people, t_infra) and prints
+ * "ok NAME" or "FAIL NAME: file:line: message" for each, then one line
+ * "N passed, N failed".
  *
  * The CHECK macros record file:line and a message and leave the test at the
  * first failure (a longjmp back to the runner).  Everything a test allocates
@@ -62,6 +65,8 @@ extern const struct itest_case itest_authz_cases[];
 extern const size_t itest_authz_ncases;
 extern const struct itest_case itest_teams_cases[];
 extern const size_t itest_teams_ncases;
+extern const struct itest_case itest_people_cases[];
+extern const size_t itest_people_ncases;
 
 /* ------------------------------------------------------------ failures */
 
