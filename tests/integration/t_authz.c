@@ -28,6 +28,7 @@
  *   {D} P's dataset               {S} the default datastore
  *   {R} a draft of admin's        {R2} a draft of another admin's
  *   {T} P's team (the member's)   {U} the member
+ *   {V} a removed person          {K} the token of a good invitation
  *   {X} an id that does not exist {N} a non-numeric id ("abc")
  * FLAGS: FRESH sends the request with a session of its own (made for this
  * one request; for routes that end the session, such as /logout).
@@ -79,6 +80,9 @@ struct row {
 #define BAD_DATASTORE "name=&kind=local"
 #define BAD_ANSWER "action=no-such-action"
 #define BAD_TEAM "team=abc"
+#define MISMATCH "name=x&current=wrong&password=authz-one-password&password2=authz-another-one"
+#define LONG_NAME "name=" \
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 
 static const struct row rows[] = {
 	/* method pattern                                   path                                   body          flags   anon  member outsider disabled admin */
@@ -195,6 +199,42 @@ static const struct row rows[] = {
 	{ "GET",  "/datasets/labeled/:eid",                 "/datasets/labeled/{X}",               NULL,          0,     { IN,   403,  403,  IN,   404 } },
 	{ "GET",  "/datasets/labeled/:eid",                 "/datasets/labeled/{N}",               NULL,          0,     { IN,   403,  403,  IN,   404 } },
 	{ "GET",  "/admin/plugins",                         "/admin/plugins",                      NULL,          0,     { IN,   403,  403,  IN,   200 } },
+
+	/* People: nobody but an admin may add, change or invite anyone, or make
+	 * anyone admin.  The actions aim at {V}, a removed person, whom they
+	 * refuse (409) after the access checks. */
+	{ "GET",  "/admin/people",                          "/admin/people",                       NULL,          0,     { IN,   403,  403,  IN,   200 } },
+	{ "POST", "/admin/people",                          "/admin/people",                       "email=",      0,     { 401,  403,  403,  401,  400 } },
+	{ "GET",  "/admin/people/:uid",                     "/admin/people/{U}",                   NULL,          0,     { IN,   403,  403,  IN,   200 } },
+	{ "GET",  "/admin/people/:uid",                     "/admin/people/{X}",                   NULL,          0,     { IN,   403,  403,  IN,   404 } },
+	{ "GET",  "/admin/people/:uid",                     "/admin/people/{N}",                   NULL,          0,     { IN,   403,  403,  IN,   404 } },
+	{ "POST", "/admin/people/:uid/invitation",          "/admin/people/{V}/invitation",        "",            0,     { 401,  403,  403,  401,  409 } },
+	{ "POST", "/admin/people/:uid/invitation",          "/admin/people/{X}/invitation",        "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/invitation",          "/admin/people/{N}/invitation",        "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/disable",             "/admin/people/{V}/disable",           "",            0,     { 401,  403,  403,  401,  409 } },
+	{ "POST", "/admin/people/:uid/disable",             "/admin/people/{X}/disable",           "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/disable",             "/admin/people/{N}/disable",           "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/enable",              "/admin/people/{V}/enable",            "",            0,     { 401,  403,  403,  401,  409 } },
+	{ "POST", "/admin/people/:uid/enable",              "/admin/people/{X}/enable",            "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/enable",              "/admin/people/{N}/enable",            "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/remove",              "/admin/people/{V}/remove",            "",            0,     { 401,  403,  403,  401,  409 } },
+	{ "POST", "/admin/people/:uid/remove",              "/admin/people/{X}/remove",            "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/remove",              "/admin/people/{N}/remove",            "",            0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/role",                "/admin/people/{V}/role",              "role=admin",  0,     { 401,  403,  403,  401,  409 } },
+	{ "POST", "/admin/people/:uid/role",                "/admin/people/{U}/role",              "role=boss",   0,     { 401,  403,  403,  401,  400 } },
+	{ "POST", "/admin/people/:uid/role",                "/admin/people/{X}/role",              "role=admin",  0,     { 401,  403,  403,  401,  404 } },
+	{ "POST", "/admin/people/:uid/role",                "/admin/people/{N}/role",              "role=admin",  0,     { 401,  403,  403,  401,  404 } },
+	/* An invitation link: for whoever holds it (no session needed). */
+	{ "GET",  "/invite/:token",                         "/invite/{K}",                         NULL,          0,     { 200,  200,  200,  200,  200 } },
+	{ "GET",  "/invite/:token",                         "/invite/{X}",                         NULL,          0,     { 404,  404,  404,  404,  404 } },
+	{ "GET",  "/invite/:token",                         "/invite/{N}",                         NULL,          0,     { 404,  404,  404,  404,  404 } },
+	{ "POST", "/invite/:token",                         "/invite/{K}",                         MISMATCH,      0,     { 403,  422,  422,  403,  422 } },
+	{ "POST", "/invite/:token",                         "/invite/{X}",                         MISMATCH,      0,     { 403,  404,  404,  403,  404 } },
+	{ "POST", "/invite/:token",                         "/invite/{N}",                         MISMATCH,      0,     { 403,  404,  404,  403,  404 } },
+	/* One's own account only. */
+	{ "GET",  "/account",                               "/account",                            NULL,          0,     { IN,   200,  200,  IN,   200 } },
+	{ "POST", "/account/name",                          "/account/name",                       LONG_NAME,     0,     { 401,  422,  422,  401,  422 } },
+	{ "POST", "/account/password",                      "/account/password",                   MISMATCH,      0,     { 401,  422,  422,  401,  422 } },
 
 	/* Teams: nobody but an admin may make one, join one or change one. */
 	{ "GET",  "/admin/teams",                           "/admin/teams",                        NULL,          0,     { IN,   403,  403,  IN,   200 } },
@@ -570,6 +610,22 @@ static void fixture_make(struct fixture *fx)
 
 	id_set(fx, "{T}", sql_long(itest_fmt("SELECT id FROM teams WHERE project_id = %ld", p)));
 	id_set(fx, "{U}", fx->users[MEMBER]);
+	{
+		char *email;
+		long v = person_new("authz-removed", 0, &email);
+		/* 43 base64url characters, as labeld makes them. */
+		const char *token = "authzInvitationTokenAAAAAAAAAAAAAAAAAAAAAAA";
+		long k = person_new("authz-invited", 0, &email);
+
+		SQL("UPDATE users SET removed_at = NOW(6), is_disabled = 1 WHERE id = %ld", v);
+		id_set(fx, "{V}", v);
+		SQL("UPDATE users SET password_hash = '', activated_at = NULL WHERE id = %ld; "
+		    "INSERT INTO invitations (user_id, token_hash, expires_at) "
+		    "VALUES (%ld, UNHEX(SHA2(%s, 256)), NOW(6) + INTERVAL 1 DAY)", k, k, sql_str(token));
+		fx->ids[fx->nids][0] = "{K}";
+		fx->ids[fx->nids][1] = token;
+		fx->nids++;
+	}
 	id_set(fx, "{D}", sql_long(itest_fmt("SELECT dataset_id FROM projects WHERE id = %ld", p)));
 	id_set(fx, "{S}", sql_long("SELECT id FROM datastores WHERE is_default = 1"));
 	id_set(fx, "{R}", sql_long(itest_fmt("INSERT INTO project_drafts (user_id, data) VALUES "

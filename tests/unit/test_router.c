@@ -144,8 +144,10 @@ START_TEST(need_names)
 	ck_assert_str_eq(out, "login,csrf,db,project");
 	router_need_names(NEED_ADMIN | TAKES_FILES | NEED_IMAGE | NEED_METRICS_ADDR, out, sizeof(out));
 	ck_assert_str_eq(out, "admin,files,image,metrics-addr");
-	router_need_names(1u << 8 | NEED_LOGIN, out, sizeof(out));
-	ck_assert_str_eq(out, "login,0x100");
+	router_need_names(1u << 9 | NEED_LOGIN, out, sizeof(out));
+	ck_assert_str_eq(out, "login,0x200");
+	router_need_names(PATH_SECRET | NEED_DB, out, sizeof(out));
+	ck_assert_str_eq(out, "db,path-secret");
 	router_need_names(NEED_DB | NEED_LOGIN | NEED_ADMIN, small, sizeof(small));
 	ck_assert_str_eq(small, "login");
 }
