@@ -406,7 +406,7 @@ START_TEST(test_migration_014)
 	cat_exec(db, "DROP DATABASE " CAT_DB);
 	cat_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
 	cat_exec(db, "USE " CAT_DB);
-	cmd = arena_printf(a, "for f in '%s'/sql/0*.sql; do case $f in *'/014_'*|*'/01[5-9]_'*|*'/0[2-9]'*) ;; "
+	cmd = arena_printf(a, "for f in '%s'/sql/0*.sql; do case $f in */01[4-9]_*|*/0[2-9]*) ;; "
 	    "*) ln -s \"$f\" '%s'/ ;; esac; done", TEST_SRCDIR, dir);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_msg(db_migrate(db, dir, err, sizeof(err)) == 0, "migrate to 013: %s", err);
