@@ -44,7 +44,8 @@ async function people_invite_label_remove() {
 		decodeURIComponent(mailto).includes(new URL(link, 'http://x').pathname),
 		`the mail link does not carry the address and the link: ${mailto}`);
 	assert.match((await admin.textContent('#status')).trim(), /^invited$/i);
-	const personPath = new URL(admin.url()).pathname;
+	// Add answers with the person's page itself (the link is shown once).
+	const personPath = `/admin/people/${L.sqlOne(`SELECT id FROM users WHERE email = ${L.q(email)}`)}`;
 
 	// The invited person: no password signs them in yet; the link does.
 	const person = await L.newPage(B.browser);
@@ -99,9 +100,13 @@ async function people_invite_label_remove() {
 	await person.goto('/projects');
 	assert.equal(await person.locator(`a[href="/projects/${project.id}"]`).count(), 0,
 		'the project is still listed after the removal');
+	const gone = await person.goto(`/projects/${project.id}`);
+	assert.equal(gone.status(), 404, `the project page after the removal: ${gone.status()}`);
 	for (const p of [`/projects/${project.id}`, `/projects/${project.id}/label`,
 		`/projects/${project.id}/exports`, `/projects/${project.id}/items/${info.item}/image`]) {
-		const r = await person.goto(p);
+		// Asked of labeld, not of the browser's cache (an image seen
+		// before may be kept there).
+		const r = await person.request.get(p);
 		assert.equal(r.status(), 404, `GET ${p} after the removal: ${r.status()}`);
 	}
 	const still = Number(L.sqlOne(`SELECT COUNT(*) FROM items i JOIN users u ON u.id = i.lease_user
