@@ -60,33 +60,6 @@ int access_leases_revoke_tx(struct db *db, long long user_id, int all_projects,
 	return rc;
 }
 
-int access_leases_revoke(struct db *db, struct arena *a, long long user_id, int all_projects,
-    unsigned long long *released)
-{
-	unsigned long long n = 0;
-	int rc;
-
-	(void)a;
-	if (released != NULL)
-		*released = 0;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		if ((rc = db_begin(db)) != DB_OK)
-			return rc;
-		rc = access_leases_revoke_tx(db, user_id, all_projects, &n);
-		if (rc == DB_OK)
-			rc = db_commit(db);
-		if (rc == DB_OK) {
-			if (released != NULL)
-				*released = n;
-			return DB_OK;
-		}
-		db_rollback(db);
-		if (rc != DB_RETRY)
-			return rc;
-	}
-	return rc;
-}
-
 int access_sessions_end(struct db *db, long long user_id, const unsigned char *keep_hash)
 {
 	if (keep_hash != NULL)

@@ -38,14 +38,10 @@ int access_project(struct db *db, struct arena *a, const struct session *s,
 /* Return to the queue the leases user_id holds in projects they may no
  * longer see (all of them when all_projects, as for a person disabled or
  * removed), recording 'released' events; an admin keeps theirs unless
- * all_projects.  One transaction; *released gets how many (may be NULL).
- * DB_OK or DB_*. */
-int access_leases_revoke(struct db *db, struct arena *a, long long user_id, int all_projects,
-    unsigned long long *released);
-
-/* The same inside the caller's open transaction, after the change that
- * took the access away (it reads the teams as that transaction sees
- * them): no commit, no retry.  On DB_RETRY the transaction is over (the
+ * all_projects.  Runs inside the caller's open transaction, after the
+ * change that took the access away (it reads the teams as that
+ * transaction sees them), so the change and the leases are one state
+ * change: no commit, no retry.  On DB_RETRY the transaction is over (the
  * caller starts it again); on any other error the caller rolls back.
  * *released (may be NULL) gets how many.  DB_OK or DB_*. */
 int access_leases_revoke_tx(struct db *db, long long user_id, int all_projects,

@@ -428,8 +428,9 @@ again:
 enum person_action { ACT_DISABLE, ACT_ENABLE, ACT_REMOVE, ACT_ADMIN, ACT_LABELER };
 
 /* Apply an action to person :uid in one transaction (with the last-admin
- * guard), end their sessions and return their leases when they lose
- * access, and redirect to their page; 409 with the reason when refused. */
+ * guard) that also ends their sessions and returns their leases when they
+ * lose access, and redirect to their page; 409 with the reason when
+ * refused. */
 static void person_act(struct request *r, enum person_action act)
 {
 	static const char *const done[] = { "disabled", "enabled", "removed", "admin", "labeler" };
@@ -493,9 +494,13 @@ again:
 			break;
 		}
 	}
-	/* Their sessions end with the change itself. */
+	/* Their sessions end, and the items they hold go back to the queue,
+	 * with the change itself; a labeler made of an admin keeps only the
+	 * leases of projects their teams serve. */
 	if (rc == DB_OK && (act == ACT_DISABLE || act == ACT_REMOVE))
 		rc = access_sessions_end(r->db, uid, NULL);
+	if (rc == DB_OK && (act == ACT_DISABLE || act == ACT_REMOVE || act == ACT_LABELER))
+		rc = access_leases_revoke_tx(r->db, uid, act != ACT_LABELER, NULL);
 	if (rc == DB_OK)
 		rc = db_commit(r->db);
 	if (rc != DB_OK) {
@@ -504,15 +509,6 @@ again:
 			goto again;
 		page_db_error(r, rc, "The change could not be made");
 		return;
-	}
-	/* Leases: their own transaction (access.h); a labeler made of an
-	 * admin keeps only the leases of projects their teams serve. */
-	if (act == ACT_DISABLE || act == ACT_REMOVE || act == ACT_LABELER) {
-		rc = access_leases_revoke(r->db, r->arena, uid, act != ACT_LABELER, NULL);
-		if (rc != DB_OK) {
-			page_db_error(r, rc, "Their leases could not be returned");
-			return;
-		}
 	}
 	log_info("person %lld %s by %s", uid, done[act], r->session->email);
 	resp_redirect(r, 303, arena_printf(r->arena, "/admin/people/%lld?done=%s", uid, done[act]));
