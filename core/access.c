@@ -9,24 +9,31 @@
 #include "session.h"
 
 int access_project(struct db *db, struct arena *a, const struct session *s,
-    long long project_id, int *allowed)
+    long long project_id, int *allowed, int *reviewer)
 {
 	struct db_result *res;
 	int rc;
 
 	*allowed = 0;
+	if (reviewer != NULL)
+		*reviewer = 0;
 	if (s == NULL || project_id <= 0)
 		return DB_OK;
 	if (s->is_admin) {
 		/* Admins see every project that exists; the handler's own
 		 * lookup answers 404 for one that does not. */
 		*allowed = 1;
+		if (reviewer != NULL)
+			*reviewer = 1;
 		return DB_OK;
 	}
-	rc = db_query(db, a, &res, "SELECT " ACCESS_MEMBER_SQL("?"), "ii", project_id, s->user_id);
+	rc = db_query(db, a, &res, "SELECT " ACCESS_MEMBER_SQL("?") ", "
+	    ACCESS_REVIEWER_OF("?", "?"), "iiii", project_id, s->user_id, project_id, s->user_id);
 	if (rc != DB_OK)
 		return rc;
 	*allowed = res->nrows == 1 && db_int(res, 0, 0) == 1;
+	if (reviewer != NULL)
+		*reviewer = *allowed && db_int(res, 0, 1) == 1;
 	return DB_OK;
 }
 

@@ -29,11 +29,21 @@ struct session;
 	"EXISTS (SELECT 1 FROM project_teams pt_ JOIN team_members tm_ " \
 	"ON tm_.team_id = pt_.team_id WHERE pt_.project_id = " col " AND tm_.user_id = " user ")"
 
+/* The same for a reviewer: user `user` is marked reviewer in a team that
+ * serves the project in column `col`. */
+#define ACCESS_REVIEWER_OF(col, user) \
+	"EXISTS (SELECT 1 FROM project_teams pt_ JOIN team_members tm_ " \
+	"ON tm_.team_id = pt_.team_id WHERE pt_.project_id = " col " AND tm_.user_id = " user \
+	" AND tm_.reviewer = 1)"
+
 /* Whether session s may see project project_id: *allowed 1 or 0 (also 0
- * for a project that does not exist, or without a session).  DB_OK or
- * DB_*. */
+ * for a project that does not exist, or without a session), and, when
+ * reviewer is not NULL, whether s may review it (*reviewer 1 or 0): an
+ * admin, or someone a team that serves the project marks as its reviewer
+ * (the Dashboard, the Data tab, Reject, Approve, the review queue).
+ * DB_OK or DB_*. */
 int access_project(struct db *db, struct arena *a, const struct session *s,
-    long long project_id, int *allowed);
+    long long project_id, int *allowed, int *reviewer);
 
 /* Return to the queue the leases user_id holds in projects they may no
  * longer see (all of them when all_projects, as for a person disabled or

@@ -646,18 +646,20 @@ static void buf_add_json_str(struct buf *b, const char *s)
 	buf_addc(b, '"');
 }
 
-/* Append the lease row {"i", "u", "t"} (with json also "d", the answer)
- * of the procedures of sql/012_answer_one_path.sql to the array in b; k:
- * the rows before it.  token must pass token_syntax_ok (it is written
- * as it is). */
+/* Append the lease row {"i", "u", "t"} (with json also "d", the answer,
+ * and "c", its classes) of the procedures of sql/012_answer_one_path.sql
+ * and sql/017_review_data.sql to the array in b; k: the rows before it.
+ * token must pass token_syntax_ok and classes come from review_classes
+ * (both are written as they are). */
 static void lease_row(struct buf *b, long long item_id, long long user_id, const char *token,
-    const char *json, size_t k)
+    const char *json, const char *classes, size_t k)
 {
 	buf_printf(b, "%s{\"i\":%lld,\"u\":%lld,\"t\":\"%s\"", k > 0 ? "," : "",
 	    item_id, user_id, token);
 	if (json != NULL) {
 		buf_adds(b, ",\"d\":");
 		buf_add_json_str(b, json);
+		buf_printf(b, ",\"c\":%s", classes);
 	}
 	buf_addc(b, '}');
 }
@@ -670,16 +672,18 @@ static void lease_row(struct buf *b, long long item_id, long long user_id, const
  * transaction: the same statements as every batch); a skip runs the guard
  * in its own transaction and then records the skip. */
 static int answer_once(struct db *db, struct arena *a, long long project_id, long long item_id,
-    long long user_id, const char *token, const char *json, enum queue_action action)
+    long long user_id, const char *token, const char *json, const char *classes,
+    enum queue_action action)
 {
 	struct buf row;
+	uint64_t changed = 0;
 	int rc;
 
 	if (!token_syntax_ok(token))
 		return answer_refused(db, a, project_id, item_id, user_id, token, action);
 	buf_init(&row, a);
 	buf_addc(&row, '[');
-	lease_row(&row, item_id, user_id, token, action == QUEUE_SUBMIT ? json : NULL, 0);
+	lease_row(&row, item_id, user_id, token, action == QUEUE_SUBMIT ? json : NULL, classes, 0);
 	buf_addc(&row, ']');
 	if (row.failed)
 		return DB_ERR;
@@ -705,6 +709,15 @@ static int answer_once(struct db *db, struct arena *a, long long project_id, lon
 		rc = db_exec(db, 0, NULL, NULL,
 		    "INSERT IGNORE INTO item_skips (user_id, project_id, item_id) VALUES (?, ?, ?)",
 		    "iii", user_id, project_id, item_id);
+	/* The first skip of a queued item makes it 'skipped' (docs/review.md);
+	 * the item's row is locked since the guard, so two skips count once. */
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, &changed, NULL,
+		    "UPDATE items SET phase = 'skipped' WHERE id = ? AND phase = 'queued'", "i", item_id);
+	if (rc == DB_OK && changed > 0)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "UPDATE project_counters SET items_skipped = items_skipped + 1 WHERE project_id = ?",
+		    "i", project_id);
 	if (rc == DB_OK)
 		rc = db_exec(db, 0, NULL, NULL,
 		    "INSERT INTO labeler_days (project_id, user_id, day, skipped) "
@@ -725,13 +738,13 @@ fail:
 
 /* queue_submit for one answer in its own transaction. */
 static int submit_single(struct db *db, struct arena *a, long long project_id, long long item_id,
-    long long user_id, const char *token, const char *annotation_json)
+    long long user_id, const char *token, const char *annotation_json, const char *classes)
 {
 	int rc = DB_RETRY;
 
 	for (int i = 0; i < QUEUE_TRIES && rc == DB_RETRY; i++)
 		rc = answer_once(db, a, project_id, item_id, user_id, token, annotation_json,
-		    QUEUE_SUBMIT);
+		    classes, QUEUE_SUBMIT);
 	return rc;
 }
 
@@ -752,7 +765,7 @@ int queue_skip(struct db *db, struct arena *a, long long project_id, long long i
 	if (token == NULL)
 		return DB_ERR;
 	for (int i = 0; i < QUEUE_TRIES && rc == DB_RETRY; i++)
-		rc = answer_once(db, a, project_id, item_id, user_id, token, NULL, QUEUE_SKIP);
+		rc = answer_once(db, a, project_id, item_id, user_id, token, NULL, NULL, QUEUE_SKIP);
 	answer_counted(rc, QUEUE_SKIP);
 	return rc;
 }
@@ -783,7 +796,7 @@ struct queue_job {
 	long long next_id;
 	/* submit */
 	long long item_id;
-	const char *token, *json;
+	const char *token, *json, *classes;
 	int rc;
 };
 
@@ -1100,7 +1113,8 @@ static int lease_grants(struct lease_batch *lb)
 	    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$.i', "
 	    "u BIGINT UNSIGNED PATH '$.u', t CHAR(43) CHARACTER SET ascii PATH '$.t')) j "
 	    "STRAIGHT_JOIN items i ON i.id = j.id SET i.lease_user = j.u, i.lease_token = j.t, "
-	    "i.lease_until = NOW(6) + INTERVAL ? SECOND, i.version = i.version + 1",
+	    "i.lease_until = NOW(6) + INTERVAL ? SECOND, i.leased_at = NOW(6), "
+	    "i.version = i.version + 1",
 	    "si", b.data, (long long)lb->jobs[0]->lease_seconds);
 	if (rc == DB_OK)
 		rc = db_exec(lb->db, 0, NULL, NULL,
@@ -1255,7 +1269,7 @@ static int submit_batch_once(struct combine_ctx *bc, struct queue_job **jobs, si
 			goto handback;
 		}
 		lease_row(&b, sorted[i]->item_id, sorted[i]->user_id, sorted[i]->token,
-		    sorted[i]->json, i);
+		    sorted[i]->json, sorted[i]->classes, i);
 	}
 	buf_addc(&b, ']');
 	if (b.failed)
@@ -1323,16 +1337,16 @@ int queue_lease_next(struct db *db, struct arena *a, long long project_id, long 
 }
 
 int queue_submit(struct db *db, struct arena *a, long long project_id, long long item_id,
-    long long user_id, const char *token, const char *annotation_json)
+    long long user_id, const char *token, const char *annotation_json, const char *classes)
 {
 	struct queue_job j = {
 		.cj = { .kind = JOB_SUBMIT, .group = project_id }, .arena = a,
 		.project_id = project_id, .user_id = user_id, .item_id = item_id,
-		.token = token, .json = annotation_json,
+		.token = token, .json = annotation_json, .classes = classes,
 	};
 	struct combine_ctx bc = { .db = db, .arena = a };
 
-	if (annotation_json == NULL || token == NULL)
+	if (annotation_json == NULL || token == NULL || classes == NULL || classes[0] != '[')
 		return DB_ERR;
 	if (db_in_transaction(db)) {
 		/* labeld_answer_batch starts its own transaction, which would
@@ -1346,7 +1360,8 @@ int queue_submit(struct db *db, struct arena *a, long long project_id, long long
 	else
 		j.rc = JOB_ALONE;
 	if (j.rc == JOB_ALONE)
-		j.rc = submit_single(db, a, project_id, item_id, user_id, token, annotation_json);
+		j.rc = submit_single(db, a, project_id, item_id, user_id, token, annotation_json,
+		    classes);
 	answer_counted(j.rc, QUEUE_SUBMIT);
 	return j.rc;
 }

@@ -147,9 +147,11 @@ int queue_lease_next(struct db *db, struct arena *a, long long project_id, long 
  * QUEUE_ALREADY when the same lease stored its answer before (a double
  * submit: nothing is added; the procedure says so); another queue_status
  * when the lease changed meanwhile; or DB_*.  Nothing is changed unless
- * QUEUE_OK.  Runs its own transaction: DB_ERR when db is in one. */
+ * QUEUE_OK.  classes: the answer's label ids as review_classes gives them
+ * (for answer_labels and label_counts, docs/review.md).  Runs its own
+ * transaction: DB_ERR when db is in one. */
 int queue_submit(struct db *db, struct arena *a, long long project_id, long long item_id,
-    long long user_id, const char *token, const char *annotation_json);
+    long long user_id, const char *token, const char *annotation_json, const char *classes);
 
 /* Skip, as queue_submit (after queue_page_check): the lease is released,
  * the skip remembered (the item is never handed to this labeler again), the

@@ -218,8 +218,10 @@ static int project_allowed(struct request *r)
 	long long id = catalog_parse_id(route_param(&r->params, "id"));
 	int allowed = r->project_access, rc;
 
-	if (allowed < 0) {
-		rc = access_project(r->db, r->arena, r->session, id, &allowed);
+	/* A preload decides membership only; a reviewer's page asks again. */
+	if (allowed < 0 || ((r->route->needs & NEED_REVIEW) && r->project_reviewer < 0)) {
+		rc = access_project(r->db, r->arena, r->session, id, &allowed,
+		    &r->project_reviewer);
 		if (rc != DB_OK) {
 			page_db_error(r, rc, "Access to the project could not be checked");
 			return -1;
@@ -227,6 +229,11 @@ static int project_allowed(struct request *r)
 	}
 	if (!allowed || id == 0) {
 		page_error(r, 404, "No such project", "There is no project at this address.");
+		return -1;
+	}
+	if ((r->route->needs & NEED_REVIEW) && r->project_reviewer != 1) {
+		page_error(r, 403, "Reviewers only",
+		    "Only the project's reviewers and labeld administrators may open this page.");
 		return -1;
 	}
 	return 0;
@@ -277,7 +284,7 @@ static int enforce_needs(struct request *r)
 		page_error(r, 403, "Admins only", "This page is for labeld administrators.");
 		return -1;
 	}
-	if ((needs & NEED_PROJECT) && project_allowed(r) < 0)
+	if ((needs & (NEED_PROJECT | NEED_REVIEW)) && project_allowed(r) < 0)
 		return -1;
 	if ((needs & NEED_IMAGE) && image_allowed(r) < 0)
 		return -1;
@@ -381,6 +388,7 @@ int request_handle(struct app *app, FCGX_Request *fcgx, struct arena *arena, str
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(r, 0, sizeof(*r));
 	r->project_access = -1;
+	r->project_reviewer = -1;
 	r->arena = arena;
 	r->app = app;
 	r->db = db;

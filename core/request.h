@@ -56,6 +56,9 @@ struct request {
 	int project_access;         /* NEED_PROJECT decided by the preload: 1 may
 	                             * see project :id, 0 may not; -1 (set
 	                             * before dispatch) the dispatcher asks */
+	int project_reviewer;       /* may review project :id (access.h): 1 or 0
+	                             * once NEED_PROJECT was decided by the
+	                             * dispatcher, else -1 (not asked) */
 	const char *login_token;    /* the double-submit token on sign-in forms */
 
 	/* The response. */

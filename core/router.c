@@ -105,7 +105,7 @@ void router_need_names(unsigned needs, char *out, size_t outlen)
 	/* In bit order (router.h). */
 	static const char *const names[] = {
 		"login", "csrf", "admin", "db", "files", "image", "metrics-addr", "project",
-		"path-secret",
+		"path-secret", "review",
 	};
 	const size_t known = sizeof(names) / sizeof(names[0]);
 	size_t used = 0;

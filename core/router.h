@@ -39,8 +39,12 @@ enum route_need {
 	                           admin, or in a team that serves it); else 404,
 	                           whether it exists or not.  A preload may
 	                           decide it (r->project_access). */
-	PATH_SECRET = 1u << 8   /* the path holds a secret (an invitation
+	PATH_SECRET = 1u << 8,  /* the path holds a secret (an invitation
 	                           token): the log shows the route's pattern */
+	NEED_REVIEW = 1u << 9   /* the user may review project :id (access.h:
+	                           an admin, or a reviewer in a team that serves
+	                           it); else 403 for members, 404 for the rest.
+	                           Always with NEED_PROJECT. */
 };
 
 struct route {

@@ -12,6 +12,9 @@
 #define ADMIN (NEED_DB | NEED_LOGIN | NEED_ADMIN)
 /* Signed in and may see project :id (access.h); 404 otherwise. */
 #define MEMBER (NEED_DB | NEED_LOGIN | NEED_PROJECT)
+/* May review project :id (access.h): 403 for its other members, 404 for
+ * everyone else. */
+#define REVIEWER (MEMBER | NEED_REVIEW)
 
 const struct route routes[] = {
 	{ "GET",  "/healthz",                       handle_healthz,              0, NULL },

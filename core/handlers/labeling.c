@@ -27,6 +27,7 @@
 #include "log.h"
 #include "plugin.h"
 #include "queue.h"
+#include "review.h"
 #include "request.h"
 #include "response.h"
 #include "send.h"
@@ -529,7 +530,7 @@ void handle_label_submit(struct request *r)
 	struct labeld_field *fields;
 	struct labeld_item li;
 	struct label_page lp;
-	const char *perr = NULL, *json;
+	const char *perr = NULL, *json, *classes;
 	size_t nfields;
 	int rc;
 
@@ -599,8 +600,15 @@ void handle_label_submit(struct request *r)
 		    perr ? perr : "Your answer could not be read; check it and send it again.");
 		return;
 	}
+	classes = review_classes(r->arena, lp.plugin, annotation, &perr);
+	if (classes == NULL) {
+		log_error("project %lld item %lld: plugin %s cannot describe its own answer: %s", id,
+		    item_id, lp.plugin->desc->name, perr ? perr : "(no reason)");
+		page_error(r, 500, "Internal error", "Your answer could not be stored.");
+		return;
+	}
 	json = json_object_to_json_string_ext(annotation, JSON_C_TO_STRING_PLAIN);
-	rc = queue_submit(r->db, r->arena, id, item_id, r->session->user_id, token, json);
+	rc = queue_submit(r->db, r->arena, id, item_id, r->session->user_id, token, json, classes);
 	outcome_respond(r, id, rc);
 }
 

@@ -122,6 +122,11 @@ START_TEST(labeld_routes_need_what_they_should)
 		if (strncmp(routes[i].pattern, "/projects/:id", 13) == 0)
 			ck_assert_msg(routes[i].needs & NEED_PROJECT, "%s %s lacks NEED_PROJECT",
 			    routes[i].method, routes[i].pattern);
+		/* A reviewer's page is one project's page. */
+		if (routes[i].needs & NEED_REVIEW)
+			ck_assert_msg((routes[i].needs & (NEED_LOGIN | NEED_PROJECT)) ==
+			    (NEED_LOGIN | NEED_PROJECT), "%s %s: NEED_REVIEW without NEED_PROJECT",
+			    routes[i].method, routes[i].pattern);
 		if (strncmp(routes[i].pattern, "/admin", 6) == 0)
 			ck_assert_msg((routes[i].needs & (NEED_LOGIN | NEED_ADMIN)) == (NEED_LOGIN | NEED_ADMIN),
 			    "%s must need an admin", routes[i].pattern);
@@ -144,8 +149,8 @@ START_TEST(need_names)
 	ck_assert_str_eq(out, "login,csrf,db,project");
 	router_need_names(NEED_ADMIN | TAKES_FILES | NEED_IMAGE | NEED_METRICS_ADDR, out, sizeof(out));
 	ck_assert_str_eq(out, "admin,files,image,metrics-addr");
-	router_need_names(1u << 9 | NEED_LOGIN, out, sizeof(out));
-	ck_assert_str_eq(out, "login,0x200");
+	router_need_names(1u << 10 | NEED_LOGIN | NEED_REVIEW, out, sizeof(out));
+	ck_assert_str_eq(out, "login,review,0x400");
 	router_need_names(PATH_SECRET | NEED_DB, out, sizeof(out));
 	ck_assert_str_eq(out, "db,path-secret");
 	router_need_names(NEED_DB | NEED_LOGIN | NEED_ADMIN, small, sizeof(small));
