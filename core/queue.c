@@ -580,7 +580,7 @@ int queue_page_check(struct db *db, struct arena *a, long long project_id, long 
 /* ------------------------------------------------------------ images */
 
 int queue_image_access(struct db *db, struct arena *a, long long project_id, long long item_id,
-    long long user_id, int is_admin, struct queue_image *img)
+    long long user_id, int sees_all, struct queue_image *img)
 {
 	struct db_result *res;
 	int rc;
@@ -596,7 +596,7 @@ int queue_image_access(struct db *db, struct arena *a, long long project_id, lon
 	    "OR EXISTS (SELECT 1 FROM labeler_leases l JOIN items h ON h.id = l.item_id "
 	    "WHERE l.project_id = i.project_id AND l.user_id = ? AND l.next_item_id = i.id "
 	    "AND h.lease_user = ? AND h.state = 'unlabeled'))",
-	    "iiiiiii", item_id, project_id, (long long)(is_admin != 0), user_id, user_id, user_id,
+	    "iiiiiii", item_id, project_id, (long long)(sees_all != 0), user_id, user_id, user_id,
 	    user_id);
 	if (rc != DB_OK)
 		return rc;

@@ -186,7 +186,8 @@ struct queue_image {
 
 /* The one rule for who sees an item's image (docs/labeling.md, "Who sees
  * an image"), read with what the image route needs in one statement: an
- * admin (is_admin) sees any item of the project; a labeler only an item
+ * admin or a reviewer of the project (sees_all, docs/review.md) sees any
+ * item of the project; a labeler only an item
  * whose lease is theirs (in force, or run out while nobody else took the
  * item: the rule of answers), an item they answered (an annotation of
  * theirs exists), or the item the labeling page named for prefetching
@@ -196,7 +197,7 @@ struct queue_image {
  * user may not see it (told apart by nothing: the route answers 404 to
  * both), or DB_*. */
 int queue_image_access(struct db *db, struct arena *a, long long project_id, long long item_id,
-    long long user_id, int is_admin, struct queue_image *img);
+    long long user_id, int sees_all, struct queue_image *img);
 
 /* Pause (running = 0) or start (running = 1) a project in one transaction;
  * pausing ends every lease of the project (item_events "released" for the

@@ -196,8 +196,11 @@ static int image_allowed(struct request *r)
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return -1;
 	}
-	rc = id == 0 || item == 0 || r->session == NULL ? QUEUE_NO_ITEM : queue_image_access(r->db, r->arena, id, item,
-	    r->session->user_id, r->session->is_admin, img);
+	/* Admins and the project's reviewers see every image of it (the Data
+	 * tab, the review queue); labelers the ones they hold or answered. */
+	rc = id == 0 || item == 0 || r->session == NULL ? QUEUE_NO_ITEM :
+	    queue_image_access(r->db, r->arena, id, item, r->session->user_id,
+	    r->session->is_admin || r->project_reviewer == 1, img);
 	if (rc == QUEUE_OK) {
 		r->preload = img;
 		return 0;
