@@ -33,7 +33,7 @@ INSERT IGNORE INTO answer_labels (project_id, label_id, answered_at, item_id, la
   SELECT DISTINCT i.project_id, c.id, i.answered_at, i.id, i.labeled_by
   FROM items i
   JOIN annotations a ON a.item_id = i.id AND a.is_current = 1 AND a.withdrawn_seq IS NULL
-  JOIN JSON_TABLE(JSON_ARRAY(a.data), '$[*]' COLUMNS (
+  JOIN JSON_TABLE(a.data, '$' COLUMNS (
          one BIGINT UNSIGNED PATH '$.label',
          NESTED PATH '$.labels[*]' COLUMNS (many BIGINT UNSIGNED PATH '$'),
          NESTED PATH '$.boxes[*]' COLUMNS (box BIGINT UNSIGNED PATH '$.label'))) j
