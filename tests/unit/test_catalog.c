@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "db.h"
+#include "unit_db.h"
 
 static char err[512];
 
@@ -253,50 +254,15 @@ END_TEST
 
 #define CAT_DB "labeld_unit_catalog"
 
-static struct db_config cat_db_config(const char *name)
-{
-	const char *u = getenv("LABELD_TEST_DB_USER"), *pw = getenv("LABELD_TEST_DB_PASSWORD");
-	struct db_config cfg = {
-		.socket = getenv("LABELD_TEST_DB_SOCKET"),
-		.user = u != NULL && u[0] != '\0' ? u : "root",
-		.password = pw != NULL ? pw : "",
-		.name = name,
-		.connect_timeout = 5,
-		.rw_timeout = 30,
-	};
-	return cfg;
-}
-
-static void cat_exec(struct db *db, const char *sql)
-{
-	int rc = db_exec(db, 0, NULL, NULL, sql, "");
-	ck_assert_msg(rc == DB_OK, "%s: %d %s", sql, rc, db_errmsg(db));
-}
-
-/* The one row of a query as text ("" for none; NULL columns as "-"),
- * columns separated by spaces, in the arena. */
-static const char *cat_row(struct db *db, struct arena *a, const char *sql)
-{
-	struct db_result *res;
-	char *out = "";
-
-	ck_assert_int_eq(db_query(db, a, &res, sql, ""), DB_OK);
-	ck_assert_msg(res->nrows <= 1, "%s: %zu rows", sql, res->nrows);
-	for (size_t i = 0; res->nrows == 1 && i < res->ncols; i++)
-		out = arena_printf(a, "%s%s%s", out, i ? " " : "",
-		    db_value(res, 0, i) ? db_value(res, 0, i) : "-");
-	return out;
-}
-
 /* A fresh scratch database with every migration; the connection to it. */
 static struct db *cat_db_fresh(void)
 {
-	struct db_config root = cat_db_config(NULL), cfg = cat_db_config(CAT_DB);
+	struct db_config root = unit_db_config(NULL), cfg = unit_db_config(CAT_DB);
 	struct db *db = db_new(&root);
 
 	ck_assert_ptr_nonnull(db);
-	cat_exec(db, "DROP DATABASE IF EXISTS " CAT_DB);
-	cat_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+	unit_db_exec(db, "DROP DATABASE IF EXISTS " CAT_DB);
+	unit_db_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
 	db_free(db);
 	db = db_new(&cfg);
 	ck_assert_ptr_nonnull(db);
@@ -329,33 +295,33 @@ START_TEST(test_default_kept)
 
 	/* First start: the built-in store, the default too (there is none). */
 	ck_assert_int_eq(catalog_default_datastore_ensure(db, a, &c), DB_OK);
-	ck_assert_str_eq(cat_row(db, a, "SELECT kind, local_path, is_builtin, is_default "
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT kind, local_path, is_builtin, is_default "
 	    "FROM datastores"), arena_printf(a, "local %s 1 1", real));
 	ck_assert_int_eq(catalog_datastore_builtin(db, a, &ds), DB_OK);
 	ck_assert_int_eq(ds.id, 1);
 
 	/* The admin makes an Azure Blob datastore the default. */
-	cat_exec(db, "INSERT INTO datastores (id, name, kind, blob_endpoint, blob_account, "
+	unit_db_exec(db, "INSERT INTO datastores (id, name, kind, blob_endpoint, blob_account, "
 	    "blob_container, blob_key) VALUES (7, 'cloud', 'azureblob', "
 	    "'https://acct.blob.core.windows.net', 'acct', 'exports', 'QUJDREVGR0hJSktMTU5PUA==')");
 	ck_assert_int_eq(catalog_datastore_make_default(db, a, 7), DB_OK);
 	blob = "7 azureblob https://acct.blob.core.windows.net 1 0";
-	ck_assert_str_eq(cat_row(db, a, "SELECT id, kind, blob_endpoint, is_default, is_builtin "
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT id, kind, blob_endpoint, is_default, is_builtin "
 	    "FROM datastores WHERE is_default = 1"), blob);
 
 	/* labeld starts again (the same directory, then another one): the
 	 * built-in row is kept or moved, the default stays the admin's. */
 	ck_assert_int_eq(catalog_default_datastore_ensure(db, a, &c), DB_OK);
-	ck_assert_str_eq(cat_row(db, a, "SELECT id, kind, blob_endpoint, is_default, is_builtin "
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT id, kind, blob_endpoint, is_default, is_builtin "
 	    "FROM datastores WHERE is_default = 1"), blob);
 	ck_assert_int_eq(mkdir(dir2, 0700), 0);
 	c.datastore_dir = dir2;
 	ck_assert_int_eq(catalog_default_datastore_ensure(db, a, &c), DB_OK);
-	ck_assert_str_eq(cat_row(db, a, "SELECT id, kind, blob_endpoint, is_default, is_builtin "
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT id, kind, blob_endpoint, is_default, is_builtin "
 	    "FROM datastores WHERE is_default = 1"), blob);
-	ck_assert_str_eq(cat_row(db, a, "SELECT id, kind, local_path, is_default FROM datastores "
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT id, kind, local_path, is_default FROM datastores "
 	    "WHERE is_builtin = 1"), arena_printf(a, "1 local %s/moved 0", real));
-	ck_assert_str_eq(cat_row(db, a, "SELECT COUNT(*) FROM datastores"), "2");
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT COUNT(*) FROM datastores"), "2");
 	ck_assert_int_eq(catalog_datastore_default(db, a, &ds), DB_OK);
 	ck_assert_int_eq(ds.id, 7);
 	ck_assert_int_eq(ds.kind, DATASTORE_AZUREBLOB);
@@ -366,7 +332,7 @@ START_TEST(test_default_kept)
 	ck_assert_int_eq(catalog_datastore_make_default(db, a, 999), CATALOG_NO_DATASTORE);
 	ck_assert_int_eq(catalog_datastore_make_default(db, a, 0), CATALOG_NO_DATASTORE);
 	ck_assert_int_eq(catalog_datastore_make_default(db, a, 7), DB_OK);
-	ck_assert_str_eq(cat_row(db, a, "SELECT GROUP_CONCAT(id) FROM datastores WHERE is_default = 1"), "7");
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT GROUP_CONCAT(id) FROM datastores WHERE is_default = 1"), "7");
 
 	/* The schema refuses a second default and a second built-in row. */
 	ck_assert_int_eq(db_exec(db, 0, NULL, NULL, "UPDATE datastores SET is_default = 1 WHERE id = 1",
@@ -376,13 +342,13 @@ START_TEST(test_default_kept)
 
 	/* No default at all (the admin's was removed): the built-in store is
 	 * the default at the next start. */
-	cat_exec(db, "DELETE FROM datastores WHERE id = 7");
+	unit_db_exec(db, "DELETE FROM datastores WHERE id = 7");
 	ck_assert_int_eq(catalog_default_datastore_ensure(db, a, &c), DB_OK);
-	ck_assert_str_eq(cat_row(db, a, "SELECT id, is_default, is_builtin FROM datastores"), "1 1 1");
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT id, is_default, is_builtin FROM datastores"), "1 1 1");
 	ck_assert_int_eq(catalog_datastore_make_default(db, a, 1), DB_OK);
-	ck_assert_str_eq(cat_row(db, a, "SELECT id, is_default FROM datastores"), "1 1");
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT id, is_default FROM datastores"), "1 1");
 
-	cat_exec(db, "DROP DATABASE " CAT_DB);
+	unit_db_exec(db, "DROP DATABASE " CAT_DB);
 	rmdir(dir2);
 	rmdir(dir);
 	arena_free(a);
@@ -403,23 +369,23 @@ START_TEST(test_migration_014)
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(dir);
 	/* A database as 013 left it: every migration before 014. */
-	cat_exec(db, "DROP DATABASE " CAT_DB);
-	cat_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-	cat_exec(db, "USE " CAT_DB);
+	unit_db_exec(db, "DROP DATABASE " CAT_DB);
+	unit_db_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+	unit_db_exec(db, "USE " CAT_DB);
 	cmd = arena_printf(a, "for f in '%s'/sql/0*.sql; do case $f in */01[4-9]_*|*/0[2-9]*) ;; "
 	    "*) ln -s \"$f\" '%s'/ ;; esac; done", TEST_SRCDIR, dir);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_msg(db_migrate(db, dir, err, sizeof(err)) == 0, "migrate to 013: %s", err);
-	ck_assert_str_eq(cat_row(db, a, "SELECT MAX(version) FROM schema_migrations"), "13");
-	cat_exec(db, "INSERT INTO datastores (id, name, kind, local_path, is_default) VALUES "
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT MAX(version) FROM schema_migrations"), "13");
+	unit_db_exec(db, "INSERT INTO datastores (id, name, kind, local_path, is_default) VALUES "
 	    "(3, 'default', 'local', '/srv/labeld', 1), (5, 'more', 'local', '/srv/more', 1), "
 	    "(2, 'other', 'local', '/srv/other', 0)");
 	ck_assert_msg(db_migrate(db, TEST_SRCDIR "/sql", err, sizeof(err)) == 0, "migrate: %s", err);
 	err[0] = '\0';
-	ck_assert_str_eq(cat_row(db, a, "SELECT GROUP_CONCAT(CONCAT(id, ':', is_default, is_builtin) "
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT GROUP_CONCAT(CONCAT(id, ':', is_default, is_builtin) "
 	    "ORDER BY id) FROM datastores"), "2:00,3:11,5:00");
 
-	cat_exec(db, "DROP DATABASE " CAT_DB);
+	unit_db_exec(db, "DROP DATABASE " CAT_DB);
 	ck_assert_int_eq(system(arena_printf(a, "rm -rf '%s'", dir)), 0);
 	arena_free(a);
 	db_free(db);
