@@ -25,16 +25,16 @@
 
 /* The progress bar's width in SVG units (its viewBox; the page scales it). */
 #define BAR_W 1000.0
-/* The class chart: a row per class. */
+/* The class chart (viewBox 460 wide): a row per class. */
 #define CLASS_ROW 26
-#define CLASS_NAME_W 170.0   /* right edge of the names */
-#define CLASS_BAR_X 180.0
-#define CLASS_BAR_W 330.0
-#define CLASS_NAME_MAX 22    /* characters of a name in the chart (the table has all) */
-/* The days chart. */
-#define DAY_X0 40.0
-#define DAY_COL 19.0
-#define DAY_BAR 13.0
+#define CLASS_NAME_W 150.0   /* right edge of the names */
+#define CLASS_BAR_X 158.0
+#define CLASS_BAR_W 230.0
+#define CLASS_NAME_MAX 20    /* characters of a name in the chart (the table has all) */
+/* The days chart (viewBox 472 x 160): a column per day. */
+#define DAY_X0 34.0
+#define DAY_COL 14.0
+#define DAY_BAR 10.0
 #define DAY_TOP 12.0
 #define DAY_H 120.0
 
