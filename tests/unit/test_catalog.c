@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "catalog.h"
 #include "config.h"
+#include "unit_db.h"
 #include "db.h"
 
 static char err[512];
@@ -253,26 +254,6 @@ END_TEST
 
 #define CAT_DB "labeld_unit_catalog"
 
-static struct db_config cat_db_config(const char *name)
-{
-	const char *u = getenv("LABELD_TEST_DB_USER"), *pw = getenv("LABELD_TEST_DB_PASSWORD");
-	struct db_config cfg = {
-		.socket = getenv("LABELD_TEST_DB_SOCKET"),
-		.user = u != NULL && u[0] != '\0' ? u : "root",
-		.password = pw != NULL ? pw : "",
-		.name = name,
-		.connect_timeout = 5,
-		.rw_timeout = 30,
-	};
-	return cfg;
-}
-
-static void cat_exec(struct db *db, const char *sql)
-{
-	int rc = db_exec(db, 0, NULL, NULL, sql, "");
-	ck_assert_msg(rc == DB_OK, "%s: %d %s", sql, rc, db_errmsg(db));
-}
-
 /* The one row of a query as text ("" for none; NULL columns as "-"),
  * columns separated by spaces, in the arena. */
 static const char *cat_row(struct db *db, struct arena *a, const char *sql)
@@ -291,19 +272,7 @@ static const char *cat_row(struct db *db, struct arena *a, const char *sql)
 /* A fresh scratch database with every migration; the connection to it. */
 static struct db *cat_db_fresh(void)
 {
-	struct db_config root = cat_db_config(NULL), cfg = cat_db_config(CAT_DB);
-	struct db *db = db_new(&root);
-
-	ck_assert_ptr_nonnull(db);
-	cat_exec(db, "DROP DATABASE IF EXISTS " CAT_DB);
-	cat_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-	db_free(db);
-	db = db_new(&cfg);
-	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(db_ensure(db), DB_OK);
-	ck_assert_msg(db_migrate(db, TEST_SRCDIR "/sql", err, sizeof(err)) == 0, "migrate: %s", err);
-	err[0] = '\0';
-	return db;
+	return unit_db_fresh(CAT_DB);
 }
 
 /* The built-in datastore follows datastore_dir; it is made the default
@@ -335,7 +304,7 @@ START_TEST(test_default_kept)
 	ck_assert_int_eq(ds.id, 1);
 
 	/* The admin makes an Azure Blob datastore the default. */
-	cat_exec(db, "INSERT INTO datastores (id, name, kind, blob_endpoint, blob_account, "
+	unit_db_exec(db, "INSERT INTO datastores (id, name, kind, blob_endpoint, blob_account, "
 	    "blob_container, blob_key) VALUES (7, 'cloud', 'azureblob', "
 	    "'https://acct.blob.core.windows.net', 'acct', 'exports', 'QUJDREVGR0hJSktMTU5PUA==')");
 	ck_assert_int_eq(catalog_datastore_make_default(db, a, 7), DB_OK);
@@ -376,13 +345,13 @@ START_TEST(test_default_kept)
 
 	/* No default at all (the admin's was removed): the built-in store is
 	 * the default at the next start. */
-	cat_exec(db, "DELETE FROM datastores WHERE id = 7");
+	unit_db_exec(db, "DELETE FROM datastores WHERE id = 7");
 	ck_assert_int_eq(catalog_default_datastore_ensure(db, a, &c), DB_OK);
 	ck_assert_str_eq(cat_row(db, a, "SELECT id, is_default, is_builtin FROM datastores"), "1 1 1");
 	ck_assert_int_eq(catalog_datastore_make_default(db, a, 1), DB_OK);
 	ck_assert_str_eq(cat_row(db, a, "SELECT id, is_default FROM datastores"), "1 1");
 
-	cat_exec(db, "DROP DATABASE " CAT_DB);
+	unit_db_exec(db, "DROP DATABASE " CAT_DB);
 	rmdir(dir2);
 	rmdir(dir);
 	arena_free(a);
@@ -403,15 +372,15 @@ START_TEST(test_migration_014)
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(dir);
 	/* A database as 013 left it: every migration before 014. */
-	cat_exec(db, "DROP DATABASE " CAT_DB);
-	cat_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-	cat_exec(db, "USE " CAT_DB);
+	unit_db_exec(db, "DROP DATABASE " CAT_DB);
+	unit_db_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+	unit_db_exec(db, "USE " CAT_DB);
 	cmd = arena_printf(a, "for f in '%s'/sql/0*.sql; do case $f in */01[4-9]_*|*/0[2-9]*) ;; "
 	    "*) ln -s \"$f\" '%s'/ ;; esac; done", TEST_SRCDIR, dir);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_msg(db_migrate(db, dir, err, sizeof(err)) == 0, "migrate to 013: %s", err);
 	ck_assert_str_eq(cat_row(db, a, "SELECT MAX(version) FROM schema_migrations"), "13");
-	cat_exec(db, "INSERT INTO datastores (id, name, kind, local_path, is_default) VALUES "
+	unit_db_exec(db, "INSERT INTO datastores (id, name, kind, local_path, is_default) VALUES "
 	    "(3, 'default', 'local', '/srv/labeld', 1), (5, 'more', 'local', '/srv/more', 1), "
 	    "(2, 'other', 'local', '/srv/other', 0)");
 	ck_assert_msg(db_migrate(db, TEST_SRCDIR "/sql", err, sizeof(err)) == 0, "migrate: %s", err);
@@ -419,7 +388,7 @@ START_TEST(test_migration_014)
 	ck_assert_str_eq(cat_row(db, a, "SELECT GROUP_CONCAT(CONCAT(id, ':', is_default, is_builtin) "
 	    "ORDER BY id) FROM datastores"), "2:00,3:11,5:00");
 
-	cat_exec(db, "DROP DATABASE " CAT_DB);
+	unit_db_exec(db, "DROP DATABASE " CAT_DB);
 	ck_assert_int_eq(system(arena_printf(a, "rm -rf '%s'", dir)), 0);
 	arena_free(a);
 	db_free(db);

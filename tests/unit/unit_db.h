@@ -1,0 +1,61 @@
+/*
+ * unit_db.h: a scratch database for the unit tests that need MariaDB
+ * (LABELD_TEST_DB_SOCKET; root without password unless
+ * LABELD_TEST_DB_USER / LABELD_TEST_DB_PASSWORD say otherwise).  Include
+ * it after <check.h>; a test that needs it skips itself when the socket
+ * is not set.
+ */
+#ifndef LABELD_UNIT_DB_H
+#define LABELD_UNIT_DB_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+
+/* The connection settings for database name (NULL: none, for CREATE). */
+static inline struct db_config unit_db_config(const char *name)
+{
+	const char *u = getenv("LABELD_TEST_DB_USER"), *pw = getenv("LABELD_TEST_DB_PASSWORD");
+	struct db_config cfg = {
+		.socket = getenv("LABELD_TEST_DB_SOCKET"),
+		.user = u != NULL && u[0] != '\0' ? u : "root",
+		.password = pw != NULL ? pw : "",
+		.name = name,
+		.connect_timeout = 5,
+		.rw_timeout = 30,
+	};
+	return cfg;
+}
+
+/* Run sql (no parameters); the test fails when it fails. */
+static inline void unit_db_exec(struct db *db, const char *sql)
+{
+	int rc = db_exec(db, 0, NULL, NULL, sql, "");
+	ck_assert_msg(rc == DB_OK, "%s: %d %s", sql, rc, db_errmsg(db));
+}
+
+/* Database name dropped, created again and migrated from the repository's
+ * sql/; the connection to it (free it with db_free). */
+static inline struct db *unit_db_fresh(const char *name)
+{
+	struct db_config root = unit_db_config(NULL), cfg = unit_db_config(name);
+	struct db *db = db_new(&root);
+	char sql[256], err[512];
+
+	ck_assert_ptr_nonnull(db);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+	unit_db_exec(db, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+	    name);
+	unit_db_exec(db, sql);
+	db_free(db);
+	db = db_new(&cfg);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_int_eq(db_ensure(db), DB_OK);
+	ck_assert_msg(db_migrate(db, TEST_SRCDIR "/sql", err, sizeof(err)) == 0, "migrate: %s", err);
+	return db;
+}
+
+#endif
