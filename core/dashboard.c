@@ -182,15 +182,17 @@ static int days_load(struct db *db, struct arena *a, long long project_id,
 	return DB_OK;
 }
 
-/* The labelers' sums, most answers first. */
+/* The labelers' sums, most answers first: the project's range of
+ * labeler_days summed first, then their names. */
 static int labelers_load(struct db *db, struct arena *a, long long project_id,
     struct dashboard *d)
 {
 	struct db_result *res;
 	int rc = db_query(db, a, &res,
-	    "SELECT d.user_id, u.display_name, u.email, SUM(d.labeled), SUM(d.skipped), "
-	    "SUM(d.rejected), SUM(d.approved) FROM labeler_days d JOIN users u ON u.id = d.user_id "
-	    "WHERE d.project_id = ? GROUP BY d.user_id ORDER BY SUM(d.labeled) DESC, d.user_id",
+	    "SELECT d.user_id, u.display_name, u.email, d.labeled, d.skipped, d.rejected, d.approved "
+	    "FROM (SELECT user_id, SUM(labeled) labeled, SUM(skipped) skipped, SUM(rejected) rejected, "
+	    "SUM(approved) approved FROM labeler_days WHERE project_id = ? GROUP BY user_id) d "
+	    "STRAIGHT_JOIN users u ON u.id = d.user_id ORDER BY d.labeled DESC, d.user_id",
 	    "i", project_id);
 
 	if (rc != DB_OK)
