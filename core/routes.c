@@ -46,6 +46,8 @@ const struct route routes[] = {
 	{ "GET",  "/projects/:id/team",             handle_project_team,         MEMBER, NULL },
 	{ "POST", "/projects/:id/team",             handle_project_team_assign,  ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
 	{ "POST", "/projects/:id/team/unassign",    handle_project_team_unassign, ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
+	/* The Dashboard tab (dashboard.c). */
+	{ "GET",  "/projects/:id/dashboard",        handle_project_dashboard,    REVIEWER, NULL },
 	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          MEMBER, NULL },
 
 	/* Datastores and datasets (datastores.c, datasets.c). */

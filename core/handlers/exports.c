@@ -248,7 +248,7 @@ static void exports_render(struct request *r, long long id, int status, const st
 	json_object_object_get_ex(v, "project", &p);
 	json_object_object_add(v, "title", json_object_new_string(arena_printf(r->arena,
 	    "Exports \xc2\xb7 %s", json_object_get_string(json_object_object_get(p, "name")))));
-	json_object_object_add(v, "tabs", project_tabs_view(id, "exports"));
+	json_object_object_add(v, "tabs", project_tabs_view(r, id, "exports"));
 	list = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		json_object_array_add(list, export_row(r, &ex[i], r->session->is_admin));

@@ -27,12 +27,24 @@ void handle_project_tab(struct request *r);
 void handle_project_labels(struct request *r);
 void handle_project_instructions(struct request *r);
 /* The tab bar of project id with tab `current` marked: [{href, title,
- * current}] (Details, Dashboard, Data, Team, Exports). */
-struct json_object *project_tabs_view(long long id, const char *current);
+ * current}] (Details, Dashboard, Data, Review, Team, Exports; Dashboard,
+ * Data and Review only for admins and the project's reviewers, as the
+ * dispatcher found in r->project_reviewer). */
+struct json_object *project_tabs_view(struct request *r, long long id, const char *current);
+/* A project tab's view: title, "project" (project_view_load) and "tabs"
+ * with `tab` marked; NULL with the error page set (404 for no such
+ * project, a database failure, out of memory). */
+struct json_object *project_tab_view(struct request *r, long long id, const char *title,
+    const char *tab);
+/* The sentence to show after Pause or Start (?saved=paused or started), or
+ * NULL. */
+const char *project_state_saved(const char *saved);
 /* Load project id into view object v as "project" (and *state_out, may be
  * NULL, an arena copy of its state); 0 found, 1 not found, or DB_* (< 0). */
 int project_view_load(struct request *r, long long id, struct json_object *v,
     const char **state_out);
+/* dashboard.c: a project's Dashboard tab */
+void handle_project_dashboard(struct request *r);
 /* wizard.c: the create-project wizard */
 void handle_draft_new(struct request *r);
 void handle_draft_step(struct request *r);

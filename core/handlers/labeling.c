@@ -678,7 +678,7 @@ void handle_item_image(struct request *r)
 void handle_project_state(struct request *r)
 {
 	long long id = catalog_parse_id(route_param(&r->params, "id"));
-	const char *state = req_form(r, "state");
+	const char *state = req_form(r, "state"), *back;
 	int running, rc;
 
 	if (id == 0) {
@@ -709,6 +709,9 @@ void handle_project_state(struct request *r)
 		page_db_error(r, rc, "The project's state could not be changed");
 		return;
 	}
-	resp_redirect(r, 303, arena_printf(r->arena, "/projects/%lld?saved=%s", id,
+	/* Back to the page of the button: the Dashboard's sends back=dashboard. */
+	back = req_form(r, "back");
+	resp_redirect(r, 303, arena_printf(r->arena, "/projects/%lld%s?saved=%s", id,
+	    back != NULL && strcmp(back, "dashboard") == 0 ? "/dashboard" : "",
 	    running ? "started" : "paused"));
 }

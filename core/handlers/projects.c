@@ -169,25 +169,33 @@ struct typed {
 	const char *description;
 };
 
-/* The tab bar (handlers.h). */
-struct json_object *project_tabs_view(long long id, const char *current)
+/* The tab bar (handlers.h).  Dashboard, Data and Review are for the
+ * project's reviewers and admins (docs/review.md). */
+struct json_object *project_tabs_view(struct request *r, long long id, const char *current)
 {
-	static const char *const names[][2] = {
-		{ "details", "Details" }, { "dashboard", "Dashboard" },
-		{ "data", "Data" }, { "team", "Team" }, { "exports", "Exports" },
+	static const struct {
+		const char *name, *title;
+		int reviewers;
+	} names[] = {
+		{ "details", "Details", 0 }, { "dashboard", "Dashboard", 1 }, { "data", "Data", 1 },
+		{ "review", "Review", 1 }, { "team", "Team", 0 }, { "exports", "Exports", 0 },
 	};
 	struct json_object *tabs = json_object_new_array();
+	int reviewer = r->session->is_admin || r->project_reviewer == 1;
 	char href[64];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		struct json_object *t = json_object_new_object();
+		struct json_object *t;
+		if (names[i].reviewers && !reviewer)
+			continue;
+		t = json_object_new_object();
 		if (i == 0)
 			snprintf(href, sizeof(href), "/projects/%lld", id);
 		else
-			snprintf(href, sizeof(href), "/projects/%lld/%s", id, names[i][0]);
+			snprintf(href, sizeof(href), "/projects/%lld/%s", id, names[i].name);
 		view_str(t, "href", href);
-		view_str(t, "title", names[i][1]);
-		view_bool(t, "current", strcmp(names[i][0], current) == 0);
+		view_str(t, "title", names[i].title);
+		view_bool(t, "current", strcmp(names[i].name, current) == 0);
 		json_object_array_add(tabs, t);
 	}
 	return tabs;
@@ -362,7 +370,7 @@ static void details_render(struct request *r, long long id, int status, const st
 	json_object_object_add(v, "title", json_object_new_string(
 	    json_object_get_string(json_object_object_get(p, "name"))));
 	json_object_object_add(v, "labels", labels);
-	json_object_object_add(v, "tabs", project_tabs_view(id, "details"));
+	json_object_object_add(v, "tabs", project_tabs_view(r, id, "details"));
 	if (strcmp(state, "initializing") == 0)
 		view_int(v, "refresh", 2);
 
@@ -407,12 +415,20 @@ static void details_render(struct request *r, long long id, int status, const st
 		view_str(v, "saved", "The label classes were saved.");
 	else if (saved != NULL && strcmp(saved, "instructions") == 0)
 		view_str(v, "saved", "The instructions and description were saved.");
-	else if (saved != NULL && strcmp(saved, "paused") == 0)
-		view_str(v, "saved", "The project is paused: no images are handed out, and every "
-		    "reservation has ended.");
-	else if (saved != NULL && strcmp(saved, "started") == 0)
-		view_str(v, "saved", "The project is running: labelers get images again.");
+	else
+		view_str(v, "saved", project_state_saved(saved));
 	page_render(r, status, "project", v);
+}
+
+/* The sentence after Pause or Start (handlers.h). */
+const char *project_state_saved(const char *saved)
+{
+	if (saved != NULL && strcmp(saved, "paused") == 0)
+		return "The project is paused: no images are handed out, and every reservation "
+		    "has ended.";
+	if (saved != NULL && strcmp(saved, "started") == 0)
+		return "The project is running: labelers get images again.";
+	return NULL;
 }
 
 void handle_project_details(struct request *r)
@@ -426,16 +442,39 @@ void handle_project_details(struct request *r)
 	details_render(r, id, 200, NULL);
 }
 
+/* A tab's view (handlers.h). */
+struct json_object *project_tab_view(struct request *r, long long id, const char *title,
+    const char *tab)
+{
+	struct json_object *v = view_new(r, title);
+	int rc;
+
+	if (v == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return NULL;
+	}
+	rc = project_view_load(r, id, v, NULL);
+	if (rc == 1) {
+		not_found(r);
+		return NULL;
+	}
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return NULL;
+	}
+	json_object_object_add(v, "tabs", project_tabs_view(r, id, tab));
+	return v;
+}
+
 void handle_project_tab(struct request *r)
 {
 	long long id = catalog_parse_id(route_param(&r->params, "id"));
 	const char *tab = route_param(&r->params, "tab");
 	struct json_object *v;
 	static const char *const tabs[][2] = {
-		{ "dashboard", "Dashboard" }, { "data", "Data" },
+		{ "data", "Data" },
 	};
 	size_t i;
-	int rc;
 
 	if (id == 0 || tab == NULL) {
 		not_found(r);
@@ -451,22 +490,10 @@ void handle_project_tab(struct request *r)
 		page_error(r, 404, "Not found", "This project has no such tab.");
 		return;
 	}
-	v = view_new(r, tabs[i][1]);
-	if (v == NULL) {
-		page_error(r, 500, "Internal error", "Out of memory.");
+	v = project_tab_view(r, id, tabs[i][1], tab);
+	if (v == NULL)
 		return;
-	}
-	rc = project_view_load(r, id, v, NULL);
-	if (rc == 1) {
-		not_found(r);
-		return;
-	}
-	if (rc != DB_OK) {
-		db_failed(r, rc);
-		return;
-	}
 	view_str(v, "tab_title", tabs[i][1]);
-	json_object_object_add(v, "tabs", project_tabs_view(id, tab));
 	page_render(r, 200, "project_tab", v);
 }
 

@@ -640,7 +640,7 @@ static void project_team_render(struct request *r, long long id, int status, con
 		view_bool(v, "has_other_teams", rest->nrows > 0);
 		view_bool(v, "admin", 1);
 	}
-	json_object_object_add(v, "tabs", project_tabs_view(id, "team"));
+	json_object_object_add(v, "tabs", project_tabs_view(r, id, "team"));
 	if (message != NULL)
 		view_str(v, "message", message);
 	else

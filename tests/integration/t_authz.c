@@ -179,11 +179,17 @@ static const struct row rows[] = {
 	{ "POST", "/projects/:id/team/unassign",            "/projects/{Q}/team/unassign",         BAD_TEAM,      0,     { 401,  403,  403,  401,  422,  403 } },
 	{ "POST", "/projects/:id/team/unassign",            "/projects/{X}/team/unassign",         "team={T}",    0,     { 401,  403,  403,  401,  404,  403 } },
 	{ "POST", "/projects/:id/team/unassign",            "/projects/{N}/team/unassign",         "team={T}",    0,     { 401,  403,  403,  401,  404,  403 } },
-	{ "GET",  "/projects/:id/:tab",                     "/projects/{P}/dashboard",             NULL,          0,     { IN,   200,  404,  IN,   200,  200 } },
+	/* The Dashboard: reviewers and admins; 403 for the project's other
+	 * labelers, 404 for everyone else. */
+	{ "GET",  "/projects/:id/dashboard",                "/projects/{P}/dashboard",             NULL,          0,     { IN,   403,  404,  IN,   200,  200 } },
+	{ "GET",  "/projects/:id/dashboard",                "/projects/{Q}/dashboard",             NULL,          0,     { IN,   404,  403,  IN,   200,  404 } },
+	{ "GET",  "/projects/:id/dashboard",                "/projects/{X}/dashboard",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/dashboard",                "/projects/{N}/dashboard",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/:tab",                     "/projects/{P}/details",               NULL,          0,     { IN,   303,  404,  IN,   303,  303 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{P}/no-such-tab",           NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
-	{ "GET",  "/projects/:id/:tab",                     "/projects/{Q}/dashboard",             NULL,          0,     { IN,   404,  200,  IN,   200,  404 } },
-	{ "GET",  "/projects/:id/:tab",                     "/projects/{X}/dashboard",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
-	{ "GET",  "/projects/:id/:tab",                     "/projects/{N}/dashboard",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/:tab",                     "/projects/{Q}/details",               NULL,          0,     { IN,   404,  303,  IN,   303,  404 } },
+	{ "GET",  "/projects/:id/:tab",                     "/projects/{X}/no-such-tab",           NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/:tab",                     "/projects/{N}/no-such-tab",           NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
 
 	{ "GET",  "/admin/datastores",                      "/admin/datastores",                   NULL,          0,     { IN,   403,  403,  IN,   200,  403 } },
 	{ "POST", "/admin/datastores",                      "/admin/datastores",                   BAD_DATASTORE, 0,     { 401,  403,  403,  401,  422,  403 } },

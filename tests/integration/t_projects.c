@@ -1178,8 +1178,9 @@ static void projects_edit_details(void)
 	CHECK_STREQ(SQL_QUERY("SELECT CONCAT('[', instructions_url, ']') FROM projects WHERE id = %ld", id), "[]");
 }
 
-/* Tabs: Details, placeholders for Dashboard, Data, Team, and Exports
- * (t_export_pages.c); others 404. */
+/* Tabs: Details, Dashboard, a placeholder for Data, Review, Team, and
+ * Exports (t_export_pages.c); others 404.  Labelers who do not review
+ * the project get Details, Team and Exports only (t_dashboard.c). */
 static void projects_tabs(void)
 {
 	struct client *c = admin();
@@ -1187,16 +1188,22 @@ static void projects_tabs(void)
 	long id = quick_project(c, uniq("Tabs"), labels, 1);
 	struct resp *r = GET(c, itest_fmt("/projects/%ld", id));
 
-	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a") == 5, "not five tabs");
+	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a") == 6, "not six tabs");
 	CHECK_STREQ(html_str(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page']"), "Details");
-	const char *tabs[] = { "dashboard", "data" };
-	for (int i = 0; i < 2; i++) {
+	const char *tabs[] = { "data" };
+	for (int i = 0; i < 1; i++) {
 		r = GET(c, itest_fmt("/projects/%ld/%s", id, tabs[i]));
 		CHECK_STATUS(r, 200);
 		CHECK_BODY_HAS(r, "arrives with a later release");
 		CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page' and @href='/projects/%ld/%s']",
 		    id, tabs[i]) == 1, "tab %s not marked current", tabs[i]);
 	}
+	/* The Dashboard is a page of its own (t_dashboard.c). */
+	r = GET(c, itest_fmt("/projects/%ld/dashboard", id));
+	CHECK_STATUS(r, 200);
+	CHECK_BODY_LACKS(r, "arrives with a later release");
+	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page' and @href='/projects/%ld/dashboard']",
+	    id) == 1, "tab dashboard not marked current");
 	/* The Team tab is a page of its own (t_teams.c). */
 	r = GET(c, itest_fmt("/projects/%ld/team", id));
 	CHECK_STATUS(r, 200);

@@ -257,19 +257,7 @@ END_TEST
 /* A fresh scratch database with every migration; the connection to it. */
 static struct db *cat_db_fresh(void)
 {
-	struct db_config root = unit_db_config(NULL), cfg = unit_db_config(CAT_DB);
-	struct db *db = db_new(&root);
-
-	ck_assert_ptr_nonnull(db);
-	unit_db_exec(db, "DROP DATABASE IF EXISTS " CAT_DB);
-	unit_db_exec(db, "CREATE DATABASE " CAT_DB " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-	db_free(db);
-	db = db_new(&cfg);
-	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(db_ensure(db), DB_OK);
-	ck_assert_msg(db_migrate(db, TEST_SRCDIR "/sql", err, sizeof(err)) == 0, "migrate: %s", err);
-	err[0] = '\0';
-	return db;
+	return unit_db_fresh(CAT_DB);
 }
 
 /* The built-in datastore follows datastore_dir; it is made the default

@@ -1,12 +1,15 @@
 /*
  * unit_db.h: what the unit tests that use a scratch MariaDB database share
- * (LABELD_TEST_DB_SOCKET, set by ./stack test): the connection settings, a
- * statement that must work, and one row of a query as text.
+ * (LABELD_TEST_DB_SOCKET, set by ./stack test; root without password unless
+ * LABELD_TEST_DB_USER / LABELD_TEST_DB_PASSWORD say otherwise): the
+ * connection settings, a statement that must work, one row of a query as
+ * text, and a fresh migrated database.
  */
 #ifndef LABELD_UNIT_DB_H
 #define LABELD_UNIT_DB_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "arena.h"
@@ -47,6 +50,28 @@ static inline const char *unit_db_row(struct db *db, struct arena *a, const char
 		out = arena_printf(a, "%s%s%s", out, i ? " " : "",
 		    db_value(res, 0, i) ? db_value(res, 0, i) : "-");
 	return out;
+}
+
+/* Database name dropped, created again and migrated from the repository's
+ * sql/; the connection to it (free it with db_free). */
+static inline struct db *unit_db_fresh(const char *name)
+{
+	struct db_config root = unit_db_config(NULL), cfg = unit_db_config(name);
+	struct db *db = db_new(&root);
+	char sql[256], err[512];
+
+	ck_assert_ptr_nonnull(db);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+	unit_db_exec(db, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+	    name);
+	unit_db_exec(db, sql);
+	db_free(db);
+	db = db_new(&cfg);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_int_eq(db_ensure(db), DB_OK);
+	ck_assert_msg(db_migrate(db, TEST_SRCDIR "/sql", err, sizeof(err)) == 0, "migrate: %s", err);
+	return db;
 }
 
 #endif
