@@ -18,6 +18,12 @@ async function mine_back_change_list() {
 	await L.signIn(page, ...ADMIN());
 	const base = `/projects/${project.id}`;
 
+	// No answer yet: Back has nothing to go back to.
+	await page.goto(`${base}/back`);
+	assert.equal(new URL(page.url()).pathname, `${base}/back`);
+	assert.match(await page.textContent('main h1'), /Nothing to go back to/);
+	await L.screenshot(page, 'mine-nothing');
+
 	// Two answers with the keys: cat, then dog.
 	await page.goto(`${base}/label`);
 	const first = await L.formInfo(page);
