@@ -1,5 +1,5 @@
 /* labeld.js: keys, box drawing and prefetching on the labeling page
- * (label.html) and the editor of a stored answer (answer_edit.html).  Plain JS on top of plain forms that work without it;
+ * (label.html, answer_edit.html).  Plain JS on top of plain forms that work without it;
  * docs/labeling.md lists the keys. */
 (function () {
 'use strict';
@@ -175,9 +175,8 @@ if (mode === 'boxes' && stage && svg && list && box && (img = stage.querySelecto
 }
 
 /* Keys: 1-9 choose/toggle a class (or set the selected box's), Enter
- * submits, S skips, Z goes Back (the labeler's last answer); for boxes
- * Delete removes the selected one, Z undoes (and goes Back only while no
- * box of this page was drawn or changed), + - 0 zoom. */
+ * submits, S skips, Z Back; for boxes Delete removes the selected one,
+ * Z undoes (Back while no box was changed), + - 0 zoom. */
 document.addEventListener('keydown', function (e) {
 	var t = e.target, k = e.key, r;
 	if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented || t.isContentEditable ||
