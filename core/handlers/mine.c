@@ -7,8 +7,6 @@
  * labeling.c).
  */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -126,10 +124,12 @@ static int answer_load(struct request *r, long long id, long long aid, struct an
 }
 
 /* Add one field (name, value copied into the arena) to *f; -1 when out of
- * memory. */
+ * memory (value NULL: an allocation before failed). */
 static int field_add(struct arena *a, struct labeld_field **f, size_t *n, size_t *cap,
     const char *name, const char *value)
 {
+	if (value == NULL)
+		return -1;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 8;
 		struct labeld_field *g = arena_calloc(a, ncap, sizeof(*g));
