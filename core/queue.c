@@ -44,16 +44,18 @@
  * are never read, however many there are.  COND narrows both parts (its
  * placeholders are bound in each).  Placeholders: project, [COND], the
  * expired part's LIMIT, project, [COND], the free part's LIMIT.  Rows:
- * ITEM_COLUMNS, the expired part's first (UNION ALL keeps the parts in
+ * ITEM_COLUMNS and whether the item is requeued, the expired part's first (UNION ALL keeps the parts in
  * order).  Locked rows are skipped: labelers never wait for each other.
  */
 #define QUEUE_SCAN(COND) \
-	"(SELECT " ITEM_COLUMNS " FROM items i FORCE INDEX (items_free) WHERE i.project_id = ? " \
-	"AND i.state = 'unlabeled' AND i.lease_until < NOW(6) " COND \
+	"(SELECT " ITEM_COLUMNS ", phase = 'requeued' FROM items i FORCE INDEX (items_free) " \
+	"WHERE i.project_id = ? AND i.state = 'unlabeled' AND i.lease_until < NOW(6) " COND \
 	"ORDER BY i.lease_until, i.id LIMIT ? FOR UPDATE SKIP LOCKED) UNION ALL " \
-	"(SELECT " ITEM_COLUMNS " FROM items i FORCE INDEX (items_free) WHERE i.project_id = ? " \
-	"AND i.state = 'unlabeled' AND i.lease_until IS NULL " COND \
+	"(SELECT " ITEM_COLUMNS ", phase = 'requeued' FROM items i FORCE INDEX (items_free) " \
+	"WHERE i.project_id = ? AND i.state = 'unlabeled' AND i.lease_until IS NULL " COND \
 	"ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED)"
+/* The scan's rows end with whether the item is requeued (a review sent it
+ * back): the page then shows the rejection's reason (queue_item.requeued). */
 /* QUEUE_SCAN's COND for one labeler: not an item it skipped (user, project). */
 #define QUEUE_NOT_SKIPPED "AND NOT EXISTS (SELECT 1 FROM item_skips s WHERE s.user_id = ? " \
 	"AND s.project_id = ? AND s.item_id = i.id) "
@@ -106,6 +108,8 @@ const char *queue_notice_text(const char *code)
 	if (strcmp(code, "paused") == 0)
 		return "The project was paused before your answer reached labeld; "
 		    "your answer was not saved.";
+	if (strcmp(code, "changed") == 0)
+		return "Your answer was changed.";
 	return NULL;
 }
 
@@ -273,7 +277,12 @@ static int facts_load(struct db *db, struct arena *a, long long project_id, long
  * items_lease index: no subqueries, no sorting, no json.  The project's
  * name, task, link and labels come from project_cache (meta_load on a
  * miss). */
-#define ITEM_PAGE_COLUMNS "i.id, i.path, i.width, i.height, i.format, i.lease_token, i.state, i.lease_user"
+/* The last column: a requeued item's rejection reason ('' when the review
+ * gave none), NULL for any other item; the subquery runs for requeued items
+ * only and reads item_events_item (a handful of rows per item). */
+#define ITEM_PAGE_COLUMNS "i.id, i.path, i.width, i.height, i.format, i.lease_token, i.state, " \
+	"i.lease_user, IF(i.phase = 'requeued', COALESCE((SELECT e.reason FROM item_events e " \
+	"WHERE e.item_id = i.id AND e.kind = 'rejected' ORDER BY e.id DESC LIMIT 1), ''), NULL)"
 
 /* Load the fixed facts of project_id at (at least) `version` from the
  * database and cache them.  DB_OK, QUEUE_NO_ITEM, or DB_*. */
@@ -459,6 +468,8 @@ static int page_from_row(struct db *db, struct arena *a, long long project_id, l
 		pg->facts.labeled = strcmp(db_value(res, 0, col + 6), "labeled") == 0;
 		pg->facts.lease_user = db_int(res, 0, col + 7);
 		pg->facts.lease_token = pg->item.lease_token;
+		pg->item.reason = db_value(res, 0, col + 8);
+		pg->item.requeued = pg->item.reason != NULL;
 		/* No prefetch guess when a page is shown again (a reload, an
 		 * editor step): only a fresh lease finds the next free item
 		 * without a scan of its own. */
@@ -532,6 +543,17 @@ int queue_page_load_signed(struct db *db, struct arena *a, const char *token,
 	}
 	*access = db_int(j.row, 0, 6) == 1;
 	return page_from_row(db, a, project_id, item_id, j.row, 7, pg);
+}
+
+int queue_reject_reason(struct db *db, struct arena *a, long long item_id, const char **reason)
+{
+	struct db_result *res;
+	int rc = db_query(db, a, &res,
+	    "SELECT COALESCE((SELECT e.reason FROM item_events e WHERE e.item_id = ? "
+	    "AND e.kind = 'rejected' ORDER BY e.id DESC LIMIT 1), '')", "i", item_id);
+
+	*reason = rc == DB_OK && res->nrows == 1 ? db_value(res, 0, 0) : "";
+	return rc;
 }
 
 int queue_page_counts(struct db *db, struct arena *a, long long project_id, long long user_id,
@@ -963,7 +985,8 @@ static int lease_lock(struct lease_batch *lb)
 }
 
 /* Held leases and skippers: one row per labeler with whether it skipped
- * anything here and the lease it holds already (another tab, another
+ * anything here and the lease it holds already (ITEM_COLUMNS and whether
+ * the item is requeued) (another tab, another
  * process), into lb->held.  FORCE INDEX: joined from JSON_TABLE, the
  * optimizer misjudges items_lease by its statistics (the items nobody holds
  * look like one huge group) and would read the whole items table.  DB_OK
@@ -972,7 +995,7 @@ static int lease_held(struct lease_batch *lb)
 {
 	return db_query(lb->db, lb->arena, &lb->held,
 	    "SELECT j.id, (SELECT 1 FROM item_skips s WHERE s.user_id = j.id AND s.project_id = ? "
-	    "LIMIT 1), " ITEM_COLUMNS_I " FROM " JT_IDS
+	    "LIMIT 1), " ITEM_COLUMNS_I ", i.phase = 'requeued' FROM " JT_IDS
 	    " LEFT JOIN items i FORCE INDEX (items_lease) ON i.lease_user = j.id AND i.project_id = ? "
 	    "AND i.state = 'unlabeled' AND i.lease_until > NOW(6)",
 	    "isi", lb->project_id, lb->ulist, lb->project_id);
@@ -1010,6 +1033,7 @@ static void grant_add(struct lease_batch *lb, const struct db_result *cand, size
 
 	g->user_id = u;
 	item_from_row(cand, r, 0, &g->item);
+	g->item.requeued = db_int(cand, r, 6) == 1;
 }
 
 /* Scan: a new lease for every labeler that holds none.  Whoever skipped
@@ -1136,6 +1160,7 @@ static void lease_hand_out(struct lease_batch *lb)
 		if (db_value(lb->held, r, 2) == NULL)
 			continue;
 		item_from_row(lb->held, r, 2, &h.item);
+		h.item.requeued = db_int(lb->held, r, 8) == 1;
 		grant_jobs(lb->jobs, lb->n, &h);
 	}
 	for (size_t i = 0; i < lb->ng; i++)

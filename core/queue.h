@@ -44,6 +44,11 @@ struct queue_item {
 	unsigned width, height;
 	const char *format;
 	const char *lease_token;   /* its current lease token, or NULL */
+	int requeued;              /* a review sent it back (phase 'requeued') */
+	const char *reason;        /* requeued, read with the page: the last
+	                              rejection's reason ("" for none); NULL when
+	                              not requeued or not read (a fresh lease:
+	                              queue_reject_reason) */
 };
 
 /* One label class of a project. */
@@ -103,6 +108,12 @@ int queue_page_load(struct db *db, struct arena *a, long long project_id, long l
 int queue_page_load_signed(struct db *db, struct arena *a, const char *token,
     unsigned idle_timeout, unsigned lifetime, long long project_id, long long item_id,
     struct session **session, int *access, struct queue_page *pg);
+
+/* The reason of the last rejection of item_id into *reason ("" when it
+ * gave none; arena-owned): for a requeued item that a fresh lease handed
+ * out (the page of a held item reads it in its own statement).  DB_OK or
+ * DB_*. */
+int queue_reject_reason(struct db *db, struct arena *a, long long item_id, const char **reason);
 
 /* Fill the counts of pg that queue_page_load left out (an item by id
  * comes without them: an answer that is stored needs none): the

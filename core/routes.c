@@ -36,6 +36,11 @@ const struct route routes[] = {
 	{ "GET",  "/projects/:id/label",            handle_label_next,           MEMBER, label_preload },
 	{ "POST", "/projects/:id/items/:item",      handle_label_submit,         MEMBER | NEED_CSRF, label_preload },
 	{ "GET",  "/projects/:id/items/:item/image", handle_item_image,          MEMBER | NEED_IMAGE, NULL },
+	/* A labeler's own answers: Back, My answers, their editor (mine.c). */
+	{ "GET",  "/projects/:id/back",             handle_label_back,           MEMBER, NULL },
+	{ "GET",  "/projects/:id/mine",             handle_mine,                 MEMBER, NULL },
+	{ "GET",  "/projects/:id/mine/:aid",        handle_mine_edit,            MEMBER, NULL },
+	{ "POST", "/projects/:id/mine/:aid",        handle_mine_save,            MEMBER | NEED_CSRF, NULL },
 	{ "POST", "/projects/:id/state",            handle_project_state,        ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
 	/* Exports (exports.c). */
 	{ "GET",  "/projects/:id/exports",          handle_project_exports,      MEMBER, NULL },

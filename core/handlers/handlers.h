@@ -4,6 +4,8 @@
 #ifndef LABELD_HANDLERS_H
 #define LABELD_HANDLERS_H
 
+#include <stddef.h>
+
 struct json_object;
 struct request;
 
@@ -56,6 +58,35 @@ int label_preload(struct request *r, const char *token);
 void label_thread_end(void);
 void handle_item_image(struct request *r);
 void handle_project_state(struct request *r);
+
+/* The editor of a labeler's stored answer (mine.c): the item it answers,
+ * the annotation (the form goes to /projects/:id/mine/:aid) and the page
+ * to return to (a path, sent back as the form's field "back"). */
+struct labeld_field;
+struct answer_edit {
+	long long item_id, annotation_id;
+	const char *back;
+};
+/* Show the task plugin's editor for e's item of project id, the one the
+ * labeling page shows (label_render), in the page answer_edit, with
+ * fields/nfields (the stored answer as the plugin's form fields).  Answers
+ * 404 when there is no such item, 503 when the task type is not loaded. */
+void label_edit_show(struct request *r, long long id, const struct answer_edit *e,
+    const struct labeld_field *fields, size_t nfields);
+/* Read the answer the editor page's form sends through the task plugin
+ * (parse_form, validate, describe as for the labeling page): 0 with *json
+ * (the annotation) and *classes (review_classes), arena-owned; 1 when a
+ * response was made: the editor again for a step (field action other than
+ * "submit", or a step the plugin finds, e.g. a box corner without
+ * JavaScript) or a refused answer (422), or an error page. */
+int label_edit_read(struct request *r, long long id, const struct answer_edit *e,
+    const char **json, const char **classes);
+
+/* mine.c: Back, My answers and the editor of one's own answers */
+void handle_label_back(struct request *r);
+void handle_mine(struct request *r);
+void handle_mine_edit(struct request *r);
+void handle_mine_save(struct request *r);
 /* datastores.c */
 void handle_datastores(struct request *r);
 void handle_datastore_create(struct request *r);

@@ -262,7 +262,8 @@ static struct json_object *project_view(const struct label_page *lp)
 }
 
 /* The form's fields that belong to the plugin: all but csrf, lease,
- * action and item.  Arena-owned; *n gets the count. */
+ * action, item and back (the answer editor's way back, mine.c).
+ * Arena-owned; *n gets the count. */
 static struct labeld_field *plugin_fields(struct request *r, size_t *n)
 {
 	struct labeld_field *f = arena_calloc(r->arena, r->form.nfields + 1, sizeof(*f));
@@ -273,7 +274,8 @@ static struct labeld_field *plugin_fields(struct request *r, size_t *n)
 	for (size_t i = 0; i < r->form.nfields; i++) {
 		const struct hp_field *h = &r->form.fields[i];
 		if (strcmp(h->name, "csrf") == 0 || strcmp(h->name, "lease") == 0 ||
-		    strcmp(h->name, "action") == 0 || strcmp(h->name, "item") == 0)
+		    strcmp(h->name, "action") == 0 || strcmp(h->name, "item") == 0 ||
+		    strcmp(h->name, "back") == 0)
 			continue;
 		f[*n].name = h->name;
 		f[*n].value = h->value;
@@ -356,11 +358,13 @@ static int not_running(struct request *r, struct label_page *lp)
 	return 1;
 }
 
-/* Render the labeling page for lp->pg.item with the plugin's editor;
- * fields/nfields: the form sent (an editor step or a refused answer).
- * error: a sentence for the labeler, or NULL. */
-static void label_render(struct request *r, struct label_page *lp, int status,
-    const struct labeld_field *fields, size_t nfields, const char *error)
+/* Render the labeling page for lp->pg.item with the plugin's editor, or
+ * with e the editor page of a stored answer (template answer_edit, the
+ * same editor; its form goes to /projects/:id/mine/:aid);
+ * fields/nfields: the form sent (an editor step or a refused answer) or
+ * the stored answer's.  error: a sentence for the labeler, or NULL. */
+static void label_render(struct request *r, struct label_page *lp, const struct answer_edit *e,
+    int status, const struct labeld_field *fields, size_t nfields, const char *error)
 {
 	const struct labeld_task_ops *ops = lp->plugin->desc->task;
 	const struct queue_item *it = &lp->pg.item;
@@ -375,7 +379,7 @@ static void label_render(struct request *r, struct label_page *lp, int status,
 		return;
 	}
 	view_str(v, "page_css", "label.css");
-	if ((rc = queue_page_counts(r->db, r->arena, lp->id, r->session->user_id, 0,
+	if (e == NULL && (rc = queue_page_counts(r->db, r->arena, lp->id, r->session->user_id, 0,
 	    &lp->pg)) != DB_OK) {
 		db_failed(r, rc);
 		return;
@@ -417,9 +421,24 @@ static void label_render(struct request *r, struct label_page *lp, int status,
 	 * the page's width and the core leaves its own image out. */
 	view_bool(v, "wide", json_object_get_boolean(json_object_object_get(editor, "draws_image")) ||
 	    (ops->input_mode != NULL && strcmp(ops->input_mode, "boxes") == 0));
-	view_str(v, "lease", it->lease_token);
 	if (error != NULL)
 		view_str(v, "error", error);
+	if (e != NULL) {
+		view_str(v, "form_action", arena_printf(r->arena, "/projects/%lld/mine/%lld", lp->id,
+		    e->annotation_id));
+		view_str(v, "back", e->back);
+		page_render(r, status, "answer_edit", v);
+		return;
+	}
+	view_str(v, "form_action", arena_printf(r->arena, "/projects/%lld/items/%lld", lp->id,
+	    it->id));
+	view_str(v, "lease", it->lease_token);
+	/* A review sent the image back: its reason (escaped by the template). */
+	if (it->requeued) {
+		view_bool(v, "sent_back", 1);
+		if (it->reason != NULL && it->reason[0] != '\0')
+			view_str(v, "sent_back_reason", it->reason);
+	}
 	view_str(v, "notice", queue_notice_text(req_query(r, "notice")));
 	view_int(v, "today", lp->pg.today);
 	view_str(v, "percent", percent_text(r, lp->pg.items_labeled, lp->pg.items_total));
@@ -427,6 +446,62 @@ static void label_render(struct request *r, struct label_page *lp, int status,
 		view_str(v, "prefetch", arena_printf(r->arena, "/projects/%lld/items/%lld/image",
 		    lp->id, lp->pg.next_id));
 	page_render(r, status, "label", v);
+}
+
+/* Read the answer the request's form holds for lp's item through the task
+ * plugin (lp->plugin set): 0 with *json and *classes (arena-owned), or 1
+ * when a response was made: the page again (label_render with e) for an
+ * editor step (act QUEUE_STEP, or a step the plugin finds in the form) or
+ * a refused answer (422), or an error page. */
+static int answer_read(struct request *r, struct label_page *lp, const struct answer_edit *e,
+    enum queue_action act, const char **json, const char **classes)
+{
+	const struct labeld_task_ops *ops = lp->plugin->desc->task;
+	struct labeld_ctx ctx = { .arena = r->arena };
+	struct json_object *annotation = NULL;
+	struct labeld_field *fields;
+	struct labeld_item li;
+	const char *perr = NULL;
+	size_t nfields;
+	int rc;
+
+	if (labels_make(r, lp, 0) < 0)
+		return 1;
+	fields = plugin_fields(r, &nfields);
+	if (fields == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return 1;
+	}
+	if (act == QUEUE_STEP) {
+		label_render(r, lp, e, 200, fields, nfields, NULL);
+		return 1;
+	}
+	li = plugin_item(&lp->pg.item);
+	rc = ops->parse_form(&ctx, &li, lp->labels, lp->nlabels, fields, nfields, &annotation, &perr);
+	if (rc == 1) {
+		label_render(r, lp, e, 200, fields, nfields, NULL);
+		return 1;
+	}
+	if (rc == 0 && annotation != NULL &&
+	    ops->validate(&ctx, &li, lp->labels, lp->nlabels, annotation, &perr) != 0) {
+		log_error("project %lld item %lld: plugin %s refused its own answer: %s", lp->id,
+		    (long long)li.id, lp->plugin->desc->name, perr ? perr : "(no reason)");
+		rc = -1;
+	}
+	if (rc != 0 || annotation == NULL) {
+		label_render(r, lp, e, 422, fields, nfields,
+		    perr ? perr : "Your answer could not be read; check it and send it again.");
+		return 1;
+	}
+	*classes = review_classes(r->arena, lp->plugin, annotation, &perr);
+	if (*classes == NULL) {
+		log_error("project %lld item %lld: plugin %s cannot describe its own answer: %s",
+		    lp->id, (long long)li.id, lp->plugin->desc->name, perr ? perr : "(no reason)");
+		page_error(r, 500, "Internal error", "Your answer could not be stored.");
+		return 1;
+	}
+	*json = json_object_to_json_string_ext(annotation, JSON_C_TO_STRING_PLAIN);
+	return 0;
 }
 
 /* The answer to a request whose lease check did not say QUEUE_OK. */
@@ -513,8 +588,16 @@ void handle_label_next(struct request *r)
 			db_failed(r, rc);
 			return;
 		}
+		/* A fresh lease of an item a review sent back: its reason
+		 * (only these items pay for the read). */
+		if (lp.pg.item.requeued && lp.pg.item.reason == NULL &&
+		    (rc = queue_reject_reason(r->db, r->arena, lp.pg.item.id,
+		    &lp.pg.item.reason)) != DB_OK) {
+			db_failed(r, rc);
+			return;
+		}
 	}
-	label_render(r, &lp, 200, NULL, 0, NULL);
+	label_render(r, &lp, NULL, 200, NULL, 0, NULL);
 }
 
 /* POST /projects/:id/items/:item: submit, skip, or an editor step. */
@@ -524,14 +607,8 @@ void handle_label_submit(struct request *r)
 	long long item_id = catalog_parse_id(route_param(&r->params, "item"));
 	const char *action = req_form(r, "action"), *token = req_form(r, "lease");
 	enum queue_action act = QUEUE_STEP;
-	struct labeld_ctx ctx = { .arena = r->arena };
-	struct json_object *annotation = NULL;
-	const struct labeld_task_ops *ops;
-	struct labeld_field *fields;
-	struct labeld_item li;
 	struct label_page lp;
-	const char *perr = NULL, *json, *classes;
-	size_t nfields;
+	const char *json, *classes;
 	int rc;
 
 	if (id == 0 || item_id == 0) {
@@ -571,45 +648,52 @@ void handle_label_submit(struct request *r)
 		plugin_missing(r, &lp);
 		return;
 	}
-	ops = lp.plugin->desc->task;
-	if (labels_make(r, &lp, 0) < 0)
+	if (answer_read(r, &lp, NULL, act, &json, &classes) != 0)
 		return;
-	fields = plugin_fields(r, &nfields);
-	if (fields == NULL) {
-		page_error(r, 500, "Internal error", "Out of memory.");
-		return;
-	}
-	if (act == QUEUE_STEP) {
-		label_render(r, &lp, 200, fields, nfields, NULL);
-		return;
-	}
-	li = plugin_item(&lp.pg.item);
-	rc = ops->parse_form(&ctx, &li, lp.labels, lp.nlabels, fields, nfields, &annotation, &perr);
-	if (rc == 1) {
-		label_render(r, &lp, 200, fields, nfields, NULL);
-		return;
-	}
-	if (rc == 0 && annotation != NULL &&
-	    ops->validate(&ctx, &li, lp.labels, lp.nlabels, annotation, &perr) != 0) {
-		log_error("project %lld item %lld: plugin %s refused its own answer: %s", id, item_id,
-		    lp.plugin->desc->name, perr ? perr : "(no reason)");
-		rc = -1;
-	}
-	if (rc != 0 || annotation == NULL) {
-		label_render(r, &lp, 422, fields, nfields,
-		    perr ? perr : "Your answer could not be read; check it and send it again.");
-		return;
-	}
-	classes = review_classes(r->arena, lp.plugin, annotation, &perr);
-	if (classes == NULL) {
-		log_error("project %lld item %lld: plugin %s cannot describe its own answer: %s", id,
-		    item_id, lp.plugin->desc->name, perr ? perr : "(no reason)");
-		page_error(r, 500, "Internal error", "Your answer could not be stored.");
-		return;
-	}
-	json = json_object_to_json_string_ext(annotation, JSON_C_TO_STRING_PLAIN);
 	rc = queue_submit(r->db, r->arena, id, item_id, r->session->user_id, token, json, classes);
 	outcome_respond(r, id, rc);
+}
+
+/* ------------------------------------------------------------ an answer's editor */
+
+/* The page facts of e's item in project id for the editor of a stored
+ * answer.  0, or 1 when a response was made (no such project or item, the
+ * task type not loaded). */
+static int edit_load(struct request *r, long long id, const struct answer_edit *e,
+    struct label_page *lp)
+{
+	if (page_load(r, id, e->item_id, lp) != 0)
+		return 1;
+	if (!lp->pg.facts.found) {
+		not_found(r, "There is no such image in this project.");
+		return 1;
+	}
+	if (lp->plugin == NULL) {
+		plugin_missing(r, lp);
+		return 1;
+	}
+	return 0;
+}
+
+void label_edit_show(struct request *r, long long id, const struct answer_edit *e,
+    const struct labeld_field *fields, size_t nfields)
+{
+	struct label_page lp;
+
+	if (edit_load(r, id, e, &lp) == 0)
+		label_render(r, &lp, e, 200, fields, nfields, NULL);
+}
+
+int label_edit_read(struct request *r, long long id, const struct answer_edit *e,
+    const char **json, const char **classes)
+{
+	const char *action = req_form(r, "action");
+	struct label_page lp;
+
+	if (edit_load(r, id, e, &lp) != 0)
+		return 1;
+	return answer_read(r, &lp, e, action != NULL && strcmp(action, "submit") == 0 ?
+	    QUEUE_SUBMIT : QUEUE_STEP, json, classes);
 }
 
 /* ------------------------------------------------------------ images */

@@ -165,8 +165,14 @@ struct labeld_box {
  * template set) inside the core's page; the template sees the page's view:
  *   item {id, width, height, format, image_url}, labels [{id, name, key,
  *   key_hint}], lease, editor (what editor_view built), error, csrf,
+ *   form_action (the URL the core's form posts to: the labeling page's, or
+ *   the editor of a labeler's stored answer, which has no lease; a button
+ *   with a formaction of its own uses it),
  * and must put its inputs inside the core's <form> (it does not open its own
- * form).  Fields the core reserves: csrf, lease, item, action.
+ * form).  Fields the core reserves: csrf, lease, item, action, back.  A
+ * stored answer is shown again (Back, My answers) by editor_view with the
+ * fields that would have sent it: the core builds them for the annotation
+ * shapes of the built-in task types (docs/review.md).
  */
 struct labeld_task_ops {
 	uint32_t struct_size;      /* sizeof(struct labeld_task_ops): LABELD_TASK_OPS_HEADER */

@@ -1,5 +1,5 @@
 /* labeld.js: keys, box drawing and prefetching on the labeling page
- * (label.html).  Plain JS on top of plain forms that work without it;
+ * (label.html, answer_edit.html).  Plain JS on top of plain forms that work without it;
  * docs/labeling.md lists the keys. */
 (function () {
 'use strict';
@@ -16,7 +16,7 @@ if (form.dataset.prefetch)
  * The image fits beside the class list (at most 2x); + - 0 and the zoom
  * buttons zoom, its parent .bbox-scroll scrolls. */
 var stage = id('bbox-stage'), svg = id('bbox-overlay'), list = id('bbox-boxes'), box = stage && stage.parentNode;
-var boxes = [], undo = [], sel = -1, drag = null, mouse, W, H, MIN, FS, img, Z, fit;
+var boxes = [], undo = [], edited = false, sel = -1, drag = null, mouse, W, H, MIN, FS, img, Z, fit;
 var RADIO = 'input[type=radio][name=label]', ZB = 'button[name=zoomto]';
 
 /* The class name of label id v: the text after its radio button. */
@@ -49,6 +49,7 @@ form.addEventListener('change', calm);
 /* Before a change of the boxes: for Z. */
 function save() {
 	undo.push(JSON.stringify(boxes));
+	edited = true;
 	calm();
 }
 /* Captions as the no-JS page draws them: the class name, FS (the svg's
@@ -174,8 +175,8 @@ if (mode === 'boxes' && stage && svg && list && box && (img = stage.querySelecto
 }
 
 /* Keys: 1-9 choose/toggle a class (or set the selected box's), Enter
- * submits, S skips; for boxes Delete removes the selected one, Z undoes,
- * + - 0 zoom. */
+ * submits, S skips, Z Back; for boxes Delete removes the selected one,
+ * Z undoes (Back while no box was changed), + - 0 zoom. */
 document.addEventListener('keydown', function (e) {
 	var t = e.target, k = e.key, r;
 	if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented || t.isContentEditable ||
@@ -192,8 +193,8 @@ document.addEventListener('keydown', function (e) {
 		}
 	} else if (k === 'Enter' && !/^(BUTTON|A)$/.test(t.tagName)) {
 		id('submit-button').click();
-	} else if (k === 's' || k === 'S') {
-		id('skip-button').click();
+	} else if ((k === 's' || k === 'S') && (r = id('skip-button'))) {
+		r.click();
 	} else if (mode === 'boxes' && (k === 'Delete' || k === 'Backspace') && boxes[sel]) {
 		save();
 		boxes.splice(sel, 1);
@@ -203,6 +204,8 @@ document.addEventListener('keydown', function (e) {
 		boxes = JSON.parse(undo.pop());
 		sel = -1;
 		draw();
+	} else if ((k === 'z' || k === 'Z') && !edited && (r = id('back-button'))) {
+		location.href = r.href;
 	} else if (Z && (k === '+' || k === '=' || k === '-')) {
 		step(k === '-' ? -1 : 1);
 	} else if (Z && k === '0') {

@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 		{ itest_teams_cases, itest_teams_ncases },
 		{ itest_people_cases, itest_people_ncases },
 		{ itest_dashboard_cases, itest_dashboard_ncases },
+		{ itest_mine_cases, itest_mine_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);

@@ -69,6 +69,8 @@ extern const struct itest_case itest_people_cases[];
 extern const size_t itest_people_ncases;
 extern const struct itest_case itest_dashboard_cases[];
 extern const size_t itest_dashboard_ncases;
+extern const struct itest_case itest_mine_cases[];
+extern const size_t itest_mine_ncases;
 
 /* ------------------------------------------------------------ failures */
 

@@ -32,6 +32,8 @@
  *   {R} a draft of admin's        {R2} a draft of another admin's
  *   {T} P's team (the member's)   {U} the member
  *   {V} a removed person          {K} the token of a good invitation
+ *   {A} an answer (annotation) of member's in P
+ *   {AO} an answer of reviewer's in P     {AQ} an answer of outsider's in Q
  *   {X} an id that does not exist {N} a non-numeric id ("abc")
  * FLAGS: FRESH sends the request with a session of its own (made for this
  * one request; for routes that end the session, such as /logout).
@@ -139,6 +141,34 @@ static const struct row rows[] = {
 	{ "GET",  "/projects/:id/items/:item/image",        "/projects/{N}/items/{I}/image",       NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
 	{ "GET",  "/projects/:id/items/:item/image",        "/projects/{P}/items/{X}/image",       NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
 	{ "GET",  "/projects/:id/items/:item/image",        "/projects/{P}/items/{N}/image",       NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	/* A labeler's own answers: Back, My answers, the editor of one's own
+	 * answer only (anyone else's, or one of another project, is 404). */
+	{ "GET",  "/projects/:id/back",                     "/projects/{P}/back",                  NULL,          0,     { IN,   303,  404,  IN,   200,  303 } },
+	{ "GET",  "/projects/:id/back",                     "/projects/{Q}/back",                  NULL,          0,     { IN,   404,  303,  IN,   200,  404 } },
+	{ "GET",  "/projects/:id/back",                     "/projects/{X}/back",                  NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/back",                     "/projects/{N}/back",                  NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine",                     "/projects/{P}/mine",                  NULL,          0,     { IN,   200,  404,  IN,   200,  200 } },
+	{ "GET",  "/projects/:id/mine",                     "/projects/{Q}/mine",                  NULL,          0,     { IN,   404,  200,  IN,   200,  404 } },
+	{ "GET",  "/projects/:id/mine",                     "/projects/{X}/mine",                  NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine",                     "/projects/{N}/mine",                  NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{P}/mine/{A}",              NULL,          0,     { IN,   200,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{P}/mine/{AO}",             NULL,          0,     { IN,   404,  404,  IN,   404,  200 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{P}/mine/{AQ}",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{Q}/mine/{AQ}",             NULL,          0,     { IN,   404,  200,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{Q}/mine/{A}",              NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{X}/mine/{A}",              NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{N}/mine/{A}",              NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{P}/mine/{X}",              NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/mine/:aid",                "/projects/{P}/mine/{N}",              NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{P}/mine/{A}",              BAD_ANSWER,    0,     { 401,  200,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{P}/mine/{AO}",             BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  200 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{P}/mine/{AQ}",             BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{Q}/mine/{AQ}",             BAD_ANSWER,    0,     { 401,  404,  200,  401,  404,  404 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{Q}/mine/{A}",              BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{X}/mine/{A}",              BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{N}/mine/{A}",              BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{P}/mine/{X}",              BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/mine/:aid",                "/projects/{P}/mine/{N}",              BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
 	{ "POST", "/projects/:id/state",                    "/projects/{P}/state",                 SAME_STATE,    0,     { 401,  403,  403,  401,  303,  403 } },
 	{ "POST", "/projects/:id/state",                    "/projects/{Q}/state",                 SAME_STATE,    0,     { 401,  403,  403,  401,  303,  403 } },
 	{ "POST", "/projects/:id/state",                    "/projects/{X}/state",                 SAME_STATE,    0,     { 401,  403,  403,  401,  404,  403 } },
@@ -378,7 +408,7 @@ static void authz_matrix_covers_routes(void)
 			continue;
 		}
 		/* The forged ids each capture needs. */
-		static const char *const captures[] = { ":id", ":item", ":eid", ":draft" };
+		static const char *const captures[] = { ":id", ":item", ":eid", ":draft", ":aid" };
 		for (size_t c = 0; c < sizeof(captures) / sizeof(captures[0]); c++) {
 			const char *cap = captures[c];
 			const char *need[4] = { NULL };
@@ -583,6 +613,19 @@ static long export_new(long p, const char *state, const char *path)
 	    sql_str(state)));
 }
 
+/* An answered item of project p (state and phase labeled) and its answer
+ * by user, as an answer stores them; the answer's id. */
+static long answer_new(long p, long user, const char *dir)
+{
+	return sql_long(itest_fmt(
+	    "INSERT INTO items (project_id, path, width, height, format, state, phase, labeled_by, "
+	    "answered_at) VALUES (%ld, CONCAT(%s, '/answered-', %ld, '.png'), 1, 1, 'png', "
+	    "'labeled', 'labeled', %ld, NOW(6)); "
+	    "INSERT INTO annotations (item_id, project_id, labeler_id, data) SELECT LAST_INSERT_ID(), "
+	    "%ld, %ld, JSON_OBJECT('label', MIN(id)) FROM labels WHERE project_id = %ld; "
+	    "SELECT LAST_INSERT_ID();", p, sql_str(dir), user, user, p, user, p));
+}
+
 static void fixture_make(struct fixture *fx)
 {
 	char *dirp = itest_uniq("authz-p"), *dirq = itest_uniq("authz-q");
@@ -614,6 +657,12 @@ static void fixture_make(struct fixture *fx)
 	    fx->users[MEMBER], id_of(fx, "{I}"), p, fx->users[MEMBER], id_of(fx, "{I}"));
 	datastore_file(dirp, itest_fmt("%s/1.png", dirp));
 	datastore_file(dirp, itest_fmt("%s/2.png", dirp));
+
+	/* Answers: member's and reviewer's in P, outsider's in Q, each of an
+	 * item of its own (the member's answer must not open {I2}'s image). */
+	id_set(fx, "{A}", answer_new(p, fx->users[MEMBER], dirp));
+	id_set(fx, "{AO}", answer_new(p, fx->users[REVIEWER], dirp));
+	id_set(fx, "{AQ}", answer_new(q, fx->users[OUTSIDER], dirq));
 
 	/* Exports: a finished one of P (with its file), one of Q, a failed
 	 * one of P for the admin to delete. */

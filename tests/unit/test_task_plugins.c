@@ -1204,6 +1204,8 @@ static const char *render_editor(const char *name, const struct labeld_label *la
 	json_object_object_add(it, "format", json_object_new_string(item.format));
 	json_object_object_add(it, "image_url", json_object_new_string("/projects/3/items/5/image?v=1&x=\"q\""));
 	json_object_object_add(view, "item", it);
+	/* Where the core's form posts (the labeling page's own address). */
+	json_object_object_add(view, "form_action", json_object_new_string("/projects/3/items/5"));
 	arr = json_object_new_array();
 	for (size_t i = 0; i < nlabels; i++) {
 		struct json_object *l = json_object_new_object();
@@ -1351,7 +1353,7 @@ START_TEST(template_bbox)
 	/* Shown at the size the server chose (attributes: no style), the
 	 * zoom it was shown at, the zoom choices. */
 	ck_assert_ptr_nonnull(strstr(html, "alt=\"Image: click a corner\" width=\"800\" height=\"600\" "
-	    "formaction=\"/projects//items/5#bbox-at\">"));
+	    "formaction=\"/projects/3/items/5#bbox-at\">"));
 	ck_assert_ptr_nonnull(strstr(html, "<input type=\"hidden\" name=\"zoom\" value=\"fit\">"));
 	ck_assert_ptr_nonnull(strstr(html, "<button name=\"zoomto\" value=\"fit\" aria-pressed=\"true\">Fit</button>"
 	    "<button name=\"zoomto\" value=\"50\">50%</button>"));
