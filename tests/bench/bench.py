@@ -1367,17 +1367,273 @@ def export_rows(run, names):
                     obj["annotations"], obj["bytes"] / 1e6, "; " + why if why else "; file whole"))
 
 
+# ---------------------------------------------------------------- review rows
+# Running and reviewing a million-item project (issue 14; docs/review.md,
+# tests/bench/README.md "Review rows"): a generated multiclass project of
+# REVIEW_ITEMS items answered by REVIEW_LABELERS labelers over 35 days, made
+# with SQL once per run and checked with the full recount of the
+# integration tests (tests/integration/counters_recount.sql).  Each page row
+# runs wrk at REVIEW_CONNECTIONS connections as the bench admin,
+# REVIEW_RUNS times, and reports the median p50 and p99.
+
+REVIEW_ROWS = {
+    "dashboard-1m": "/projects/{p}/dashboard",
+    "datatab-1m-first": "/projects/{p}/data",
+    "datatab-1m-last": "/projects/{p}/data?last=1",
+    "datatab-1m-filtered": "/projects/{p}/data?class={label}&labeler={labeler}",
+    "review-next": "/projects/{p}/review",
+}
+REVIEW_ITEMS = env_int("LABELD_BENCH_REVIEW_ITEMS", 1000000)
+REVIEW_LABELERS = 50
+REVIEW_CONNECTIONS = env_int("LABELD_BENCH_REVIEW_CONNECTIONS", 8)
+REVIEW_RUNS = env_int("LABELD_BENCH_REVIEW_RUNS", 3)
+REVIEW_P50_GOAL_MS = 20
+REVIEW_DAYS = 35
+RECOUNT_SQL = os.path.join(HERE, "..", "integration", "counters_recount.sql")
+
+# An item's phase by id % 100: 70% labeled, 15% approved, 5% requeued
+# (rejected, back in the queue), 5% skipped, 5% queued; one labeled item in
+# 50 was rejected once before (an older, withdrawn answer of another
+# labeler).  The class of an answer: label 1 + id % 9.
+REVIEW_PHASE = ("CASE WHEN {i} % 100 < 70 THEN 'labeled' WHEN {i} % 100 < 85 THEN 'approved' "
+                "WHEN {i} % 100 < 90 THEN 'requeued' WHEN {i} % 100 < 95 THEN 'skipped' "
+                "ELSE 'queued' END")
+
+
+def review_project(st, n):
+    """The generated project (see REVIEW_PHASE): N items with phases,
+    answers and their classes, history (rejections, approvals, skips) and
+    every counter, all from the sequence engine; its id, a label and a
+    labeler for the filtered row."""
+    labels = ", ".join("(@p, %s, %d)" % (quote(l), i + 1) for i, l in enumerate(LABEL_NAMES))
+    name = "Bench review %s" % stamp()
+    # Labeler k (1..50) answers some items more than others: the item's
+    # labeler is 1 + floor(50 * u^1.5) for a fraction u spread by the id.
+    sql = """
+SET SESSION unique_checks = 0, foreign_key_checks = 0;
+INSERT INTO datasets (name, description, datastore_id, path, source)
+  SELECT %(ds)s, '', id, 'bench-review', 'datastore' FROM datastores WHERE is_default = 1;
+INSERT INTO projects (name, task, dataset_id, description, state)
+  VALUES (%(name)s, 'multiclass', LAST_INSERT_ID(), 'review benchmark', 'running');
+SET @p = LAST_INSERT_ID();
+INSERT INTO labels (project_id, name, position) VALUES %(labels)s;
+SELECT id INTO @admin FROM users WHERE email = %(admin)s;
+SET @t0 = UTC_TIMESTAMP(6) - INTERVAL %(days)d DAY;
+SET @step = %(days)d * 86400000000 DIV %(n)d;
+INSERT INTO users (email, password_hash)
+  SELECT CONCAT('reviewed', seq, '.', @p, '@bench.example.com'), password_hash
+  FROM users, seq_1_to_%(nl)d WHERE email = %(admin)s;
+CREATE TEMPORARY TABLE bench_labelers (k INT PRIMARY KEY, id BIGINT UNSIGNED NOT NULL);
+INSERT INTO bench_labelers SELECT seq, u.id FROM seq_1_to_%(nl)d
+  JOIN users u ON u.email = CONCAT('reviewed', seq, '.', @p, '@bench.example.com');
+CREATE TEMPORARY TABLE bench_classes (k INT PRIMARY KEY, id BIGINT UNSIGNED NOT NULL);
+INSERT INTO bench_classes SELECT position - 1, id FROM labels WHERE project_id = @p;
+INSERT IGNORE INTO teams (name) VALUES ('Bench labelers');
+INSERT INTO project_teams (project_id, team_id) SELECT @p, id FROM teams WHERE name = 'Bench labelers';
+%(join)s
+INSERT INTO items (project_id, path, width, height, format, state, phase, labeled_by, answered_at, leased_at)
+  SELECT @p, CONCAT('bench-review/', seq DIV 10000, '/', seq, '.jpg'), 640, 480, 'jpeg',
+    IF(seq %% 100 < 85, 'labeled', 'unlabeled'), %(phase_seq)s,
+    IF(seq %% 100 < 90, l.id, NULL),
+    IF(seq %% 100 < 90, @t0 + INTERVAL seq * @step MICROSECOND, '1970-01-01'),
+    IF(seq %% 100 < 90, @t0 + INTERVAL seq * @step MICROSECOND - INTERVAL 2 + seq %% 20 SECOND, NULL)
+  FROM seq_1_to_%(n)d
+  JOIN bench_labelers l ON l.k = 1 + FLOOR(%(nl)d * POW(((seq * 7919) %% 10007) / 10007, 1.5));
+-- The answers: current for labeled and approved items, withdrawn for
+-- requeued ones; an older rejected answer on one labeled item in 50.
+INSERT INTO annotations (item_id, project_id, labeler_id, data, is_current, seq, withdrawn_seq,
+    approved_seq, ms, created_at)
+  SELECT i.id, @p, i.labeled_by, CONCAT('{"label": ', c.id, '}'), i.phase <> 'requeued', 1,
+    IF(i.phase = 'requeued', 2, NULL), IF(i.phase = 'approved', 2, NULL),
+    TIMESTAMPDIFF(MICROSECOND, i.leased_at, i.answered_at) DIV 1000, i.answered_at
+  FROM items i JOIN bench_classes c ON c.k = i.id %% 9
+  WHERE i.project_id = @p AND i.phase IN ('labeled', 'approved', 'requeued');
+INSERT INTO annotations (item_id, project_id, labeler_id, data, is_current, seq, withdrawn_seq,
+    ms, created_at)
+  SELECT i.id, @p, l.id, CONCAT('{"label": ', c.id, '}'), 0, 1, 2, 4000,
+    i.answered_at - INTERVAL 1 DAY
+  FROM items i JOIN bench_classes c ON c.k = (i.id + 1) %% 9
+  JOIN bench_labelers l ON l.k = 1 + i.id %% %(nl)d
+  WHERE i.project_id = @p AND i.phase = 'labeled' AND i.id %% 50 = 7;
+-- The history: a rejection for each withdrawn answer, an approval for each
+-- approved item (by the admin, an hour or two after the answer), a skip
+-- for each skipped item (by one of the labelers).
+INSERT INTO item_events (item_id, project_id, user_id, kind, reason, created_at)
+  SELECT a.item_id, @p, @admin, 'rejected', 'bench: the box is off',
+    LEAST(a.created_at + INTERVAL 1 HOUR, UTC_TIMESTAMP(6))
+  FROM annotations a WHERE a.project_id = @p AND a.withdrawn_seq IS NOT NULL;
+INSERT INTO item_events (item_id, project_id, user_id, kind, created_at)
+  SELECT i.id, @p, @admin, 'approved', LEAST(i.answered_at + INTERVAL 2 HOUR, UTC_TIMESTAMP(6))
+  FROM items i WHERE i.project_id = @p AND i.phase = 'approved';
+CREATE TEMPORARY TABLE bench_skips (item_id BIGINT UNSIGNED PRIMARY KEY, user_id BIGINT UNSIGNED,
+  created_at DATETIME(6));
+INSERT INTO bench_skips
+  SELECT i.id, l.id, @t0 + INTERVAL (i.id %% %(n)d) * @step MICROSECOND
+  FROM items i JOIN bench_labelers l ON l.k = 1 + (i.id * 31) %% %(nl)d
+  WHERE i.project_id = @p AND i.phase = 'skipped';
+INSERT INTO item_skips (user_id, project_id, item_id, created_at)
+  SELECT user_id, @p, item_id, created_at FROM bench_skips;
+INSERT INTO item_events (item_id, project_id, user_id, kind, created_at)
+  SELECT item_id, @p, user_id, 'skipped', created_at FROM bench_skips;
+-- The classes of the current answers, and the counters.
+INSERT INTO answer_labels (project_id, label_id, answered_at, item_id, labeled_by)
+  SELECT @p, c.id, i.answered_at, i.id, i.labeled_by
+  FROM items i JOIN bench_classes c ON c.k = i.id %% 9
+  WHERE i.project_id = @p AND i.phase IN ('labeled', 'approved');
+INSERT INTO label_counts (project_id, label_id, answers)
+  SELECT @p, label_id, COUNT(*) FROM answer_labels WHERE project_id = @p GROUP BY label_id;
+INSERT INTO labeler_days (project_id, user_id, day, labeled, skipped, rejected, approved)
+  SELECT @p, x.user_id, x.day, SUM(x.l), SUM(x.s), SUM(x.r), SUM(x.a) FROM (
+    SELECT labeler_id AS user_id, DATE(created_at) AS day, COUNT(*) AS l, 0 AS s, 0 AS r, 0 AS a
+      FROM annotations WHERE project_id = @p GROUP BY labeler_id, DATE(created_at)
+    UNION ALL
+    SELECT user_id, DATE(created_at), 0, COUNT(*), 0, 0 FROM bench_skips
+      GROUP BY user_id, DATE(created_at)
+    UNION ALL
+    SELECT labeler_id, DATE(LEAST(created_at + INTERVAL 1 HOUR, UTC_TIMESTAMP(6))), 0, 0, COUNT(*), 0
+      FROM annotations WHERE project_id = @p AND withdrawn_seq IS NOT NULL
+      GROUP BY 1, 2
+    UNION ALL
+    SELECT labeled_by, DATE(LEAST(answered_at + INTERVAL 2 HOUR, UTC_TIMESTAMP(6))), 0, 0, 0, COUNT(*)
+      FROM items WHERE project_id = @p AND phase = 'approved' GROUP BY 1, 2) x
+  GROUP BY x.user_id, x.day;
+INSERT INTO project_counters (project_id, items_total, items_labeled, items_skipped, items_requeued,
+    items_approved, rejections, change_seq)
+  SELECT @p, COUNT(*), SUM(phase IN ('labeled', 'approved')), SUM(phase = 'skipped'),
+    SUM(phase = 'requeued'), SUM(phase = 'approved'),
+    (SELECT COUNT(*) FROM item_events WHERE project_id = @p AND kind = 'rejected'), 2
+  FROM items WHERE project_id = @p;
+SELECT @p, (SELECT id FROM bench_classes WHERE k = 0), (SELECT id FROM bench_labelers WHERE k = 1);
+""" % {"ds": quote(name + " images"), "name": quote(name), "labels": labels,
+       "admin": quote(st.email), "days": REVIEW_DAYS, "n": n, "nl": REVIEW_LABELERS,
+       "join": TEAM_JOIN % (), "phase_seq": REVIEW_PHASE.format(i="seq")}
+    row = st.sql(sql)[-1]
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def recount(st, p):
+    """The integration tests' full recount of project P's counters: the
+    lines of the counters that differ ("what, counter, recount"), [] when
+    all are exact."""
+    with open(RECOUNT_SQL) as f:
+        return st.sql("SET @p = %d;\n%s" % (p, f.read()))
+
+
+def review_wrk(st, name, path, cookie):
+    """One wrk run of a review row at REVIEW_CONNECTIONS connections with
+    the labeld and MariaDB CPU it cost: (wrk's object, CPU dict)."""
+    global CONNECTIONS
+    env = {"LABELD_BENCH_METHOD": "GET", "LABELD_BENCH_NAME": name, "LABELD_BENCH_SCRIPT": "",
+           "LABELD_BENCH_COOKIE": cookie or "", "LABELD_BENCH_CSRF": ""}
+    saved, CONNECTIONS = CONNECTIONS, REVIEW_CONNECTIONS
+    try:
+        c0 = cpu_ticks(st)
+        r, _ = wrk(st, "report.lua", path, "wrk-%s.txt" % name, env=env)
+        c1 = cpu_ticks(st)
+    finally:
+        CONNECTIONS = saved
+    return r, cpu_per_request(c0, c1, r["requests"])[0]
+
+
+def review_rows(run, names):
+    """Set-up once per run (not measured; printed): the generated project
+    and its recount.  Then each row: REVIEW_RUNS wrk runs (review-next: each
+    paired with a /healthz run just before it), medians reported."""
+    st = run.st
+    n = REVIEW_ITEMS
+    if n != 1000000:
+        warn("LABELD_BENCH_REVIEW_ITEMS=%d: the rows are named for 1 000 000 items" % n)
+    say("review rows: a multiclass project of %d items answered by %d labelers, made with SQL"
+        % (n, REVIEW_LABELERS))
+    t0 = time.monotonic()
+    try:
+        p, label, labeler = review_project(st, n)
+        prep = round(time.monotonic() - t0, 1)
+        info("project %d made in %.1f s; recounting every counter" % (p, prep))
+        t1 = time.monotonic()
+        wrong = recount(st, p)
+        info("recount in %.1f s: %s" % (time.monotonic() - t1, "every counter exact" if not wrong
+                                        else "%d counters differ" % len(wrong)))
+        if wrong:
+            raise Fail("the generated project's counters differ from the recount: " +
+                       "; ".join(" ".join(w) for w in wrong[:5]))
+        cookie, _ = sign_in(st, st.email, st.password)
+    except Fail as e:
+        for name in names:
+            run.add({"name": name, "value": 0, "result": "ERROR", "note": str(e),
+                     "timestamp": st.ts}, "-", None, "could not prepare the project: %s" % e)
+        return
+    db_settle(st)
+    for name in names:
+        path = REVIEW_ROWS[name].format(p=p, label=label, labeler=labeler)
+        try:
+            status = st.request("GET", path, {"Cookie": cookie})[0]
+        except OSError:
+            status = 0
+        if status != 200:
+            say("%s: GET %s answers %d: skipped: page missing (%d)" % (name, path, status, status))
+            run.add({"name": name, "value": 0, "result": "-", "skipped": "page missing (%d)" % status,
+                     "path": path, "timestamp": st.ts}, "-", None,
+                    "skipped: page missing (%d)" % status)
+            continue
+        say("%s: GET %s, %d runs of wrk -c%d -d%ds as the bench admin" % (
+            name, path, REVIEW_RUNS, REVIEW_CONNECTIONS, SECONDS))
+        runs = []
+        for k in range(REVIEW_RUNS):
+            h = review_wrk(st, "healthz-" + name, "/healthz", None)[0] if name == "review-next" else None
+            r, cpu = review_wrk(st, name, path, cookie)
+            r.update(cpu)
+            r["errors"] = r["errors_status"] + r["errors_socket"]
+            if h is not None:
+                r["healthz_rps"] = h["rps"]
+                r["ratio_to_healthz"] = ratio(r["rps"], h["rps"])
+            runs.append(r)
+            info("  run %d: %.1f req/s, p50 %.2f ms, p99 %.2f ms, %d errors; CPU/request labeld %d µs, "
+                 "MariaDB %d µs%s" % (k + 1, r["rps"], r["p50_ms"], r["p99_ms"], r["errors"],
+                                      cpu["labeld_cpu_us"], cpu["mariadb_cpu_us"],
+                                      "" if h is None else "; /healthz %.1f req/s, ratio %.3f"
+                                      % (h["rps"], r["ratio_to_healthz"])))
+
+        def med(key):
+            return statistics.median(x[key] for x in runs)
+
+        obj = {"name": name, "path": path, "unit": "req/s", "rps": med("rps"), "p50_ms": med("p50_ms"),
+               "p99_ms": med("p99_ms"), "labeld_cpu_us": med("labeld_cpu_us"),
+               "mariadb_cpu_us": med("mariadb_cpu_us"), "errors": sum(x["errors"] for x in runs),
+               "connections": REVIEW_CONNECTIONS, "duration_s": SECONDS, "runs": runs,
+               "items": n, "prepare_seconds": prep, "timestamp": st.ts}
+        cpu_note = "CPU/request labeld %d µs, MariaDB %d µs" % (obj["labeld_cpu_us"], obj["mariadb_cpu_us"])
+        if name == "review-next":
+            obj["value"] = obj["rps"]
+            obj["ratio_to_healthz"] = med("ratio_to_healthz")
+            obj["healthz_rps"] = med("healthz_rps")
+            obj["result"] = "-" if obj["errors"] == 0 else "ERROR"
+            run.add(obj, "%.1f req/s" % obj["value"], None,
+                    "x healthz %.3f (paired, median of %d; healthz %.1f req/s); p50 %.2f ms, p99 %.2f ms; %s; "
+                    "%d errors" % (obj["ratio_to_healthz"], len(runs), obj["healthz_rps"], obj["p50_ms"],
+                                   obj["p99_ms"], cpu_note, obj["errors"]))
+        else:
+            obj["value"] = obj["p50_ms"]
+            obj["unit"] = "ms"
+            obj["goal_p50_ms"] = REVIEW_P50_GOAL_MS
+            obj["result"] = ("ERROR" if obj["errors"] else
+                             "PASS" if obj["p50_ms"] < REVIEW_P50_GOAL_MS else "MISS")
+            run.add(obj, "p50 %.2f ms" % obj["value"], "p50 <%d ms" % REVIEW_P50_GOAL_MS,
+                    "p99 %.2f ms; %.1f req/s; %s (medians of %d); %d errors" % (
+                        obj["p99_ms"], obj["rps"], cpu_note, len(runs), obj["errors"]))
+
+
 # ---------------------------------------------------------------- driver
 
 # Every row, in the order a run measures them (request rows first: the
 # others are judged against static and healthz of the same run).
 ALL_ROWS = (list(REQUEST_ROWS) + list(LABEL_ROWS) + list(INIT_ROWS) + list(FLOOD_ROWS)
-            + list(MEM_ROWS) + list(EXPORT_ROWS))
+            + list(MEM_ROWS) + list(EXPORT_ROWS) + list(REVIEW_ROWS))
 
 
 def select(names, quiet=True):
     """The rows to run by kind: (request, labeling, init, flood, memory,
-    export).
+    export, review).
     static and healthz come with any request or labeling row.  Exits 2 on a
     name that is not a row."""
     for n in names:
@@ -1394,7 +1650,8 @@ def select(names, quiet=True):
                  % " ".join(added))
         http = list(YARDSTICKS) + [n for n in http if n not in YARDSTICKS]
     return (http,) + tuple([n for n in kind if n in want]
-                           for kind in (LABEL_ROWS, INIT_ROWS, FLOOD_ROWS, MEM_ROWS, EXPORT_ROWS))
+                           for kind in (LABEL_ROWS, INIT_ROWS, FLOOD_ROWS, MEM_ROWS, EXPORT_ROWS,
+                                        REVIEW_ROWS))
 
 
 def main():
@@ -1405,14 +1662,15 @@ def main():
     if args.command == "check":
         select(args.rows)
         return 0
-    http, label, init, flood, mem, export = select(args.rows, quiet=False)
+    http, label, init, flood, mem, export, review = select(args.rows, quiet=False)
     st = Stack()
     run = Run(st)
     open(st.results, "w").close()
     error = None
     try:
         for rows, fn in ((http, request_rows), (label, label_rows), (init, init_rows),
-                         (flood, flood_rows), (mem, mem_rows), (export, export_rows)):
+                         (flood, flood_rows), (mem, mem_rows), (export, export_rows),
+                         (review, review_rows)):
             if rows:
                 fn(run, rows)
     except Fail as e:

@@ -263,6 +263,7 @@ int main(int argc, char **argv)
 		{ itest_people_cases, itest_people_ncases },
 		{ itest_dashboard_cases, itest_dashboard_ncases },
 		{ itest_mine_cases, itest_mine_ncases },
+		{ itest_counters_cases, itest_counters_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);
@@ -1157,6 +1158,47 @@ int itest_sql_try(const char *fmt, ...)
 	st = itest_shell(cmd);
 	free(cmd);
 	return st;
+}
+
+/* The recount of tests/integration/counters_recount.sql, read once. */
+static char *recount_sql(const char *file, int line)
+{
+	static char *text;
+	char *path, *out = NULL;
+	size_t len = 0, n;
+	char buf[4096];
+	FILE *f, *mem;
+
+	if (text != NULL)
+		return text;
+	path = itest_fmt("%s/tests/integration/counters_recount.sql",
+	    itest_env(file, line, "LABELD_TEST_SRCDIR"));
+	f = fopen(path, "r");
+	if (f == NULL)
+		itest_fail(file, line, "cannot read %s: %s", path, strerror(errno));
+	mem = open_memstream(&out, &len);
+	if (mem == NULL)
+		xmalloc_check(NULL);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	fclose(f);
+	fclose(mem);
+	text = out;
+	return text;
+}
+
+char *itest_counters_recount(const char *file, int line, long project_id)
+{
+	return itest_sql_query(file, line, "SET @p = %ld;\n%s", project_id, recount_sql(file, line));
+}
+
+void itest_counters_check(const char *file, int line, long project_id)
+{
+	char *out = itest_counters_recount(file, line, project_id);
+
+	if (out[0] != '\0')
+		itest_fail(file, line, "project %ld: counters differ from a full recount "
+		    "(what, counter, recount):\n%s", project_id, out);
 }
 
 #define ITEST_TEAM "'Integration test labelers'"

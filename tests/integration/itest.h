@@ -71,6 +71,8 @@ extern const struct itest_case itest_dashboard_cases[];
 extern const size_t itest_dashboard_ncases;
 extern const struct itest_case itest_mine_cases[];
 extern const size_t itest_mine_ncases;
+extern const struct itest_case itest_counters_cases[];
+extern const size_t itest_counters_ncases;
 
 /* ------------------------------------------------------------ failures */
 
@@ -288,6 +290,19 @@ char *itest_sql_query(const char *file, int line, const char *fmt, ...);
 char *sql_str(const char *s);
 /* Run a shell command; returns its exit status, or -1. */
 int itest_shell(const char *cmd);
+
+/* Recount every counter of project_id from its rows
+ * (tests/integration/counters_recount.sql: project_counters, label_counts,
+ * labeler_days, answer_labels, and the items' phases against their
+ * answers) and fail at the caller's file:line listing each one that
+ * differs, with the counter's value and the recount's. */
+#define COUNTERS_CHECK(project) itest_counters_check(__FILE__, __LINE__, (project))
+void itest_counters_check(const char *file, int line, long project_id);
+/* The recount's lines ("what TAB counter TAB recount", one per counter
+ * that differs), "" when every counter is exact; owned by the running
+ * test. */
+#define COUNTERS_RECOUNT(project) itest_counters_recount(__FILE__, __LINE__, (project))
+char *itest_counters_recount(const char *file, int line, long project_id);
 
 /* Access (core/access.h): a labeler sees a project only when one of their
  * teams serves it.  The tests' own labelers share the team "Integration
