@@ -780,6 +780,7 @@ static void authz_admin_only_facts(void)
 {
 	struct fixture fx;
 	struct client *member = CLIENT(NULL), *admin = CLIENT(NULL), *outsider = CLIENT(NULL);
+	struct client *reviewer = CLIENT(NULL);
 	const char *p, *q;
 	struct resp *r;
 	long job;
@@ -790,6 +791,7 @@ static void authz_admin_only_facts(void)
 	client_header(member, itest_fmt("Cookie: %s", fx.cookie[MEMBER]));
 	client_header(admin, itest_fmt("Cookie: %s", fx.cookie[ADMIN]));
 	client_header(outsider, itest_fmt("Cookie: %s", fx.cookie[OUTSIDER]));
+	client_header(reviewer, itest_fmt("Cookie: %s", fx.cookie[REVIEWER]));
 
 	/* The projects list: each labeler their team's project only. */
 	r = GET(member, "/projects");
@@ -827,8 +829,14 @@ static void authz_admin_only_facts(void)
 	CHECK_BODY_LACKS(r, "files refused");
 	CHECK_BODY_LACKS(r, fx.emails[ADMIN]);
 	CHECK_BODY_HAS(r, "by authz-admin");
-	r = GET(member, itest_fmt("/projects/%s/dashboard", p));
+	/* The Dashboard: a reviewer gets it without the admin's facts (nor
+	 * anyone's address); the member does not get it at all. */
+	r = GET(reviewer, itest_fmt("/projects/%s/dashboard", p));
 	CHECK_STATUS(r, 200);
+	CHECK_BODY_LACKS(r, "secret-error");
+	CHECK_BODY_LACKS(r, fx.emails[ADMIN]);
+	r = GET(member, itest_fmt("/projects/%s/dashboard", p));
+	CHECK_STATUS(r, 403);
 	CHECK_BODY_LACKS(r, "secret-error");
 
 	r = GET(admin, itest_fmt("/projects/%s/exports", p));
