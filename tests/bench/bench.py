@@ -1376,12 +1376,14 @@ def export_rows(run, names):
 # runs wrk at REVIEW_CONNECTIONS connections as the bench admin,
 # REVIEW_RUNS times, and reports the median p50 and p99.
 
+# NAME -> (PATH, what the page must hold: a tab's placeholder page, which
+# answers 200 before the page exists, is not measured).
 REVIEW_ROWS = {
-    "dashboard-1m": "/projects/{p}/dashboard",
-    "datatab-1m-first": "/projects/{p}/data",
-    "datatab-1m-last": "/projects/{p}/data?last=1",
-    "datatab-1m-filtered": "/projects/{p}/data?class={label}&labeler={labeler}",
-    "review-next": "/projects/{p}/review",
+    "dashboard-1m": ("/projects/{p}/dashboard", 'id="progress-bar"'),
+    "datatab-1m-first": ("/projects/{p}/data", 'name="item"'),
+    "datatab-1m-last": ("/projects/{p}/data?last=1", 'name="item"'),
+    "datatab-1m-filtered": ("/projects/{p}/data?class={label}&labeler={labeler}", 'name="item"'),
+    "review-next": ("/projects/{p}/review", 'id="reviewform"'),
 }
 REVIEW_ITEMS = env_int("LABELD_BENCH_REVIEW_ITEMS", 1000000)
 REVIEW_LABELERS = 50
@@ -1565,16 +1567,18 @@ def review_rows(run, names):
         return
     db_settle(st)
     for name in names:
-        path = REVIEW_ROWS[name].format(p=p, label=label, labeler=labeler)
+        path, marker = REVIEW_ROWS[name]
+        path = path.format(p=p, label=label, labeler=labeler)
         try:
-            status = st.request("GET", path, {"Cookie": cookie})[0]
+            status, _, body = st.request("GET", path, {"Cookie": cookie})
         except OSError:
-            status = 0
-        if status != 200:
-            say("%s: GET %s answers %d: skipped: page missing (%d)" % (name, path, status, status))
-            run.add({"name": name, "value": 0, "result": "-", "skipped": "page missing (%d)" % status,
-                     "path": path, "timestamp": st.ts}, "-", None,
-                    "skipped: page missing (%d)" % status)
+            status, body = 0, b""
+        why = ("page missing (%d)" % status if status != 200 else
+               None if marker.encode() in body else "page missing (a placeholder without %s)" % marker)
+        if why is not None:
+            say("%s: GET %s: skipped: %s" % (name, path, why))
+            run.add({"name": name, "value": 0, "result": "-", "skipped": why, "path": path,
+                     "timestamp": st.ts}, "-", None, "skipped: " + why)
             continue
         say("%s: GET %s, %d runs of wrk -c%d -d%ds as the bench admin" % (
             name, path, REVIEW_RUNS, REVIEW_CONNECTIONS, SECONDS))

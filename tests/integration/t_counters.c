@@ -61,7 +61,6 @@ struct actor {
 	char cookie[128];
 	char csrf[64];
 	long labels[3];          /* labelers: the project's label ids */
-	long first, last;        /* reviewers: the project's item ids */
 	volatile int *reviewing; /* nonzero while reviewers still work */
 	long answers, skips, reviews;
 	char error[512];
@@ -184,36 +183,72 @@ static void *labeler_run(void *arg)
 	return NULL;
 }
 
-/* A reviewer: REVIEW_ROUNDS times, rejects or approves items picked at
- * random among the project's (those without an answer, or already
- * approved for an approval, are passed over by the review itself), by turns
- * several at once on the Data tab and one on its item page. */
+/* Up to max item ids of the Data tab's page in body (its checkboxes),
+ * starting at a random one; how many. */
+static size_t page_items(const char *body, long *ids, size_t max, unsigned *seed)
+{
+	static const char box[] = "name=\"item\" value=\"";
+	long all[256];
+	size_t n = 0, k = 0;
+
+	for (const char *p = body; p != NULL && n < 256 && (p = strstr(p, box)) != NULL; n++) {
+		p += strlen(box);
+		all[n] = strtol(p, NULL, 10);
+	}
+	for (size_t from = n > 0 ? rand_r(seed) % n : 0; k < max && k < n; k++)
+		ids[k] = all[(from + k) % n];
+	return k;
+}
+
+/* A reviewer: REVIEW_ROUNDS times, takes answered items from the Data tab
+ * (waiting for review, or approved ones) and rejects or approves them, by
+ * turns several at once on the Data tab and one on its item page, while
+ * the labelers answer (and answer again what was rejected). */
 static void *reviewer_run(void *arg)
 {
+	static const struct {
+		const char *state, *verdict;
+		int many;
+	} turns[] = {
+		{ "labeled", "reject", 1 }, { "labeled", "approve", 0 },
+		{ "labeled", "approve", 1 }, { "approved", "reject", 0 },
+	};
 	struct actor *w = arg;
 	CURL *c = curl_easy_init();
 	struct body b = { 0 };
 	unsigned seed = (unsigned)(w->index * 7919 + time(NULL));
 	char path[128], form[512];
-	long status;
+	long ids[3], status;
 
 	if (c == NULL) {
 		snprintf(w->error, sizeof(w->error), "curl_easy_init failed");
 		return NULL;
 	}
-	for (int round = 0; round < REVIEW_ROUNDS; round++) {
-		long span = w->last - w->first + 1;
-		long one = w->first + (long)(rand_r(&seed) % (unsigned)span);
-		const char *verdict = rand_r(&seed) % 3 == 0 ? "approve" : "reject";
+	for (int round = 0, idle = 0; round < REVIEW_ROUNDS && idle < 1000; ) {
+		const char *verdict = turns[round % 4].verdict;
+		int many = turns[round % 4].many;
+		size_t n;
 
-		if (round % 2 == 0) {
+		snprintf(path, sizeof(path), "/projects/%ld/data?state=%s", w->project,
+		    turns[round % 4].state);
+		if ((status = act(w, c, path, NULL, &b)) != 200) {
+			if (status > 0)
+				snprintf(w->error, sizeof(w->error), "GET %s: status %ld", path, status);
+			break;
+		}
+		if ((n = page_items(b.p, ids, many ? 3 : 1, &seed)) == 0) {
+			idle++;
+			usleep(10000);
+			continue;
+		}
+		if (many) {
 			snprintf(path, sizeof(path), "/projects/%ld/data/review", w->project);
-			snprintf(form, sizeof(form), "csrf=%s&action=%s&reason=round+%d&item=%ld&item=%ld"
-			    "&item=%ld&back=%%2Fprojects%%2F%ld%%2Fdata", w->csrf, verdict, round, one,
-			    w->first + (long)(rand_r(&seed) % (unsigned)span),
-			    w->first + (long)(rand_r(&seed) % (unsigned)span), w->project);
+			snprintf(form, sizeof(form), "csrf=%s&action=%s&reason=round+%d&back=%%2Fprojects"
+			    "%%2F%ld%%2Fdata", w->csrf, verdict, round, w->project);
+			for (size_t k = 0; k < n; k++)
+				snprintf(form + strlen(form), sizeof(form) - strlen(form), "&item=%ld", ids[k]);
 		} else {
-			snprintf(path, sizeof(path), "/projects/%ld/items/%ld/review", w->project, one);
+			snprintf(path, sizeof(path), "/projects/%ld/items/%ld/review", w->project, ids[0]);
 			snprintf(form, sizeof(form), "csrf=%s&action=%s&reason=round+%d", w->csrf, verdict,
 			    round);
 		}
@@ -224,7 +259,7 @@ static void *reviewer_run(void *arg)
 			break;
 		}
 		w->reviews++;
-		usleep(10000);
+		round++;
 	}
 	free(b.p);
 	curl_easy_cleanup(c);
@@ -292,8 +327,6 @@ static void counters_exact(void)
 				    "AND position = %d", p, k + 1));
 		} else {
 			SIGN_IN_OK(c, ADMIN_EMAIL, ADMIN_PASSWORD);
-			w[i].first = count(itest_fmt("SELECT MIN(id) FROM items WHERE project_id = %ld", p));
-			w[i].last = count(itest_fmt("SELECT MAX(id) FROM items WHERE project_id = %ld", p));
 		}
 		session_of(c, &w[i]);
 	}
