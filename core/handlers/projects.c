@@ -432,7 +432,7 @@ void handle_project_tab(struct request *r)
 	const char *tab = route_param(&r->params, "tab");
 	struct json_object *v;
 	static const char *const tabs[][2] = {
-		{ "dashboard", "Dashboard" }, { "data", "Data" },
+		{ "dashboard", "Dashboard" },
 	};
 	size_t i;
 	int rc;
