@@ -203,14 +203,14 @@ static void answer_view(struct request *r, struct json_object *o, const struct p
 		view_str(b, "y", svg_num(r, boxes[i].y));
 		view_str(b, "w", svg_num(r, boxes[i].width));
 		view_str(b, "h", svg_num(r, boxes[i].height));
-		view_str(b, "tx", svg_num(r, boxes[i].x + side / 80));
-		view_str(b, "ty", svg_num(r, boxes[i].y + side / 18));
+		view_str(b, "tx", svg_num(r, boxes[i].x + side / 120));
+		view_str(b, "ty", svg_num(r, boxes[i].y + side / 28));
 		view_str(b, "name", k >= 0 ? l->names[k] : "?");
 		view_int(b, "colour", k >= 0 ? k % BOX_COLOURS : 0);
 		json_object_array_add(list, b);
 	}
 	if (nboxes > 0) {
-		view_str(o, "font", svg_num(r, side / 20));
+		view_str(o, "font", svg_num(r, side / 32));
 		json_object_object_add(o, "boxes", list);
 	} else {
 		json_object_put(list);
