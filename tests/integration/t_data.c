@@ -607,6 +607,85 @@ static void data_review_round_trip(void)
 	(void)u2;
 }
 
+/* A reviewer who is no admin: names but never addresses; an item's
+ * history of every kind, in time order; Approve on the item page. */
+static void data_reviewer_and_history(void)
+{
+	struct client *ad = admin(), *rv;
+	long p = project_new("multiclass", 2), rid, nameless;
+	long item = num_of(itest_fmt("SELECT MIN(id) FROM items WHERE project_id = %ld", p));
+	long cat = class_id(p, "cat"), dog = class_id(p, "dog");
+	const char *email = itest_fmt("%s@example.com", itest_uniq("nameless"));
+	const char *ipath = itest_fmt("/projects/%ld/items/%ld", p, item);
+	struct resp *r;
+	size_t n;
+	char **what;
+
+	rv = labeler(&rid);
+	SQL("UPDATE team_members m JOIN teams t ON t.id = m.team_id SET m.reviewer = 1 "
+	    "WHERE t.name = 'Integration test labelers' AND m.user_id = %ld", rid);
+	SQL("INSERT INTO users (email, password_hash) VALUES (%s, '')", sql_str(email));
+	nameless = num_of(itest_fmt("SELECT id FROM users WHERE email = %s", sql_str(email)));
+	/* Given to nameless, answered, given to the reviewer and skipped,
+	 * given again and returned, the answer changed by its labeler, then
+	 * skipped in review: one minute apart, stored out of order. */
+	SQL("INSERT INTO item_events (item_id, project_id, user_id, kind, created_at) VALUES "
+	    "(%ld, %ld, %ld, 'review_skipped', '2026-03-01 10:07:00'), "
+	    "(%ld, %ld, %ld, 'leased', '2026-03-01 10:00:00'), "
+	    "(%ld, %ld, %ld, 'leased', '2026-03-01 10:02:00'), "
+	    "(%ld, %ld, %ld, 'skipped', '2026-03-01 10:03:00'), "
+	    "(%ld, %ld, %ld, 'leased', '2026-03-01 10:04:00'), "
+	    "(%ld, %ld, %ld, 'released', '2026-03-01 10:05:00'), "
+	    "(%ld, %ld, %ld, 'labeled', '2026-03-01 10:01:00')",
+	    item, p, rid, item, p, nameless, item, p, rid, item, p, rid, item, p, rid, item, p, rid,
+	    item, p, nameless);
+	SQL("INSERT INTO annotations (item_id, project_id, labeler_id, data, seq, is_current, "
+	    "withdrawn_seq, relabel, created_at) VALUES "
+	    "(%ld, %ld, %ld, '{\"label\": %ld}', 1, 0, 2, 0, '2026-03-01 10:01:00'), "
+	    "(%ld, %ld, %ld, '{\"label\": %ld}', 2, 1, NULL, 1, '2026-03-01 10:06:00'); "
+	    "UPDATE items SET state = 'labeled', phase = 'labeled', labeled_by = %ld, "
+	    "answered_at = '2026-03-01 10:06:00' WHERE id = %ld",
+	    item, p, nameless, cat, item, p, nameless, dog, nameless, item);
+
+	/* The reviewer's Data tab: the labeler without a name is "person
+	 * #id", never their address. */
+	r = GET(rv, itest_fmt("/projects/%ld/data?state=labeled", p));
+	CHECK_STATUS(r, 200);
+	CHECK_STREQ(html_str(r, "//li[@data-item-id='%ld']//p[contains(@class, 'who')]", item),
+	    itest_fmt("person #%ld, 2026-03-01 10:06", nameless));
+	CHECK_STREQ(html_str(r, "//li[@data-item-id='%ld']//p[@class='labels']", item), "dog");
+	CHECK_BODY_LACKS(r, email);
+	/* Their item page: every kind, by time ('labeled' events are the
+	 * annotations' business). */
+	r = GET(rv, ipath);
+	CHECK_STATUS(r, 200);
+	what = html_strs(r, "//table[@id='history']/tbody/tr/td[2]/text()", &n);
+	for (size_t i = 0; i < n; i++)
+		what[i] = itest_fmt("%.*s", (int)strcspn(what[i], " "), what[i]);
+	CHECK_STREQ(joined(what, n), "Given Answered Given Skipped Given Returned Relabeled Skipped");
+	CHECK_STREQ(html_str(r, "//table[@id='history']/tbody/tr[7]/@data-state"), "current");
+	CHECK_STREQ(html_str(r, "//table[@id='history']/tbody/tr[2]/@data-state"), "withdrawn");
+	CHECK_STREQ(html_str(r, "//table[@id='history']/tbody/tr[2]/td[4]"), "cat");
+	CHECK_STREQ(html_str(r, "//table[@id='history']/tbody/tr[1]/td[3]"), itest_fmt("person #%ld", nameless));
+	CHECK_BODY_LACKS(r, email);
+	CHECK(html_count(r, "//dt[.='File']") == 0, "a reviewer sees the file path");
+	/* An admin sees the address and the file. */
+	r = GET(ad, ipath);
+	CHECK_STREQ(html_str(r, "//table[@id='history']/tbody/tr[1]/td[3]"), email);
+	CHECK(html_count(r, "//dt[.='File']") == 1, "an admin does not see the file path");
+	/* The reviewer approves it on its page. */
+	r = GET(rv, ipath);
+	r = POST_FORM(rv, itest_fmt("%s/review", ipath), "csrf", html_form_input(r, "itemreview", "csrf"),
+	    "action", "approve");
+	CHECK_REDIRECT(r, 303, itest_fmt("%s?done=approved&back=%s", ipath,
+	    url_enc(itest_fmt("/projects/%ld/data", p))));
+	r = GET(rv, resp_header(r, "Location"));
+	CHECK_STREQ(html_str(r, "//table[@id='history']/tbody/tr[last()]/@data-kind"), "approved");
+	CHECK_STREQ(html_str(r, "//table[@id='history']/tbody/tr[last()]/td[3]"),
+	    SQL_QUERY("SELECT display_name FROM users WHERE id = %ld", rid));
+	CHECK_STREQ(html_str(r, "//p[@class='flash ok']"), "The answer was approved.");
+}
+
 const struct itest_case itest_data_cases[] = {
 	ITEST(data_empty_project),
 	ITEST(data_page_edges),
@@ -614,5 +693,6 @@ const struct itest_case itest_data_cases[] = {
 	ITEST(data_filters),
 	ITEST(data_bad_parameters),
 	ITEST(data_review_round_trip),
+	ITEST(data_reviewer_and_history),
 };
 const size_t itest_data_ncases = sizeof(itest_data_cases) / sizeof(itest_data_cases[0]);
