@@ -135,6 +135,9 @@ static struct json_object *page_start(struct request *r, long long id, const cha
 struct typed {
 	const char *message;
 	const char *reason;
+	const long long *ids;       /* the items ticked (the Data tab) */
+	size_t nids;
+	int all;                    /* "All on this page" was ticked */
 };
 
 /* Render `page` with v and status, with a refused form's message and
@@ -276,15 +279,14 @@ static void filter_bad(struct filter *f, const char *param, const char *message)
 
 /* Read the filter and page of query q into f and dq; a bad value is left
  * out of both (and named in f->bad_*), so links keep the others. */
-static void filter_read(struct request *r, const struct hp_form *q, const struct labels *l,
-    struct filter *f, struct data_query *dq)
+static void filter_read(const struct hp_form *q, const struct labels *l, struct filter *f,
+    struct data_query *dq)
 {
 	const char *state = hp_form_get(q, "state"), *cls = hp_form_get(q, "class");
 	const char *labeler = hp_form_get(q, "labeler"), *sort = hp_form_get(q, "sort");
 	const char *after = hp_form_get(q, "after"), *before = hp_form_get(q, "before");
 	const char *last = hp_form_get(q, "last");
 
-	(void)r;
 	memset(f, 0, sizeof(*f));
 	dq->at = DATA_FIRST;
 	if (state != NULL && state[0] != '\0' && strcmp(state, "all") != 0) {
@@ -394,7 +396,8 @@ static const char *ids_json(struct request *r, const long long *ids, size_t n)
 
 /* The grid: one view per item of page pg, in its order. */
 static int grid_view(struct request *r, long long id, const struct data_page *pg,
-    const struct labels *l, const struct plugin *task, const char *back, struct json_object *v)
+    const struct labels *l, const struct plugin *task, const char *back, const struct typed *t,
+    struct json_object *v)
 {
 	struct json_object *items = json_object_new_array();
 	struct db_result *res;
@@ -437,6 +440,9 @@ static int grid_view(struct request *r, long long id, const struct data_page *pg
 			view_str(o, "when", db_value(res, row, 7));
 		}
 		view_str(o, "back", back);
+		for (size_t s = 0; t != NULL && s < t->nids; s++)
+			if (t->ids[s] == pg->ids[k])
+				view_bool(o, "checked", 1);
 		answer_view(r, o, task, l, db_value(res, row, 8), w, h);
 		json_object_array_add(items, o);
 	}
@@ -460,7 +466,7 @@ static void data_render(struct request *r, long long id, const struct hp_form *q
 	if ((v = page_start(r, id, "Data", &l)) == NULL)
 		return;
 	task = task_plugin(r, v);
-	filter_read(r, q, &l, &f, &dq);
+	filter_read(q, &l, &f, &dq);
 	if ((rc = filter_view(r, id, &f, &l, v)) != DB_OK) {
 		db_failed(r, rc);
 		return;
@@ -487,11 +493,12 @@ static void data_render(struct request *r, long long id, const struct hp_form *q
 	    arena_printf(r->arena, "after=%lld,%lld", dq.cur_us, dq.cur_id) : dq.at == DATA_BEFORE ?
 	    arena_printf(r->arena, "before=%lld,%lld", dq.cur_us, dq.cur_id) :
 	    dq.at == DATA_LAST ? "last=1" : NULL);
-	if ((rc = grid_view(r, id, &pg, &l, task, back, v)) != DB_OK) {
+	if ((rc = grid_view(r, id, &pg, &l, task, back, t, v)) != DB_OK) {
 		db_failed(r, rc);
 		return;
 	}
 	view_str(v, "back", back);
+	view_bool(v, "all_checked", t != NULL && t->all);
 	view_bool(v, "has_items", pg.n > 0);
 	view_bool(v, "filtered", f.state != NULL || f.label_id > 0 || f.labeler_id > 0);
 	view_bool(v, "paged", dq.at != DATA_FIRST);
@@ -617,7 +624,9 @@ static void back_query(struct request *r, const char *path, struct hp_form *q)
 
 /* POST /projects/:id/data/review: the selected items (item, repeated; with
  * all=1 also every item of the page, the page's `page` fields), action
- * reject or approve, reason, back. */
+ * reject or approve, reason, back.  Action "choose" is the form's hidden
+ * default button (Enter on a checkbox): it does neither, and the page
+ * comes back as it was. */
 void handle_data_review(struct request *r)
 {
 	long long id = catalog_parse_id(route_param(&r->params, "id"));
@@ -634,32 +643,39 @@ void handle_data_review(struct request *r)
 		page_error(r, 404, "Not found", "There is no such project.");
 		return;
 	}
-	if (action == NULL || (strcmp(action, "reject") != 0 && strcmp(action, "approve") != 0)) {
+	if (action == NULL || (strcmp(action, "reject") != 0 && strcmp(action, "approve") != 0 &&
+	    strcmp(action, "choose") != 0)) {
 		page_error(r, 400, "Bad request", "The parameter \u201caction\u201d must be reject "
 		    "or approve.");
 		return;
 	}
+	/* ids: the ticked items first (t.ids), then the page's with all=1. */
 	ids = arena_calloc(r->arena, r->form.nfields + 1, sizeof(*ids));
 	if (ids == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
-	for (size_t i = 0; i < r->form.nfields; i++) {
-		const struct hp_field *fl = &r->form.fields[i];
-		int page = strcmp(fl->name, "page") == 0;
-		if (strcmp(fl->name, "item") != 0 && !page)
-			continue;
-		if (page && (all == NULL || strcmp(all, "1") != 0))
-			continue;
-		if ((ids[n++] = catalog_parse_id(fl->value)) == 0) {
-			page_error(r, 400, "Bad request", arena_printf(r->arena, "The parameter "
-			    "\u201c%s\u201d must be an item number.", fl->name));
-			return;
+	t.all = all != NULL && strcmp(all, "1") == 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < r->form.nfields; i++) {
+			const struct hp_field *fl = &r->form.fields[i];
+			if (strcmp(fl->name, pass == 0 ? "item" : "page") != 0 || (pass == 1 && !t.all))
+				continue;
+			if ((ids[n++] = catalog_parse_id(fl->value)) == 0) {
+				page_error(r, 400, "Bad request", arena_printf(r->arena, "The parameter "
+				    "\u201c%s\u201d must be an item number.", fl->name));
+				return;
+			}
 		}
+		if (pass == 0)
+			t.nids = n;
 	}
+	t.ids = ids;
 	reason = reason_read(r, &problem);
 	t.reason = req_form(r, "reason");
 	back_query(r, back, &q);
+	if (strcmp(action, "choose") == 0)
+		problem = "Choose Reject selected or Approve selected: Enter alone does neither.";
 	if (problem != NULL || n == 0) {
 		t.message = problem != NULL ? problem : arena_printf(r->arena, "Select the items to %s "
 		    "first (their checkboxes, or \u201cAll on this page\u201d).", action);

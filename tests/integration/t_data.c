@@ -489,6 +489,16 @@ static void data_review_round_trip(void)
 	CHECK_STATUS(r, 422);
 	CHECK_STREQ(html_str(r, "//textarea[@name='reason']"), reason);
 	CHECK_BODY_LACKS(r, "<b>really");
+	/* Enter on a checkbox (the form's default button): 422, nothing
+	 * changes, the ticked boxes stay ticked. */
+	r = POST_FORM(ad, itest_fmt("%s/review", tab), "csrf", csrf, "back", back, "action", "choose",
+	    "item", itest_fmt("%ld", items[1]), "reason", "kept");
+	CHECK_STATUS(r, 422);
+	CHECK_STREQ(html_str(r, "//form[@id='reviewform']/button[1]/@value"), "choose");
+	CHECK_STREQ(html_str(r, "//input[@name='item'][@checked]/@value"), itest_fmt("%ld", items[1]));
+	CHECK(html_count(r, "//input[@name='item'][@checked]") == 1, "other boxes ticked");
+	CHECK(html_count(r, "//input[@id='select-all'][@checked]") == 0, "all ticked");
+	CHECK_STREQ(html_str(r, "//textarea[@name='reason']"), "kept");
 	/* A reason over 1000 characters: 422, nothing changes. */
 	char longer[1102];
 	memset(longer, 'x', sizeof(longer) - 1);
