@@ -53,6 +53,11 @@ const struct route routes[] = {
 	{ "POST", "/projects/:id/team/unassign",    handle_project_team_unassign, ADMIN | NEED_PROJECT | NEED_CSRF, NULL },
 	/* The Dashboard tab (dashboard.c). */
 	{ "GET",  "/projects/:id/dashboard",        handle_project_dashboard,    REVIEWER, NULL },
+	/* The Data tab and an item's page (data.c). */
+	{ "GET",  "/projects/:id/data",             handle_project_data,         REVIEWER, NULL },
+	{ "POST", "/projects/:id/data/review",      handle_data_review,          REVIEWER | NEED_CSRF, NULL },
+	{ "GET",  "/projects/:id/items/:item",      handle_item_page,            REVIEWER, NULL },
+	{ "POST", "/projects/:id/items/:item/review", handle_item_review,        REVIEWER | NEED_CSRF, NULL },
 	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          MEMBER, NULL },
 
 	/* Datastores and datasets (datastores.c, datasets.c). */

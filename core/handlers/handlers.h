@@ -117,6 +117,11 @@ void handle_team_delete(struct request *r);
 void handle_project_team(struct request *r);
 void handle_project_team_assign(struct request *r);
 void handle_project_team_unassign(struct request *r);
+/* data.c: the Data tab, an item's page, Reject and Approve of both */
+void handle_project_data(struct request *r);
+void handle_data_review(struct request *r);
+void handle_item_page(struct request *r);
+void handle_item_review(struct request *r);
 /* admin.c */
 void handle_admin_plugins(struct request *r);
 /* people.c: the People pages, invitations, the account page */

@@ -73,6 +73,8 @@ extern const struct itest_case itest_mine_cases[];
 extern const size_t itest_mine_ncases;
 extern const struct itest_case itest_counters_cases[];
 extern const size_t itest_counters_ncases;
+extern const struct itest_case itest_data_cases[];
+extern const size_t itest_data_ncases;
 
 /* ------------------------------------------------------------ failures */
 

@@ -86,6 +86,7 @@ struct row {
 #define BAD_DATASTORE "name=&kind=local"
 #define BAD_ANSWER "action=no-such-action"
 #define BAD_TEAM "team=abc"
+#define NO_ITEMS "action=approve"     /* nothing selected: 422 */
 #define MISMATCH "name=x&current=wrong&password=authz-one-password&password2=authz-another-one"
 #define LONG_NAME "name=" \
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -216,6 +217,28 @@ static const struct row rows[] = {
 	{ "GET",  "/projects/:id/dashboard",                "/projects/{X}/dashboard",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
 	{ "GET",  "/projects/:id/dashboard",                "/projects/{N}/dashboard",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{P}/details",               NULL,          0,     { IN,   303,  404,  IN,   303,  303 } },
+	{ "GET",  "/projects/:id/data",                     "/projects/{P}/data",                  NULL,          0,     { IN,   403,  404,  IN,   200,  200 } },
+	{ "GET",  "/projects/:id/data",                     "/projects/{Q}/data",                  NULL,          0,     { IN,   404,  403,  IN,   200,  404 } },
+	{ "GET",  "/projects/:id/data",                     "/projects/{X}/data",                  NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/data",                     "/projects/{N}/data",                  NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "POST", "/projects/:id/data/review",              "/projects/{P}/data/review",           NO_ITEMS,      0,     { 401,  403,  404,  401,  422,  422 } },
+	{ "POST", "/projects/:id/data/review",              "/projects/{Q}/data/review",           NO_ITEMS,      0,     { 401,  404,  403,  401,  422,  404 } },
+	{ "POST", "/projects/:id/data/review",              "/projects/{X}/data/review",           NO_ITEMS,      0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/data/review",              "/projects/{N}/data/review",           NO_ITEMS,      0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "GET",  "/projects/:id/items/:item",              "/projects/{P}/items/{I}",             NULL,          0,     { IN,   403,  404,  IN,   200,  200 } },
+	{ "GET",  "/projects/:id/items/:item",              "/projects/{P}/items/{J}",             NULL,          0,     { IN,   403,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/items/:item",              "/projects/{Q}/items/{J}",             NULL,          0,     { IN,   404,  403,  IN,   200,  404 } },
+	{ "GET",  "/projects/:id/items/:item",              "/projects/{X}/items/{I}",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/items/:item",              "/projects/{N}/items/{I}",             NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/items/:item",              "/projects/{P}/items/{X}",             NULL,          0,     { IN,   403,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/items/:item",              "/projects/{P}/items/{N}",             NULL,          0,     { IN,   403,  404,  IN,   404,  404 } },
+	{ "POST", "/projects/:id/items/:item/review",       "/projects/{P}/items/{I}/review",      BAD_ANSWER,    0,     { 401,  403,  404,  401,  400,  400 } },
+	{ "POST", "/projects/:id/items/:item/review",       "/projects/{P}/items/{J}/review",      BAD_ANSWER,    0,     { 401,  403,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/items/:item/review",       "/projects/{Q}/items/{J}/review",      BAD_ANSWER,    0,     { 401,  404,  403,  401,  400,  404 } },
+	{ "POST", "/projects/:id/items/:item/review",       "/projects/{X}/items/{I}/review",      BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/items/:item/review",       "/projects/{N}/items/{I}/review",      BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/items/:item/review",       "/projects/{P}/items/{X}/review",      BAD_ANSWER,    0,     { 401,  403,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/items/:item/review",       "/projects/{P}/items/{N}/review",      BAD_ANSWER,    0,     { 401,  403,  404,  401,  404,  404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{P}/no-such-tab",           NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{Q}/details",               NULL,          0,     { IN,   404,  303,  IN,   303,  404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{X}/no-such-tab",           NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
