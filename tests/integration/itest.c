@@ -261,6 +261,7 @@ int main(int argc, char **argv)
 		{ itest_authz_cases, itest_authz_ncases },
 		{ itest_teams_cases, itest_teams_ncases },
 		{ itest_people_cases, itest_people_ncases },
+		{ itest_review_cases, itest_review_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);

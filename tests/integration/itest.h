@@ -67,6 +67,8 @@ extern const struct itest_case itest_teams_cases[];
 extern const size_t itest_teams_ncases;
 extern const struct itest_case itest_people_cases[];
 extern const size_t itest_people_ncases;
+extern const struct itest_case itest_review_cases[];
+extern const size_t itest_review_ncases;
 
 /* ------------------------------------------------------------ failures */
 
