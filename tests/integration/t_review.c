@@ -4,8 +4,8 @@
  * review lease (never the same item to two reviewers, never one's own
  * answer, a skip not offered to that reviewer again), expired leases taken
  * over, stale tokens refused with nothing changed, approve and reject
- * round trips with the counters equal to a full recount, and unmarking a
- * reviewer ending their lease.
+ * round trips with the counters equal to a full recount, unmarking a
+ * reviewer ending their lease, and exports of approved items only.
  *
  * Every answer is made through the labeling page by a labeler of the
  * project's own team; every review through the review page.
@@ -23,6 +23,7 @@
 #define USER_PASSWORD ENV("LABELD_TEST_USER_PASSWORD")
 #define ADMIN_EMAIL ENV("LABELD_TEST_ADMIN_EMAIL")
 #define ADMIN_PASSWORD ENV("LABELD_TEST_ADMIN_PASSWORD")
+#define EXPORT_WAIT_MS 60000
 
 /* ------------------------------------------------------------ helpers */
 
@@ -602,6 +603,143 @@ static void review_unmark_ends_lease(void)
 	}
 }
 
+/* ------------------------------------------------------------ exports */
+
+/* Start an export of p as admin (delta "1" or NULL, approved-only) and
+ * wait for it; returns the file's text and the row's numbers. */
+static char *export_run(struct client *admin, const struct rproject *p, const char *delta,
+    long *items, long *removed, long *is_delta)
+{
+	struct resp *r = GET(admin, itest_fmt("/projects/%ld/exports", p->id));
+	long before = num(itest_fmt("SELECT IFNULL(MAX(id), 0) FROM exports WHERE project_id = %ld", p->id));
+	long id;
+	char *state = NULL, *vals;
+
+	CHECK_STATUS(r, 200);
+	CHECK(html_count(r, "//form[@id='exportform']//input[@name='approved_only']") == 1,
+	    "the Export form has no approved-only choice");
+	r = POST_FORM(admin, itest_fmt("/projects/%ld/exports", p->id), "csrf", html_logout_csrf(r),
+	    "format", "manifest", "delta", delta, "approved_only", "1");
+	CHECK_REDIRECT(r, 303, itest_fmt("/projects/%ld/exports", p->id));
+	id = num(itest_fmt("SELECT IFNULL(MAX(id), 0) FROM exports WHERE project_id = %ld", p->id));
+	CHECK(id > before, "no export queued");
+	for (int waited = 0; ; waited += 200) {
+		r = GET(admin, itest_fmt("/projects/%ld/exports", p->id));
+		state = html_str(r, "//tr[@data-export-id='%ld']/@data-state", id);
+		CHECK(state != NULL, "export %ld not listed", id);
+		if (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0)
+			break;
+		CHECK(waited < EXPORT_WAIT_MS, "export %ld still %s", id, state);
+		itest_sleep_ms(200);
+	}
+	CHECK(strcmp(state, "done") == 0, "export %ld failed: %s", id,
+	    SQL_QUERY("SELECT IFNULL(error, '') FROM exports WHERE id = %ld", id));
+	CHECK(html_count(r, "//tr[@data-export-id='%ld']//*[contains(@class,'approved-only')]", id) == 1,
+	    "the export list does not say the export is of approved items only");
+	vals = SQL_QUERY("SELECT CONCAT_WS(' ', items, removed, delta, approved_only) FROM exports "
+	    "WHERE id = %ld", id);
+	long ao = 0;
+	CHECK(sscanf(vals, "%ld %ld %ld %ld", items, removed, is_delta, &ao) == 4 && ao == 1,
+	    "export row %s", vals);
+	r = GET(admin, itest_fmt("/projects/%ld/exports/%ld/download", p->id, id));
+	CHECK_STATUS(r, 200);
+	return r->body;
+}
+
+/* The lines of a manifest that name item path `n` (…/N.png) of p, and
+ * whether one says removed. */
+static int lines_of(const char *text, const struct rproject *p, long item, int *removed)
+{
+	char *path = SQL_QUERY("SELECT SUBSTRING_INDEX(path, '/', -2) FROM items WHERE id = %ld", item);
+	int n = 0;
+
+	*removed = 0;
+	(void)p;
+	for (const char *l = text; l != NULL && *l != '\0'; ) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+		char *line = itest_fmt("%.*s", (int)len, l);
+		if (strstr(line, itest_fmt("%s\"", path)) != NULL) {
+			n++;
+			if (strstr(line, "\"removed\": true") != NULL || strstr(line, "\"removed\":true") != NULL)
+				*removed = 1;
+		}
+		l = e ? e + 1 : NULL;
+	}
+	return n;
+}
+
+/* Approved items only: a full export holds the approved items and nothing
+ * else; a delta of approved items holds the approvals since, and an
+ * approved item rejected since as removed. */
+static void review_exports_approved_only(void)
+{
+	struct rproject p = project_new(4);
+	long lab, rev_id, items, removed, delta;
+	struct client *labeler = person(&p, "Labeler", 0, &lab);
+	struct client *rev = person(&p, "Reviewer", 1, &rev_id);
+	struct client *admin = CLIENT(NULL);
+	long *it = label_n(labeler, &p, 4, p.cat);
+	struct rpage pg;
+	char *text;
+	int rm;
+
+	SIGN_IN_OK(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
+	for (int i = 0; i < 2; i++) {   /* approve items 0 and 1 */
+		pg = review_page(rev, &p);
+		CHECK(pg.item == it[i], "review item %ld, want %ld", pg.item, it[i]);
+		verdict_ok(rev, &p, &pg, "approve", NULL);
+	}
+	text = export_run(admin, &p, NULL, &items, &removed, &delta);
+	CHECK(items == 2 && removed == 0 && delta == 0, "approved-only export: %ld items, %ld removed, "
+	    "delta %ld (want 2, 0, 0)", items, removed, delta);
+	for (int i = 0; i < 4; i++)
+		CHECK(lines_of(text, &p, it[i], &rm) == (i < 2 ? 1 : 0) && !rm,
+		    "item %d (%ld) is %s the approved-only export", i, it[i], i < 2 ? "missing from" : "in");
+
+	/* Item 2 approved, item 0 rejected (after its approval), item 3
+	 * rejected before any approval. */
+	pg = review_page(rev, &p);
+	CHECK(pg.item == it[2], "review item %ld, want %ld", pg.item, it[2]);
+	verdict_ok(rev, &p, &pg, "approve", NULL);
+	pg = review_page(rev, &p);
+	CHECK(pg.item == it[3], "review item %ld, want %ld", pg.item, it[3]);
+	verdict_ok(rev, &p, &pg, "reject", "not approved ever");
+	/* Item 0, approved in the first export, is rejected now.  The
+	 * review queue offers only answers waiting for review; rejecting an
+	 * approved answer is the Data tab's (POST /projects/:id/data/review,
+	 * not on this branch), so it is done here as review_reject does it:
+	 * the answer withdrawn under the next change number, the item
+	 * requeued, the counters and classes with it. */
+	SQL("UPDATE project_counters SET items_labeled = items_labeled - 1, "
+	    "items_approved = items_approved - 1, items_requeued = items_requeued + 1, "
+	    "rejections = rejections + 1, change_seq = LAST_INSERT_ID(change_seq + 1) "
+	    "WHERE project_id = %ld; SET @seq = LAST_INSERT_ID(); "
+	    "UPDATE label_counts SET answers = answers - 1 WHERE project_id = %ld AND label_id = %ld; "
+	    "DELETE FROM answer_labels WHERE item_id = %ld; "
+	    "UPDATE annotations SET is_current = 0, withdrawn_seq = @seq WHERE item_id = %ld "
+	    "AND is_current = 1; "
+	    "UPDATE items SET state = 'unlabeled', phase = 'requeued', version = version + 1 "
+	    "WHERE id = %ld; "
+	    "INSERT INTO labeler_days (project_id, user_id, day, rejected) VALUES (%ld, %ld, UTC_DATE(), 1) "
+	    "ON DUPLICATE KEY UPDATE rejected = rejected + 1; "
+	    "INSERT INTO item_events (item_id, project_id, user_id, kind) VALUES (%ld, %ld, %ld, 'rejected')",
+	    p.id, p.id, p.cat, it[0], it[0], it[0], p.id, lab, it[0], p.id, rev_id);
+	text = export_run(admin, &p, "1", &items, &removed, &delta);
+	CHECK(delta == 1 && items == 1 && removed == 1, "approved-only delta: %ld items, %ld removed, "
+	    "delta %ld (want 1, 1, 1)", items, removed, delta);
+	CHECK(lines_of(text, &p, it[2], &rm) == 1 && !rm, "the new approval is not in the delta");
+	CHECK(lines_of(text, &p, it[0], &rm) == 1 && rm, "the approval rejected since is not removed");
+	CHECK(lines_of(text, &p, it[1], &rm) == 0, "an unchanged approval is in the delta");
+	CHECK(lines_of(text, &p, it[3], &rm) == 0, "an item never approved is in the delta");
+	counters_exact(&p);
+
+	/* Nothing changed since: an empty delta. */
+	text = export_run(admin, &p, "1", &items, &removed, &delta);
+	CHECK(delta == 1 && items == 0 && removed == 0, "empty approved-only delta: %ld items, %ld "
+	    "removed", items, removed);
+}
+
 const struct itest_case itest_review_cases[] = {
 	ITEST(review_page_shows_answer),
 	ITEST(review_own_answers_never_offered),
@@ -610,5 +748,6 @@ const struct itest_case itest_review_cases[] = {
 	ITEST(review_round_trips),
 	ITEST(review_unmark_ends_lease),
 	ITEST(review_concurrent_never_same_item),
+	ITEST(review_exports_approved_only),
 };
 const size_t itest_review_ncases = sizeof(itest_review_cases) / sizeof(itest_review_cases[0]);
