@@ -45,26 +45,13 @@ static int lease_once(struct db *db, struct arena *a, long long project_id, long
 {
 	struct db_result *res;
 	char token[TOKEN_LEN + 1];
-	const char *state;
 	int rc;
 
 	if ((rc = begin_rc(db)) != DB_OK)
 		return rc;
 	rc = db_query(db, a, &res, "SELECT id FROM users WHERE id = ? FOR UPDATE", "i", user_id);
-	if (rc == DB_OK)
-		rc = db_query(db, a, &res, "SELECT state FROM projects WHERE id = ?", "i", project_id);
 	if (rc != DB_OK)
 		goto fail;
-	if (res->nrows == 0) {
-		rc = REVIEW_QUEUE_NO_PROJECT;
-		goto fail;
-	}
-	state = db_value(res, 0, 0);
-	if (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0) {
-		rc = REVIEW_QUEUE_NOT_READY;
-		goto fail;
-	}
-	it->project_state = arena_strdup(a, state);
 	/* The lease in force this reviewer holds here already. */
 	rc = db_query(db, a, &res,
 	    "SELECT " REVIEW_ITEM_COLUMNS " FROM items i FORCE INDEX (items_review) "

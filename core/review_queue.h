@@ -21,9 +21,7 @@ struct db;
 /* Results besides DB_OK and the DB_* codes (db.h), distinct from both and
  * from REVIEW_* (review.h). */
 enum review_queue_status {
-	REVIEW_QUEUE_EMPTY = -210,       /* nothing left for this reviewer */
-	REVIEW_QUEUE_NOT_READY = -211,   /* the project is initializing or failed */
-	REVIEW_QUEUE_NO_PROJECT = -212   /* no such project */
+	REVIEW_QUEUE_EMPTY = -210        /* nothing left for this reviewer */
 };
 
 /* An item under review, as the review page shows it (strings in the
@@ -38,7 +36,6 @@ struct review_item {
 	const char *labeler;        /* their display name or email; NULL if gone */
 	const char *answered_at;    /* "YYYY-MM-DD HH:MM:SS" UTC */
 	const char *answer;         /* the current annotation's JSON; NULL if none */
-	const char *project_state;  /* "running" or "paused" */
 };
 
 /* The item reviewer user_id reviews next in project_id: the one they hold
@@ -50,10 +47,10 @@ struct review_item {
  * the reviewer's users row is locked (one reviewer's requests take turns,
  * so they hold at most one review lease per project), the held lease is
  * found by the items_review index, a new one is taken from the
- * items_phase range with FOR UPDATE SKIP LOCKED.  A running or paused
- * project may be reviewed.  DB_OK with *item, REVIEW_QUEUE_EMPTY,
- * REVIEW_QUEUE_NOT_READY, REVIEW_QUEUE_NO_PROJECT, or DB_* (nothing
- * changed). */
+ * items_phase range with FOR UPDATE SKIP LOCKED.  The caller checks
+ * that the project exists and may be reviewed (running or paused: only
+ * those have answers).  DB_OK with *item, REVIEW_QUEUE_EMPTY, or DB_*
+ * (nothing changed). */
 int review_queue_next(struct db *db, struct arena *a, long long project_id, long long user_id,
     unsigned lease_seconds, struct review_item *item);
 

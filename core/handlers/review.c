@@ -44,14 +44,14 @@ struct review_project {
 	long long id;
 	const char *name, *state, *task;
 	long long waiting;           /* answers waiting for review (the counters) */
-	const struct db_result *labels;   /* id, name in position order */
+	struct db_result *labels;    /* id, name in position order (labels_load) */
 };
 
 /* Load the project, its labels and its counters.  0, 1 when there is no
  * such project (404 answered), -1 when another answer was given. */
 static int project_load(struct request *r, long long id, struct review_project *p)
 {
-	struct db_result *res, *labels;
+	struct db_result *res;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -60,9 +60,6 @@ static int project_load(struct request *r, long long id, struct review_project *
 	    "SELECT p.name, p.state, p.task, COALESCE(c.items_labeled - c.items_approved, 0) "
 	    "FROM projects p LEFT JOIN project_counters c ON c.project_id = p.id WHERE p.id = ?",
 	    "i", id);
-	if (rc == DB_OK && res->nrows == 1)
-		rc = db_query(r->db, r->arena, &labels,
-		    "SELECT id, name FROM labels WHERE project_id = ? ORDER BY position, id", "i", id);
 	if (rc != DB_OK) {
 		db_failed(r, rc);
 		return -1;
@@ -75,8 +72,15 @@ static int project_load(struct request *r, long long id, struct review_project *
 	p->state = db_value(res, 0, 1);
 	p->task = db_value(res, 0, 2);
 	p->waiting = db_int(res, 0, 3);
-	p->labels = labels;
 	return 0;
+}
+
+/* Load the project's labels into p (only a page with an answer needs
+ * them).  DB_* status. */
+static int labels_load(struct request *r, struct review_project *p)
+{
+	return db_query(r->db, r->arena, &p->labels,
+	    "SELECT id, name FROM labels WHERE project_id = ? ORDER BY position, id", "i", p->id);
 }
 
 /* The name of label id in the project, or "class N" for one deleted. */
@@ -130,6 +134,17 @@ static void status_render(struct request *r, const struct review_project *p, int
 	page_render(r, status, "review", v);
 }
 
+/* A box coordinate for people: one decimal, none when it is whole. */
+static const char *coord_text(struct request *r, double v)
+{
+	char *t = arena_printf(r->arena, "%.1f", v);
+	size_t n = t != NULL ? strlen(t) : 0;
+
+	if (n > 2 && strcmp(t + n - 2, ".0") == 0)
+		t[n - 2] = '\0';
+	return t;
+}
+
 /* The answer of *it as the page shows it: "classes" [{name}] and "boxes"
  * [{x, y, w, h, name, tx, ty}] in image pixels, through the task plugin's
  * describe.  0, or -1 when it could not be read ("answer_error" set). */
@@ -176,17 +191,18 @@ static int answer_view(struct request *r, const struct review_project *p,
 	view_str(v, "font", arena_printf(r->arena, "%.1f", font));
 	for (size_t i = 0; bx != NULL && i < nbx; i++) {
 		struct json_object *b = json_object_new_object();
-		view_str(b, "x", arena_printf(r->arena, "%.1f", bx[i].x));
-		view_str(b, "y", arena_printf(r->arena, "%.1f", bx[i].y));
-		view_str(b, "w", arena_printf(r->arena, "%.1f", bx[i].width));
-		view_str(b, "h", arena_printf(r->arena, "%.1f", bx[i].height));
+		view_str(b, "x", coord_text(r, bx[i].x));
+		view_str(b, "y", coord_text(r, bx[i].y));
+		view_str(b, "w", coord_text(r, bx[i].width));
+		view_str(b, "h", coord_text(r, bx[i].height));
 		view_str(b, "tx", arena_printf(r->arena, "%.1f", bx[i].x + font / 4));
 		view_str(b, "ty", arena_printf(r->arena, "%.1f", bx[i].y + font));
 		view_str(b, "name", label_name(r, p, (long long)bx[i].label_id));
 		json_object_array_add(boxes, b);
 	}
 	view_bool(v, "has_boxes", nbx > 0);
-	view_bool(v, "has_classes", nids > 0);
+	/* A box answer's classes are its boxes' (listed with them). */
+	view_bool(v, "has_classes", nids > 0 && nbx == 0);
 	view_bool(v, "nothing", nids == 0 && nbx == 0);
 	return 0;
 }
@@ -207,18 +223,17 @@ void handle_review_next(struct request *r)
 
 	if (project_load(r, id, &p) != 0)
 		return;
-	rc = review_queue_next(r->db, r->arena, id, r->session->user_id,
-	    r->app->cfg.review_lease_seconds, &it);
-	if (rc == REVIEW_QUEUE_NO_PROJECT) {
-		page_error(r, 404, "Not found", "There is no such project.");
-		return;
-	}
-	if (rc == REVIEW_QUEUE_NOT_READY) {
+	/* Reviewing goes on while labeling is paused (docs/review.md). */
+	if (strcmp(p.state, "running") != 0 && strcmp(p.state, "paused") != 0) {
 		status_render(r, &p, 200, "not_ready", "Nothing to review yet",
 		    "This project is still being set up, or its setup failed: it has no answers "
 		    "to review.");
 		return;
 	}
+	rc = review_queue_next(r->db, r->arena, id, r->session->user_id,
+	    r->app->cfg.review_lease_seconds, &it);
+	if (rc == DB_OK)
+		rc = labels_load(r, &p);
 	if (rc == REVIEW_QUEUE_EMPTY) {
 		status_render(r, &p, 200, "empty", "Nothing left to review",
 		    "Every answer of this project is reviewed, reserved by another reviewer, one you "
