@@ -64,6 +64,28 @@ int access_leases_revoke_tx(struct db *db, long long user_id, int all_projects,
 		    "iii", user_id, (long long)(all_projects != 0), user_id);
 	if (rc == DB_OK && released != NULL)
 		*released = n;
+	if (rc == DB_OK)
+		rc = access_review_leases_end_tx(db, user_id, all_projects, NULL);
+	return rc;
+}
+
+/* The review leases to end: held by user ? in a project they may not
+ * review (or any, when the second parameter is 1), unless they are an
+ * admin and the second parameter is 0. */
+#define REVIEW_REVOKED \
+	"review_user = ? AND (? = 1 OR (NOT (SELECT is_admin FROM users WHERE id = review_user) " \
+	"AND NOT " ACCESS_REVIEWER_OF("items.project_id", "items.review_user") "))"
+
+int access_review_leases_end_tx(struct db *db, long long user_id, int all_projects,
+    unsigned long long *ended)
+{
+	uint64_t n = 0;
+	int rc = db_exec(db, 0, &n, NULL,
+	    "UPDATE items SET review_user = NULL, review_until = NULL, review_token = NULL "
+	    "WHERE " REVIEW_REVOKED, "ii", user_id, (long long)(all_projects != 0));
+
+	if (rc == DB_OK && ended != NULL)
+		*ended = n;
 	return rc;
 }
 

@@ -53,9 +53,18 @@ int access_project(struct db *db, struct arena *a, const struct session *s,
  * transaction sees them), so the change and the leases are one state
  * change: no commit, no retry.  On DB_RETRY the transaction is over (the
  * caller starts it again); on any other error the caller rolls back.
- * *released (may be NULL) gets how many.  DB_OK or DB_*. */
+ * *released (may be NULL) gets how many.  The review leases they may no
+ * longer hold end too (access_review_leases_end_tx).  DB_OK or DB_*. */
 int access_leases_revoke_tx(struct db *db, long long user_id, int all_projects,
     unsigned long long *released);
+
+/* End the review leases (items.review_*, docs/review.md) user_id holds in
+ * projects they may no longer review (all of them when all_projects), as
+ * access_leases_revoke_tx does for labeling leases (which calls this
+ * too): inside the caller's open transaction, after the change.  *ended
+ * (may be NULL) gets how many.  DB_OK or DB_*. */
+int access_review_leases_end_tx(struct db *db, long long user_id, int all_projects,
+    unsigned long long *ended);
 
 /* End every session of user_id at once (disabled, removed, or a new
  * password: keep_hash, when not NULL, is the one session to keep).  DB_OK

@@ -71,6 +71,7 @@ static const struct config_key config_keys[] = {
 	KL(max_image_pixels, "100000000", 1, 4294967295ul),
 	KU(max_labels, "100", 1, 10000),
 	KU(label_lease_seconds, "600", 10, 86400),
+	KU(review_lease_seconds, "600", 10, 86400),
 	KB(combine, "on"),
 	KU(session_idle_timeout, "3600", 1, 31536000),
 	KU(session_lifetime, "43200", 1, 31536000),

@@ -39,6 +39,7 @@ struct config {
 	unsigned long long max_image_pixels;
 	unsigned max_labels;
 	unsigned label_lease_seconds;
+	unsigned review_lease_seconds;   /* an item under review stays the reviewer's */
 	int combine;                     /* batch leases and answers (on) or not (off) */
 
 	unsigned session_idle_timeout;

@@ -41,6 +41,7 @@ struct export_request {
 	const char *format;           /* an export plugin's name */
 	int delta;                    /* only what changed since the last export of this format */
 	const char *azureml_prefix;   /* "" or NULL: none; else azureml://.../paths/ */
+	int approved_only;            /* only approved items (docs/export.md) */
 };
 
 /* Results of export_create besides DB_* codes (all > 0, distinct from them). */
@@ -54,7 +55,8 @@ enum {
 
 /*
  * Queue an export: its row and its job in one transaction, then wake the job
- * thread.  A delta export with no finished export of its format before it
+ * thread.  A delta export is taken since the last finished export of its
+ * format that is approved-only as it is (or not as it is); with none, it
  * is a full export (delta 0; the list says so).  Returns DB_OK with
  * *export_id, an EXPORT_* refusal with a sentence for the person in *why
  * (static, or this thread's until its next call), or a DB_* error.
@@ -82,6 +84,7 @@ struct export_info {
 	const char *created_at;       /* "YYYY-MM-DD HH:MM:SS" UTC */
 	const char *finished_at;      /* NULL until done or failed */
 	const char *project_name;
+	int approved_only;            /* approved items only */
 };
 
 /* The exports of a project, newest first (at most limit).  DB_* status. */

@@ -11,7 +11,8 @@
  *    count the items to export, then stream them in item id order (a full
  *    export: labeled items with their current annotation; a delta: the
  *    current annotations numbered above since_seq, and the items whose
- *    answer was withdrawn above it, as removed).  A plugin with two passes
+ *    answer was withdrawn above it, as removed; approved-only exports read
+ *    approved items and approvals the same way, by annotations.approved_seq).  A plugin with two passes
  *    reads the same query twice in the same snapshot.
  * 3. Each item's annotation goes through the task plugin's describe and
  *    then to the export plugin's item op, which writes through the sink
@@ -66,6 +67,7 @@ struct export_row {
 	long long id;
 	const char *format;
 	int delta;
+	int approved_only;              /* only approved items */
 	unsigned long long since_seq;
 	const char *since;              /* the earlier export's created_at, ISO */
 	const char *azureml_prefix;     /* NULL: none */
@@ -79,16 +81,19 @@ struct export_row {
 /* The columns the item queries return. */
 #define ITEM_COLUMNS "i.id, i.path, i.width, i.height, i.format"
 
-/* A full export: labeled items with their current annotation. */
-static const char full_sql[] =
-	"SELECT " ITEM_COLUMNS ", a.data, 0 FROM items i "
-	"JOIN annotations a ON a.item_id = i.id AND a.is_current = 1 AND a.withdrawn_seq IS NULL "
-	"WHERE i.project_id = ? AND i.state = 'labeled' ORDER BY i.id";
-/* The same rows without the answers, for a pass that does not need them. */
-static const char full_bare_sql[] =
-	"SELECT " ITEM_COLUMNS ", NULL, 0 FROM items i "
-	"JOIN annotations a ON a.item_id = i.id AND a.is_current = 1 AND a.withdrawn_seq IS NULL "
-	"WHERE i.project_id = ? AND i.state = 'labeled' ORDER BY i.id";
+/* A full export: labeled items (COND: "i.state = 'labeled'") or approved
+ * ones ("i.phase = 'approved'") with their current annotation; DATA is
+ * "a.data", or "NULL" for a pass that does not need the answers. */
+#define FULL_ROWS(DATA, COND) \
+	"SELECT " ITEM_COLUMNS ", " DATA ", 0 FROM items i " \
+	"JOIN annotations a ON a.item_id = i.id AND a.is_current = 1 AND a.withdrawn_seq IS NULL " \
+	"WHERE i.project_id = ? AND " COND " ORDER BY i.id"
+static const char full_sql[] = FULL_ROWS("a.data", "i.state = 'labeled'");
+static const char full_bare_sql[] = FULL_ROWS("NULL", "i.state = 'labeled'");
+/* Approved items only (docs/export.md): the approved items with their
+ * current (approved) annotation. */
+static const char approved_sql[] = FULL_ROWS("a.data", "i.phase = 'approved'");
+static const char approved_bare_sql[] = FULL_ROWS("NULL", "i.phase = 'approved'");
 
 /* A delta export: the current annotations numbered above since_seq, and
  * the items whose answer was withdrawn above it and that have no current
@@ -105,6 +110,24 @@ static const char full_bare_sql[] =
 	"WHERE c.item_id = i.id AND c.is_current = 1 AND c.withdrawn_seq IS NULL)"
 static const char delta_sql[] = DELTA_ROWS " ORDER BY 1";
 static const char delta_count_sql[] = "SELECT COUNT(*) FROM (" DELTA_ROWS ") d";
+
+/* A delta of approved items: the items approved above since_seq (their
+ * approved annotation), and, as removed, the items that had an approved
+ * answer withdrawn (rejected) above since_seq and are not approved now.
+ * An approval never changes an annotation's seq, so it is found by
+ * approved_seq. */
+#define APPROVED_DELTA_ROWS \
+	"SELECT " ITEM_COLUMNS ", a.data, 0 AS removed FROM annotations a " \
+	"JOIN items i ON i.id = a.item_id " \
+	"WHERE a.project_id = ? AND a.is_current = 1 AND a.withdrawn_seq IS NULL " \
+	"AND a.approved_seq > ? AND i.phase = 'approved' " \
+	"UNION ALL " \
+	"SELECT DISTINCT " ITEM_COLUMNS ", NULL, 1 FROM annotations w " \
+	"JOIN items i ON i.id = w.item_id " \
+	"WHERE w.project_id = ? AND w.withdrawn_seq > ? AND w.approved_seq IS NOT NULL " \
+	"AND i.phase <> 'approved'"
+static const char approved_delta_sql[] = APPROVED_DELTA_ROWS " ORDER BY 1";
+static const char approved_delta_count_sql[] = "SELECT COUNT(*) FROM (" APPROVED_DELTA_ROWS ") d";
 
 /* The sink's write for the plugin. */
 static int sink_write(void *opaque, const void *data, size_t len)
@@ -131,7 +154,7 @@ static int row_load(struct job_ctx *job, struct arena *a, struct export_row *e)
 	if (db_query(job->db, a, &res,
 	    "SELECT e.id, e.format, e.delta, COALESCE(e.since_seq, 0), "
 	    "DATE_FORMAT(s.created_at, '%Y-%m-%dT%H:%i:%sZ'), e.azureml_prefix, "
-	    "p.name, p.task, p.instructions_url, d.path, d.datastore_id "
+	    "p.name, p.task, p.instructions_url, d.path, d.datastore_id, e.approved_only "
 	    "FROM exports e JOIN projects p ON p.id = e.project_id "
 	    "JOIN datasets d ON d.id = p.dataset_id "
 	    "LEFT JOIN exports s ON s.id = e.since_export_id WHERE e.job_id = ?",
@@ -153,6 +176,7 @@ static int row_load(struct job_ctx *job, struct arena *a, struct export_row *e)
 	e->instructions_url = db_value(res, 0, 8) ? db_value(res, 0, 8) : "";
 	e->dataset_path = db_value(res, 0, 9) ? db_value(res, 0, 9) : "";
 	e->dataset_datastore = db_int(res, 0, 10);
+	e->approved_only = db_int(res, 0, 11) != 0;
 	if (!e->delta)
 		e->since = NULL;
 	return 0;
@@ -338,14 +362,18 @@ static int pass_run(struct export_run *x, struct db *snap, uint32_t pass)
 {
 	struct db_stream *st;
 	struct db_result *row;
+	int answers = (x->xops->answer_passes & LABELD_PASS(pass)) != 0;
 	int rc, result = PROJECT_INIT_DONE;
 
 	if (x->e->delta)
-		rc = db_stream_open(snap, &st, delta_sql, "iuiu", x->job->project_id, x->e->since_seq,
-		    x->job->project_id, x->e->since_seq);
+		rc = db_stream_open(snap, &st, x->e->approved_only ? approved_delta_sql : delta_sql,
+		    "iuiu", x->job->project_id, x->e->since_seq, x->job->project_id, x->e->since_seq);
+	else if (x->e->approved_only)
+		rc = db_stream_open(snap, &st, answers ? approved_sql : approved_bare_sql, "i",
+		    x->job->project_id);
 	else
-		rc = db_stream_open(snap, &st, (x->xops->answer_passes & LABELD_PASS(pass)) ?
-		    full_sql : full_bare_sql, "i", x->job->project_id);
+		rc = db_stream_open(snap, &st, answers ? full_sql : full_bare_sql, "i",
+		    x->job->project_id);
 	if (rc != DB_OK) {
 		snprintf(x->err, x->errlen, "the project could not be read from the database");
 		return PROJECT_INIT_RETRY;
@@ -397,7 +425,7 @@ static int export_write(struct export_run *x, struct db *snap, struct arena *kee
 	    db_begin_snapshot(snap) != DB_OK ||
 	    db_query(snap, keep, &res,
 	    "SELECT c.change_seq, DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f'), "
-	    "DATE_FORMAT(NOW(6), '%Y-%m-%dT%H:%i:%sZ'), c.items_labeled "
+	    "DATE_FORMAT(NOW(6), '%Y-%m-%dT%H:%i:%sZ'), c.items_labeled, c.items_approved "
 	    "FROM project_counters c WHERE c.project_id = ?",
 	    "i", x->job->project_id) != DB_OK || res->nrows == 0) {
 		snprintf(x->err, x->errlen, "the project's snapshot could not be read from the database");
@@ -409,9 +437,10 @@ static int export_write(struct export_run *x, struct db *snap, struct arena *kee
 	/* A whole export holds every labeled item: the project's counter, kept
 	 * in the transactions that label, read in the same snapshot, saves a
 	 * pass over a million rows.  A delta is counted. */
-	count = (unsigned long long)db_int(res, 0, 3);
+	count = (unsigned long long)db_int(res, 0, x->e->approved_only ? 4 : 3);
 	if (x->e->delta) {
-		result = db_query(snap, keep, &res, delta_count_sql, "iuiu", x->job->project_id,
+		result = db_query(snap, keep, &res, x->e->approved_only ? approved_delta_count_sql :
+		    delta_count_sql, "iuiu", x->job->project_id,
 		    x->e->since_seq, x->job->project_id, x->e->since_seq);
 		if (result != DB_OK) {
 			snprintf(x->err, x->errlen, "the project could not be counted");

@@ -162,7 +162,8 @@ static int create_once(struct db *db, struct arena *a, const struct export_reque
 		/* The last finished export of this format; none: a full export. */
 		rc = db_query(db, a, &res,
 		    "SELECT id, snapshot_seq FROM exports WHERE project_id = ? AND format = ? "
-		    "AND state = 'done' ORDER BY id DESC LIMIT 1", "is", rq->project_id, rq->format);
+		    "AND state = 'done' AND approved_only = ? ORDER BY id DESC LIMIT 1", "isi",
+		    rq->project_id, rq->format, (long long)(rq->approved_only != 0));
 		if (rc != DB_OK)
 			goto fail;
 		if (res->nrows == 0) {
@@ -176,10 +177,11 @@ static int create_once(struct db *db, struct arena *a, const struct export_reque
 		goto fail;
 	rc = db_exec(db, 0, NULL, &id,
 	    "INSERT INTO exports (project_id, job_id, format, file_extension, media_type, delta, "
-	    "since_export_id, since_seq, azureml_prefix, created_by) "
-	    "VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0), IF(? = 0, NULL, ?), ?, NULLIF(?, 0))",
-	    "iusssiiiisi", rq->project_id, (unsigned long long)*job_id, rq->format, ext, type,
-	    (long long)delta, since_id, since_id, since_seq, prefix, rq->user_id);
+	    "since_export_id, since_seq, azureml_prefix, created_by, approved_only) "
+	    "VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0), IF(? = 0, NULL, ?), ?, NULLIF(?, 0), ?)",
+	    "iusssiiiisii", rq->project_id, (unsigned long long)*job_id, rq->format, ext, type,
+	    (long long)delta, since_id, since_id, since_seq, prefix, rq->user_id,
+	    (long long)(rq->approved_only != 0));
 	if (rc != DB_OK)
 		goto fail;
 	if ((rc = db_commit(db)) != DB_OK)
@@ -221,8 +223,9 @@ int export_create(struct app *app, struct db *db, struct arena *a,
 	}
 	if (rc != DB_OK)
 		return rc;
-	log_info("project %lld: export %lld (%s%s) queued as job %llu", rq->project_id, *export_id,
-	    rq->format, rq->delta ? ", delta" : "", (unsigned long long)job_id);
+	log_info("project %lld: export %lld (%s%s%s) queued as job %llu", rq->project_id, *export_id,
+	    rq->format, rq->delta ? ", delta" : "", rq->approved_only ? ", approved only" : "",
+	    (unsigned long long)job_id);
 	jobs_wake();
 	return DB_OK;
 }
@@ -241,7 +244,7 @@ int export_create(struct app *app, struct db *db, struct arena *a,
 	"COALESCE(e.error, IF(j.state = 'failed', j.error, NULL)), " \
 	"COALESCE(NULLIF(u.display_name, ''), u.email), " \
 	"DATE_FORMAT(e.created_at, '%Y-%m-%d %H:%i:%s'), " \
-	"DATE_FORMAT(e.finished_at, '%Y-%m-%d %H:%i:%s'), p.name " \
+	"DATE_FORMAT(e.finished_at, '%Y-%m-%d %H:%i:%s'), p.name, e.approved_only " \
 	"FROM exports e JOIN projects p ON p.id = e.project_id " \
 	"LEFT JOIN jobs j ON j.id = e.job_id LEFT JOIN users u ON u.id = e.created_by "
 
@@ -269,6 +272,7 @@ static void export_from_row(const struct db_result *res, size_t i, struct export
 	e->created_at = db_value(res, i, 19);
 	e->finished_at = db_value(res, i, 20);
 	e->project_name = db_value(res, i, 21);
+	e->approved_only = db_int(res, i, 22) != 0;
 }
 
 /* Fill *v (arena) from every row of res. */

@@ -58,6 +58,9 @@ const struct route routes[] = {
 	{ "POST", "/projects/:id/data/review",      handle_data_review,          REVIEWER | NEED_CSRF, NULL },
 	{ "GET",  "/projects/:id/items/:item",      handle_item_page,            REVIEWER, NULL },
 	{ "POST", "/projects/:id/items/:item/review", handle_item_review,        REVIEWER | NEED_CSRF, NULL },
+	/* The review queue (review.c). */
+	{ "GET",  "/projects/:id/review",           handle_review_next,          REVIEWER, NULL },
+	{ "POST", "/projects/:id/review/:item",     handle_review_verdict,       REVIEWER | NEED_CSRF, NULL },
 	{ "GET",  "/projects/:id/:tab",             handle_project_tab,          MEMBER, NULL },
 
 	/* Datastores and datasets (datastores.c, datasets.c). */
@@ -76,6 +79,7 @@ const struct route routes[] = {
 	{ "GET",  "/admin/teams/:tid",              handle_team_details,         ADMIN, NULL },
 	{ "POST", "/admin/teams/:tid/members",      handle_team_members_add,     ADMIN | NEED_CSRF, NULL },
 	{ "POST", "/admin/teams/:tid/members/remove", handle_team_members_remove, ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/teams/:tid/members/reviewer", handle_team_member_reviewer, ADMIN | NEED_CSRF, NULL },
 	{ "POST", "/admin/teams/:tid/name",         handle_team_rename,          ADMIN | NEED_CSRF, NULL },
 	{ "POST", "/admin/teams/:tid/delete",       handle_team_delete,          ADMIN | NEED_CSRF, NULL },
 

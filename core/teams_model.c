@@ -337,3 +337,46 @@ int team_project_unassign(struct db *db, struct arena *a, long long project_id,
 		*released = t.released;
 	return rc;
 }
+
+struct reviewer_change {
+	struct arena *a;
+	long long team_id, user_id;
+	int reviewer;
+	unsigned long long ended;
+};
+
+static int reviewer_body(struct db *db, void *ctx)
+{
+	struct reviewer_change *c = ctx;
+	struct db_result *res;
+	int rc;
+
+	c->ended = 0;
+	if ((rc = team_lock(db, c->a, c->team_id)) != DB_OK)
+		return rc;
+	rc = db_query(db, c->a, &res,
+	    "SELECT m.reviewer FROM team_members m JOIN users u ON u.id = m.user_id "
+	    "WHERE m.team_id = ? AND m.user_id = ? AND u.removed_at IS NULL FOR UPDATE",
+	    "ii", c->team_id, c->user_id);
+	if (rc != DB_OK)
+		return rc;
+	if (res->nrows == 0)
+		return TEAM_NOT_MEMBER;
+	rc = db_exec(db, 0, NULL, NULL,
+	    "UPDATE team_members SET reviewer = ? WHERE team_id = ? AND user_id = ?",
+	    "iii", (long long)(c->reviewer != 0), c->team_id, c->user_id);
+	if (rc == DB_OK && !c->reviewer)
+		rc = access_review_leases_end_tx(db, c->user_id, 0, &c->ended);
+	return rc;
+}
+
+int team_member_reviewer_set(struct db *db, struct arena *a, long long team_id,
+    long long user_id, int reviewer, unsigned long long *ended)
+{
+	struct reviewer_change c = { a, team_id, user_id, reviewer, 0 };
+	int rc = in_tx(db, reviewer_body, &c);
+
+	if (rc == DB_OK && ended != NULL)
+		*ended = c.ended;
+	return rc;
+}

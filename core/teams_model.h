@@ -21,6 +21,7 @@ struct arena;
 struct db;
 
 #define TEAM_NOT_FOUND (-11)
+#define TEAM_NOT_MEMBER (-12)   /* the person is not (or no longer) in the team */
 
 /* The longest "Email team" link offered, in bytes of the whole URL
  * ("mailto:" included).  Mail handlers cut longer ones without a word:
@@ -84,5 +85,13 @@ int team_project_assign(struct db *db, struct arena *a, long long project_id,
  * project. */
 int team_project_unassign(struct db *db, struct arena *a, long long project_id,
     long long team_id, unsigned long long *released);
+
+/* Mark (reviewer = 1) or unmark (0) member user_id of team_id as a
+ * reviewer: they review every project the team serves (docs/access.md).
+ * Unmarking ends, in the same transaction, the review leases they hold in
+ * projects they may no longer review (access_review_leases_end_tx);
+ * *ended (may be NULL) gets how many.  TEAM_NOT_FOUND, TEAM_NOT_MEMBER. */
+int team_member_reviewer_set(struct db *db, struct arena *a, long long team_id,
+    long long user_id, int reviewer, unsigned long long *ended);
 
 #endif

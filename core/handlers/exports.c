@@ -146,6 +146,7 @@ static long long path_id(struct request *r, const char *name)
 struct typed {
 	const char *format;
 	int delta;
+	int approved_only;
 	const char *prefix;
 	const char *message;
 };
@@ -171,6 +172,7 @@ static struct json_object *form_view(struct request *r, const struct typed *t)
 	view_bool(f, "has_formats", json_object_array_length(list) > 0);
 	json_object_object_add(f, "formats", list);
 	view_bool(f, "delta", t != NULL && t->delta);
+	view_bool(f, "approved_only", t != NULL && t->approved_only);
 	view_str(f, "prefix", t != NULL ? t->prefix : "");
 	view_str(f, "message", t != NULL ? t->message : NULL);
 	return f;
@@ -213,6 +215,7 @@ static struct json_object *export_row(struct request *r, const struct export_inf
 	view_str(o, "error", admin ? e->error : NULL);
 	view_str(o, "kind", e->delta ? arena_printf(r->arena, "Changes since export %lld",
 	    e->since_export_id) : "Whole project");
+	view_bool(o, "approved_only", e->approved_only);
 	/* Admins only: an export names every labeled image, and a labeler
 	 * sees only the images they hold or answered. */
 	view_bool(o, "can_download", admin && done);
@@ -282,11 +285,13 @@ void handle_project_exports(struct request *r)
 	exports_render(r, id, 200, NULL);
 }
 
-/* POST /projects/:id/exports: format, delta ("1"), azureml_prefix. */
+/* POST /projects/:id/exports: format, delta ("1"), approved_only ("1"),
+ * azureml_prefix. */
 void handle_export_create(struct request *r)
 {
 	long long id = path_id(r, "id"), export_id = 0;
 	const char *delta = req_form(r, "delta"), *prefix = req_form(r, "azureml_prefix"), *why = NULL;
+	const char *approved = req_form(r, "approved_only");
 	struct export_request rq = { 0 };
 	struct typed t = { 0 };
 	size_t plen;
@@ -298,6 +303,7 @@ void handle_export_create(struct request *r)
 	}
 	t.format = req_form(r, "format");
 	t.delta = delta != NULL && strcmp(delta, "1") == 0;
+	t.approved_only = approved != NULL && strcmp(approved, "1") == 0;
 	if (prefix == NULL)
 		prefix = "";
 	t.prefix = prefix;
@@ -318,6 +324,7 @@ void handle_export_create(struct request *r)
 	rq.user_id = r->session->user_id;
 	rq.format = t.format;
 	rq.delta = t.delta;
+	rq.approved_only = t.approved_only;
 	rq.azureml_prefix = arena_strndup(r->arena, prefix, plen);
 	rc = export_create(r->app, r->db, r->arena, &rq, &export_id, &why);
 	if (rc == EXPORT_BAD_FORMAT || rc == EXPORT_BAD_PREFIX || rc == EXPORT_NO_DATASTORE ||

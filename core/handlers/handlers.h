@@ -113,6 +113,7 @@ void handle_team_details(struct request *r);
 void handle_team_members_add(struct request *r);
 void handle_team_members_remove(struct request *r);
 void handle_team_rename(struct request *r);
+void handle_team_member_reviewer(struct request *r);
 void handle_team_delete(struct request *r);
 void handle_project_team(struct request *r);
 void handle_project_team_assign(struct request *r);
@@ -122,6 +123,10 @@ void handle_project_data(struct request *r);
 void handle_data_review(struct request *r);
 void handle_item_page(struct request *r);
 void handle_item_review(struct request *r);
+/* review.c: the review queue (the next answered item under a review
+ * lease; approve, reject, skip) */
+void handle_review_next(struct request *r);
+void handle_review_verdict(struct request *r);
 /* admin.c */
 void handle_admin_plugins(struct request *r);
 /* people.c: the People pages, invitations, the account page */

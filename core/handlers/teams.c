@@ -3,7 +3,8 @@
  * /admin/teams/TID: members with Assign people / Remove people, the
  * projects served, Email team, rename, delete) and a project's Team tab
  * (/projects/ID/team: the teams serving it; admins assign and unassign
- * teams there).
+ * teams there).  A member may be marked reviewer of the team's projects
+ * (docs/review.md).
  *
  * Labelers may open the Team tab of a project they see (the dispatcher
  * checks NEED_PROJECT): they get the team names and the members' display
@@ -142,6 +143,13 @@ static const char *saved_text(struct request *r)
 		return "The team now serves this project.";
 	if (strcmp(saved, "unassigned") == 0)
 		return arena_printf(r->arena, "The team no longer serves this project.%s", leases);
+	if (strcmp(saved, "reviewer") == 0)
+		return "The person now reviews every project of this team.";
+	if (strcmp(saved, "unreviewer") == 0)
+		return arena_printf(r->arena, "The person no longer reviews this team's projects "
+		    "(unless another of their teams makes them reviewer).%s", l > 0 ?
+		    arena_printf(r->arena, " %s ended.", count_of(r, l, "review in progress was",
+		    "reviews in progress were")) : "");
 	return NULL;
 }
 
@@ -323,10 +331,11 @@ static int email_view(struct request *r, struct json_object *v, const struct db_
 	return 0;
 }
 
-/* The first n rows (id, display_name, email, is_admin, is_disabled) of
- * res as a list of people to check (template team_people). */
+/* The first n rows (id, display_name, email, is_admin, is_disabled[,
+ * reviewer]) of res as a list of people to check (template team_people);
+ * reviewers: the members' table, with column 5 and the Reviewer buttons. */
 static struct json_object *people_table(const struct db_result *res, size_t n,
-    const char *table_id, const char *verb)
+    const char *table_id, const char *verb, int reviewers)
 {
 	struct json_object *t = json_object_new_object(), *list = json_object_new_array();
 
@@ -337,10 +346,13 @@ static struct json_object *people_table(const struct db_result *res, size_t n,
 		view_str(o, "email", db_value(res, i, 2));
 		view_str(o, "role", db_int(res, i, 3) ? "admin" : "labeler");
 		view_bool(o, "disabled", db_int(res, i, 4) != 0);
+		if (reviewers)
+			view_bool(o, "reviewer", db_int(res, i, 5) != 0);
 		json_object_array_add(list, o);
 	}
 	view_str(t, "table_id", table_id);
 	view_str(t, "verb", verb);
+	view_bool(t, "reviewers", reviewers);
 	json_object_object_add(t, "people", list);
 	return t;
 }
@@ -380,7 +392,7 @@ static void team_render(struct request *r, long long team_id, int status, const 
 	}
 	if (rc == DB_OK)
 		rc = db_query(r->db, r->arena, &members,
-		    "SELECT u.id, u.display_name, u.email, u.is_admin, u.is_disabled "
+		    "SELECT u.id, u.display_name, u.email, u.is_admin, u.is_disabled, m.reviewer "
 		    "FROM team_members m JOIN users u ON u.id = m.user_id "
 		    "WHERE m.team_id = ? AND u.removed_at IS NULL "
 		    "ORDER BY COALESCE(NULLIF(u.display_name, ''), u.email), u.id", "i", team_id);
@@ -411,14 +423,15 @@ static void team_render(struct request *r, long long team_id, int status, const 
 	view_str(v, "rename", typed_name != NULL ? typed_name : db_value(team, 0, 1));
 
 	json_object_object_add(v, "member_table", people_table(members, members->nrows, "member-list",
-	    "Remove"));
+	    "Remove", 1));
 	view_bool(v, "has_members", members->nrows > 0);
 	view_bool(v, "has_projects", json_object_array_length(projects) > 0);
 	view_str(v, "member_count", count_of(r, (long long)members->nrows, "member", "members"));
 	json_object_object_add(v, "projects", projects);
 
 	json_object_object_add(v, "candidate_table", people_table(cand,
-	    cand->nrows < CANDIDATES_SHOWN ? cand->nrows : CANDIDATES_SHOWN, "candidate-list", "Add"));
+	    cand->nrows < CANDIDATES_SHOWN ? cand->nrows : CANDIDATES_SHOWN, "candidate-list", "Add",
+	    0));
 	view_bool(v, "has_candidates", cand->nrows > 0);
 	view_str(v, "q", q);
 	view_bool(v, "searched", q[0] != '\0');
@@ -492,6 +505,42 @@ void handle_team_members_add(struct request *r)
 void handle_team_members_remove(struct request *r)
 {
 	members_change(r, 0);
+}
+
+/* POST /admin/teams/:tid/members/reviewer: user (a member), reviewer=1
+ * (mark) or 0 (unmark; their review leases in projects they may no longer
+ * review end in the same transaction). */
+void handle_team_member_reviewer(struct request *r)
+{
+	long long tid = team_param(r), user;
+	const char *mark = req_form(r, "reviewer");
+	unsigned long long ended = 0;
+	int reviewer, rc;
+
+	if (tid == 0)
+		return;
+	user = catalog_parse_id(req_form(r, "user"));
+	if (mark == NULL || (strcmp(mark, "1") != 0 && strcmp(mark, "0") != 0)) {
+		team_render(r, tid, 422, "Use a member's Make reviewer or Not reviewer button.", NULL);
+		return;
+	}
+	reviewer = mark[0] == '1';
+	if (user == 0) {
+		team_render(r, tid, 422, "The form named a person that does not exist.", NULL);
+		return;
+	}
+	rc = team_member_reviewer_set(r->db, r->arena, tid, user, reviewer, &ended);
+	if (rc == TEAM_NOT_MEMBER) {
+		team_render(r, tid, 409, "That person is not a member of this team (any more); "
+		    "nothing was changed.", NULL);
+		return;
+	}
+	if (answered_failure(r, rc))
+		return;
+	log_info("team %lld: person %lld %s by %s (%llu review leases ended)", tid, user,
+	    reviewer ? "marked reviewer" : "no longer reviewer", r->session->email, ended);
+	resp_redirect(r, 303, arena_printf(r->arena, "/admin/teams/%lld?saved=%s&l=%llu#members",
+	    tid, reviewer ? "reviewer" : "unreviewer", ended));
 }
 
 void handle_team_rename(struct request *r)

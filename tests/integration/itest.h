@@ -75,6 +75,8 @@ extern const struct itest_case itest_counters_cases[];
 extern const size_t itest_counters_ncases;
 extern const struct itest_case itest_data_cases[];
 extern const size_t itest_data_ncases;
+extern const struct itest_case itest_review_cases[];
+extern const size_t itest_review_ncases;
 
 /* ------------------------------------------------------------ failures */
 

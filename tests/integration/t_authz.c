@@ -1,6 +1,6 @@
 /*
  * t_authz.c: the authorization matrix (docs/access.md): every route of
- * labeld's route table, asked for by five people, with the status each
+ * labeld's route table, asked for by six people, with the status each
  * must get, through nginx.
  *
  * The people ("personas"), made with SQL for this test, each with a
@@ -87,6 +87,7 @@ struct row {
 #define BAD_ANSWER "action=no-such-action"
 #define BAD_TEAM "team=abc"
 #define NO_ITEMS "action=approve"     /* nothing selected: 422 */
+#define BAD_VERDICT "action=no-such-action&token=x"
 #define MISMATCH "name=x&current=wrong&password=authz-one-password&password2=authz-another-one"
 #define LONG_NAME "name=" \
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -239,6 +240,21 @@ static const struct row rows[] = {
 	{ "POST", "/projects/:id/items/:item/review",       "/projects/{N}/items/{I}/review",      BAD_ANSWER,    0,     { 401,  404,  404,  401,  404,  404 } },
 	{ "POST", "/projects/:id/items/:item/review",       "/projects/{P}/items/{X}/review",      BAD_ANSWER,    0,     { 401,  403,  404,  401,  404,  404 } },
 	{ "POST", "/projects/:id/items/:item/review",       "/projects/{P}/items/{N}/review",      BAD_ANSWER,    0,     { 401,  403,  404,  401,  404,  404 } },
+	/* The review queue: the project's reviewers and admins; its other
+	 * members 403, everyone else 404.  BAD_VERDICT is refused (422) after
+	 * the access checks, before any lease is looked at. */
+	{ "GET",  "/projects/:id/review",                   "/projects/{P}/review",                NULL,          0,     { IN,   403,  404,  IN,   200,  200 } },
+	{ "GET",  "/projects/:id/review",                   "/projects/{Q}/review",                NULL,          0,     { IN,   404,  403,  IN,   200,  404 } },
+	{ "GET",  "/projects/:id/review",                   "/projects/{X}/review",                NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "GET",  "/projects/:id/review",                   "/projects/{N}/review",                NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
+	{ "POST", "/projects/:id/review/:item",             "/projects/{P}/review/{I}",            BAD_VERDICT,   0,     { 401,  403,  404,  401,  422,  422 } },
+	{ "POST", "/projects/:id/review/:item",             "/projects/{P}/review/{I2}",           "action=approve&token=x", 0, { 401, 403, 404, 401, 409, 409 } },
+	{ "POST", "/projects/:id/review/:item",             "/projects/{P}/review/{J}",            "action=skip&token=x", 0, { 401,  403,  404,  401,  409,  409 } },
+	{ "POST", "/projects/:id/review/:item",             "/projects/{Q}/review/{J}",            BAD_VERDICT,   0,     { 401,  404,  403,  401,  422,  404 } },
+	{ "POST", "/projects/:id/review/:item",             "/projects/{X}/review/{I}",            BAD_VERDICT,   0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/review/:item",             "/projects/{N}/review/{I}",            BAD_VERDICT,   0,     { 401,  404,  404,  401,  404,  404 } },
+	{ "POST", "/projects/:id/review/:item",             "/projects/{P}/review/{X}",            "action=reject&token=x", 0, { 401, 403, 404, 401, 409, 409 } },
+	{ "POST", "/projects/:id/review/:item",             "/projects/{P}/review/{N}",            BAD_VERDICT,   0,     { 401,  403,  404,  401,  404,  404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{P}/no-such-tab",           NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{Q}/details",               NULL,          0,     { IN,   404,  303,  IN,   303,  404 } },
 	{ "GET",  "/projects/:id/:tab",                     "/projects/{X}/no-such-tab",           NULL,          0,     { IN,   404,  404,  IN,   404,  404 } },
@@ -312,6 +328,11 @@ static const struct row rows[] = {
 	{ "POST", "/admin/teams/:tid/members/remove",       "/admin/teams/{T}/members/remove",     "",            0,     { 401,  403,  403,  401,  422,  403 } },
 	{ "POST", "/admin/teams/:tid/members/remove",       "/admin/teams/{X}/members/remove",     "user={U}",    0,     { 401,  403,  403,  401,  404,  403 } },
 	{ "POST", "/admin/teams/:tid/members/remove",       "/admin/teams/{N}/members/remove",     "user={U}",    0,     { 401,  403,  403,  401,  404,  403 } },
+	/* Reviewer marks: aimed at {V}, a removed person (409: not a member). */
+	{ "POST", "/admin/teams/:tid/members/reviewer",     "/admin/teams/{T}/members/reviewer",   "user={U}&reviewer=maybe", 0, { 401, 403, 403, 401, 422, 403 } },
+	{ "POST", "/admin/teams/:tid/members/reviewer",     "/admin/teams/{T}/members/reviewer",   "user={V}&reviewer=0", 0, { 401, 403,  403,  401,  409,  403 } },
+	{ "POST", "/admin/teams/:tid/members/reviewer",     "/admin/teams/{X}/members/reviewer",   "user={U}&reviewer=0", 0, { 401, 403,  403,  401,  404,  403 } },
+	{ "POST", "/admin/teams/:tid/members/reviewer",     "/admin/teams/{N}/members/reviewer",   "user={U}&reviewer=0", 0, { 401, 403,  403,  401,  404,  403 } },
 	{ "POST", "/admin/teams/:tid/name",                 "/admin/teams/{T}/name",               "name=",       0,     { 401,  403,  403,  401,  422,  403 } },
 	{ "POST", "/admin/teams/:tid/name",                 "/admin/teams/{X}/name",               "name=x",      0,     { 401,  403,  403,  401,  404,  403 } },
 	{ "POST", "/admin/teams/:tid/name",                 "/admin/teams/{N}/name",               "name=x",      0,     { 401,  403,  403,  401,  404,  403 } },
