@@ -483,11 +483,44 @@ static void mine_boxes_nojs(void)
 	CHECK(count_of(p, dog) == 1 && count_of(p, cat) == 1, "box classes not counted");
 }
 
+/* Several classes (multilabel): the editor opens with each of the answer's
+ * classes checked, and a change with another set moves every count. */
+static void mine_multilabel(void)
+{
+	long p = project_new("multilabel", 2), uid, cat, dog, bird, aid;
+	struct client *c = labeler(&uid);
+	struct shown s = label_page(c, p);
+	struct resp *r;
+
+	cat = label_of(p, "cat");
+	dog = label_of(p, "dog");
+	bird = label_of(p, "bird");
+	r = POST_FORM(c, s.action, "csrf", s.csrf, "lease", s.lease, "label", itest_fmt("%ld", cat),
+	    "label", itest_fmt("%ld", bird), "action", "submit");
+	CHECK_REDIRECT(r, 303, itest_fmt("/projects/%ld/label", p));
+	aid = current_of(s.item);
+	r = GET(c, itest_fmt("/projects/%ld/mine/%ld", p, aid));
+	CHECK_STATUS(r, 200);
+	CHECK(html_count(r, "//input[@type='checkbox' and @name='label' and @checked]") == 2 &&
+	    html_count(r, "//input[@name='label' and @value='%ld' and @checked]", cat) == 1 &&
+	    html_count(r, "//input[@name='label' and @value='%ld' and @checked]", bird) == 1,
+	    "the editor does not show cat and bird checked: %s", resp_snip(r));
+	r = GET(c, itest_fmt("/projects/%ld/mine", p));
+	CHECK_STREQ(html_str(r, "//tbody/tr[1]/td[@class='classes']"), "cat, bird");
+	r = POST_FORM(c, itest_fmt("/projects/%ld/mine/%ld", p, aid), "csrf", s.csrf,
+	    "label", itest_fmt("%ld", dog), "action", "submit");
+	CHECK_REDIRECT(r, 303, itest_fmt("/projects/%ld/label?notice=changed", p));
+	CHECK(count_of(p, cat) == 0 && count_of(p, bird) == 0 && count_of(p, dog) == 1,
+	    "counts after the change: cat %ld bird %ld dog %ld", count_of(p, cat), count_of(p, bird),
+	    count_of(p, dog));
+}
+
 const struct itest_case itest_mine_cases[] = {
 	ITEST(mine_back_relabel),
 	ITEST(mine_refused),
 	ITEST(mine_list),
 	ITEST(mine_reject_reason),
 	ITEST(mine_boxes_nojs),
+	ITEST(mine_multilabel),
 };
 const size_t itest_mine_ncases = sizeof(itest_mine_cases) / sizeof(itest_mine_cases[0]);
