@@ -127,7 +127,7 @@ static struct json_object *page_start(struct request *r, long long id, const cha
 		db_failed(r, rc);
 		return NULL;
 	}
-	json_object_object_add(v, "tabs", project_tabs_view(id, "data"));
+	json_object_object_add(v, "tabs", project_tabs_view(r, id, "data"));
 	return v;
 }
 
