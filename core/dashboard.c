@@ -161,7 +161,8 @@ static int classes_load(struct db *db, struct arena *a, long long project_id,
 	return DB_OK;
 }
 
-/* Answers per day of the last DASH_DAYS days (labeler_days_day). */
+/* Answers per day of the last DASH_DAYS days: the range (project, day >=
+ * the first) of labeler_days_day, not the project's whole history. */
 static int days_load(struct db *db, struct arena *a, long long project_id,
     struct dashboard *d, const char *today)
 {
@@ -172,7 +173,8 @@ static int days_load(struct db *db, struct arena *a, long long project_id,
 		return DB_ERR;
 	rc = db_query(db, a, &res,
 	    "SELECT DATE_FORMAT(day, '%Y-%m-%d'), SUM(labeled) FROM labeler_days "
-	    "WHERE project_id = ? AND day >= ? GROUP BY day", "is", project_id, d->days[0].day);
+	    "FORCE INDEX (labeler_days_day) WHERE project_id = ? AND day >= ? GROUP BY day",
+	    "is", project_id, d->days[0].day);
 	if (rc != DB_OK)
 		return rc;
 	for (size_t i = 0; i < res->nrows; i++)
