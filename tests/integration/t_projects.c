@@ -1178,38 +1178,31 @@ static void projects_edit_details(void)
 	CHECK_STREQ(SQL_QUERY("SELECT CONCAT('[', instructions_url, ']') FROM projects WHERE id = %ld", id), "[]");
 }
 
-/* Tabs: Details, Dashboard, a placeholder for Data, Review, Team, and
- * Exports (t_export_pages.c); others 404.  Labelers who do not review
- * the project get Details, Team and Exports only (t_dashboard.c). */
+/* Tabs: Details, Dashboard, Data, Review, Team and Exports, each a page of
+ * its own that marks its tab (t_dashboard.c, t_data.c, t_review.c,
+ * t_teams.c, t_export_pages.c); /details is the Details tab's other
+ * address; other names 404.  Labelers who do not review the project get
+ * Details, Team and Exports only (t_dashboard.c). */
 static void projects_tabs(void)
 {
 	struct client *c = admin();
 	const char *labels[] = { "a" };
 	long id = quick_project(c, uniq("Tabs"), labels, 1);
 	struct resp *r = GET(c, itest_fmt("/projects/%ld", id));
+	const char *tabs[] = { "dashboard", "data", "team", "exports" };
 
 	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a") == 6, "not six tabs");
 	CHECK_STREQ(html_str(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page']"), "Details");
-	const char *tabs[] = { "data" };
-	for (int i = 0; i < 1; i++) {
+	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a[@href='/projects/%ld/review']", id) == 1,
+	    "no Review tab");
+	for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
 		r = GET(c, itest_fmt("/projects/%ld/%s", id, tabs[i]));
 		CHECK_STATUS(r, 200);
-		CHECK_BODY_HAS(r, "arrives with a later release");
+		CHECK_BODY_LACKS(r, "arrives with a later release");
 		CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page' and @href='/projects/%ld/%s']",
 		    id, tabs[i]) == 1, "tab %s not marked current", tabs[i]);
 	}
-	/* The Dashboard is a page of its own (t_dashboard.c). */
-	r = GET(c, itest_fmt("/projects/%ld/dashboard", id));
-	CHECK_STATUS(r, 200);
-	CHECK_BODY_LACKS(r, "arrives with a later release");
-	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page' and @href='/projects/%ld/dashboard']",
-	    id) == 1, "tab dashboard not marked current");
-	/* The Team tab is a page of its own (t_teams.c). */
-	r = GET(c, itest_fmt("/projects/%ld/team", id));
-	CHECK_STATUS(r, 200);
-	CHECK_BODY_LACKS(r, "arrives with a later release");
-	CHECK(html_count(r, "//nav[contains(@class,'tabs')]/a[@aria-current='page' and @href='/projects/%ld/team']",
-	    id) == 1, "tab team not marked current");
+	CHECK_REDIRECT(GET(c, itest_fmt("/projects/%ld/details", id)), 303, itest_fmt("/projects/%ld", id));
 	CHECK_STATUS(GET(c, itest_fmt("/projects/%ld/settings", id)), 404);
 	CHECK_STATUS(GET(c, "/projects/0"), 404);
 	CHECK_STATUS(GET(c, "/projects/-1"), 404);
