@@ -305,9 +305,12 @@ void handle_review_verdict(struct request *r)
 	if (act == ACT_REJECT && reason != NULL) {
 		size_t n = strlen(reason);
 		long chars;
-		for (size_t i = 0; i < r->form.nfields; i++)
-			if (strcmp(r->form.fields[i].name, "reason") == 0)
-				n = r->form.fields[i].value_len;
+		for (size_t i = 0; i < r->form.nfields; i++) {
+			if (strcmp(r->form.fields[i].name, "reason") == 0) {
+				n = r->form.fields[i].value_len;   /* req_form's: the first */
+				break;
+			}
+		}
 		chars = n == strlen(reason) ? rules_utf8_count(reason, n) : -1;
 		if (chars < 0) {
 			status_render(r, &p, 422, "refused", "Reason not readable",
