@@ -160,7 +160,8 @@ static int classes_load(struct db *db, struct arena *a, long long project_id,
 }
 
 /* Answers per day of the last DASH_DAYS days: the range (project, day >=
- * the first) of labeler_days_day, not the project's whole history. */
+ * the first) of labeler_days_day, not the project's whole history; the
+ * index holds `labeled`, so the table is not read. */
 static int days_load(struct db *db, struct arena *a, long long project_id,
     struct dashboard *d, const char *today)
 {

@@ -15,8 +15,13 @@
 -- The DDL, then data statements that fill both from the annotations
 -- (safe to run again), then the answer procedure.
 
+-- labeler_days_day also carries `labeled`, so that the Dashboard's
+-- answers per day read the index alone (1 500 rows for 50 labelers and
+-- 30 days) instead of looking each row up in the table.
 ALTER TABLE labeler_days
-  ADD COLUMN IF NOT EXISTS last_at DATETIME(6) NULL;
+  ADD COLUMN IF NOT EXISTS last_at DATETIME(6) NULL,
+  DROP INDEX IF EXISTS labeler_days_day,
+  ADD INDEX labeler_days_day (project_id, day, labeled);
 
 CREATE TABLE IF NOT EXISTS labeler_seconds (
   project_id BIGINT UNSIGNED NOT NULL,
