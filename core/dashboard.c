@@ -1,11 +1,11 @@
 /*
  * dashboard.c: the numbers of a project's Dashboard tab (dashboard.h).
  *
- * Five statements, whatever the project's size: the counter row, the live
+ * Six statements, whatever the project's size: the counter row, the live
  * leases (the items_free range that holds them), the classes with their
- * counts, the days of the chart, the labelers' sums; then the labelers'
- * last answers, DASH_CHUNK labelers per statement, each labeler one
- * bounded range of annotations_mine.
+ * counts, the days of the chart, the labelers' sums and last answers
+ * (labeler_days), their time histograms (labeler_seconds, at most
+ * DASH_BUCKETS rows a labeler).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,38 +16,36 @@
 #include "dashboard.h"
 #include "db.h"
 
-/* Labelers whose last answers one statement reads. */
-#define DASH_CHUNK 8
-
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-/* One labeler's last DASH_MEDIAN_OF answers, newest first, from the index
- * (project_id, labeler_id, id). */
-#define LAST_ANSWERS \
-	"(SELECT labeler_id, ms, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s') " \
-	"FROM annotations FORCE INDEX (annotations_mine) " \
-	"WHERE project_id = ? AND labeler_id = ? ORDER BY id DESC LIMIT " STR(DASH_MEDIAN_OF) ")"
-#define U2 LAST_ANSWERS " UNION ALL " LAST_ANSWERS
-#define U4 U2 " UNION ALL " U2
-#define U8 U4 " UNION ALL " U4
-
-static int ll_cmp(const void *a, const void *b)
+int dashboard_median_bucket(const long long *n, int nb, long long *total)
 {
-	long long x = *(const long long *)a, y = *(const long long *)b;
+	long long sum = 0, seen = 0;
 
-	return (x > y) - (x < y);
+	for (int b = 0; b < nb; b++)
+		sum += n[b] > 0 ? n[b] : 0;
+	if (total != NULL)
+		*total = sum;
+	if (sum == 0)
+		return -1;
+	for (int b = 0; b < nb; b++) {
+		seen += n[b] > 0 ? n[b] : 0;
+		if (seen >= (sum + 1) / 2)
+			return b;
+	}
+	return nb - 1;   /* not reached: seen ends at sum */
 }
 
-long long dashboard_median(long long *v, size_t n)
+long long dashboard_bucket_ms(int b)
 {
-	if (n == 0)
-		return -1;
-	qsort(v, n, sizeof(*v), ll_cmp);
-	if (n % 2 == 1)
-		return v[n / 2];
-	/* No overflow: both are milliseconds of an INT UNSIGNED column. */
-	return (v[n / 2 - 1] + v[n / 2]) / 2;
+	/* 100 * 1.2^0.5, then one factor 1.2 a bucket (no libm). */
+	double v = 109.54451150103322;
+
+	if (b < 0)
+		b = 0;
+	if (b > DASH_BUCKETS - 1)
+		b = DASH_BUCKETS - 1;
+	for (int i = 0; i < b; i++)
+		v *= 1.2;
+	return (long long)v;
 }
 
 static long long nonneg(long long v)
@@ -162,7 +160,8 @@ static int classes_load(struct db *db, struct arena *a, long long project_id,
 }
 
 /* Answers per day of the last DASH_DAYS days: the range (project, day >=
- * the first) of labeler_days_day, not the project's whole history. */
+ * the first) of labeler_days_day, not the project's whole history; the
+ * index holds `labeled`, so the table is not read. */
 static int days_load(struct db *db, struct arena *a, long long project_id,
     struct dashboard *d, const char *today)
 {
@@ -184,16 +183,18 @@ static int days_load(struct db *db, struct arena *a, long long project_id,
 	return DB_OK;
 }
 
-/* The labelers' sums, most answers first: the project's range of
- * labeler_days summed first, then their names. */
+/* The labelers' sums and newest answer, most answers first: the
+ * project's range of labeler_days summed first, then their names. */
 static int labelers_load(struct db *db, struct arena *a, long long project_id,
     struct dashboard *d)
 {
 	struct db_result *res;
 	int rc = db_query(db, a, &res,
-	    "SELECT d.user_id, u.display_name, u.email, d.labeled, d.skipped, d.rejected, d.approved "
+	    "SELECT d.user_id, u.display_name, u.email, d.labeled, d.skipped, d.rejected, d.approved, "
+	    "DATE_FORMAT(d.last_at, '%Y-%m-%d %H:%i') "
 	    "FROM (SELECT user_id, SUM(labeled) labeled, SUM(skipped) skipped, SUM(rejected) rejected, "
-	    "SUM(approved) approved FROM labeler_days WHERE project_id = ? GROUP BY user_id) d "
+	    "SUM(approved) approved, MAX(last_at) last_at FROM labeler_days WHERE project_id = ? "
+	    "GROUP BY user_id) d "
 	    "STRAIGHT_JOIN users u ON u.id = d.user_id ORDER BY d.labeled DESC, d.user_id",
 	    "i", project_id);
 
@@ -211,44 +212,45 @@ static int labelers_load(struct db *db, struct arena *a, long long project_id,
 		l->skipped = db_int(res, i, 4);
 		l->rejected = db_int(res, i, 5);
 		l->approved = db_int(res, i, 6);
+		l->last_active = db_value(res, i, 7);
 		l->median_ms = -1;
 	}
 	d->nlabelers = res->nrows;
 	return DB_OK;
 }
 
-/* The median seconds and last answer of labelers d->labelers[from..from+n)
- * (n <= DASH_CHUNK) in one statement: DASH_CHUNK bounded reads, the unused
- * ones for user 0, whom no annotation has. */
-static int answers_chunk(struct db *db, struct arena *a, long long p, struct dashboard *d,
-    size_t from, size_t n, long long *ms)
+/* Each labeler's median seconds from their histogram in labeler_seconds:
+ * one statement for the project, at most DASH_BUCKETS rows a labeler.  A
+ * row of someone without sums (none: every answer writes labeler_days)
+ * is passed over.  DB_* status. */
+static int medians_load(struct db *db, struct arena *a, long long project_id,
+    struct dashboard *d)
 {
 	struct db_result *res;
-	long long u[DASH_CHUNK] = { 0 };
-	int rc;
+	long long n[DASH_BUCKETS];
+	size_t row = 0;
+	int rc = db_query(db, a, &res,
+	    "SELECT user_id, bucket, n FROM labeler_seconds WHERE project_id = ? "
+	    "ORDER BY user_id, bucket", "i", project_id);
 
-	for (size_t i = 0; i < n; i++)
-		u[i] = d->labelers[from + i].user_id;
-	rc = db_query(db, a, &res, U8, "iiiiiiiiiiiiiiii", p, u[0], p, u[1], p, u[2], p, u[3],
-	    p, u[4], p, u[5], p, u[6], p, u[7]);
 	if (rc != DB_OK)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		struct dash_labeler *l = &d->labelers[from + i];
-		const char *newest = NULL;
-		size_t k = 0;
-		for (size_t row = 0; row < res->nrows; row++) {
-			if (db_int(res, row, 0) != l->user_id)
-				continue;
-			if (db_value(res, row, 1) != NULL && k < DASH_MEDIAN_OF)
-				ms[k++] = db_int(res, row, 1);
-			if (newest == NULL || strcmp(db_value(res, row, 2), newest) > 0)
-				newest = db_value(res, row, 2);
+	while (row < res->nrows) {
+		long long uid = db_int(res, row, 0);
+		struct dash_labeler *l = NULL;
+		for (size_t i = 0; i < d->nlabelers; i++)
+			if (d->labelers[i].user_id == uid)
+				l = &d->labelers[i];
+		memset(n, 0, sizeof(n));
+		for (; row < res->nrows && db_int(res, row, 0) == uid; row++) {
+			long long b = db_int(res, row, 1);
+			if (b >= 0 && b < DASH_BUCKETS)
+				n[b] = db_int(res, row, 2);
 		}
-		l->median_ms = dashboard_median(ms, k);
-		l->timed = k;
-		/* "YYYY-MM-DD HH:MM" */
-		l->last_active = newest ? arena_strndup(a, newest, 16) : NULL;
+		if (l != NULL) {
+			int b = dashboard_median_bucket(n, DASH_BUCKETS, &l->timed);
+			l->median_ms = b < 0 ? -1 : dashboard_bucket_ms(b);
+		}
 	}
 	return DB_OK;
 }
@@ -256,7 +258,6 @@ static int answers_chunk(struct db *db, struct arena *a, long long p, struct das
 int dashboard_load(struct db *db, struct arena *a, long long project_id, struct dashboard *d)
 {
 	const char *today = NULL;
-	long long ms[DASH_MEDIAN_OF];
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -267,9 +268,7 @@ int dashboard_load(struct db *db, struct arena *a, long long project_id, struct 
 		rc = days_load(db, a, project_id, d, today);
 	if (rc == DB_OK)
 		rc = labelers_load(db, a, project_id, d);
-	for (size_t i = 0; rc == DB_OK && i < d->nlabelers; i += DASH_CHUNK) {
-		size_t n = d->nlabelers - i < DASH_CHUNK ? d->nlabelers - i : DASH_CHUNK;
-		rc = answers_chunk(db, a, project_id, d, i, n, ms);
-	}
+	if (rc == DB_OK)
+		rc = medians_load(db, a, project_id, d);
 	return rc;
 }

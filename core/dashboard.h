@@ -1,10 +1,10 @@
 /*
  * dashboard.h: the numbers of a project's Dashboard tab (docs/review.md,
  * "Dashboard"), read from the counters that the transactions changing
- * items keep (project_counters, label_counts, labeler_days) and from
- * bounded index reads: the live leases, and each labeler's last
- * DASH_MEDIAN_OF answers.  Nothing here counts the project's items or
- * annotations, so the page costs the same at ten items as at a million.
+ * items keep (project_counters, label_counts, labeler_days,
+ * labeler_seconds) and from one bounded index read: the live leases.
+ * Nothing here counts the project's items or reads their annotations, so
+ * the page costs the same at ten items as at a million.
  */
 #ifndef LABELD_DASHBOARD_H
 #define LABELD_DASHBOARD_H
@@ -16,9 +16,10 @@ struct db;
 
 /* Days in the answers-per-day chart, today (UTC) the last. */
 #define DASH_DAYS 30
-/* The seconds per item of a labeler: the median of their last this many
- * answers in the project (odd, so the median is one of them). */
-#define DASH_MEDIAN_OF 101
+/* The buckets of labeler_seconds (sql/018_labeler_stats.sql): bucket b
+ * holds the lease-to-answer times t ms with b = floor(log1.2(t / 100)),
+ * clamped to 0..DASH_BUCKETS-1. */
+#define DASH_BUCKETS 64
 
 /* Where the items of a project are, each item counted once: the six add
  * up to items_total (docs/review.md, "Dashboard"). */
@@ -54,9 +55,11 @@ struct dash_labeler {
 	const char *display_name;   /* "" when none */
 	const char *email;
 	long long answered, skipped, rejected, approved;   /* sums of labeler_days */
-	long long median_ms;        /* -1 when none of the read answers has a time */
-	size_t timed;               /* how many answers the median was taken over */
-	const char *last_active;    /* newest answer, "YYYY-MM-DD HH:MM" UTC; NULL when none */
+	long long median_ms;        /* the middle bucket's dashboard_bucket_ms; -1
+	                             * when none of their answers has a time */
+	long long timed;            /* how many answers the median was taken over */
+	const char *last_active;    /* newest answer (labeler_days.last_at),
+	                             * "YYYY-MM-DD HH:MM" UTC; NULL when none */
 };
 
 struct dashboard {
@@ -72,9 +75,16 @@ struct dashboard {
  * A project without a counters row reads as empty.  DB_OK or DB_*. */
 int dashboard_load(struct db *db, struct arena *a, long long project_id, struct dashboard *d);
 
-/* The median of v[0..n-1] (sorted in place): the middle value, or for an
- * even n the mean of the two middle ones rounded down; -1 when n is 0. */
-long long dashboard_median(long long *v, size_t n);
+/* The bucket (0..nb-1) that holds the middle answer of a histogram of nb
+ * buckets, n[b] answers in bucket b: the answer of rank (N + 1) / 2 in
+ * time order, N the sum (for an even N the lower of the two middle ones);
+ * -1 when N is 0.  *total (may be NULL) gets N. */
+int dashboard_median_bucket(const long long *n, int nb, long long *total);
+
+/* The time that stands for bucket b (0..DASH_BUCKETS-1) in ms: its
+ * geometric middle 100 * 1.2^(b + 0.5) rounded down, within about 10% of
+ * every time in the bucket (bucket 0 also holds the times under 100 ms). */
+long long dashboard_bucket_ms(int b);
 
 /* The progress from the counters and the live leases by phase; every
  * count is clamped at 0 so that a lease read a moment after the counters

@@ -218,7 +218,7 @@ static struct json_object *labelers_view(struct request *r, const struct dashboa
 		if (l->median_ms >= 0) {
 			view_str(s, "median", arena_printf(r->arena, "%lld.%lld", l->median_ms / 1000,
 			    l->median_ms % 1000 / 100));
-			view_int(s, "timed", (long long)l->timed);
+			view_int(s, "timed", l->timed);
 		}
 		view_str(s, "last_active", l->last_active);
 		json_object_array_add(list, s);
@@ -250,7 +250,6 @@ void handle_project_dashboard(struct request *r)
 	json_object_object_add(v, "days", days_view(r, &d));
 	json_object_object_add(v, "labelers", labelers_view(r, &d));
 	view_bool(v, "has_labelers", d.nlabelers > 0);
-	view_int(v, "median_of", DASH_MEDIAN_OF);
 	view_int(v, "ndays", DASH_DAYS);
 	view_str(v, "saved", project_state_saved(saved));
 	page_render(r, 200, "project_dashboard", v);

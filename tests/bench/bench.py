@@ -1499,6 +1499,16 @@ INSERT INTO labeler_days (project_id, user_id, day, labeled, skipped, rejected, 
     SELECT labeled_by, DATE(LEAST(answered_at + INTERVAL 2 HOUR, UTC_TIMESTAMP(6))), 0, 0, 0, COUNT(*)
       FROM items WHERE project_id = @p AND phase = 'approved' GROUP BY 1, 2) x
   GROUP BY x.user_id, x.day;
+-- The labelers' newest answer per day and their answer times' histogram
+-- (sql/018_labeler_stats.sql).
+UPDATE labeler_days d JOIN (
+    SELECT labeler_id, DATE(created_at) day, MAX(created_at) m FROM annotations
+    WHERE project_id = @p GROUP BY labeler_id, DATE(created_at)) x
+    ON d.project_id = @p AND d.user_id = x.labeler_id AND d.day = x.day
+  SET d.last_at = x.m;
+INSERT INTO labeler_seconds (project_id, user_id, bucket, n)
+  SELECT @p, labeler_id, LEAST(63, GREATEST(0, FLOOR(LOG(1.2, GREATEST(ms, 1) / 100)))) b, COUNT(*)
+  FROM annotations WHERE project_id = @p AND ms IS NOT NULL GROUP BY labeler_id, b;
 INSERT INTO project_counters (project_id, items_total, items_labeled, items_skipped, items_requeued,
     items_approved, rejections, change_seq)
   SELECT @p, COUNT(*), SUM(phase IN ('labeled', 'approved')), SUM(phase = 'skipped'),

@@ -156,6 +156,28 @@ SELECT x.what, x.kept, x.recounted FROM (
         WHERE project_id = @p AND approved_seq IS NOT NULL AND labeler_id IS NOT NULL
         GROUP BY labeler_id) u
   GROUP BY u.user_id
+  -- labeler_days.last_at: the newest answer (not relabel) of the day;
+  -- labeler_seconds: the timed answers (not relabels) by the bucket rule
+  -- of sql/018_labeler_stats.sql.
+  UNION ALL
+  SELECT CONCAT('labeler_days.last_at of user ', u.user_id, ' on ', u.day),
+    MAX(u.kept), MAX(u.recounted)
+  FROM (SELECT user_id, day, DATE_FORMAT(last_at, '%Y-%m-%d %H:%i:%s.%f') AS kept, NULL AS recounted
+        FROM labeler_days WHERE project_id = @p
+        UNION ALL
+        SELECT labeler_id, DATE(created_at), NULL, DATE_FORMAT(MAX(created_at), '%Y-%m-%d %H:%i:%s.%f')
+        FROM annotations WHERE project_id = @p AND relabel = 0 AND labeler_id IS NOT NULL
+        GROUP BY labeler_id, DATE(created_at)) u
+  GROUP BY u.user_id, u.day
+  UNION ALL
+  SELECT CONCAT('labeler_seconds.n of user ', u.user_id, ' bucket ', u.bucket), SUM(u.kept), SUM(u.recounted)
+  FROM (SELECT user_id, bucket, n AS kept, 0 AS recounted FROM labeler_seconds WHERE project_id = @p
+        UNION ALL
+        SELECT labeler_id, LEAST(63, GREATEST(0, FLOOR(LOG(1.2, GREATEST(ms, 1) / 100)))), 0, COUNT(*)
+        FROM annotations WHERE project_id = @p AND relabel = 0 AND ms IS NOT NULL
+          AND labeler_id IS NOT NULL
+        GROUP BY 1, 2) u
+  GROUP BY u.user_id, u.bucket
   UNION ALL
   SELECT 'labeler_days.rejected, all labelers (vs rejected events)',
     (SELECT COALESCE(SUM(rejected), 0) FROM labeler_days WHERE project_id = @p),

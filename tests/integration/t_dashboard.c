@@ -90,8 +90,10 @@ static long user_id(const char *email)
 }
 
 /* Take the next item of project p and answer it with class `label` (a
- * label name), or skip it when label is NULL; returns the item. */
-static long answer(struct client *c, long p, const char *label)
+ * label name), or skip it when label is NULL, the lease handed out `ago`
+ * ms before the answer (so the answer has a known time); returns the
+ * item. */
+static long answer_after(struct client *c, long p, const char *label, long ago)
 {
 	struct resp *r = GET(c, itest_fmt("/projects/%ld/label", p));
 	const char *action, *lease, *csrf;
@@ -103,6 +105,9 @@ static long answer(struct client *c, long p, const char *label)
 	    proj == p, "no labeling form: %s", resp_snip(r));
 	lease = html_form_input(r, "labelform", "lease");
 	csrf = html_form_input(r, "labelform", "csrf");
+	if (ago > 0)
+		SQL("UPDATE items SET leased_at = leased_at - INTERVAL %ld MICROSECOND WHERE id = %ld",
+		    ago * 1000, item);
 	if (label == NULL) {
 		r = POST_FORM(c, action, "csrf", csrf, "lease", lease, "action", "skip");
 	} else {
@@ -113,6 +118,25 @@ static long answer(struct client *c, long p, const char *label)
 	}
 	CHECK_REDIRECT(r, 303, itest_fmt("/projects/%ld/label", p));
 	return item;
+}
+
+static long answer(struct client *c, long p, const char *label)
+{
+	return answer_after(c, p, label, 0);
+}
+
+/* The median seconds the page must show for labeler uid in project p,
+ * recounted from their answers' times (annotations.ms) by the bucket rule
+ * of sql/018_labeler_stats.sql: the bucket of the answer of rank
+ * (N + 1) / 2, shown as 100 * 1.2^(b + 0.5) ms rounded down, in seconds
+ * with the tenths cut off. */
+static const char *median_of(long p, long uid)
+{
+	return SQL_QUERY("SELECT CONCAT(m DIV 1000, '.', m MOD 1000 DIV 100) FROM (SELECT "
+	    "FLOOR(100 * POW(1.2, b + 0.5)) m FROM (SELECT b, ROW_NUMBER() OVER (ORDER BY b) r, "
+	    "COUNT(*) OVER () n FROM (SELECT LEAST(63, GREATEST(0, FLOOR(LOG(1.2, GREATEST(ms, 1) / 100)))) b "
+	    "FROM annotations WHERE project_id = %ld AND labeler_id = %ld AND relabel = 0 "
+	    "AND ms IS NOT NULL) x) y WHERE r = (n + 1) DIV 2) z", p, uid);
 }
 
 /* A number as the page shows it, its thousands' gaps removed. */
@@ -153,22 +177,20 @@ static void dashboard_numbers(void)
 	struct resp *r;
 	long ua, ub;
 
-	answer(a, p, "cat");
-	answer(a, p, "cat");
-	answer(a, p, "dog");
-	answer(b, p, "dog");
-	answer(b, p, "cat");
+	/* Known seconds per answer (each some ms more: the requests' own
+	 * time): a 4.2, 1.9, 2.4 (the middle, 2.4, in bucket 17, [2.22, 2.66)
+	 * s, shown as 2.4); b 1.9, 3.5 (an even count: the lower, 1.9, in
+	 * bucket 16, [1.85, 2.22) s, shown as 2.0). */
+	answer_after(a, p, "cat", 4200);
+	answer_after(a, p, "cat", 1900);
+	answer_after(a, p, "dog", 2400);
+	answer_after(b, p, "dog", 1900);
+	answer_after(b, p, "cat", 3500);
 	/* b holds a lease: one item "leased"; then a skips another. */
 	CHECK_STATUS(GET(b, itest_fmt("/projects/%ld/label", p)), 200);
 	answer(a, p, NULL);
 	ua = user_id(ea);
 	ub = user_id(eb);
-	/* Known seconds per answer: a 4.0, 1.0, 2.5 (median 2.5); b 1.0, 3.0
-	 * (an even count: the mean of the middle two, 2.0). */
-	SQL("SET @n = 0; UPDATE annotations SET ms = ELT((@n := @n + 1), 4000, 1000, 2500) "
-	    "WHERE project_id = %ld AND labeler_id = %ld ORDER BY id", p, ua);
-	SQL("SET @n = 0; UPDATE annotations SET ms = ELT((@n := @n + 1), 1000, 3000) "
-	    "WHERE project_id = %ld AND labeler_id = %ld ORDER BY id", p, ub);
 
 	r = GET(rev, itest_fmt("/projects/%ld/dashboard", p));
 	CHECK_STATUS(r, 200);
@@ -246,11 +268,11 @@ static void dashboard_numbers(void)
 	CHECK_STREQ(html_str(r, "//svg[@id='days-chart']/rect[@data-day='%s']/title", today),
 	    itest_fmt("%s: 5", today));
 
-	/* Labelers: their sums as a recount, the median of known times, the
-	 * last answer's time; names escaped. */
+	/* Labelers: their sums as a recount, the median of known times by
+	 * the bucket rule, the last answer's time; names escaped. */
 	CHECK(html_count(r, "//table[@id='labelers-table']/tbody/tr") == 2, "not two labelers");
 	struct { long uid; const char *name, *median; } who[] = {
-		{ ua, SCRIPT_NAME, "2.5" }, { ub, "Bea Dash", "2.0" },
+		{ ua, SCRIPT_NAME, "2.4" }, { ub, "Bea Dash", "2.0" },
 	};
 	for (int i = 0; i < 2; i++) {
 		const char *row = itest_fmt("//table[@id='labelers-table']/tbody/tr[th=\"%s\"]", who[i].name);
@@ -263,6 +285,7 @@ static void dashboard_numbers(void)
 		CHECK(page_num(r, itest_fmt("%s/td[2]", row)) == skipped, "%s: skipped differs", who[i].name);
 		CHECK(page_num(r, itest_fmt("%s/td[3]", row)) == 0 && page_num(r, itest_fmt("%s/td[4]", row)) == 0,
 		    "%s: reviews that never happened", who[i].name);
+		CHECK_STREQ(html_str(r, "%s/td[5]", row), median_of(p, who[i].uid));
 		CHECK_STREQ(html_str(r, "%s/td[5]", row), who[i].median);
 		CHECK_STREQ(html_str(r, "%s/td[6]", row), SQL_QUERY("SELECT DATE_FORMAT(MAX(created_at), "
 		    "'%%Y-%%m-%%d %%H:%%i') FROM annotations WHERE project_id = %ld AND labeler_id = %ld",
@@ -358,8 +381,9 @@ static void dashboard_empty_and_state(void)
 	answer(lab, p2, "dog");
 	r = GET(adm, itest_fmt("/projects/%ld/dashboard", p2));
 	CHECK_STREQ(html_str(r, "//table[@id='labelers-table']/tbody/tr[1]/th/span"), e);
-	/* An answer with no known time: no median. */
-	SQL("UPDATE annotations SET ms = NULL WHERE project_id = %ld", p2);
+	/* Answers with no known time (as before sql/018 without ms): no
+	 * median. */
+	SQL("DELETE FROM labeler_seconds WHERE project_id = %ld", p2);
 	r = GET(adm, itest_fmt("/projects/%ld/dashboard", p2));
 	CHECK_STREQ(html_str(r, "//table[@id='labelers-table']/tbody/tr[1]/td[5]"), "\xe2\x80\x93");
 }

@@ -1,6 +1,6 @@
 /*
  * test_dashboard.c: the Dashboard's numbers (dashboard.h).  The pure
- * parts: the median, the progress parts (every item once, never
+ * parts: the median bucket and its time, the progress parts (every item once, never
  * negative), the 30 days of the chart across month, year and leap days.
  * With LABELD_TEST_DB_SOCKET (a MariaDB, root without password unless
  * LABELD_TEST_DB_USER / _PASSWORD say otherwise) also dashboard_load on a
@@ -22,17 +22,38 @@
 
 #define DASH_DB "labeld_unit_dashboard"
 
-START_TEST(test_median)
+START_TEST(test_median_bucket)
 {
-	long long one[] = { 7 }, odd[] = { 4000, 1000, 2500 }, even[] = { 3000, 1000 };
-	long long four[] = { 10, 1, 4, 3 };
+	long long none[4] = { 0 }, one[4] = { 0, 0, 1, 0 }, odd[4] = { 1, 1, 0, 1 };
+	long long even[4] = { 2, 0, 0, 2 }, skew[4] = { 1, 0, 0, 9 }, total = -1;
 
-	ck_assert_int_eq(dashboard_median(NULL, 0), -1);
-	ck_assert_int_eq(dashboard_median(one, 1), 7);
-	ck_assert_int_eq(dashboard_median(odd, 3), 2500);
-	ck_assert_int_eq(dashboard_median(even, 2), 2000);
-	ck_assert_int_eq(dashboard_median(four, 4), 3);   /* (3 + 4) / 2, rounded down */
-	ck_assert_int_eq(four[0], 1);                      /* sorted in place */
+	ck_assert_int_eq(dashboard_median_bucket(none, 4, &total), -1);
+	ck_assert_int_eq(total, 0);
+	ck_assert_int_eq(dashboard_median_bucket(one, 4, &total), 2);
+	ck_assert_int_eq(total, 1);
+	ck_assert_int_eq(dashboard_median_bucket(odd, 4, NULL), 1);    /* rank 2 of 3 */
+	ck_assert_int_eq(dashboard_median_bucket(even, 4, &total), 0); /* rank 2 of 4: the lower */
+	ck_assert_int_eq(total, 4);
+	ck_assert_int_eq(dashboard_median_bucket(skew, 4, NULL), 3);   /* rank 5 of 10 */
+}
+END_TEST
+
+START_TEST(test_bucket_ms)
+{
+	/* 100 * 1.2^(b + 0.5), rounded down. */
+	ck_assert_int_eq(dashboard_bucket_ms(0), 109);
+	ck_assert_int_eq(dashboard_bucket_ms(1), 131);
+	ck_assert_int_eq(dashboard_bucket_ms(12), 976);
+	ck_assert_int_eq(dashboard_bucket_ms(17), 2430);
+	ck_assert_int_eq(dashboard_bucket_ms(63), dashboard_bucket_ms(DASH_BUCKETS - 1));
+	ck_assert_int_eq(dashboard_bucket_ms(99), dashboard_bucket_ms(63));
+	ck_assert_int_eq(dashboard_bucket_ms(-1), 109);
+	/* Each bucket's time is 1.2 times the one before (up to the
+	 * rounding down): the buckets' edges lie 1.2^0.5 (9.5%) either side. */
+	for (int b = 1; b < DASH_BUCKETS; b++) {
+		long long d = 10 * dashboard_bucket_ms(b) - 12 * dashboard_bucket_ms(b - 1);
+		ck_assert_int_le(d < 0 ? -d : d, 12);
+	}
 }
 END_TEST
 
@@ -97,15 +118,30 @@ static long long dash_num(struct db *db, struct arena *a, const char *sql)
 	return db_int(res, 0, 0);
 }
 
+/* The one string a query returns (in arena a). */
+static const char *dash_str(struct db *db, struct arena *a, const char *sql)
+{
+	struct db_result *res;
+
+	ck_assert_int_eq(db_query(db, a, &res, sql, ""), DB_OK);
+	ck_assert_uint_eq(res->nrows, 1);
+	ck_assert_ptr_nonnull(db_value(res, 0, 0));
+	return db_value(res, 0, 0);
+}
+
 /* Lease the next item as user and answer it with class label (or skip it
- * when label is 0); returns the item. */
-static long long dash_answer(struct db *db, struct arena *a, long long user, long long label)
+ * when label is 0), the lease handed out `ago` seconds before (a time to
+ * bucket); returns the item. */
+static long long dash_answer_after(struct db *db, struct arena *a, long long user, long long label,
+    long long ago)
 {
 	struct queue_item it;
 	long long next = 0;
 	int rc = queue_lease_next(db, a, 1, user, 600, &it, &next);
 
 	ck_assert_msg(rc == QUEUE_OK, "lease: %d", rc);
+	unit_db_exec(db, arena_printf(a, "UPDATE items SET leased_at = leased_at - INTERVAL %lld SECOND "
+	    "WHERE id = %lld", ago, it.id));
 	if (label == 0)
 		rc = queue_skip(db, a, 1, it.id, user, it.lease_token);
 	else
@@ -113,6 +149,11 @@ static long long dash_answer(struct db *db, struct arena *a, long long user, lon
 		    arena_printf(a, "{\"label\":%lld}", label), arena_printf(a, "[%lld]", label));
 	ck_assert_msg(rc == QUEUE_OK, "answer: %d", rc);
 	return it.id;
+}
+
+static long long dash_answer(struct db *db, struct arena *a, long long user, long long label)
+{
+	return dash_answer_after(db, a, user, label, 0);
 }
 
 #define LIVE "COALESCE(lease_until > NOW(6), 0)"
@@ -144,11 +185,12 @@ START_TEST(test_load_recount)
 	    "SELECT 1, CONCAT('p/', seq, '.png'), 4, 4, 'png' FROM seq_1_to_10");
 	unit_db_exec(db, "INSERT INTO project_counters (project_id, items_total) VALUES (1, 10)");
 
-	items[0] = dash_answer(db, a, 1, 1);
-	items[1] = dash_answer(db, a, 1, 1);
-	items[2] = dash_answer(db, a, 1, 2);
-	items[3] = dash_answer(db, a, 2, 2);
-	items[4] = dash_answer(db, a, 2, 1);
+	/* Times of 4, 1 and 25 s for Ann; 2 and 40 s for user 2. */
+	items[0] = dash_answer_after(db, a, 1, 1, 4);
+	items[1] = dash_answer_after(db, a, 1, 1, 1);
+	items[2] = dash_answer_after(db, a, 1, 2, 25);
+	items[3] = dash_answer_after(db, a, 2, 2, 2);
+	items[4] = dash_answer_after(db, a, 2, 1, 40);
 	items[5] = dash_answer(db, a, 2, 0);     /* a skip */
 	/* Three rejections (one with a reason) and an approval, by user 3. */
 	ck_assert_int_eq(review_reject(db, a, 1, 3, &items[0], 1, "blurry", NULL, &done), DB_OK);
@@ -161,7 +203,6 @@ START_TEST(test_load_recount)
 	ck_assert_uint_eq(done, 2);
 	/* User 2 takes a lease and keeps it. */
 	ck_assert_int_eq(queue_lease_next(db, a, 1, 2, 600, &it, &next), QUEUE_OK);
-	unit_db_exec(db, "UPDATE annotations SET ms = 1000 * id WHERE project_id = 1");
 
 	ck_assert_int_eq(dashboard_load(db, a, 1, &d), DB_OK);
 
@@ -216,14 +257,29 @@ START_TEST(test_load_recount)
 		ck_assert_int_eq(l->rejected, dash_num(db, a, arena_printf(a, "SELECT COUNT(*) FROM "
 		    "item_events e JOIN annotations n ON n.item_id = e.item_id AND n.withdrawn_seq IS NOT NULL "
 		    "WHERE e.project_id = 1 AND e.kind = 'rejected' AND n.labeler_id = %lld", l->user_id)));
-		ck_assert_int_eq(l->median_ms, dash_num(db, a, arena_printf(a, "SELECT FLOOR(1000 * "
-		    "AVG(id)) FROM annotations WHERE project_id = 1 AND labeler_id = %lld", l->user_id)));
+		/* The median: the bucket of the middle timed answer by the rule
+		 * of sql/018_labeler_stats.sql, recounted from the annotations. */
+		ck_assert_int_eq(l->timed, dash_num(db, a, arena_printf(a, "SELECT COUNT(*) FROM "
+		    "annotations WHERE project_id = 1 AND labeler_id = %lld AND ms IS NOT NULL", l->user_id)));
+		ck_assert_int_eq(l->median_ms, dashboard_bucket_ms((int)dash_num(db, a, arena_printf(a,
+		    "SELECT b FROM (SELECT b, ROW_NUMBER() OVER (ORDER BY b) r, COUNT(*) OVER () n FROM "
+		    "(SELECT LEAST(63, GREATEST(0, FLOOR(LOG(1.2, GREATEST(ms, 1) / 100)))) b FROM annotations "
+		    "WHERE project_id = 1 AND labeler_id = %lld AND ms IS NOT NULL) x) y "
+		    "WHERE r = (n + 1) DIV 2", l->user_id))));
+		ck_assert_str_eq(l->last_active, dash_str(db, a, arena_printf(a, "SELECT "
+		    "DATE_FORMAT(MAX(created_at), '%%Y-%%m-%%d %%H:%%i') FROM annotations "
+		    "WHERE project_id = 1 AND labeler_id = %lld", l->user_id)));
 	}
 	ck_assert_int_eq(d.labelers[0].user_id, 1);
 	ck_assert_int_eq(d.labelers[0].rejected, 2);
 	ck_assert_int_eq(d.labelers[0].approved, 1);
 	ck_assert_int_eq(d.labelers[1].rejected, 1);
 	ck_assert_int_eq(d.labelers[1].skipped, 1);
+	/* Ann's times 1, 4, 25 s: the middle, 4 s, is in bucket 20
+	 * ([3.83, 4.60) s); user 2's 2 and 40 s: the lower, 2 s, bucket 16
+	 * ([1.85, 2.22) s). */
+	ck_assert_int_eq(d.labelers[0].median_ms, dashboard_bucket_ms(20));
+	ck_assert_int_eq(d.labelers[1].median_ms, dashboard_bucket_ms(16));
 	ck_assert_ptr_nonnull(d.labelers[0].last_active);
 	ck_assert_uint_eq(strlen(d.labelers[0].last_active), 16);
 
@@ -238,7 +294,8 @@ static Suite *suite(void)
 	TCase *t = tcase_create("pure");
 	const char *sock = getenv("LABELD_TEST_DB_SOCKET");
 
-	tcase_add_test(t, test_median);
+	tcase_add_test(t, test_median_bucket);
+	tcase_add_test(t, test_bucket_ms);
 	tcase_add_test(t, test_progress);
 	tcase_add_test(t, test_days);
 	suite_add_tcase(s, t);
