@@ -1,0 +1,83 @@
+/*
+ * oidc.h: signing in through OpenID Connect providers (docs/signin.md):
+ * the providers of labeld.conf (oidc.NAME.*), their discovery documents and
+ * key sets (fetched with libcurl under the blob datastores' address rules,
+ * cached per process), and the authorization code flow with PKCE whose
+ * state lives in MariaDB (oidc_flows), so any labeld process can finish a
+ * flow another one started.  The pages are in handlers/oidc.c.
+ */
+#ifndef LABELD_OIDC_H
+#define LABELD_OIDC_H
+
+#include <stddef.h>
+
+struct arena;
+struct config;
+struct db;
+
+/* One provider of labeld.conf. */
+struct oidc_provider {
+	char *name;            /* [a-z0-9_-]{1,32}: the URL segment */
+	char *issuer;
+	char *client_id;
+	char *client_secret;   /* from client_secret or the first line of client_secret_file */
+	char *display_name;    /* "Sign in with <display_name>" */
+	char *scopes;          /* "openid email profile" */
+	char **tenants;        /* NULL-terminated allowed tid values; NULL: any */
+};
+
+/* Process-wide: the discovery/JWKS cache.  Call once before threads start
+ * (after blob_global_init and blob_policy_set). */
+int oidc_global_init(void);
+void oidc_global_free(void);
+
+/* The provider called name in the configuration, or NULL. */
+const struct oidc_provider *oidc_provider_find(const struct config *cfg, const char *name);
+
+enum oidc_result {
+	OIDC_OK = 0,
+	OIDC_DB_ERROR,         /* MariaDB failed: 503 */
+	OIDC_PROVIDER_DOWN,    /* unreachable, 5xx, or an answer that is not what the
+	                          protocol says (discovery, JWKS, token endpoint): 502 */
+	OIDC_BAD_STATE,        /* unknown, used, expired, or another browser's: 400 */
+	OIDC_CANCELLED,        /* the person cancelled at the provider (access_denied): 400 */
+	OIDC_PROVIDER_ERROR,   /* the provider sent another error to the callback: 400 */
+	OIDC_CODE_REFUSED,     /* the token endpoint refused the code (expired, used): 400 */
+	OIDC_TOKEN_REFUSED,    /* the ID token failed a check (alg, signature, claims): 401 */
+	OIDC_UNKNOWN_KEY,      /* signed with a key the provider does not publish: 401 */
+	OIDC_NO_VERIFIED_EMAIL,/* first sign-in without an email the provider vouches for: 403 */
+	OIDC_UNKNOWN_PERSON,   /* no person with that email (or removed): 403 */
+	OIDC_DISABLED,         /* the person is disabled: 403 */
+	OIDC_BOUND_ELSEWHERE,  /* the person is bound to another (issuer, subject): 403 */
+};
+
+/* The HTTP status and one sentence for the error page of a result. */
+int oidc_result_status(enum oidc_result r);
+const char *oidc_result_message(enum oidc_result r);
+
+/* Start a flow: make state, nonce and code_verifier, store the flow
+ * (with redirect_uri, next and the SHA-256 of a new browser token), and
+ * build the provider's authorization URL.  On OIDC_OK *authorize_url and
+ * browser_token (TOKEN_LEN + 1 bytes, for the labeld_oidc cookie) are set. */
+enum oidc_result oidc_flow_start(struct db *db, struct arena *a, const struct config *cfg,
+    const struct oidc_provider *p, const char *redirect_uri, const char *next,
+    char **authorize_url, char *browser_token, char *detail, size_t detaillen);
+
+/* What came back to the callback. */
+struct oidc_callback {
+	const char *state;
+	const char *code;
+	const char *error;               /* the provider's error parameter, or NULL */
+	const char *browser_token;       /* the labeld_oidc cookie, or NULL */
+};
+
+/* Finish a flow: consume its state (single use), exchange the code at the
+ * token endpoint (with the code_verifier and the stored redirect_uri),
+ * verify the ID token, then find or bind the person (one transaction).
+ * On OIDC_OK *user_id, *email and *next (the flow's, may be "") are set.
+ * detail gets a sentence for the log (never a token, code or secret). */
+enum oidc_result oidc_flow_finish(struct db *db, struct arena *a, const struct config *cfg,
+    const struct oidc_callback *cb, long long *user_id, const char **email,
+    const char **next, const char **provider_name, char *detail, size_t detaillen);
+
+#endif
