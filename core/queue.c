@@ -277,12 +277,16 @@ static int facts_load(struct db *db, struct arena *a, long long project_id, long
  * items_lease index: no subqueries, no sorting, no json.  The project's
  * name, task, link and labels come from project_cache (meta_load on a
  * miss). */
-/* The last column: a requeued item's rejection reason ('' when the review
- * gave none), NULL for any other item; the subquery runs for requeued items
- * only and reads item_events_item (a handful of rows per item). */
+/* The reason of the latest rejection of the item whose id is ITEM (SQL):
+ * '' when the review gave none or there was none.  It reads
+ * item_events_item (a handful of rows per item). */
+#define REJECT_REASON_OF(ITEM) "COALESCE((SELECT e.reason FROM item_events e " \
+	"WHERE e.item_id = " ITEM " AND e.kind = 'rejected' ORDER BY e.id DESC LIMIT 1), '')"
+
+/* The last column: a requeued item's rejection reason, NULL for any other
+ * item; the subquery runs for requeued items only. */
 #define ITEM_PAGE_COLUMNS "i.id, i.path, i.width, i.height, i.format, i.lease_token, i.state, " \
-	"i.lease_user, IF(i.phase = 'requeued', COALESCE((SELECT e.reason FROM item_events e " \
-	"WHERE e.item_id = i.id AND e.kind = 'rejected' ORDER BY e.id DESC LIMIT 1), ''), NULL)"
+	"i.lease_user, IF(i.phase = 'requeued', " REJECT_REASON_OF("i.id") ", NULL)"
 
 /* Load the fixed facts of project_id at (at least) `version` from the
  * database and cache them.  DB_OK, QUEUE_NO_ITEM, or DB_*. */
@@ -549,8 +553,7 @@ int queue_reject_reason(struct db *db, struct arena *a, long long item_id, const
 {
 	struct db_result *res;
 	int rc = db_query(db, a, &res,
-	    "SELECT COALESCE((SELECT e.reason FROM item_events e WHERE e.item_id = ? "
-	    "AND e.kind = 'rejected' ORDER BY e.id DESC LIMIT 1), '')", "i", item_id);
+	    "SELECT " REJECT_REASON_OF("?"), "i", item_id);
 
 	*reason = rc == DB_OK && res->nrows == 1 ? db_value(res, 0, 0) : "";
 	return rc;

@@ -1042,6 +1042,21 @@ char *html_logout_csrf(struct resp *r)
 	return html_str(r, "//form[@action='/logout']//input[@name='csrf']/@value");
 }
 
+int text_after(const char *s, const char *after, char *out, size_t outlen)
+{
+	const char *p = s != NULL ? strstr(s, after) : NULL, *q;
+
+	if (p == NULL)
+		return 0;
+	p += strlen(after);
+	q = strchr(p, '"');
+	if (q == NULL || (size_t)(q - p) >= outlen)
+		return 0;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+	return 1;
+}
+
 /* ------------------------------------------------------------ sign-in */
 
 struct resp *itest_sign_in(const char *file, int line, struct client *c,
@@ -1218,6 +1233,45 @@ void itest_team_join(const char *file, int line, const char *email)
 	    "INSERT IGNORE INTO team_members (team_id, user_id) "
 	    "SELECT t.id, u.id FROM teams t JOIN users u ON u.email = %s WHERE t.name = " ITEST_TEAM,
 	    sql_str(email));
+}
+
+long itest_sql_project(const char *file, int line, const char *folder, const char *task,
+    long nitems, int width, int height)
+{
+	const char *name = itest_uniq(folder);
+	long p = strtol(itest_sql_query(file, line,
+	    "INSERT INTO datasets (name, description, datastore_id, path, kind, source) "
+	    "SELECT %s, '', id, %s, 'input', 'datastore' FROM datastores WHERE is_default = 1; "
+	    "INSERT INTO projects (name, task, dataset_id, description, state) "
+	    "VALUES (%s, %s, LAST_INSERT_ID(), '', 'running'); SET @p = LAST_INSERT_ID(); "
+	    "INSERT INTO labels (project_id, name, position) VALUES (@p, 'cat', 1), (@p, 'dog', 2), "
+	    "(@p, 'bird', 3); "
+	    "INSERT INTO items (project_id, path, width, height, format) "
+	    "SELECT @p, CONCAT(%s, '/', @p, '/', seq, '.png'), %d, %d, 'png' FROM seq_0_to_%ld "
+	    "WHERE seq > 0; "
+	    "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %ld); SELECT @p;",
+	    sql_str(name), sql_str(folder), sql_str(name), sql_str(task), sql_str(folder),
+	    width, height, nitems, nitems), NULL, 10);
+
+	if (p <= 0)
+		itest_fail(file, line, "no project made");
+	itest_team_serve(file, line, p);
+	return p;
+}
+
+struct client *itest_new_labeler(const char *file, int line, const char **email_out)
+{
+	const char *email = itest_fmt("%s@example.com", itest_uniq("labeler"));
+	struct client *c = client_new(file, line, NULL);
+
+	itest_sql(file, line, "INSERT INTO users (email, password_hash) "
+	    "SELECT %s, password_hash FROM users WHERE email = %s",
+	    sql_str(email), sql_str(itest_env(file, line, "LABELD_TEST_USER_EMAIL")));
+	itest_team_join(file, line, email);
+	itest_sign_in_ok(file, line, c, email, itest_env(file, line, "LABELD_TEST_USER_PASSWORD"));
+	if (email_out != NULL)
+		*email_out = email;
+	return c;
 }
 
 char *itest_sql_query(const char *file, int line, const char *fmt, ...)

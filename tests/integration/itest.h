@@ -254,6 +254,10 @@ char **html_strs(struct resp *r, const char *xpath, size_t *n);
 char *html_form_input(struct resp *r, const char *form_id, const char *name);
 /* The CSRF token of the page's sign-out form, or NULL. */
 char *html_logout_csrf(struct resp *r);
+/* For worker threads, which may not use the test-owned parser: the text
+ * between `after` and the next '"' in s, into out.  1, or 0 when `after` is
+ * not in s or the text does not fit. */
+int text_after(const char *s, const char *after, char *out, size_t outlen);
 
 /* ------------------------------------------------------------ sign-in */
 
@@ -316,6 +320,19 @@ char *itest_counters_recount(const char *file, int line, long project_id);
 #define ITEST_JOIN(email) itest_team_join(__FILE__, __LINE__, (email))
 void itest_team_serve(const char *file, int line, long project);
 void itest_team_join(const char *file, int line, const char *email);
+
+/* A running project of `task` made with SQL (no files): a dataset in the
+ * default datastore's folder `folder`, the labels cat, dog and bird,
+ * nitems items of width x height (paths FOLDER/P/N.png) and their
+ * counters; the tests' team serves it.  Returns its id. */
+#define SQL_PROJECT(folder, task, nitems, width, height) \
+	itest_sql_project(__FILE__, __LINE__, (folder), (task), (nitems), (width), (height))
+long itest_sql_project(const char *file, int line, const char *folder, const char *task,
+    long nitems, int width, int height);
+/* A new labeler in the tests' team with the test user's password, signed
+ * in; *email_out (when not NULL) gets the address. */
+#define NEW_LABELER(email_out) itest_new_labeler(__FILE__, __LINE__, (email_out))
+struct client *itest_new_labeler(const char *file, int line, const char **email_out);
 
 /* ------------------------------------------------------------ blob service, logs */
 

@@ -33,23 +33,7 @@ enum { LABELERS = 4, REVIEWERS = 2, REVIEW_ROUNDS = 40 };
  * labels cat, dog and bird, served by the tests' team; its id. */
 static long counted_project(long n)
 {
-	const char *name = itest_uniq("Counters");
-	long p = strtol(SQL_QUERY(
-	    "INSERT INTO datasets (name, description, datastore_id, path, kind, source) "
-	    "SELECT %s, '', id, 'counters', 'input', 'datastore' FROM datastores WHERE is_default = 1; "
-	    "INSERT INTO projects (name, task, dataset_id, description, state) "
-	    "VALUES (%s, 'testtask', LAST_INSERT_ID(), '', 'running'); "
-	    "SET @p = LAST_INSERT_ID(); "
-	    "INSERT INTO labels (project_id, name, position) "
-	    "VALUES (@p, 'cat', 1), (@p, 'dog', 2), (@p, 'bird', 3); "
-	    "INSERT INTO items (project_id, path, width, height, format) "
-	    "SELECT @p, CONCAT('counters/', @p, '/', seq, '.png'), 32, 32, 'png' FROM seq_1_to_%ld; "
-	    "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %ld); SELECT @p;",
-	    sql_str(name), sql_str(name), n, n), NULL, 10);
-
-	CHECK(p > 0, "no project made");
-	ITEST_SERVE(p);
-	return p;
+	return SQL_PROJECT("counters", "testtask", n, 32, 32);
 }
 
 /* One thread: a labeler or a reviewer, with its session. */

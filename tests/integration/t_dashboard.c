@@ -42,23 +42,7 @@ static long num(const char *q)
  * team serves it. */
 static long project_new(long n)
 {
-	const char *name = itest_fmt("Dashboard %s", stamp());
-	long id = strtol(SQL_QUERY(
-	    "INSERT INTO datasets (name, description, datastore_id, path, kind, source) "
-	    "SELECT %s, '', id, 'dash-test', 'input', 'datastore' FROM datastores WHERE is_default = 1; "
-	    "INSERT INTO projects (name, task, dataset_id, description, state) "
-	    "VALUES (%s, 'testtask', LAST_INSERT_ID(), '', 'running'); "
-	    "SET @p = LAST_INSERT_ID(); "
-	    "INSERT INTO labels (project_id, name, position) VALUES (@p, 'cat', 1), (@p, 'dog', 2), (@p, 'bird', 3); "
-	    "INSERT INTO items (project_id, path, width, height, format) "
-	    "SELECT @p, CONCAT('dash-test/', @p, '/', seq, '.png'), 64, 48, 'png' FROM seq_1_to_%ld "
-	    "WHERE seq BETWEEN 1 AND %ld; "
-	    "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %ld); "
-	    "SELECT @p;", sql_str(name), sql_str(name), n, n, n), NULL, 10);
-
-	CHECK(id > 0, "no project made");
-	ITEST_SERVE(id);
-	return id;
+	return SQL_PROJECT("dash-test", "testtask", n, 64, 48);
 }
 
 /* A new person with the test user's password and display name `name`, in

@@ -40,22 +40,7 @@ static struct client *admin(void)
  * items (no files), made with SQL; served by the tests' team. */
 static long project_new(const char *task, long n)
 {
-	const char *name = itest_uniq("Data tab");
-	long id = strtol(SQL_QUERY(
-	    "INSERT INTO datasets (name, description, datastore_id, path, kind, source) "
-	    "SELECT %s, '', id, 'data-test', 'input', 'datastore' FROM datastores WHERE is_default = 1; "
-	    "INSERT INTO projects (name, task, dataset_id, description, state) "
-	    "VALUES (%s, %s, LAST_INSERT_ID(), '', 'running'); SET @p = LAST_INSERT_ID(); "
-	    "INSERT INTO labels (project_id, name, position) VALUES (@p, 'cat', 1), (@p, 'dog', 2), "
-	    "(@p, 'bird', 3); "
-	    "INSERT INTO items (project_id, path, width, height, format) SELECT @p, "
-	    "CONCAT('data-test/', @p, '/', seq, '.png'), 80, 60, 'png' FROM seq_0_to_%ld WHERE seq > 0; "
-	    "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %ld); SELECT @p;",
-	    sql_str(name), sql_str(name), sql_str(task), n, n), NULL, 10);
-
-	CHECK(id > 0, "no project made");
-	ITEST_SERVE(id);
-	return id;
+	return SQL_PROJECT("data-test", task, n, 80, 60);
 }
 
 /* The id of class `name` of project p. */

@@ -205,15 +205,7 @@ static long index_of_label(const struct xproject *xp, long label)
 /* A new labeler (not an admin) signed in. */
 static struct client *labeler(void)
 {
-	const char *email = itest_fmt("exporter-%ld-%ld-%d@example.com", (long)time(NULL),
-	    (long)getpid(), rand());
-	struct client *c = CLIENT(NULL);
-
-	SQL("INSERT INTO users (email, password_hash) SELECT %s, password_hash FROM users WHERE email = %s",
-	    sql_str(email), sql_str(USER_EMAIL));
-	ITEST_JOIN(email);
-	SIGN_IN_OK(c, email, USER_PASSWORD);
-	return c;
+	return NEW_LABELER(NULL);
 }
 
 static struct client *admin_client(void)
@@ -779,19 +771,6 @@ struct busy {
 	long answers;
 	char error[300];
 };
-
-/* The text between `after` and the next quote in s, copied into out. */
-static int text_after(const char *s, const char *after, char *out, size_t outlen)
-{
-	const char *p = s ? strstr(s, after) : NULL;
-	size_t n;
-
-	if (p == NULL)
-		return 0;
-	p += strlen(after);
-	n = strcspn(p, "\"");
-	return p[n] == '"' && snprintf(out, outlen, "%.*s", (int)n, p) == (int)n;
-}
 
 /* One request of a labeler thread on its handle c (a GET, or a POST of
  * form): the status, or -1; the body in *page (malloc'd, NUL-terminated,

@@ -81,17 +81,7 @@ static long label_id(long p, const char *name)
  * signed-in client.  *email_out gets the address when not NULL. */
 static struct client *new_labeler(const char **email_out)
 {
-	const char *email = itest_fmt("labeler-%ld-%ld-%u@example.com", (long)time(NULL),
-	    (long)getpid(), (unsigned)rand());
-	struct client *c = CLIENT(NULL);
-
-	SQL("INSERT INTO users (email, password_hash) SELECT %s, password_hash FROM users WHERE email = %s",
-	    sql_str(email), sql_str(USER_EMAIL));
-	ITEST_JOIN(email);
-	SIGN_IN_OK(c, email, USER_PASSWORD);
-	if (email_out != NULL)
-		*email_out = email;
-	return c;
+	return NEW_LABELER(email_out);
 }
 
 static struct client *signed_in(const char *email, const char *password)
@@ -1151,26 +1141,6 @@ static long worker_req(struct worker *w, CURL *c, const char *path, const char *
 	return status;
 }
 
-/* The value of the first `name="NAME" value="` attribute in body (43
- * characters at most), or 0. */
-static int scan_value(const char *body, const char *name, char *out, size_t outlen)
-{
-	char needle[64];
-	const char *p, *q;
-
-	snprintf(needle, sizeof(needle), "name=\"%s\" value=\"", name);
-	p = strstr(body, needle);
-	if (p == NULL)
-		return 0;
-	p += strlen(needle);
-	q = strchr(p, '"');
-	if (q == NULL || (size_t)(q - p) >= outlen)
-		return 0;
-	memcpy(out, p, (size_t)(q - p));
-	out[q - p] = '\0';
-	return 1;
-}
-
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
@@ -1197,8 +1167,8 @@ static void *worker_run(void *arg)
 		snprintf(action, sizeof(action), "action=\"/projects/%ld/items/", w->project);
 		const char *a = strstr(body.p, action);
 		if (a == NULL || sscanf(a + strlen(action), "%ld", &item) != 1 ||
-		    !scan_value(body.p, "lease", lease, sizeof(lease)) ||
-		    !scan_value(body.p, "csrf", csrf, sizeof(csrf))) {
+		    !text_after(body.p, "name=\"lease\" value=\"", lease, sizeof(lease)) ||
+		    !text_after(body.p, "name=\"csrf\" value=\"", csrf, sizeof(csrf))) {
 			snprintf(w->error, sizeof(w->error), "GET %s: no labeling form", next);
 			break;
 		}
@@ -1345,7 +1315,7 @@ static void *tab_get(void *arg)
 	snprintf(needle, sizeof(needle), "action=\"/projects/%ld/items/", t->w.project);
 	if (status >= 0 && (status != 200 || (a = strstr(body.p, needle)) == NULL ||
 	    sscanf(a + strlen(needle), "%ld", &t->item) != 1 ||
-	    !scan_value(body.p, "lease", t->lease, sizeof(t->lease))))
+	    !text_after(body.p, "name=\"lease\" value=\"", t->lease, sizeof(t->lease))))
 		snprintf(t->w.error, sizeof(t->w.error), "GET %s: status %ld, no labeling form", path, status);
 	free(body.p);
 	curl_easy_cleanup(c);

@@ -36,22 +36,7 @@ static long num(const char *q)
  * and the labels cat, dog, bird, served by the tests' team. */
 static long project_new(const char *task, long nitems)
 {
-	const char *name = itest_uniq("Mine");
-	long p = strtol(SQL_QUERY(
-	    "INSERT INTO datasets (name, description, datastore_id, path, kind, source) "
-	    "SELECT %s, '', id, 'mine-test', 'input', 'datastore' FROM datastores WHERE is_default = 1; "
-	    "INSERT INTO projects (name, task, dataset_id, description, state) "
-	    "VALUES (%s, %s, LAST_INSERT_ID(), '', 'running'); SET @p = LAST_INSERT_ID(); "
-	    "INSERT INTO labels (project_id, name, position) VALUES (@p, 'cat', 1), (@p, 'dog', 2), "
-	    "(@p, 'bird', 3); "
-	    "INSERT INTO items (project_id, path, width, height, format) "
-	    "SELECT @p, CONCAT('mine-test/', @p, '/', seq, '.png'), 64, 48, 'png' FROM seq_1_to_%ld; "
-	    "INSERT INTO project_counters (project_id, items_total) VALUES (@p, %ld); SELECT @p;",
-	    sql_str(name), sql_str(name), sql_str(task), nitems, nitems), NULL, 10);
-
-	CHECK(p > 0, "no project made");
-	ITEST_SERVE(p);
-	return p;
+	return SQL_PROJECT("mine-test", task, nitems, 64, 48);
 }
 
 static long label_of(long p, const char *name)
@@ -62,13 +47,9 @@ static long label_of(long p, const char *name)
 /* A new labeler, signed in; *uid gets their id. */
 static struct client *labeler(long *uid)
 {
-	const char *email = itest_fmt("%s@example.com", itest_uniq("mine-labeler"));
-	struct client *c = CLIENT(NULL);
+	const char *email;
+	struct client *c = NEW_LABELER(&email);
 
-	SQL("INSERT INTO users (email, password_hash) SELECT %s, password_hash FROM users WHERE email = %s",
-	    sql_str(email), sql_str(USER_EMAIL));
-	ITEST_JOIN(email);
-	SIGN_IN_OK(c, email, USER_PASSWORD);
 	*uid = num(itest_fmt("SELECT id FROM users WHERE email = %s", sql_str(email)));
 	return c;
 }

@@ -255,22 +255,6 @@ static size_t body_add(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-/* The text between `after` and the next '"' in s, into out; 0 if none. */
-static int attr_after(const char *s, const char *after, char *out, size_t outlen)
-{
-	const char *p = s != NULL ? strstr(s, after) : NULL, *q;
-
-	if (p == NULL)
-		return 0;
-	p += strlen(after);
-	q = strchr(p, '"');
-	if (q == NULL || (size_t)(q - p) >= outlen)
-		return 0;
-	memcpy(out, p, (size_t)(q - p));
-	out[q - p] = '\0';
-	return 1;
-}
-
 static void *rworker_run(void *arg)
 {
 	struct rworker *w = arg;
@@ -295,9 +279,9 @@ static void *rworker_run(void *arg)
 		if (b.p != NULL && strstr(b.p, "Nothing left to review") != NULL)
 			break;
 		/* The review form is the only form posting to /projects/. */
-		if (!attr_after(b.p, "action=\"/projects/", rest, sizeof(rest)) ||
-		    !attr_after(b.p, "name=\"token\" value=\"", token, sizeof(token)) ||
-		    !attr_after(b.p, "name=\"csrf\" value=\"", csrf, sizeof(csrf)) ||
+		if (!text_after(b.p, "action=\"/projects/", rest, sizeof(rest)) ||
+		    !text_after(b.p, "name=\"token\" value=\"", token, sizeof(token)) ||
+		    !text_after(b.p, "name=\"csrf\" value=\"", csrf, sizeof(csrf)) ||
 		    sscanf(rest, "%*d/review/%ld", &w->items[w->n]) != 1 ||
 		    w->n + 1 >= sizeof(w->items) / sizeof(w->items[0])) {
 			snprintf(w->error, sizeof(w->error), "no review form on the page");
