@@ -23,6 +23,10 @@ const struct route routes[] = {
 	{ "GET",  "/login",                         handle_login_form,           NEED_DB, NULL },
 	{ "POST", "/login",                         handle_login,                NEED_DB | NEED_CSRF, NULL },
 	{ "POST", "/logout",                        handle_logout,               LOGIN | NEED_CSRF, NULL },
+	/* Sign-in through an OpenID Connect provider (oidc.c, docs/signin.md):
+	 * the callback's query holds the provider's code and the state. */
+	{ "POST", "/signin/oidc/:provider",         handle_oidc_start,           NEED_DB | NEED_CSRF, NULL },
+	{ "GET",  "/signin/oidc/callback",          handle_oidc_callback,        NEED_DB | PATH_SECRET, NULL },
 
 	/* Projects and the create-project wizard (projects.c, wizard.c). */
 	{ "GET",  "/projects",                      handle_projects,             LOGIN, NULL },
