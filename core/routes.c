@@ -98,6 +98,8 @@ const struct route routes[] = {
 	{ "POST", "/admin/people/:uid/enable",      handle_person_enable,        ADMIN | NEED_CSRF, NULL },
 	{ "POST", "/admin/people/:uid/remove",      handle_person_remove,        ADMIN | NEED_CSRF, NULL },
 	{ "POST", "/admin/people/:uid/role",        handle_person_role,          ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/people/:uid/provider-only", handle_person_provider_only, ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/people/:uid/identities/:iid/unbind", handle_person_identity_unbind, ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/invite/:token",                 handle_invite_form,          NEED_DB | PATH_SECRET, NULL },
 	{ "POST", "/invite/:token",                 handle_invite_accept,        NEED_DB | NEED_CSRF | PATH_SECRET, NULL },
 	{ "GET",  "/account",                       handle_account,              LOGIN, NULL },

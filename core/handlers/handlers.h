@@ -159,6 +159,8 @@ void handle_person_disable(struct request *r);
 void handle_person_enable(struct request *r);
 void handle_person_remove(struct request *r);
 void handle_person_role(struct request *r);
+void handle_person_provider_only(struct request *r);
+void handle_person_identity_unbind(struct request *r);
 void handle_invite_form(struct request *r);
 void handle_invite_accept(struct request *r);
 void handle_account(struct request *r);
