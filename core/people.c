@@ -1,9 +1,7 @@
 /*
  * people.c: invitations, the password rule, the last-admin guard and
- * mailto: links, provider-only people and unbinding their identities
- * (people.h).
+ * mailto: links, and making people provider-only (people.h).
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "arena.h"
@@ -121,15 +119,5 @@ int people_provider_only_set(struct db *db, long long user_id, int on)
 		rc = db_exec(db, 0, NULL, NULL,
 		    "UPDATE invitations SET voided_at = NOW(6) "
 		    "WHERE user_id = ? AND used_at IS NULL AND voided_at IS NULL", "i", user_id);
-	return rc;
-}
-
-int people_identity_unbind(struct db *db, long long user_id, long long identity_id, int *found)
-{
-	uint64_t n = 0;
-	int rc = db_exec(db, 0, &n, NULL,
-	    "DELETE FROM user_identities WHERE id = ? AND user_id = ?", "ii", identity_id, user_id);
-
-	*found = rc == DB_OK && n == 1;
 	return rc;
 }

@@ -59,10 +59,4 @@ int people_last_admin(struct db *db, struct arena *a, long long user_id, int *la
  * one.  Their identities stay either way.  DB_OK or DB_*. */
 int people_provider_only_set(struct db *db, long long user_id, int on);
 
-/* Unbind sign-in identity identity_id (user_identities) of user_id, inside
- * the caller's transaction: it no longer signs them in, and their next
- * sign-in through a provider binds again by a verified email.  *found is
- * 0 when user_id has no such identity (nothing changed).  DB_OK or DB_*. */
-int people_identity_unbind(struct db *db, long long user_id, long long identity_id, int *found);
-
 #endif

@@ -196,8 +196,9 @@ void handle_people(struct request *r)
 /* ------------------------------------------------------------ a person */
 
 /* The sign-in identities of person uid into view v as "identities":
- * [{iid, provider (its display name), issuer, subject, tenant, bound,
- * last_used}], oldest first.  DB_OK or DB_*. */
+ * [{iid, provider (its display name), issuer, subject, tenant, email,
+ * bound, last_used}], oldest first (oidc_identities_list).  DB_OK or
+ * DB_*. */
 static int identities_view(struct request *r, long long uid, struct json_object *v)
 {
 	struct json_object *list = json_object_new_array();
@@ -205,11 +206,7 @@ static int identities_view(struct request *r, long long uid, struct json_object 
 	int rc;
 
 	json_object_object_add(v, "identities", list);
-	rc = db_query(r->db, r->arena, &res,
-	    "SELECT id, provider, issuer, subject, COALESCE(tenant, ''), "
-	    "DATE_FORMAT(created_at, '%Y-%m-%d %H:%i'), "
-	    "COALESCE(DATE_FORMAT(last_used_at, '%Y-%m-%d %H:%i'), '') "
-	    "FROM user_identities WHERE user_id = ? ORDER BY created_at, id", "i", uid);
+	rc = oidc_identities_list(r->db, r->arena, uid, &res);
 	if (rc != DB_OK)
 		return rc;
 	for (size_t i = 0; i < res->nrows; i++) {
@@ -221,8 +218,9 @@ static int identities_view(struct request *r, long long uid, struct json_object 
 		view_str(o, "issuer", db_value(res, i, 2));
 		view_str(o, "subject", db_value(res, i, 3));
 		view_str(o, "tenant", db_value(res, i, 4));
-		view_str(o, "bound", db_value(res, i, 5));
-		view_str(o, "last_used", db_value(res, i, 6));
+		view_str(o, "email", db_value(res, i, 5));
+		view_str(o, "bound", db_value(res, i, 6));
+		view_str(o, "last_used", db_value(res, i, 7));
 		json_object_array_add(list, o);
 	}
 	return DB_OK;
@@ -676,7 +674,7 @@ again:
 	if (person_lock(r, uid, &rc) < 0 && rc == DB_OK)
 		return;
 	if (rc == DB_OK)
-		rc = people_identity_unbind(r->db, uid, iid, &found);
+		rc = oidc_identity_unbind(r->db, uid, iid, &found);
 	if (rc == DB_OK && !found) {
 		db_rollback(r->db);
 		page_error(r, 404, "No such sign-in", "This person has no sign-in at this address.");
