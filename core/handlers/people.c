@@ -846,11 +846,21 @@ static void account_page(struct request *r, int status, const char *name,
     const char *message, int error)
 {
 	struct json_object *v = view_new(r, "Account");
+	struct db_result *res;
+	int rc;
 
 	if (v == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
+	/* A provider-only person has no password to change (docs/signin.md). */
+	rc = db_query(r->db, r->arena, &res, "SELECT provider_only FROM users WHERE id = ?", "i",
+	    r->session->user_id);
+	if (rc != DB_OK) {
+		page_db_error(r, rc, "Your account could not be read");
+		return;
+	}
+	view_bool(v, "provider_only", res->nrows == 1 && db_int(res, 0, 0) != 0);
 	view_str(v, "email", r->session->email);
 	view_str(v, "name", name != NULL ? name : r->session->display_name);
 	view_str(v, "role", r->session->is_admin ? "admin" : "labeler");
