@@ -1004,6 +1004,7 @@ static enum oidc_result bind_once(struct db *db, struct arena *a, const struct o
 			set_detail(detail, detaillen, "provider %s: %s is not a person here%s", p->name,
 			    addr, res->nrows == 1 ? " (removed)" : "");
 			db_rollback(db);
+			*email = addr;  /* the page names it: ask an admin to invite it */
 			return OIDC_UNKNOWN_PERSON;
 		}
 		uid = db_int(res, 0, 0);
@@ -1092,40 +1093,5 @@ int oidc_identity_unbind(struct db *db, long long user_id, long long identity_id
 	    "DELETE FROM user_identities WHERE id = ? AND user_id = ?", "ii", identity_id, user_id);
 
 	*found = rc == DB_OK && n == 1;
-	return rc;
-}
-
-int oidc_provider_only_set(struct db *db, long long user_id, int on, int *found)
-{
-	struct arena *a;
-	struct db_result *res;
-	int rc;
-
-	*found = 0;
-	a = arena_new();
-	if (a == NULL)
-		return DB_ERR;
-	if ((rc = db_begin(db)) != DB_OK)
-		goto out;
-	rc = db_query(db, a, &res, "SELECT id FROM users WHERE id = ? FOR UPDATE", "i", user_id);
-	if (rc == DB_OK && res->nrows == 1) {
-		*found = 1;
-		/* On: no password ('' never verifies), and no open invitation
-		 * that would let one be set.  Off: the person needs a new
-		 * invitation to set a password. */
-		rc = db_exec(db, 0, NULL, NULL, on ?
-		    "UPDATE users SET provider_only = 1, password_hash = '' WHERE id = ?" :
-		    "UPDATE users SET provider_only = 0 WHERE id = ?", "i", user_id);
-		if (rc == DB_OK && on)
-			rc = db_exec(db, 0, NULL, NULL,
-			    "UPDATE invitations SET voided_at = NOW(6) WHERE user_id = ? "
-			    "AND used_at IS NULL AND voided_at IS NULL", "i", user_id);
-	}
-	if (rc == DB_OK)
-		rc = db_commit(db);
-	else
-		db_rollback(db);
-out:
-	arena_free(a);
 	return rc;
 }

@@ -74,7 +74,8 @@ struct oidc_callback {
 /* Finish a flow: consume its state (single use), exchange the code at the
  * token endpoint (with the code_verifier and the stored redirect_uri),
  * verify the ID token, then find or bind the person (one transaction).
- * On OIDC_OK *user_id, *email and *next (the flow's, may be "") are set.
+ * On OIDC_OK *user_id, *email and *next (the flow's, may be "") are set;
+ * on OIDC_UNKNOWN_PERSON *email is the address the provider gave.
  * detail gets a sentence for the log (never a token, code or secret). */
 enum oidc_result oidc_flow_finish(struct db *db, struct arena *a, const struct config *cfg,
     const struct oidc_callback *cb, long long *user_id, const char **email,
@@ -95,7 +96,8 @@ int oidc_config_check(const struct config *cfg, char *err, size_t errlen);
  * identity is inserted.  users.last_login_at and activated_at are set.
  * On OIDC_OK *user_id and *email (the person's, arena-owned); otherwise
  * OIDC_TOKEN_REFUSED (no iss/sub), OIDC_NO_VERIFIED_EMAIL,
- * OIDC_UNKNOWN_PERSON, OIDC_DISABLED, OIDC_BOUND_ELSEWHERE or
+ * OIDC_UNKNOWN_PERSON (*email: the address given, when there was one),
+ * OIDC_DISABLED, OIDC_BOUND_ELSEWHERE or
  * OIDC_DB_ERROR, with detail for the log.  Called by oidc_flow_finish;
  * public for the tests. */
 struct json_object;
@@ -114,11 +116,5 @@ int oidc_identities_list(struct db *db, struct arena *a, long long user_id,
  * sign-in through a provider binds again by email).  DB_OK with *found 0
  * when there was no such identity of that person, or DB_*. */
 int oidc_identity_unbind(struct db *db, long long user_id, long long identity_id, int *found);
-/* Provider-only on: users.provider_only = 1, the password cleared
- * (password_hash '' never verifies) and open invitations voided, in one
- * transaction; off: provider_only = 0 (the person then needs an invitation
- * to set a password).  DB_OK with *found 0 when there is no such person,
- * or DB_*. */
-int oidc_provider_only_set(struct db *db, long long user_id, int on, int *found);
 
 #endif
