@@ -17,7 +17,8 @@
 // Test hooks (answered only to loopback clients):
 //   POST /_test/next {"mode": M}         the next token response's id_token
 //                                        is replaced as M says, then the
-//                                        mode resets (modes: see MODES)
+//                                        mode resets (modes: see MODES;
+//                                        {"mode": null} clears a mode set)
 //   POST /_test/expire-codes {"on": B}   while on, the token endpoint
 //                                        answers invalid_grant (as for an
 //                                        expired code)
@@ -211,6 +212,10 @@ async function testHook(ctx) {
 		return answer(ctx, 400, { error: 'bad JSON' });
 	}
 	if (ctx.method === 'POST' && ctx.path === '/_test/next') {
+		if (body.mode === null) {
+			nextMode = null;
+			return answer(ctx, 200, { mode: null });
+		}
 		if (!Object.prototype.hasOwnProperty.call(MODES, body.mode))
 			return answer(ctx, 400, { error: 'unknown mode', modes: Object.keys(MODES) });
 		nextMode = body.mode;
