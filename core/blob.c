@@ -99,7 +99,7 @@ struct blob_resp {
 	int has_total;
 	uint64_t total;            /* from Content-Range */
 	char errbuf[CURL_ERROR_SIZE];
-	char refused[96];          /* an address the address rules refused */
+	char refused[BLOB_REFUSED_MAX]; /* an address the address rules refused */
 	/* Streaming (blob_get_stream): a 200's body goes to these instead. */
 	CURL *h;
 	blob_begin_fn begin;
@@ -457,8 +457,8 @@ const char *blob_address_refusal(const struct sockaddr *sa, size_t salen)
 }
 
 /* blob_endpoint_check, and *allowed: the endpoint's host is on the allow
- * list. */
-static int endpoint_check(const char *url, int *allowed, char *err, size_t errlen)
+ * list.  with_query: a query is allowed (blob_curl_restrict's URLs). */
+static int endpoint_check(const char *url, int with_query, int *allowed, char *err, size_t errlen)
 {
 	*allowed = 0;
 	if (!url || !*url) {
@@ -475,13 +475,13 @@ static int endpoint_check(const char *url, int *allowed, char *err, size_t errle
 		set_err(err, errlen, "the endpoint must be an http:// or https:// URL");
 		return -1;
 	}
-	if (strchr(url, '?') || strchr(url, '#')) {
+	if ((!with_query && strchr(url, '?')) || strchr(url, '#')) {
 		set_err(err, errlen, "the endpoint must not contain a query or fragment "
 		    "(a SAS token goes in its own setting)");
 		return -1;
 	}
 	const char *auth = strstr(url, "://") + 3;
-	size_t authlen = strcspn(auth, "/");
+	size_t authlen = strcspn(auth, "/?");
 	if (authlen == 0) {
 		set_err(err, errlen, "the endpoint has no host name");
 		return -1;
@@ -512,7 +512,7 @@ static int endpoint_check(const char *url, int *allowed, char *err, size_t errle
 int blob_endpoint_check(const char *url, char *err, size_t errlen)
 {
 	int allowed;
-	return endpoint_check(url, &allowed, err, errlen);
+	return endpoint_check(url, 0, &allowed, err, errlen);
 }
 
 static void ctx_free(struct blob_ctx *c)
@@ -563,7 +563,7 @@ static int ctx_init(struct blob_ctx *c, const struct blob_account *acc, const st
 	size_t n = strlen(c->endpoint);
 	while (n > 0 && c->endpoint[n - 1] == '/')
 		c->endpoint[--n] = '\0';
-	if (endpoint_check(c->endpoint, &c->allowed, c->setup_err, sizeof(c->setup_err)) < 0)
+	if (endpoint_check(c->endpoint, 0, &c->allowed, c->setup_err, sizeof(c->setup_err)) < 0)
 		return 0;
 	const char *auth = strstr(c->endpoint, "://") + 3;
 	c->path = auth + strcspn(auth, "/");
@@ -852,7 +852,7 @@ static int sign_request(const struct blob_ctx *c, const struct blob_req *r,
  * datastore is saved and to an internal one later is still refused. */
 static curl_socket_t open_checked(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
 {
-	struct blob_resp *r = ud;
+	char *refused = ud;   /* BLOB_REFUSED_MAX bytes */
 	const char *why = blob_address_refusal(&addr->addr, addr->addrlen);
 	if (why) {
 		char ip[INET6_ADDRSTRLEN] = "?";
@@ -860,10 +860,51 @@ static curl_socket_t open_checked(void *ud, curlsocktype purpose, struct curl_so
 			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)&addr->addr)->sin_addr, ip, sizeof(ip));
 		else if (addr->family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)&addr->addr)->sin6_addr, ip, sizeof(ip));
-		snprintf(r->refused, sizeof(r->refused), "%s (%s address)", ip, why);
+		snprintf(refused, BLOB_REFUSED_MAX, "%s (%s address)", ip, why);
 		return CURL_SOCKET_BAD;
 	}
 	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* The options every request shares, whoever makes it: http and https only
+ * (https only unless the host is allowed), and then every address
+ * connected to is checked (open_checked, refusals written into refused);
+ * no proxy (the address checked must be the service's own), no
+ * redirects, TLS verified, the policy's connect timeout at most. */
+static void restrict_handle(CURL *h, int allowed, long connect_ms, char *refused)
+{
+	refused[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, allowed ? "http,https" : "https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, allowed ? "http,https" : "https");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS, allowed ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) :
+	    (long)CURLPROTO_HTTPS);
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, allowed ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) :
+	    (long)CURLPROTO_HTTPS);
+#endif
+	if (!allowed) {
+		curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+		curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, refused);
+	}
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	    connect_ms > 0 && connect_ms < policy_connect_ms ? connect_ms : policy_connect_ms);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+}
+
+int blob_curl_restrict(void *curl, const char *url, char *refused, char *err, size_t errlen)
+{
+	int allowed;
+
+	refused[0] = '\0';
+	if (endpoint_check(url, 1, &allowed, err, errlen) < 0)
+		return -1;
+	restrict_handle(curl, allowed, 0, refused);
+	return 0;
 }
 
 /* Set up h (fresh or reset) for request r: URL, headers, signature, safety
@@ -983,26 +1024,8 @@ static int blob_easy_setup(CURL *h, const struct blob_ctx *c, const struct blob_
 	resp->h = h;
 	curl_easy_setopt(h, CURLOPT_URL, prep->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, prep->headers);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROXY, "");
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->allowed ? "http,https" : "https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, c->allowed ? "http,https" : "https");
-#else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS, c->allowed ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) :
-	    (long)CURLPROTO_HTTPS);
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, c->allowed ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) :
-	    (long)CURLPROTO_HTTPS);
-#endif
-	if (!c->allowed) {
-		curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_checked);
-		curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, resp);
-	}
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->lim.connect_timeout_ms);
+	restrict_handle(h, c->allowed, c->lim.connect_timeout_ms, resp->refused);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->lim.total_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);   /* "a/../b" is a blob name, not a path to squash */
 	curl_easy_setopt(h, CURLOPT_USERAGENT, BLOB_USER_AGENT);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);

@@ -81,6 +81,18 @@ const char *blob_address_refusal(const struct sockaddr *sa, size_t salen);
  * sentence in err. */
 int blob_endpoint_check(const char *url, char *err, size_t errlen);
 
+/* The same rules for another client's requests (core/oidc.c: an OpenID
+ * provider's discovery document, key set and token endpoint): check url as
+ * blob_endpoint_check does (a query is allowed here) and set on the libcurl
+ * easy handle curl (a CURL *) the options every blob request has: http
+ * only for allowed hosts, every address checked before it is connected to,
+ * no proxy, no redirects, TLS verified, blob_connect_timeout.  When a
+ * transfer fails, refused (BLOB_REFUSED_MAX bytes, filled while it runs)
+ * names an address the rules refused, or is "".  The caller sets the URL,
+ * the total timeout and a cap on the body.  0, or -1 with err. */
+#define BLOB_REFUSED_MAX 96
+int blob_curl_restrict(void *curl, const char *url, char *refused, char *err, size_t errlen);
+
 /* A reusable connection (keep-alive) for many calls from one thread. */
 struct blob_client;
 struct blob_client *blob_client_new(const struct blob_account *acc, const struct blob_limits *lim);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "oidc.h"
 
 enum key_type { K_STR, K_UINT, K_OCTAL, K_SIZE, K_BOOL, K_ULL };
 
@@ -88,6 +89,9 @@ static const struct config_key config_keys[] = {
 	KU(blob_connect_timeout, "5", 1, 300),
 	KU(max_dataset_files, "5000000", 1, 4000000000u),
 	KU(job_takeover_seconds, "30", 3, 3600),
+	KU(oidc_flow_seconds, "600", 30, 86400),
+	KU(oidc_cache_seconds, "3600", 60, 604800),
+	KU(oidc_clock_skew, "120", 0, 600),
 	KS(log_level, "info"),
 	KS(metrics_allow, "127.0.0.1 ::1"),
 };
@@ -146,6 +150,310 @@ static int parse_uint(const char *s, int base, unsigned long *out)
 	return (errno != 0 || *end != '\0') ? -1 : 0;
 }
 
+/* ------------------------------------------------------------ providers */
+
+#define OIDC_MAX_PROVIDERS 32
+#define OIDC_NAME_MAX 32
+#define OIDC_ISSUER_MAX 255      /* user_identities.issuer */
+#define OIDC_TENANT_MAX 64       /* user_identities.tenant */
+#define OIDC_SECRET_MAX 4096
+
+static void oidc_provider_clear(struct oidc_provider *p)
+{
+	free(p->name);
+	free(p->issuer);
+	free(p->client_id);
+	if (p->client_secret != NULL) {
+		explicit_bzero(p->client_secret, strlen(p->client_secret));
+		free(p->client_secret);
+	}
+	free(p->display_name);
+	free(p->scopes);
+	for (size_t i = 0; p->tenants != NULL && p->tenants[i] != NULL; i++)
+		free(p->tenants[i]);
+	free(p->tenants);
+	memset(p, 0, sizeof(*p));
+}
+
+static int oidc_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > OIDC_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* The provider called name (n bytes), made when new.  NULL when out of
+ * memory or past OIDC_MAX_PROVIDERS (err says which). */
+static struct oidc_provider *oidc_provider_get(struct config *c, const char *name, size_t n,
+    unsigned line, char *err, size_t errlen)
+{
+	struct oidc_provider *p;
+	struct config_oidc_src *src;
+
+	for (size_t i = 0; i < c->noidc; i++)
+		if (strlen(c->oidc[i].name) == n && memcmp(c->oidc[i].name, name, n) == 0)
+			return &c->oidc[i];
+	if (c->noidc == OIDC_MAX_PROVIDERS) {
+		snprintf(err, errlen, "more than %d OpenID Connect providers", OIDC_MAX_PROVIDERS);
+		return NULL;
+	}
+	p = realloc(c->oidc, (c->noidc + 1) * sizeof(*p));
+	if (p != NULL)
+		c->oidc = p;
+	src = realloc(c->oidc_src, (c->noidc + 1) * sizeof(*src));
+	if (src != NULL)
+		c->oidc_src = src;
+	if (p == NULL || src == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p = &c->oidc[c->noidc];
+	memset(p, 0, sizeof(*p));
+	memset(&c->oidc_src[c->noidc], 0, sizeof(*src));
+	c->oidc_src[c->noidc].line = line;
+	p->name = strndup(name, n);
+	if (p->name == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->noidc++;
+	return p;
+}
+
+/* The first line of the file at path, without its line break, malloc'd.
+ * NULL with err when it cannot be read or the line is empty. */
+static char *secret_file_read(const char *path, char *err, size_t errlen)
+{
+	char line[OIDC_SECRET_MAX + 2], *s;
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), f) == NULL) {
+		snprintf(err, errlen, "%s is empty", path);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	if (n > OIDC_SECRET_MAX) {
+		explicit_bzero(line, sizeof(line));
+		snprintf(err, errlen, "the first line of %s is longer than %d bytes", path,
+		    OIDC_SECRET_MAX);
+		return NULL;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "the first line of %s is empty", path);
+		return NULL;
+	}
+	s = strndup(line, n);
+	explicit_bzero(line, sizeof(line));
+	if (s == NULL)
+		snprintf(err, errlen, "out of memory");
+	return s;
+}
+
+/* "a, b,c" into a NULL-terminated array (NULL for an empty list). */
+static int tenants_parse(const char *value, char ***out, char *err, size_t errlen)
+{
+	char **v = NULL;
+	size_t n = 0;
+	const char *p = value;
+
+	*out = NULL;
+	while (*p != '\0') {
+		size_t len;
+		char **nv;
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0)
+			break;
+		if (len > OIDC_TENANT_MAX || strcspn(p, " \t") < len) {
+			snprintf(err, errlen, "a tenant id is longer than %d characters or has a space",
+			    OIDC_TENANT_MAX);
+			goto fail;
+		}
+		nv = realloc(v, (n + 2) * sizeof(*v));
+		if (nv == NULL)
+			goto oom;
+		v = nv;
+		v[n] = strndup(p, len);
+		v[n + 1] = NULL;
+		if (v[n] == NULL)
+			goto oom;
+		n++;
+		p += len;
+	}
+	*out = v;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+	return -1;
+}
+
+/* One "oidc.<name>.<key> = value" line (line 0: not from a file). */
+static int oidc_key_set(struct config *c, const char *key, const char *value, unsigned line,
+    char *err, size_t errlen)
+{
+	const char *name = key + 5, *dot = strchr(name, '.'), *sub;
+	struct oidc_provider *p;
+	struct config_oidc_src *src;
+	char **field = NULL, *d;
+
+	if (dot == NULL || !oidc_name_ok(name, (size_t)(dot - name))) {
+		snprintf(err, errlen, "'%s': a provider's keys are oidc.NAME.KEY, NAME 1 to %d "
+		    "characters of a-z, 0-9, _ and -", key, OIDC_NAME_MAX);
+		return -1;
+	}
+	sub = dot + 1;
+	if (strcmp(sub, "issuer") != 0 && strcmp(sub, "client_id") != 0 &&
+	    strcmp(sub, "client_secret") != 0 && strcmp(sub, "client_secret_file") != 0 &&
+	    strcmp(sub, "display_name") != 0 && strcmp(sub, "tenants") != 0 &&
+	    strcmp(sub, "scopes") != 0) {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	p = oidc_provider_get(c, name, (size_t)(dot - name), line, err, errlen);
+	if (p == NULL)
+		return -1;
+	src = &c->oidc_src[p - c->oidc];
+	if (strcmp(sub, "tenants") == 0) {
+		char **t;
+		if (tenants_parse(value, &t, err, errlen) < 0)
+			return -1;
+		for (size_t i = 0; p->tenants != NULL && p->tenants[i] != NULL; i++)
+			free(p->tenants[i]);
+		free(p->tenants);
+		p->tenants = t;
+		return 0;
+	}
+	if (strcmp(sub, "client_secret") == 0 || strcmp(sub, "client_secret_file") == 0) {
+		int which = sub[13] == '\0' ? 1 : 2;
+		if (src->secret_key != 0 && src->secret_key != which) {
+			snprintf(err, errlen, "oidc.%s: set client_secret or client_secret_file, not both",
+			    p->name);
+			return -1;
+		}
+		if (value[0] == '\0') {
+			snprintf(err, errlen, "%s is empty", key);
+			return -1;
+		}
+		d = which == 1 ? strdup(value) : secret_file_read(value, err, errlen);
+		if (d == NULL) {
+			if (which == 1)
+				snprintf(err, errlen, "out of memory");
+			else {
+				char why[512];
+				snprintf(why, sizeof(why), "%s", err);
+				snprintf(err, errlen, "%s: %s", key, why);
+			}
+			return -1;
+		}
+		if (p->client_secret != NULL) {
+			explicit_bzero(p->client_secret, strlen(p->client_secret));
+			free(p->client_secret);
+		}
+		p->client_secret = d;
+		src->secret_key = which;
+		return 0;
+	}
+	if (strcmp(sub, "issuer") == 0)
+		field = &p->issuer;
+	else if (strcmp(sub, "client_id") == 0)
+		field = &p->client_id;
+	else if (strcmp(sub, "display_name") == 0)
+		field = &p->display_name;
+	else
+		field = &p->scopes;
+	d = strdup(value);
+	if (d == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	free(*field);
+	*field = d;
+	return 0;
+}
+
+/* An issuer as the protocol wants it: https:// (or http://, which only a
+ * host in blob_allow_hosts may use: oidc_config_check), a host, no user
+ * info, query or fragment, printable ASCII. */
+static const char *issuer_problem(const char *u)
+{
+	const char *host;
+	size_t n;
+
+	if (strlen(u) > OIDC_ISSUER_MAX)
+		return "is longer than 255 characters";
+	for (const unsigned char *q = (const unsigned char *)u; *q != '\0'; q++)
+		if (*q <= 0x20 || *q >= 0x7f)
+			return "contains spaces, control or non-ASCII characters";
+	host = strncmp(u, "https://", 8) == 0 ? u + 8 : strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+	if (host == NULL)
+		return "must be an https:// URL";
+	n = strcspn(host, "/?#");
+	if (n == 0 || memchr(host, '@', n) != NULL)
+		return "must name a host (and no user or password)";
+	if (strpbrk(u, "?#") != NULL)
+		return "must not have a query or fragment";
+	return NULL;
+}
+
+/* Each provider complete: issuer, client_id, a secret; the defaults of
+ * display_name and scopes filled in. */
+static int oidc_validate(struct config *c, const char *where, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->noidc; i++) {
+		struct oidc_provider *p = &c->oidc[i];
+		const char *problem = NULL, *why;
+		char at[32] = "";
+
+		if (c->oidc_src[i].line > 0)
+			snprintf(at, sizeof(at), ":%u", c->oidc_src[i].line);
+		if (p->issuer == NULL)
+			problem = "issuer is missing";
+		else if ((why = issuer_problem(p->issuer)) != NULL) {
+			snprintf(err, errlen, "%s%s: oidc.%s.issuer %s: '%s'", where, at, p->name, why,
+			    p->issuer);
+			return -1;
+		} else if (p->client_id == NULL || p->client_id[0] == '\0')
+			problem = "client_id is missing";
+		else if (p->client_secret == NULL)
+			problem = "client_secret or client_secret_file is missing";
+		else if (p->scopes != NULL && strstr(p->scopes, "openid") == NULL)
+			problem = "scopes must include openid";
+		if (problem != NULL) {
+			snprintf(err, errlen, "%s%s: oidc.%s: %s", where, at, p->name, problem);
+			return -1;
+		}
+		if (p->display_name == NULL || p->display_name[0] == '\0') {
+			free(p->display_name);
+			p->display_name = strdup(p->name);
+		}
+		if (p->scopes == NULL)
+			p->scopes = strdup("openid email profile");
+		if (p->display_name == NULL || p->scopes == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int config_set(struct config *c, const char *name, const char *value,
     char *err, size_t errlen)
 {
@@ -154,6 +462,8 @@ int config_set(struct config *c, const char *name, const char *value,
 	unsigned long u;
 	size_t z;
 
+	if (strncmp(name, "oidc.", 5) == 0)
+		return oidc_key_set(c, name, value, 0, err, errlen);
 	if (k == NULL && strncmp(name, "plugin.", 7) == 0 && strchr(name + 7, '.') != NULL) {
 		struct config_extra *x = realloc(c->extra, (c->nextra + 1) * sizeof(*x));
 		if (x == NULL) {
@@ -291,7 +601,8 @@ static int config_read_file(struct config *c, const char *path, int must_exist,
 		*eq = '\0';
 		key = trim(s);
 		val = trim(eq + 1);
-		if (config_set(c, key, val, msg, sizeof(msg)) < 0) {
+		if ((strncmp(key, "oidc.", 5) == 0 ? oidc_key_set(c, key, val, lineno, msg, sizeof(msg)) :
+		    config_set(c, key, val, msg, sizeof(msg))) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			fclose(f);
 			return -1;
@@ -328,7 +639,7 @@ static int config_apply_env(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int config_validate(const struct config *c, char *err, size_t errlen)
+static int config_validate(struct config *c, char *err, size_t errlen)
 {
 	const char *where = c->path ? c->path : "config";
 	char msg[128];
@@ -364,7 +675,7 @@ static int config_validate(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: session_lifetime must not be shorter than session_idle_timeout", where);
 		return -1;
 	}
-	return 0;
+	return oidc_validate(c, where, err, errlen);
 }
 
 int config_load(struct config *c, const char *path, int must_exist,
@@ -406,6 +717,13 @@ void config_free(struct config *c)
 	free(c->extra);
 	c->extra = NULL;
 	c->nextra = 0;
+	for (size_t i = 0; i < c->noidc; i++)
+		oidc_provider_clear(&c->oidc[i]);
+	free(c->oidc);
+	free(c->oidc_src);
+	c->oidc = NULL;
+	c->oidc_src = NULL;
+	c->noidc = 0;
 	free(c->path);
 	c->path = NULL;
 }

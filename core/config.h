@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+struct oidc_provider;
+
 struct config {
 	char *socket;
 	unsigned socket_mode;
@@ -60,6 +62,10 @@ struct config {
 	unsigned max_dataset_files;      /* most files one dataset may list */
 	unsigned job_takeover_seconds;   /* a running job without a heartbeat this long is taken over */
 
+	unsigned oidc_flow_seconds;      /* a started provider sign-in must come back within this */
+	unsigned oidc_cache_seconds;     /* discovery documents and key sets kept this long */
+	unsigned oidc_clock_skew;        /* seconds of leeway for an ID token's exp, iat, nbf */
+
 	char *log_level;
 	char *metrics_allow;             /* addresses and networks that may read /metrics */
 
@@ -69,6 +75,18 @@ struct config {
 		char *value;
 	} *extra;
 	size_t nextra;
+
+	/* "oidc.<name>.<key> = value" lines: the OpenID Connect providers
+	 * (core/oidc.h), in the order their first line came.  oidc_src[i]
+	 * is what config.c keeps of provider i while it reads: the line of its
+	 * first key (0: set through config_set), for the errors config_load
+	 * finds once the file is read, and which secret key was set. */
+	struct oidc_provider *oidc;
+	size_t noidc;
+	struct config_oidc_src {
+		unsigned line;
+		int secret_key;          /* 0 none, 1 client_secret, 2 client_secret_file */
+	} *oidc_src;
 
 	char *path;   /* the file it was read from, or NULL */
 };
@@ -88,7 +106,8 @@ int config_load(struct config *c, const char *path, int must_exist,
     char *err, size_t errlen);
 
 /* Parse one "key = value" line's key and value into c (used by the loader and
- * the tests).  Returns 0, or -1 with a message in err. */
+ * the tests).  Returns 0, or -1 with a message in err.  An
+ * oidc.<name>.client_secret_file is read here (its first line). */
 int config_set(struct config *c, const char *key, const char *value,
     char *err, size_t errlen);
 

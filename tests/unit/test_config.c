@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "oidc.h"
 
 static char *write_conf(const char *text)
 {
@@ -174,6 +175,95 @@ START_TEST(public_url_checked)
 }
 END_TEST
 
+START_TEST(oidc_providers)
+{
+	struct config c;
+	char err[512], *p, *sp, text[1024];
+	const struct oidc_provider *o;
+
+	/* A secret file: its first line, without the line break. */
+	sp = strdup(write_conf("s3cret-from-file\nsecond line\n"));
+	snprintf(text, sizeof(text),
+	    "oidc_flow_seconds = 300\n"
+	    "oidc.entra.issuer = https://login.microsoftonline.com/organizations/v2.0\n"
+	    "oidc.entra.client_id = abc\n"
+	    "oidc.entra.client_secret_file = %s\n"
+	    "oidc.entra.display_name = Microsoft\n"
+	    "oidc.entra.tenants = t1, t2 ,,t3\n"
+	    "oidc.test_2.issuer = http://127.0.0.1:9000\n"
+	    "oidc.test_2.client_id = labeld\n"
+	    "oidc.test_2.client_secret = plain\n", sp);
+	p = write_conf(text);
+	config_defaults(&c);
+	ck_assert_uint_eq(c.oidc_cache_seconds, 3600);
+	ck_assert_uint_eq(c.oidc_clock_skew, 120);
+	ck_assert_msg(config_load(&c, p, 1, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c.oidc_flow_seconds, 300);
+	ck_assert_uint_eq(c.noidc, 2);
+	o = &c.oidc[0];
+	ck_assert_str_eq(o->name, "entra");
+	ck_assert_str_eq(o->client_secret, "s3cret-from-file");
+	ck_assert_str_eq(o->display_name, "Microsoft");
+	ck_assert_str_eq(o->scopes, "openid email profile");
+	ck_assert_ptr_nonnull(o->tenants);
+	ck_assert_str_eq(o->tenants[0], "t1");
+	ck_assert_str_eq(o->tenants[1], "t2");
+	ck_assert_str_eq(o->tenants[2], "t3");
+	ck_assert_ptr_null(o->tenants[3]);
+	o = &c.oidc[1];
+	ck_assert_str_eq(o->name, "test_2");
+	ck_assert_str_eq(o->display_name, "test_2");
+	ck_assert_str_eq(o->client_secret, "plain");
+	ck_assert_ptr_null(o->tenants);
+	config_free(&c);
+	unlink(p);
+
+	/* Errors, with the line of the key or of the provider's first key. */
+	static const struct { const char *text, *want; } bad[] = {
+		{ "oidc.Entra.issuer = https://x\n", ":1: 'oidc.Entra.issuer'" },
+		{ "oidc.a.issuer = https://x\noidc.a.colour = red\n", ":2: unknown key 'oidc.a.colour'" },
+		{ "oidc.issuer = https://x\n", ":1: 'oidc.issuer'" },
+		{ "oidc.abcdefghijabcdefghijabcdefghijabc.issuer = https://x\n", ":1: 'oidc.abc" },
+		{ "workers = 2\noidc.a.issuer = https://x\noidc.a.client_secret = s\n",
+		  ":2: oidc.a: client_id is missing" },
+		{ "oidc.a.client_id = c\noidc.a.client_secret = s\n", ":1: oidc.a: issuer is missing" },
+		{ "oidc.a.issuer = https://x\noidc.a.client_id = c\n",
+		  ":1: oidc.a: client_secret or client_secret_file is missing" },
+		{ "oidc.a.client_secret = s\noidc.a.client_secret_file = /etc/hostname\n",
+		  ":2: oidc.a: set client_secret or client_secret_file, not both" },
+		{ "oidc.a.client_secret_file = /nonexistent/secret\n",
+		  ":1: oidc.a.client_secret_file: cannot open /nonexistent/secret" },
+		{ "oidc.a.issuer = ftp://x\noidc.a.client_id = c\noidc.a.client_secret = s\n",
+		  ":1: oidc.a.issuer must be an https:// URL" },
+		{ "oidc.a.issuer = https://x/?p=1\noidc.a.client_id = c\noidc.a.client_secret = s\n",
+		  ":1: oidc.a.issuer must not have a query" },
+		{ "oidc.a.issuer = https://u@x/\noidc.a.client_id = c\noidc.a.client_secret = s\n",
+		  ":1: oidc.a.issuer must name a host" },
+		{ "oidc.a.issuer = https://x\noidc.a.client_id = c\noidc.a.client_secret = s\n"
+		  "oidc.a.scopes = email\n", ":1: oidc.a: scopes must include openid" },
+		{ "oidc.a.tenants = a b\n", ":1: a tenant id" },
+		{ "oidc_clock_skew = 601\n", ":1: oidc_clock_skew" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p = write_conf(bad[i].text);
+		config_defaults(&c);
+		ck_assert_msg(config_load(&c, p, 1, err, sizeof(err)) == -1, "accepted: %s", bad[i].text);
+		ck_assert_msg(strstr(err, bad[i].want) != NULL, "%s: got %s", bad[i].want, err);
+		config_free(&c);
+		unlink(p);
+	}
+	/* No environment variables for providers; config_set works (line 0). */
+	config_defaults(&c);
+	ck_assert_int_eq(config_set(&c, "oidc.x.issuer", "https://id.example.com", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&c, "oidc.x.client_id", "c", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_load(&c, NULL, 0, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "config: oidc.x: client_secret") != NULL, "%s", err);
+	config_free(&c);
+	unlink(sp);
+	free(sp);
+}
+END_TEST
+
 /* The default as written in a document: prefix is how that document
  * spells the install prefix ("PREFIX" or "/usr/local").  Path defaults are
  * compared after the prefix (the build's prefix is not the document's). */
@@ -216,7 +306,7 @@ START_TEST(docs_list_exactly_the_table_keys)
 	size_t n = table_size();
 	unsigned *seen = calloc(n, sizeof(*seen));
 	char line[1024];
-	int in_ref = 0, plugin_row = 0;
+	int in_ref = 0, plugin_row = 0, oidc_rows = 0;
 	FILE *f = fopen(TEST_SRCDIR "/docs/operations.md", "r");
 
 	ck_assert_ptr_nonnull(seen);
@@ -235,6 +325,10 @@ START_TEST(docs_list_exactly_the_table_keys)
 		snprintf(key, sizeof(key), "%.*s", (int)(q - p), p);
 		if (strncmp(key, "plugin.", 7) == 0) {
 			plugin_row = 1;
+			continue;
+		}
+		if (strncmp(key, "oidc.<name>.", 12) == 0) {
+			oidc_rows++;
 			continue;
 		}
 		i = table_index(key);
@@ -266,6 +360,7 @@ START_TEST(docs_list_exactly_the_table_keys)
 	}
 	fclose(f);
 	ck_assert_msg(plugin_row, "docs/operations.md does not describe plugin.<name>.* keys");
+	ck_assert_msg(oidc_rows == 7, "docs/operations.md describes %d oidc.<name>.* keys, not 7", oidc_rows);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_msg(seen[i] == 1, "docs/operations.md lists %s %u times", config_key_at(i, NULL), seen[i]);
 
@@ -311,6 +406,7 @@ static Suite *suite(void)
 	tcase_add_test(t, missing_file);
 	tcase_add_test(t, sizes);
 	tcase_add_test(t, docs_list_exactly_the_table_keys);
+	tcase_add_test(t, oidc_providers);
 	suite_add_tcase(s, t);
 	return s;
 }
