@@ -52,6 +52,10 @@ int cleanup_run(struct db *db, const struct config *cfg, unsigned long long *del
 		rc = delete_batches(db, &n,
 		    "DELETE FROM login_known WHERE last_success < NOW(6) - INTERVAL ? DAY "
 		    "LIMIT 1000", "u", LOGIN_KNOWN_DAYS, 0);
+	if (rc == DB_OK)
+		rc = delete_batches(db, &n,
+		    "DELETE FROM oidc_flows WHERE expires_at < NOW(6) - INTERVAL ? SECOND "
+		    "LIMIT 1000", "u", 0, 0);
 	if (deleted != NULL)
 		*deleted = n;
 	return rc;
@@ -94,7 +98,7 @@ static void *cleanup_main(void *p)
 			if (rc != DB_OK)
 				log_warn("cleanup: deleting expired rows failed (%d); trying again later", rc);
 			else if (n > 0)
-				log_info("cleanup: deleted %llu expired sessions and sign-in records", n);
+				log_info("cleanup: deleted %llu expired sessions, sign-in records and sign-in flows", n);
 		}
 	}
 	db_free(db);

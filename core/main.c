@@ -27,6 +27,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "oidc.h"
 #include "plugin.h"
 #include "host.h"
 #include "router.h"
@@ -311,7 +312,7 @@ static int check(struct config *cfg)
 	size_t refused;
 
 	if (blob_policy_set(cfg->blob_allow_hosts, (long)cfg->blob_connect_timeout * 1000,
-	    err, sizeof(err)) < 0) {
+	    err, sizeof(err)) < 0 || oidc_config_check(cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", cfg->path ? cfg->path : "labeld", err);
 		return 1;
 	}
@@ -406,9 +407,11 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	/* Where Azure Blob requests may go (docs/azure-blob.md). */
+	/* Where Azure Blob requests (and those to OpenID Connect providers)
+	 * may go (docs/azure-blob.md); the providers' cache. */
 	if (blob_policy_set(cfg.blob_allow_hosts, (long)cfg.blob_connect_timeout * 1000,
-	    err, sizeof(err)) < 0) {
+	    err, sizeof(err)) < 0 || oidc_config_check(&cfg, err, sizeof(err)) < 0 ||
+	    oidc_global_init() != 0) {
 		fprintf(stderr, "%s: %s\n", cfg.path ? cfg.path : "labeld", err);
 		config_free(&cfg);
 		db_library_end();
@@ -419,6 +422,7 @@ int main(int argc, char **argv)
 		    mode == OPT_DEMO ? create_demo(&cfg, arg) :
 		    create_user(&cfg, arg, mode == OPT_ADMIN);
 		config_free(&cfg);
+		oidc_global_free();
 		db_library_end();
 		return rc;
 	}
@@ -443,6 +447,7 @@ int main(int argc, char **argv)
 	}
 	rc = server_run(&app);
 	app_cleanup(&app);
+	oidc_global_free();
 	db_library_end();
 	return rc;
 }

@@ -80,4 +80,45 @@ enum oidc_result oidc_flow_finish(struct db *db, struct arena *a, const struct c
     const struct oidc_callback *cb, long long *user_id, const char **email,
     const char **next, const char **provider_name, char *detail, size_t detaillen);
 
+/* Check the providers' issuers against the outbound address rules
+ * (blob_endpoint_check: http:// only for a host in blob_allow_hosts):
+ * call after blob_policy_set, at start-up and in --check.  0, or -1 with
+ * "oidc.NAME.issuer: why" in err. */
+int oidc_config_check(const struct config *cfg, char *err, size_t errlen);
+
+/* Find or bind the person of a verified ID token's claims (the binding
+ * rule, docs/signin.md), in one transaction: a bound (iss, sub) gives its
+ * person (refused when disabled or removed; last_used_at set); else the
+ * address (email with email_verified JSON true, or, for a provider with
+ * tenants, email or preferred_username when tid is on the list) must be a
+ * person's, not removed, not disabled, without any identity yet, and the
+ * identity is inserted.  users.last_login_at and activated_at are set.
+ * On OIDC_OK *user_id and *email (the person's, arena-owned); otherwise
+ * OIDC_TOKEN_REFUSED (no iss/sub), OIDC_NO_VERIFIED_EMAIL,
+ * OIDC_UNKNOWN_PERSON, OIDC_DISABLED, OIDC_BOUND_ELSEWHERE or
+ * OIDC_DB_ERROR, with detail for the log.  Called by oidc_flow_finish;
+ * public for the tests. */
+struct json_object;
+enum oidc_result oidc_bind(struct db *db, struct arena *a, const struct oidc_provider *p,
+    struct json_object *claims, long long *user_id, const char **email,
+    char *detail, size_t detaillen);
+
+/* For the admin's person page.  oidc_identities_list: DB_OK with *res
+ * (arena-owned), one row per identity of the person, oldest first: id,
+ * provider, issuer, subject, tenant ('' when none), email, created_at and
+ * last_used_at ('YYYY-MM-DD HH:MM' UTC, '' when never). */
+struct db_result;
+int oidc_identities_list(struct db *db, struct arena *a, long long user_id,
+    struct db_result **res);
+/* Unbind: delete identity identity_id of user_id (the person's next
+ * sign-in through a provider binds again by email).  DB_OK with *found 0
+ * when there was no such identity of that person, or DB_*. */
+int oidc_identity_unbind(struct db *db, long long user_id, long long identity_id, int *found);
+/* Provider-only on: users.provider_only = 1, the password cleared
+ * (password_hash '' never verifies) and open invitations voided, in one
+ * transaction; off: provider_only = 0 (the person then needs an invitation
+ * to set a password).  DB_OK with *found 0 when there is no such person,
+ * or DB_*. */
+int oidc_provider_only_set(struct db *db, long long user_id, int on, int *found);
+
 #endif
