@@ -1,6 +1,6 @@
 /*
  * people.c: invitations, the password rule, the last-admin guard and
- * mailto: links (people.h).
+ * mailto: links, and making people provider-only (people.h).
  */
 #include <string.h>
 
@@ -104,4 +104,20 @@ int people_last_admin(struct db *db, struct arena *a, long long user_id, int *la
 		return rc;
 	*last = res->nrows == 1 && db_int(res, 0, 0) == user_id;
 	return DB_OK;
+}
+
+int people_provider_only_set(struct db *db, long long user_id, int on)
+{
+	int rc;
+
+	if (!on)
+		return db_exec(db, 0, NULL, NULL,
+		    "UPDATE users SET provider_only = 0 WHERE id = ?", "i", user_id);
+	rc = db_exec(db, 0, NULL, NULL,
+	    "UPDATE users SET provider_only = 1, password_hash = '' WHERE id = ?", "i", user_id);
+	if (rc == DB_OK)
+		rc = db_exec(db, 0, NULL, NULL,
+		    "UPDATE invitations SET voided_at = NOW(6) "
+		    "WHERE user_id = ? AND used_at IS NULL AND voided_at IS NULL", "i", user_id);
+	return rc;
 }

@@ -5,7 +5,9 @@
  *
  * A person is invited (activated_at NULL, no password: password_hash ''
  * never verifies), active, disabled (is_disabled) or removed (removed_at
- * and is_disabled; the row stays so their answers stay attributed).
+ * and is_disabled; the row stays so their answers stay attributed).  A
+ * provider-only person (users.provider_only, docs/signin.md) has no
+ * password and gets no invitation: they sign in through a provider.
  */
 #ifndef LABELD_PEOPLE_H
 #define LABELD_PEOPLE_H
@@ -48,5 +50,13 @@ int people_invite(struct db *db, long long user_id, long long created_by,
  * the other) and sets *last to 1 when user_id is the only one.  DB_OK or
  * DB_*. */
 int people_last_admin(struct db *db, struct arena *a, long long user_id, int *last);
+
+/* Make user_id sign in through a provider only (on) or not, inside the
+ * caller's transaction (with the person's row locked).  On: the password
+ * goes (password_hash '', which never verifies) and every open invitation
+ * is voided (an invitation sets a password).  Off: the flag only; the
+ * person has no password until an admin sends an invitation and they set
+ * one.  Their identities stay either way.  DB_OK or DB_*. */
+int people_provider_only_set(struct db *db, long long user_id, int on);
 
 #endif

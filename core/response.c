@@ -16,11 +16,20 @@
 #include "session.h"
 #include "tmpl.h"
 
-const char resp_security_headers[] =
-    "Content-Security-Policy: default-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n"
+#define SECURITY_HEADERS_COMMON \
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; " \
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n" \
     "X-Content-Type-Options: nosniff\r\n"
+
+const char resp_security_headers[] = SECURITY_HEADERS_COMMON
     "Referrer-Policy: same-origin\r\n";
+
+/* The same for routes whose address holds a secret (PATH_SECRET: an
+ * invitation token in the path, a provider's code and state in the
+ * query): no Referer at all, so the page after it (a link, a redirect)
+ * does not carry the address to labeld's or nginx's logs. */
+static const char security_headers_secret[] = SECURITY_HEADERS_COMMON
+    "Referrer-Policy: no-referrer\r\n";
 
 const char *http_status_text(int status)
 {
@@ -42,6 +51,7 @@ const char *http_status_text(int status)
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	default: return "";
 	}
@@ -69,18 +79,37 @@ int resp_is_https(const struct request *r)
 	return r->https || r->app->public_https;
 }
 
-void resp_cookie(struct request *r, const char *name, const char *value, long max_age)
+void resp_cookie_path(struct request *r, const char *name, const char *value, const char *path,
+    long max_age)
 {
 	char *c;
 
 	if (max_age >= 0)
-		c = arena_printf(r->arena, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
-		    name, value, max_age, resp_is_https(r) ? "; Secure" : "");
+		c = arena_printf(r->arena, "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
+		    name, value, path, max_age, resp_is_https(r) ? "; Secure" : "");
 	else
-		c = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-		    name, value, resp_is_https(r) ? "; Secure" : "");
+		c = arena_printf(r->arena, "%s=%s; Path=%s; HttpOnly; SameSite=Lax%s",
+		    name, value, path, resp_is_https(r) ? "; Secure" : "");
 	if (c != NULL)
 		resp_header(r, "Set-Cookie", c);
+}
+
+void resp_cookie(struct request *r, const char *name, const char *value, long max_age)
+{
+	resp_cookie_path(r, name, value, "/", max_age);
+}
+
+const char *resp_base_url(struct request *r)
+{
+	const char *pub = r->app->cfg.public_url;
+	const char *host;
+
+	if (pub != NULL && pub[0] != '\0')
+		return arena_strndup(r->arena, pub, strlen(pub) -
+		    (pub[strlen(pub) - 1] == '/' ? 1 : 0));
+	host = FCGX_GetParam("HTTP_HOST", r->fcgx->envp);
+	return arena_printf(r->arena, "%s://%s", resp_is_https(r) ? "https" : "http",
+	    host != NULL && host[0] != '\0' ? host : "localhost");
 }
 
 void resp_redirect(struct request *r, int status, const char *location)
@@ -251,7 +280,8 @@ static int headers_write(struct request *r, unsigned long long len)
 	 * own printf knows no %zu) and written in one call. */
 	buf_init(&h, r->arena);
 	buf_printf(&h, "Status: %d %s\r\n", r->status, http_status_text(r->status));
-	buf_adds(&h, resp_security_headers);
+	buf_adds(&h, r->route != NULL && (r->route->needs & PATH_SECRET) ?
+	    security_headers_secret : resp_security_headers);
 	if (resp_is_https(r))
 		buf_adds(&h, "Strict-Transport-Security: max-age=31536000\r\n");
 	buf_printf(&h, "Content-Type: %s\r\n",

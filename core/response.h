@@ -17,14 +17,24 @@ const char *http_status_text(int status);
 /* Add a header; a name or value with CR, LF or NUL is dropped (and logged). */
 void resp_header(struct request *r, const char *name, const char *value);
 
-/* Set-Cookie with HttpOnly; SameSite=Lax; Path=/ (+ Secure over https).
- * max_age < 0: a session cookie; 0: delete it. */
 /* Is the client's connection https?  nginx said so (HTTPS), or public_url
  * is https:// (TLS ends in front of nginx): cookies get Secure and every
  * answer Strict-Transport-Security. */
 int resp_is_https(const struct request *r);
 
+/* Set-Cookie with HttpOnly; SameSite=Lax; Path=/ (+ Secure over https).
+ * max_age < 0: a session cookie; 0: delete it. */
 void resp_cookie(struct request *r, const char *name, const char *value, long max_age);
+/* The same cookie for path only (and below it), e.g. "/signin/oidc"; the
+ * browser sends it nowhere else.  Delete it with the same path. */
+void resp_cookie_path(struct request *r, const char *name, const char *value, const char *path,
+    long max_age);
+
+/* The address people use to reach labeld, without a trailing '/':
+ * labeld.conf public_url, else the scheme of this request and its Host
+ * header ("localhost" without one).  Arena-owned; NULL when out of
+ * memory. */
+const char *resp_base_url(struct request *r);
 
 /* 303 See Other (or the given 3xx) to a local path. */
 void resp_redirect(struct request *r, int status, const char *location);
@@ -83,7 +93,9 @@ void page_db_error(struct request *r, int rc, const char *what);
 /* Write status, headers and body to the FastCGI stream (once). */
 void resp_send(struct request *r);
 
-/* The security headers every response carries, as header lines. */
+/* The security headers every response carries, as header lines (routes
+ * with PATH_SECRET get Referrer-Policy: no-referrer instead of this one's
+ * same-origin). */
 extern const char resp_security_headers[];
 
 #endif

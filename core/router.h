@@ -39,8 +39,11 @@ enum route_need {
 	                           admin, or in a team that serves it); else 404,
 	                           whether it exists or not.  A preload may
 	                           decide it (r->project_access). */
-	PATH_SECRET = 1u << 8,  /* the path holds a secret (an invitation
-	                           token): the log shows the route's pattern */
+	PATH_SECRET = 1u << 8,  /* the address holds a secret (an invitation
+	                           token in the path, a provider's code and
+	                           state in the query): the log shows the
+	                           route's pattern, and the answer carries
+	                           Referrer-Policy: no-referrer */
 	NEED_REVIEW = 1u << 9   /* the user may review project :id (access.h:
 	                           an admin, or a reviewer in a team that serves
 	                           it); else 403 for members, 404 for the rest.

@@ -23,6 +23,10 @@ const struct route routes[] = {
 	{ "GET",  "/login",                         handle_login_form,           NEED_DB, NULL },
 	{ "POST", "/login",                         handle_login,                NEED_DB | NEED_CSRF, NULL },
 	{ "POST", "/logout",                        handle_logout,               LOGIN | NEED_CSRF, NULL },
+	/* Sign-in through an OpenID Connect provider (oidc.c, docs/signin.md):
+	 * the callback's query holds the provider's code and the state. */
+	{ "POST", "/signin/oidc/:provider",         handle_oidc_start,           NEED_DB | NEED_CSRF, NULL },
+	{ "GET",  "/signin/oidc/callback",          handle_oidc_callback,        NEED_DB | PATH_SECRET, NULL },
 
 	/* Projects and the create-project wizard (projects.c, wizard.c). */
 	{ "GET",  "/projects",                      handle_projects,             LOGIN, NULL },
@@ -94,6 +98,8 @@ const struct route routes[] = {
 	{ "POST", "/admin/people/:uid/enable",      handle_person_enable,        ADMIN | NEED_CSRF, NULL },
 	{ "POST", "/admin/people/:uid/remove",      handle_person_remove,        ADMIN | NEED_CSRF, NULL },
 	{ "POST", "/admin/people/:uid/role",        handle_person_role,          ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/people/:uid/provider-only", handle_person_provider_only, ADMIN | NEED_CSRF, NULL },
+	{ "POST", "/admin/people/:uid/identities/:iid/unbind", handle_person_identity_unbind, ADMIN | NEED_CSRF, NULL },
 	{ "GET",  "/invite/:token",                 handle_invite_form,          NEED_DB | PATH_SECRET, NULL },
 	{ "POST", "/invite/:token",                 handle_invite_accept,        NEED_DB | NEED_CSRF | PATH_SECRET, NULL },
 	{ "GET",  "/account",                       handle_account,              LOGIN, NULL },

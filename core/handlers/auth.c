@@ -38,9 +38,8 @@ const char *login_token(struct request *r)
 	return fresh;
 }
 
-/* The sign-in page, with what was typed and an optional message. */
-static void login_page(struct request *r, int status, const char *email,
-    const char *next, const char *message)
+void login_page(struct request *r, int status, const char *email, const char *next,
+    const char *message)
 {
 	struct json_object *v = view_new(r, "Sign in");
 	const char *token = login_token(r);
@@ -52,6 +51,8 @@ static void login_page(struct request *r, int status, const char *email,
 	json_object_object_add(v, "login_csrf", json_object_new_string(token));
 	json_object_object_add(v, "email", json_object_new_string(email ? email : ""));
 	json_object_object_add(v, "next", json_object_new_string(next_is_safe(next) ? next : ""));
+	json_object_object_add(v, "providers", oidc_providers_view(r));
+	view_bool(v, "has_providers", oidc_providers_count(r) > 0);
 	if (message != NULL)
 		json_object_object_add(v, "message", json_object_new_string(message));
 	page_render(r, status, "login", v);
@@ -79,7 +80,7 @@ void handle_login(struct request *r)
 	const char *email_in = req_form(r, "email"), *password = req_form(r, "password");
 	const char *next = req_form(r, "next");
 	char *email = auth_email_normalize(r->arena, email_in);
-	char token[TOKEN_LEN + 1], retry[32];
+	char retry[32];
 	struct db_result *res;
 	unsigned wait = 0;
 	int rc, ok = 0;
@@ -121,26 +122,41 @@ void handle_login(struct request *r)
 		auth_verify_dummy(password, r->app->cfg.password_cost);
 	}
 	if (!ok) {
+		/* People who sign in through a provider only have no password
+		 * (password_hash ''): they get this answer too, so that it
+		 * tells nobody who they are; the page shows the providers'
+		 * buttons beside it. */
 		log_info("sign-in failed for %s from %s", email, r->remote_addr);
-		login_page(r, 401, email_in, next, "Wrong email or password.");
+		login_page(r, 401, email_in, next, oidc_providers_count(r) > 0 ?
+		    "Wrong email or password. If you sign in through your organisation's account, "
+		    "use its button instead." : "Wrong email or password.");
 		return;
 	}
 
-	/* A new session id at every sign-in; the old session (if any) ends. */
+	rc = auth_throttle_success(r->db, r->arena, email, r->remote_addr, db_int(res, 0, 0));
+	if (rc != DB_OK) {
+		db_failed(r, rc);
+		return;
+	}
+	signin_session_start(r, db_int(res, 0, 0), email, "password", next);
+}
+
+void signin_session_start(struct request *r, long long uid, const char *email, const char *how,
+    const char *next)
+{
 	const char *old = req_cookie(r, SESSION_COOKIE);
+	char token[TOKEN_LEN + 1];
+	int rc = DB_OK;
+
+	/* A new session id at every sign-in; the old session (if any) ends. */
 	if (old != NULL && token_syntax_ok(old)) {
 		unsigned char h[32];
 		token_hash(old, h);
-		if ((rc = session_destroy(r->db, h)) != DB_OK) {
-			db_failed(r, rc);
-			return;
-		}
+		rc = session_destroy(r->db, h);
 	}
-	long long uid = db_int(res, 0, 0);
-	rc = session_create(r->db, uid, r->remote_addr, r->user_agent,
-	    r->app->cfg.session_idle_timeout, r->app->cfg.session_lifetime, token);
 	if (rc == DB_OK)
-		rc = auth_throttle_success(r->db, r->arena, email, r->remote_addr, uid);
+		rc = session_create(r->db, uid, r->remote_addr, r->user_agent,
+		    r->app->cfg.session_idle_timeout, r->app->cfg.session_lifetime, token);
 	if (rc == DB_OK)
 		rc = db_exec(r->db, DB_IDEMPOTENT, NULL, NULL,
 		    "UPDATE users SET last_login_at = NOW(6), activated_at = COALESCE(activated_at, NOW(6)) "
@@ -149,7 +165,7 @@ void handle_login(struct request *r)
 		db_failed(r, rc);
 		return;
 	}
-	log_info("signed in: %s from %s", email, r->remote_addr);
+	log_info("signed in (%s): %s from %s", how, email, r->remote_addr);
 	resp_cookie(r, SESSION_COOKIE, token, -1);
 	resp_cookie(r, LOGIN_COOKIE, "", 0);
 	explicit_bzero(token, sizeof(token));

@@ -22,6 +22,27 @@ void handle_logout(struct request *r);
  * invitation): the labeld_login cookie's value, or a new one (set as a
  * cookie) when there is none.  NULL when out of memory. */
 const char *login_token(struct request *r);
+/* The sign-in page (status, the email typed, next, a message or NULL):
+ * the password form and one "Sign in with ..." form per provider. */
+void login_page(struct request *r, int status, const char *email, const char *next,
+    const char *message);
+/* Sign person uid in, the one way every kind of sign-in does it (email
+ * and how, "password", "invitation" or a provider's name, for the log):
+ * end the browser's old session if any, make a new one, record the
+ * sign-in (last_login_at, activated_at the first time), set the session
+ * cookie, drop the labeld_login cookie, and redirect (303) to next when
+ * next_is_safe, else home.  On a database failure the error page instead
+ * (nobody is signed in). */
+void signin_session_start(struct request *r, long long uid, const char *email, const char *how,
+    const char *next);
+/* oidc.c: sign-in through an OpenID Connect provider (docs/signin.md) */
+void handle_oidc_start(struct request *r);
+void handle_oidc_callback(struct request *r);
+/* The providers of labeld.conf for the sign-in page: [{name,
+ * display_name}] in the configuration's order (a new array; the caller
+ * adds it to a view), and how many there are. */
+struct json_object *oidc_providers_view(struct request *r);
+size_t oidc_providers_count(struct request *r);
 /* projects.c: the projects home, a project's tabs, label and instruction edits */
 void handle_projects(struct request *r);
 void handle_project_details(struct request *r);
@@ -138,6 +159,8 @@ void handle_person_disable(struct request *r);
 void handle_person_enable(struct request *r);
 void handle_person_remove(struct request *r);
 void handle_person_role(struct request *r);
+void handle_person_provider_only(struct request *r);
+void handle_person_identity_unbind(struct request *r);
 void handle_invite_form(struct request *r);
 void handle_invite_accept(struct request *r);
 void handle_account(struct request *r);

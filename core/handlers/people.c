@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <fcgiapp.h>
 #include <json-c/json.h>
 
 #include "access.h"
@@ -28,6 +27,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "oidc.h"
 #include "people.h"
 #include "project_rules.h"
 #include "request.h"
@@ -80,21 +80,6 @@ static const char *name_problem(const char *name)
 	if (chars > NAME_MAX_CHARS)
 		return "The display name is too long: use at most 100 characters.";
 	return NULL;
-}
-
-/* The address people use to reach labeld, without a trailing '/':
- * public_url, or the scheme and Host of this request. */
-static const char *base_url(struct request *r)
-{
-	const char *pub = r->app->cfg.public_url;
-	const char *host;
-
-	if (pub != NULL && pub[0] != '\0')
-		return arena_strndup(r->arena, pub, strlen(pub) -
-		    (pub[strlen(pub) - 1] == '/' ? 1 : 0));
-	host = FCGX_GetParam("HTTP_HOST", r->fcgx->envp);
-	return arena_printf(r->arena, "%s://%s", resp_is_https(r) ? "https" : "http",
-	    host != NULL && host[0] != '\0' ? host : "localhost");
 }
 
 /* The user id of :uid, or 0 when it is not an id. */
@@ -210,6 +195,37 @@ void handle_people(struct request *r)
 
 /* ------------------------------------------------------------ a person */
 
+/* The sign-in identities of person uid into view v as "identities":
+ * [{iid, provider (its display name), issuer, subject, tenant, email,
+ * bound, last_used}], oldest first (oidc_identities_list).  DB_OK or
+ * DB_*. */
+static int identities_view(struct request *r, long long uid, struct json_object *v)
+{
+	struct json_object *list = json_object_new_array();
+	struct db_result *res;
+	int rc;
+
+	json_object_object_add(v, "identities", list);
+	rc = oidc_identities_list(r->db, r->arena, uid, &res);
+	if (rc != DB_OK)
+		return rc;
+	for (size_t i = 0; i < res->nrows; i++) {
+		const struct oidc_provider *p = oidc_provider_find(&r->app->cfg, db_value(res, i, 1));
+		struct json_object *o = json_object_new_object();
+		view_str(o, "iid", db_value(res, i, 0));
+		view_str(o, "provider", p != NULL ? p->display_name : db_value(res, i, 1));
+		view_bool(o, "unconfigured", p == NULL);
+		view_str(o, "issuer", db_value(res, i, 2));
+		view_str(o, "subject", db_value(res, i, 3));
+		view_str(o, "tenant", db_value(res, i, 4));
+		view_str(o, "email", db_value(res, i, 5));
+		view_str(o, "bound", db_value(res, i, 6));
+		view_str(o, "last_used", db_value(res, i, 7));
+		json_object_array_add(list, o);
+	}
+	return DB_OK;
+}
+
 /* A person's page: details, teams, status, actions; with the invitation
  * link when token is not NULL (just made), and a message: a flash (what
  * was done) when status is 200, else the reason of a refusal.  404 when
@@ -229,7 +245,8 @@ static void person_page(struct request *r, int status, long long uid, const char
 	    TEAMS_JSON("u.id") ", DATE_FORMAT(u.created_at, '%Y-%m-%d %H:%i'), "
 	    "COALESCE(i.display_name, i.email, ''), "
 	    "(SELECT DATE_FORMAT(MAX(expires_at), '%Y-%m-%d %H:%i') FROM invitations "
-	    " WHERE user_id = u.id AND used_at IS NULL AND voided_at IS NULL AND expires_at > NOW(6)) "
+	    " WHERE user_id = u.id AND used_at IS NULL AND voided_at IS NULL AND expires_at > NOW(6)), "
+	    "u.provider_only, u.password_hash = '' "
 	    "FROM users u LEFT JOIN users i ON i.id = u.invited_by WHERE u.id = ?", "i", uid);
 	if (rc != DB_OK) {
 		page_db_error(r, rc, "The person could not be read");
@@ -262,8 +279,18 @@ static void person_page(struct request *r, int status, long long uid, const char
 	view_str(v, "created", db_value(res, 0, 9));
 	view_str(v, "invited_by", db_value(res, 0, 10));
 	view_str(v, "invitation_expires", db_value(res, 0, 11));
+	view_bool(v, "provider_only", db_int(res, 0, 12) != 0);
+	/* Who may get an invitation link (handle_person_invite): people
+	 * without a password who do not sign in through a provider only. */
+	view_bool(v, "can_invite", db_int(res, 0, 13) != 0 && db_int(res, 0, 12) == 0 &&
+	    (strcmp(st, "invited") == 0 || strcmp(st, "active") == 0));
+	view_bool(v, "no_password", db_int(res, 0, 13) != 0);
+	if ((rc = identities_view(r, uid, v)) != DB_OK) {
+		page_db_error(r, rc, "The person could not be read");
+		return;
+	}
 	if (token != NULL) {
-		const char *link = arena_printf(r->arena, "%s/invite/%s", base_url(r), token);
+		const char *link = arena_printf(r->arena, "%s/invite/%s", resp_base_url(r), token);
 		const char *who = r->session->display_name && r->session->display_name[0] ?
 		    r->session->display_name : r->session->email;
 		const char *body = arena_printf(r->arena,
@@ -288,6 +315,12 @@ static const char *done_message(const char *done)
 		{ "removed", "Removed: they can no longer sign in; their past answers stay attributed." },
 		{ "admin", "They are an admin now." },
 		{ "labeler", "They are a labeler now." },
+		{ "provider-only", "They sign in through a provider only now: their password and "
+		  "open invitations are gone, and their sessions ended." },
+		{ "password-allowed", "They may have a password again: send them an invitation to "
+		  "set one." },
+		{ "unbound", "Unbound: that sign-in no longer signs them in. Their next sign-in "
+		  "through a provider binds again by a verified email address." },
 	};
 	for (size_t i = 0; done != NULL && i < sizeof(m) / sizeof(m[0]); i++)
 		if (strcmp(done, m[i].key) == 0)
@@ -391,8 +424,11 @@ again:
 		page_db_error(r, rc, "The invitation could not be made");
 		return;
 	}
+	/* People without a password: invited ones, and those whose
+	 * provider-only sign-in an admin turned off. */
 	rc = db_query(r->db, r->arena, &res,
-	    "SELECT activated_at IS NULL AND removed_at IS NULL AND is_disabled = 0 "
+	    "SELECT (activated_at IS NULL OR password_hash = '') AND provider_only = 0 "
+	    "AND removed_at IS NULL AND is_disabled = 0 "
 	    "FROM users WHERE id = ? FOR UPDATE", "i", uid);
 	if (rc == DB_OK && res->nrows != 1) {
 		db_rollback(r->db);
@@ -401,8 +437,9 @@ again:
 	}
 	if (rc == DB_OK && db_int(res, 0, 0) != 1) {
 		db_rollback(r->db);
-		person_page(r, 409, uid, NULL, "Only invited people get invitation links: this "
-		    "person has set a password already, or is disabled or removed.");
+		person_page(r, 409, uid, NULL, "Only people without a password get invitation "
+		    "links: this person has set a password already, signs in through a provider "
+		    "only, or is disabled or removed.");
 		return;
 	}
 	if (rc == DB_OK)
@@ -424,6 +461,27 @@ again:
 }
 
 /* ------------------------------------------------------------ actions */
+
+/* End the transaction of a change to person uid: commit when rc is
+ * DB_OK.  Returns 1 to run the change again (a deadlock; at most 3
+ * tries), else 0 with the answer made: the redirect to their page with
+ * ?done=done (logged), or the error page saying `what` failed. */
+static int person_change_end(struct request *r, long long uid, int rc, int *tries,
+    const char *what, const char *done)
+{
+	if (rc == DB_OK)
+		rc = db_commit(r->db);
+	if (rc != DB_OK) {
+		db_rollback(r->db);
+		if (rc == DB_RETRY && ++*tries < 3)
+			return 1;
+		page_db_error(r, rc, what);
+		return 0;
+	}
+	log_info("person %lld %s by %s", uid, done, r->session->email);
+	resp_redirect(r, 303, arena_printf(r->arena, "/admin/people/%lld?done=%s", uid, done));
+	return 0;
+}
 
 enum person_action { ACT_DISABLE, ACT_ENABLE, ACT_REMOVE, ACT_ADMIN, ACT_LABELER };
 
@@ -501,17 +559,8 @@ again:
 		rc = access_sessions_end(r->db, uid, NULL);
 	if (rc == DB_OK && (act == ACT_DISABLE || act == ACT_REMOVE || act == ACT_LABELER))
 		rc = access_leases_revoke_tx(r->db, uid, act != ACT_LABELER, NULL);
-	if (rc == DB_OK)
-		rc = db_commit(r->db);
-	if (rc != DB_OK) {
-		db_rollback(r->db);
-		if (rc == DB_RETRY && ++tries < 3)
-			goto again;
-		page_db_error(r, rc, "The change could not be made");
-		return;
-	}
-	log_info("person %lld %s by %s", uid, done[act], r->session->email);
-	resp_redirect(r, 303, arena_printf(r->arena, "/admin/people/%lld?done=%s", uid, done[act]));
+	if (person_change_end(r, uid, rc, &tries, "The change could not be made", done[act]))
+		goto again;
 }
 
 void handle_person_disable(struct request *r)
@@ -542,10 +591,105 @@ void handle_person_role(struct request *r)
 		    "role=labeler).");
 }
 
+/* ------------------------------------------------------------ sign-in through providers */
+
+/* The person :uid locked for a change (FOR UPDATE) inside the caller's
+ * transaction: 0 when they may be changed, else -1 with the transaction
+ * rolled back and the answer made (404 no such person, 409 removed, or
+ * the database's error page when *rc is not DB_OK). */
+static int person_lock(struct request *r, long long uid, int *rc)
+{
+	struct db_result *res;
+
+	*rc = db_query(r->db, r->arena, &res,
+	    "SELECT removed_at IS NOT NULL FROM users WHERE id = ? FOR UPDATE", "i", uid);
+	if (*rc != DB_OK)
+		return -1;
+	if (res->nrows != 1) {
+		db_rollback(r->db);
+		page_error(r, 404, "No such person", "There is no person at this address.");
+		return -1;
+	}
+	if (db_int(res, 0, 0) != 0) {
+		db_rollback(r->db);
+		person_page(r, 409, uid, NULL, "This person was removed. To bring them back, add "
+		    "their email address again on the People page.");
+		return -1;
+	}
+	return 0;
+}
+
+void handle_person_provider_only(struct request *r)
+{
+	long long uid = param_uid(r);
+	const char *on_s = req_form(r, "on");
+	int on, rc, last = 0, tries = 0;
+
+	if (on_s == NULL || (strcmp(on_s, "1") != 0 && strcmp(on_s, "0") != 0)) {
+		page_error(r, 400, "Bad request", "Say on=1 (provider sign-in only) or on=0.");
+		return;
+	}
+	on = on_s[0] == '1';
+again:
+	if ((rc = db_begin(r->db)) != DB_OK) {
+		page_db_error(r, rc, "The change could not be made");
+		return;
+	}
+	/* The last-admin guard counts admins with a password, so that one
+	 * can always sign in when no provider can be reached: its rows are
+	 * locked first, then the person's. */
+	if (on)
+		rc = people_last_admin(r->db, r->arena, uid, &last);
+	if (rc == DB_OK && person_lock(r, uid, &rc) < 0 && rc == DB_OK)
+		return;
+	if (rc == DB_OK && last) {
+		db_rollback(r->db);
+		person_page(r, 409, uid, NULL, "This is the only admin who can sign in with a "
+		    "password: make someone else an admin first. labeld keeps one, for the day "
+		    "no provider can be reached.");
+		return;
+	}
+	if (rc == DB_OK)
+		rc = people_provider_only_set(r->db, uid, on);
+	/* Without a password, the sessions it made end too (the acting
+	 * admin's own current one stays). */
+	if (rc == DB_OK && on)
+		rc = access_sessions_end(r->db, uid,
+		    uid == r->session->user_id ? r->session->hash : NULL);
+	if (person_change_end(r, uid, rc, &tries, "The change could not be made",
+	    on ? "provider-only" : "password-allowed"))
+		goto again;
+}
+
+void handle_person_identity_unbind(struct request *r)
+{
+	long long uid = param_uid(r), iid = catalog_parse_id(route_param(&r->params, "iid"));
+	int rc, found = 0, tries = 0;
+
+again:
+	if ((rc = db_begin(r->db)) != DB_OK) {
+		page_db_error(r, rc, "The sign-in could not be unbound");
+		return;
+	}
+	if (person_lock(r, uid, &rc) < 0 && rc == DB_OK)
+		return;
+	if (rc == DB_OK)
+		rc = oidc_identity_unbind(r->db, uid, iid, &found);
+	if (rc == DB_OK && !found) {
+		db_rollback(r->db);
+		page_error(r, 404, "No such sign-in", "This person has no sign-in at this address.");
+		return;
+	}
+	if (person_change_end(r, uid, rc, &tries, "The sign-in could not be unbound",
+	    "unbound"))
+		goto again;
+}
+
 /* ------------------------------------------------------------ the invitation */
 
 /* The invitation of token (any string) if it can be used: *res has one
- * row (invitation id, user id, email, display name); else *res is NULL
+ * row (invitation id, user id, email, display name, provider_only); else
+ * *res is NULL
  * (not a token) or has no row.  FOR UPDATE when lock.  DB_OK or DB_*. */
 static int invitation_find(struct request *r, const char *token, int lock,
     struct db_result **res)
@@ -557,11 +701,11 @@ static int invitation_find(struct request *r, const char *token, int lock,
 		return DB_OK;
 	token_hash(token, h);
 	return db_query(r->db, r->arena, res, lock ?
-	    "SELECT i.id, i.user_id, u.email, u.display_name FROM invitations i "
+	    "SELECT i.id, i.user_id, u.email, u.display_name, u.provider_only FROM invitations i "
 	    "JOIN users u ON u.id = i.user_id WHERE i.token_hash = ? AND i.used_at IS NULL "
 	    "AND i.voided_at IS NULL AND i.expires_at > NOW(6) AND u.removed_at IS NULL "
 	    "AND u.is_disabled = 0 FOR UPDATE" :
-	    "SELECT i.id, i.user_id, u.email, u.display_name FROM invitations i "
+	    "SELECT i.id, i.user_id, u.email, u.display_name, u.provider_only FROM invitations i "
 	    "JOIN users u ON u.id = i.user_id WHERE i.token_hash = ? AND i.used_at IS NULL "
 	    "AND i.voided_at IS NULL AND i.expires_at > NOW(6) AND u.removed_at IS NULL "
 	    "AND u.is_disabled = 0", "b", h, sizeof(h));
@@ -584,6 +728,11 @@ static void invite_page(struct request *r, int status, const struct db_result *r
 	view_str(v, "email", db_value(res, 0, 2));
 	view_str(v, "name", name != NULL ? name : db_value(res, 0, 3));
 	view_int(v, "min", PASSWORD_MIN);
+	/* Someone who signs in through a provider only sets no password:
+	 * the page says so instead of showing the form (provider-only
+	 * voids open invitations, so this is a link made just before). */
+	view_bool(v, "provider_only", db_int(res, 0, 4) != 0);
+	json_object_object_add(v, "providers", oidc_providers_view(r));
 	if (message != NULL)
 		view_str(v, "message", message);
 	page_render(r, status, "invite", v);
@@ -620,13 +769,17 @@ void handle_invite_accept(struct request *r)
 	const char *token = route_param(&r->params, "token");
 	const char *pw = req_form(r, "password"), *pw2 = req_form(r, "password2");
 	const char *name = field(r, "name"), *problem;
-	char hash[256], session[TOKEN_LEN + 1];
+	char hash[256];
 	struct db_result *res;
 	long long uid;
 	int rc;
 
 	if (invitation_open(r, &res) < 0)
 		return;
+	if (db_int(res, 0, 4) != 0) {
+		invite_page(r, 409, res, NULL, NULL);
+		return;
+	}
 	if (name == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
@@ -652,6 +805,13 @@ void handle_invite_accept(struct request *r)
 		page_error(r, 404, INVITE_BAD_TITLE, INVITE_BAD_TEXT);
 		return;
 	}
+	if (rc == DB_OK && db_int(res, 0, 4) != 0) {
+		/* Made provider-only meanwhile. */
+		db_rollback(r->db);
+		explicit_bzero(hash, sizeof(hash));
+		invite_page(r, 409, res, NULL, NULL);
+		return;
+	}
 	uid = rc == DB_OK ? db_int(res, 0, 1) : 0;
 	if (rc == DB_OK)
 		rc = db_exec(r->db, 0, NULL, NULL,
@@ -674,24 +834,8 @@ void handle_invite_accept(struct request *r)
 	}
 	/* Signed in as sign-in does: a new session, the old one (if any)
 	 * ends. */
-	const char *old = req_cookie(r, SESSION_COOKIE);
-	if (old != NULL && token_syntax_ok(old)) {
-		unsigned char h[32];
-		token_hash(old, h);
-		rc = session_destroy(r->db, h);
-	}
-	if (rc == DB_OK)
-		rc = session_create(r->db, uid, r->remote_addr, r->user_agent,
-		    r->app->cfg.session_idle_timeout, r->app->cfg.session_lifetime, session);
-	if (rc != DB_OK) {
-		page_db_error(r, rc, "Signing in failed");
-		return;
-	}
 	log_info("invitation accepted: %s from %s", db_value(res, 0, 2), r->remote_addr);
-	resp_cookie(r, SESSION_COOKIE, session, -1);
-	resp_cookie(r, LOGIN_COOKIE, "", 0);
-	explicit_bzero(session, sizeof(session));
-	resp_redirect(r, 303, "/projects");
+	signin_session_start(r, uid, db_value(res, 0, 2), "invitation", NULL);
 }
 
 /* ------------------------------------------------------------ the account */
@@ -702,11 +846,21 @@ static void account_page(struct request *r, int status, const char *name,
     const char *message, int error)
 {
 	struct json_object *v = view_new(r, "Account");
+	struct db_result *res;
+	int rc;
 
 	if (v == NULL) {
 		page_error(r, 500, "Internal error", "Out of memory.");
 		return;
 	}
+	/* A provider-only person has no password to change (docs/signin.md). */
+	rc = db_query(r->db, r->arena, &res, "SELECT provider_only FROM users WHERE id = ?", "i",
+	    r->session->user_id);
+	if (rc != DB_OK) {
+		page_db_error(r, rc, "Your account could not be read");
+		return;
+	}
+	view_bool(v, "provider_only", res->nrows == 1 && db_int(res, 0, 0) != 0);
 	view_str(v, "email", r->session->email);
 	view_str(v, "name", name != NULL ? name : r->session->display_name);
 	view_str(v, "role", r->session->is_admin ? "admin" : "labeler");

@@ -100,6 +100,15 @@ static const struct row rows[] = {
 	{ "GET",  "/login",                                 "/login",                              NULL,          0,     { 200,  303,  303,  200,  303,  303 } },
 	{ "POST", "/login",                                 "/login",                              "email=",      0,     { 403,  400,  400,  403,  400,  400 } },
 	{ "POST", "/logout",                                "/logout",                             "",            FRESH, { 401,  303,  303,  401,  303,  303 } },
+	/* Sign-in through a provider (docs/signin.md): the button's POST needs
+	 * the sign-in form's token, which the anonymous visitor and the
+	 * disabled person lack here (403); "test" is the test stack's
+	 * provider (303 to it), "down" one that cannot be reached (502), an
+	 * unknown name 404.  The callback without a state: 400 for everybody. */
+	{ "POST", "/signin/oidc/:provider",                 "/signin/oidc/test",                   "",            0,     { 403,  303,  303,  403,  303,  303 } },
+	{ "POST", "/signin/oidc/:provider",                 "/signin/oidc/down",                   "",            0,     { 403,  502,  502,  403,  502,  502 } },
+	{ "POST", "/signin/oidc/:provider",                 "/signin/oidc/{N}",                    "",            0,     { 403,  404,  404,  403,  404,  404 } },
+	{ "GET",  "/signin/oidc/callback",                  "/signin/oidc/callback",               NULL,          0,     { 400,  400,  400,  400,  400,  400 } },
 
 	{ "GET",  "/projects",                              "/projects",                           NULL,          0,     { IN,   200,  200,  IN,   200,  200 } },
 	{ "POST", "/projects/drafts",                       "/projects/drafts",                    "",            0,     { 401,  403,  403,  401,  303,  403 } },
@@ -303,6 +312,16 @@ static const struct row rows[] = {
 	{ "POST", "/admin/people/:uid/role",                "/admin/people/{U}/role",              "role=boss",   0,     { 401,  403,  403,  401,  400,  403 } },
 	{ "POST", "/admin/people/:uid/role",                "/admin/people/{X}/role",              "role=admin",  0,     { 401,  403,  403,  401,  404,  403 } },
 	{ "POST", "/admin/people/:uid/role",                "/admin/people/{N}/role",              "role=admin",  0,     { 401,  403,  403,  401,  404,  403 } },
+	/* Provider sign-in only, and unbinding a sign-in identity. */
+	{ "POST", "/admin/people/:uid/provider-only",       "/admin/people/{V}/provider-only",     "on=1",        0,     { 401,  403,  403,  401,  409,  403 } },
+	{ "POST", "/admin/people/:uid/provider-only",       "/admin/people/{U}/provider-only",     "on=maybe",    0,     { 401,  403,  403,  401,  400,  403 } },
+	{ "POST", "/admin/people/:uid/provider-only",       "/admin/people/{X}/provider-only",     "on=1",        0,     { 401,  403,  403,  401,  404,  403 } },
+	{ "POST", "/admin/people/:uid/provider-only",       "/admin/people/{N}/provider-only",     "on=1",        0,     { 401,  403,  403,  401,  404,  403 } },
+	{ "POST", "/admin/people/:uid/identities/:iid/unbind", "/admin/people/{V}/identities/{X}/unbind", "",     0,     { 401,  403,  403,  401,  409,  403 } },
+	{ "POST", "/admin/people/:uid/identities/:iid/unbind", "/admin/people/{U}/identities/{X}/unbind", "",     0,     { 401,  403,  403,  401,  404,  403 } },
+	{ "POST", "/admin/people/:uid/identities/:iid/unbind", "/admin/people/{U}/identities/{N}/unbind", "",     0,     { 401,  403,  403,  401,  404,  403 } },
+	{ "POST", "/admin/people/:uid/identities/:iid/unbind", "/admin/people/{X}/identities/{X}/unbind", "",     0,     { 401,  403,  403,  401,  404,  403 } },
+	{ "POST", "/admin/people/:uid/identities/:iid/unbind", "/admin/people/{N}/identities/{X}/unbind", "",     0,     { 401,  403,  403,  401,  404,  403 } },
 	/* An invitation link: for whoever holds it (no session needed). */
 	{ "GET",  "/invite/:token",                         "/invite/{K}",                         NULL,          0,     { 200,  200,  200,  200,  200,  200 } },
 	{ "GET",  "/invite/:token",                         "/invite/{X}",                         NULL,          0,     { 404,  404,  404,  404,  404,  404 } },
