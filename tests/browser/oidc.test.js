@@ -25,7 +25,12 @@ async function oidc_sign_in_test_id() {
 	await page.goto('/login');
 	const button = page.getByRole('button', { name: 'Sign in with Test ID' });
 	assert.equal(await button.count(), 1, 'no "Sign in with Test ID" button on /login');
-	await L.navigate(page, () => button.click());
+	// The form posts to labeld, whose 303 leads to the provider: the sign-in
+	// page's Content-Security-Policy form-action must allow that origin
+	// (Chromium checks a form's redirects against it).
+	await L.navigate(page, () => button.click()).catch((e) => {
+		throw new Error(`the button did not lead to the provider (${e.message.split('\n')[0]}): ${page.problems.join('; ')}`);
+	});
 	assert.ok(page.url().startsWith(idp + '/'), `not at the provider after the button: ${page.url()}`);
 	await L.screenshot(page, 'oidc-provider-login');
 
