@@ -266,6 +266,7 @@ int main(int argc, char **argv)
 		{ itest_counters_cases, itest_counters_ncases },
 		{ itest_data_cases, itest_data_ncases },
 		{ itest_review_cases, itest_review_ncases },
+		{ itest_oidc_cases, itest_oidc_ncases },
 		{ itest_infra_cases, itest_infra_ncases },
 	};
 	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);

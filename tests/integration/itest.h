@@ -77,6 +77,8 @@ extern const struct itest_case itest_data_cases[];
 extern const size_t itest_data_ncases;
 extern const struct itest_case itest_review_cases[];
 extern const size_t itest_review_ncases;
+extern const struct itest_case itest_oidc_cases[];
+extern const size_t itest_oidc_ncases;
 
 /* ------------------------------------------------------------ failures */
 
