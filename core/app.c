@@ -10,6 +10,7 @@
 #include "app.h"
 #include "host.h"
 #include "log.h"
+#include "oidc.h"
 #include "plugin.h"
 #include "routes.h"
 #include "tmpl.h"
@@ -85,6 +86,11 @@ int app_init(struct app *app, struct config *cfg, char *err, size_t errlen)
 	app->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	app->public_https = strncmp(app->cfg.public_url, "https://", 8) == 0;
+	app->signin_origins = oidc_signin_origins(&app->cfg);
+	if (app->signin_origins == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	app->routes = routes;
 	app->nroutes = routes_count;
 	if (router_check(app->routes, app->nroutes, err, errlen) < 0)
@@ -148,5 +154,7 @@ void app_cleanup(struct app *app)
 		app_runtime_release(app, app->rt);
 	app->rt = NULL;
 	pthread_mutex_destroy(&app->rt_lock);
+	free(app->signin_origins);
+	app->signin_origins = NULL;
 	config_free(&app->cfg);
 }

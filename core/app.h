@@ -34,6 +34,8 @@ struct app {
 	size_t nroutes;
 	struct labeld_host host;
 	int public_https;           /* public_url is https://: Secure cookies, HSTS */
+	char *signin_origins;       /* the providers' origins, for the sign-in page's
+	                               form-action (oidc_signin_origins) */
 
 	pthread_mutex_t rt_lock;
 	struct runtime *rt;         /* current; holds one reference itself */

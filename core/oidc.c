@@ -129,6 +129,70 @@ const char *oidc_result_message(enum oidc_result r)
 	return "Signing in failed.";
 }
 
+int oidc_origin(const char *url, char *out, size_t outlen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	int rc = -1;
+
+	if (u == NULL)
+		return -1;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0) &&
+	    host[0] != '\0' && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]") == strlen(host)) {
+		/* CURLUPART_PORT is set only when the URL names a port. */
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			port = NULL;
+		int n = snprintf(out, outlen, "%s://%s%s%s", scheme, host, port != NULL ? ":" : "",
+		    port != NULL ? port : "");
+		if (n > 0 && (size_t)n < outlen) {
+			for (char *c = out; *c != '\0'; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c - 'A' + 'a');
+			rc = 0;
+		}
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int oidc_origin_listed(const char *list, const char *origin)
+{
+	size_t n = strlen(origin);
+
+	for (const char *q = strstr(list, origin); q != NULL; q = strstr(q + 1, origin))
+		if (q > list && q[-1] == ' ' && (q[n] == ' ' || q[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+char *oidc_signin_origins(const struct config *cfg)
+{
+	struct buf b;
+	struct arena *a = arena_new();
+	char origin[300], *out = NULL;
+
+	if (a == NULL)
+		return NULL;
+	buf_init(&b, a);
+	for (size_t i = 0; i < cfg->noidc; i++) {
+		if (oidc_origin(cfg->oidc[i].issuer, origin, sizeof(origin)) < 0)
+			continue;
+		if (!oidc_origin_listed(b.data != NULL ? b.data : "", origin))
+			buf_printf(&b, " %s", origin);
+	}
+	if (!b.failed)
+		out = strdup(b.data != NULL ? b.data : "");
+	arena_free(a);
+	return out;
+}
+
 const struct oidc_provider *oidc_provider_find(const struct config *cfg, const char *name)
 {
 	for (size_t i = 0; name != NULL && i < cfg->noidc; i++)

@@ -31,6 +31,22 @@ struct oidc_provider {
 int oidc_global_init(void);
 void oidc_global_free(void);
 
+/* The origin ("https://login.example.com", "http://127.0.0.1:8080") of
+ * an absolute http(s) URL, lower-case, the port only when the URL names
+ * one, into out.  0, or -1 when url has no such origin or out is too
+ * small. */
+int oidc_origin(const char *url, char *out, size_t outlen);
+
+/* Whether origin is one of the space-separated list's (each entry after
+ * a space, as oidc_signin_origins writes them). */
+int oidc_origin_listed(const char *list, const char *origin);
+
+/* The origins of the configured providers' issuers, each after a space
+ * (" https://a.example https://b.example"; "" without providers), for the
+ * sign-in page's form-action: a browser checks the redirect that follows a
+ * form against the page's policy.  malloc'd; NULL when out of memory. */
+char *oidc_signin_origins(const struct config *cfg);
+
 /* The provider called name in the configuration, or NULL. */
 const struct oidc_provider *oidc_provider_find(const struct config *cfg, const char *name);
 

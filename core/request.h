@@ -40,6 +40,8 @@ struct request {
 	const char *remote_addr;
 	const char *user_agent;
 	int https;
+	int signin_forms;           /* the page holds the providers' sign-in forms: its
+	                               form-action also allows their origins */
 
 	struct hp_form query_form;
 	struct hp_form form;        /* POST body */

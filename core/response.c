@@ -16,20 +16,17 @@
 #include "session.h"
 #include "tmpl.h"
 
-#define SECURITY_HEADERS_COMMON \
-    "Content-Security-Policy: default-src 'self'; script-src 'self'; " \
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n" \
-    "X-Content-Type-Options: nosniff\r\n"
-
-const char resp_security_headers[] = SECURITY_HEADERS_COMMON
-    "Referrer-Policy: same-origin\r\n";
-
-/* The same for routes whose address holds a secret (PATH_SECRET: an
- * invitation token in the path, a provider's code and state in the
- * query): no Referer at all, so the page after it (a link, a redirect)
- * does not carry the address to labeld's or nginx's logs. */
-static const char security_headers_secret[] = SECURITY_HEADERS_COMMON
-    "Referrer-Policy: no-referrer\r\n";
+/* The policy up to its last directive, form-action, which a page with the
+ * providers' sign-in forms extends (headers_write). */
+#define CSP_HEAD "Content-Security-Policy: default-src 'self'; script-src 'self'; " \
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+#define SECURITY_HEADERS_REST "X-Content-Type-Options: nosniff\r\n"
+#define REFERRER_SAME_ORIGIN "Referrer-Policy: same-origin\r\n"
+/* For routes whose address holds a secret (PATH_SECRET: an invitation
+ * token in the path, a provider's code and state in the query): no
+ * Referer at all, so the page after it (a link, a redirect) does not carry
+ * the address to labeld's or nginx's logs. */
+#define REFERRER_NONE "Referrer-Policy: no-referrer\r\n"
 
 const char *http_status_text(int status)
 {
@@ -280,8 +277,15 @@ static int headers_write(struct request *r, unsigned long long len)
 	 * own printf knows no %zu) and written in one call. */
 	buf_init(&h, r->arena);
 	buf_printf(&h, "Status: %d %s\r\n", r->status, http_status_text(r->status));
+	/* Every answer's security headers, here only.  A browser checks the
+	 * redirect after a form against the form-action of the page that
+	 * held it, so the sign-in page also allows the providers' origins. */
+	buf_adds(&h, CSP_HEAD);
+	if (r->signin_forms && r->app->signin_origins != NULL)
+		buf_adds(&h, r->app->signin_origins);
+	buf_adds(&h, "\r\n" SECURITY_HEADERS_REST);
 	buf_adds(&h, r->route != NULL && (r->route->needs & PATH_SECRET) ?
-	    security_headers_secret : resp_security_headers);
+	    REFERRER_NONE : REFERRER_SAME_ORIGIN);
 	if (resp_is_https(r))
 		buf_adds(&h, "Strict-Transport-Security: max-age=31536000\r\n");
 	buf_printf(&h, "Content-Type: %s\r\n",

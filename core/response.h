@@ -93,9 +93,9 @@ void page_db_error(struct request *r, int rc, const char *what);
 /* Write status, headers and body to the FastCGI stream (once). */
 void resp_send(struct request *r);
 
-/* The security headers every response carries, as header lines (routes
- * with PATH_SECRET get Referrer-Policy: no-referrer instead of this one's
- * same-origin). */
-extern const char resp_security_headers[];
+/* Every response carries the security headers (Content-Security-Policy,
+ * X-Content-Type-Options, Referrer-Policy), written by resp_send alone:
+ * routes with PATH_SECRET get Referrer-Policy no-referrer, the sign-in page
+ * (r->signin_forms) a form-action that also allows the providers. */
 
 #endif

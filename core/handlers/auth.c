@@ -53,6 +53,7 @@ void login_page(struct request *r, int status, const char *email, const char *ne
 	json_object_object_add(v, "next", json_object_new_string(next_is_safe(next) ? next : ""));
 	json_object_object_add(v, "providers", oidc_providers_view(r));
 	view_bool(v, "has_providers", oidc_providers_count(r) > 0);
+	r->signin_forms = 1;
 	if (message != NULL)
 		json_object_object_add(v, "message", json_object_new_string(message));
 	page_render(r, status, "login", v);

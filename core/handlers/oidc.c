@@ -75,6 +75,16 @@ static const char *provider_down(struct request *r, const char *title)
 	    "password.", title);
 }
 
+/* Whether the origin of url is one the sign-in page's form-action allows
+ * (a provider's issuer: app->signin_origins). */
+static int allowed_by_signin_page(struct request *r, const char *url)
+{
+	char origin[300];
+
+	return oidc_origin(url, origin, sizeof(origin)) == 0 && r->app->signin_origins != NULL &&
+	    oidc_origin_listed(r->app->signin_origins, origin);
+}
+
 void handle_oidc_start(struct request *r)
 {
 	const char *name = route_param(&r->params, "provider");
@@ -116,7 +126,21 @@ void handle_oidc_start(struct request *r)
 	resp_cookie_path(r, OIDC_COOKIE, browser, OIDC_COOKIE_PATH,
 	    (long)r->app->cfg.oidc_flow_seconds);
 	explicit_bzero(browser, sizeof(browser));
-	resp_redirect(r, 303, url);
+	if (allowed_by_signin_page(r, url)) {
+		resp_redirect(r, 303, url);
+		return;
+	}
+	/* The sign-in page's form-action would stop a redirect to this
+	 * origin: go on by a page (a refresh and a link are not forms). */
+	struct json_object *v = view_new(r, "Signing in");
+	if (v == NULL) {
+		page_error(r, 500, "Internal error", "Out of memory.");
+		return;
+	}
+	view_str(v, "provider", provider_title(r, p->name));
+	view_str(v, "url", url);
+	view_str(v, "refresh", arena_printf(r->arena, "0;url=%s", url));
+	page_render(r, 200, "signin_continue", v);
 }
 
 /* The heading of the error page of a failed sign-in. */

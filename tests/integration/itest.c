@@ -651,11 +651,38 @@ static bool csp_has(const char *policy, const char *directive)
 	return false;
 }
 
+/* The policy's form-action is 'self', then only http(s) origins (the
+ * sign-in page's providers): no path, no wildcard, no scheme alone. */
+static bool csp_form_action_ok(const char *policy)
+{
+	const char *p = strstr(policy, "form-action 'self'"), *end;
+
+	if (p == NULL || (p != policy && p[-1] != ' ' && p[-1] != ';'))
+		return false;
+	p += strlen("form-action 'self'");
+	end = p + strcspn(p, ";");
+	while (p < end) {
+		size_t n;
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		n = strcspn(p, " ;");
+		char *src = itest_fmt("%.*s", (int)n, p);
+		const char *host = strncmp(src, "https://", 8) == 0 ? src + 8 :
+		    strncmp(src, "http://", 7) == 0 ? src + 7 : NULL;
+		if (host == NULL || host[0] == '\0' || strpbrk(host, "/*?#") != NULL)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 void itest_check_security_headers(const char *file, int line, const struct resp *r)
 {
 	static const char *const directives[] = {
 		"default-src 'self'", "script-src 'self'", "object-src 'none'",
-		"base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
+		"base-uri 'none'", "frame-ancestors 'none'",
 	};
 	const char *csp = resp_header(r, "Content-Security-Policy");
 	const char *xcto = resp_header(r, "X-Content-Type-Options");
@@ -672,6 +699,10 @@ void itest_check_security_headers(const char *file, int line, const struct resp 
 		if (!csp_has(csp, directives[i]))
 			itest_fail(file, line, "%s %s (status %ld): Content-Security-Policy \"%s\" lacks \"%s\"",
 			    r->method, resp_path(r), r->status, csp, directives[i]);
+	if (!csp_form_action_ok(csp))
+		itest_fail(file, line, "%s %s (status %ld): Content-Security-Policy \"%s\": form-action "
+		    "must be 'self' and at most the providers' origins", r->method, resp_path(r),
+		    r->status, csp);
 	if (strstr(csp, "unsafe-") != NULL)
 		itest_fail(file, line, "%s %s: Content-Security-Policy allows unsafe sources: \"%s\"",
 		    r->method, resp_path(r), csp);

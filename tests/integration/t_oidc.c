@@ -392,6 +392,15 @@ static void oidc_login_buttons(void)
 	const char *loc;
 
 	CHECK_STATUS(r, 200);
+	/* A browser checks the redirect after a form against the page's
+	 * form-action: the providers' origins (the test provider's, and the
+	 * down one's) are allowed on the sign-in page, and only there. */
+	const char *csp = resp_header(r, "Content-Security-Policy");
+	CHECK(csp != NULL && strstr(csp, itest_fmt("form-action 'self' %s", issuer())) != NULL &&
+	    strstr(csp, ENV("LABELD_TEST_OIDC_DOWN_URL")) != NULL,
+	    "the sign-in page's policy does not allow the providers: %s", csp ? csp : "(none)");
+	csp = resp_header(GET(c, "/projects"), "Content-Security-Policy");
+	CHECK(csp != NULL && strstr(csp, issuer()) == NULL, "another page allows the providers: %s", csp);
 	for (size_t i = 0; i < 3; i++) {
 		CHECK(html_count(r, "//form[@method='post' and @action='/signin/oidc/%s']", names[i]) == 1,
 		    "no form for provider %s on /login", names[i]);
