@@ -206,6 +206,12 @@ static int verdict_once(struct db *db, struct arena *a, long long project_id, lo
 			    "i.lease_until = NULL, i.lease_token = NULL, i.review_user = NULL, "
 			    "i.review_until = NULL, i.review_token = NULL, i.version = i.version + 1",
 			    "s", targets);
+		/* A reviewer who skipped the withdrawn answer is offered the
+		 * next one. */
+		if (rc == DB_OK)
+			rc = db_exec(db, 0, NULL, NULL,
+			    "DELETE s FROM " JT_IDS " STRAIGHT_JOIN review_skips s ON s.item_id = j.id",
+			    "s", targets);
 	} else {
 		rc = db_exec(db, 0, NULL, NULL,
 		    "UPDATE " JT_IDS " STRAIGHT_JOIN annotations a ON a.item_id = j.id "
@@ -316,6 +322,9 @@ static int relabel_once(struct db *db, struct arena *a, long long project_id, lo
 	if (rc == DB_OK)
 		rc = db_exec(db, 0, NULL, NULL,
 		    "UPDATE items SET answered_at = NOW(6), version = version + 1 WHERE id = ?",
+		    "i", item_id);
+	if (rc == DB_OK)   /* a new answer: reviewers who skipped the old one see it */
+		rc = db_exec(db, 0, NULL, NULL, "DELETE FROM review_skips WHERE item_id = ?",
 		    "i", item_id);
 	if (rc == DB_OK)
 		rc = db_exec(db, 0, NULL, NULL,

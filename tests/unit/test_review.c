@@ -184,7 +184,10 @@ START_TEST(test_reject_approve_relabel)
 	    "5");
 	rev_check_exact(db, a, "1");
 
-	/* Reject the approved 102 with a reason: back in the queue. */
+	/* Reject the approved 102 with a reason: back in the queue; a skip of
+	 * its answer goes with the answer (the next one is offered again). */
+	unit_db_exec(db, "INSERT INTO review_skips (user_id, project_id, item_id) VALUES "
+	    "(3, 1, 102), (3, 1, 101)");
 	one = 102;
 	ck_assert_int_eq(review_reject(db, a, 1, 1, &one, 1, "the dog is a cat", NULL, &done), DB_OK);
 	ck_assert_uint_eq(done, 1);
@@ -198,6 +201,7 @@ START_TEST(test_reject_approve_relabel)
 	ck_assert_str_eq(unit_db_row(db, a, "SELECT rejected FROM labeler_days WHERE project_id = 1 "
 	    "AND user_id = 2 AND day = UTC_DATE()"), "1");
 	ck_assert_str_eq(unit_db_row(db, a, CLASSES("1")), "11=1");
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT GROUP_CONCAT(item_id) FROM review_skips"), "101");
 	rev_check_exact(db, a, "1");
 	/* Rejecting it again: it has no answer now. */
 	ck_assert_int_eq(review_reject(db, a, 1, 1, &one, 1, "", NULL, &done), DB_OK);
@@ -232,6 +236,7 @@ START_TEST(test_reject_approve_relabel)
 	ck_assert_int_eq(review_relabel(db, a, 1, 101, 2, 1, "{\"label\": 12}", "[12]"), REVIEW_REVIEWED);
 	unit_db_exec(db, "UPDATE items SET review_user = NULL, review_until = NULL WHERE id = 101");
 	ck_assert_int_eq(review_relabel(db, a, 1, 101, 2, 1, "{\"label\": 12}", "[12]"), DB_OK);
+	ck_assert_str_eq(unit_db_row(db, a, "SELECT COUNT(*) FROM review_skips"), "0");
 	ck_assert_str_eq(unit_db_row(db, a, "SELECT GROUP_CONCAT(CONCAT(id, ':', is_current, ':', "
 	    "COALESCE(withdrawn_seq, '-'), ':', relabel, ':', data) ORDER BY id) FROM annotations "
 	    "WHERE item_id = 101"), "1:0:7:0:{\"label\": 11},6:1:-:1:{\"label\": 12}");
