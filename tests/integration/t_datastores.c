@@ -780,7 +780,7 @@ static void ds_make_default(void)
 	r = GET(c, itest_fmt("/admin/datastores/%ld", builtin));
 	CHECK_STATUS(r, 200);
 	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-default']"), "default");
-	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-builtin']"), "built-in (uploads)");
+	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-builtin']"), "built-in");
 	CHECK(strstr(html_str(r, "//p[@id='default-rule']"), "new exports are written here") != NULL,
 	    "the page does not say what the default is: %s", resp_snip(r));
 	CHECK(html_count(r, "//form[@id='make-default']") == 0, "the default offers \"Make default\"");
@@ -818,7 +818,7 @@ static void ds_make_default(void)
 	CHECK(html_count(r, "//form[@id='make-default']") == 0, "the new default offers the button");
 	r = GET(c, itest_fmt("/admin/datastores/%ld", builtin));
 	CHECK(html_count(r, "//h1/span[@id='badge-default']") == 0, "the built-in store is still marked default");
-	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-builtin']"), "built-in (uploads)");
+	CHECK_STREQ(html_str(r, "//h1/span[@id='badge-builtin']"), "built-in");
 	CHECK(html_count(r, "//form[@id='make-default']") == 1, "the built-in store offers no button");
 	r = GET(c, "/admin/datastores");
 	CHECK_STATUS(r, 200);
