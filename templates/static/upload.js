@@ -134,8 +134,8 @@ function send(file, before, done) {
 	xhr.send(fd);
 }
 
-/* After a stop, the file input holds only the files not stored yet, so
- * that Next (once the cause is fixed) sends no file twice. */
+/* After a stop or a failure, the file input holds only the files not
+ * stored yet, so that Next (once the cause is fixed) sends none twice. */
 function keep(rest) {
 	try {
 		var dt = new DataTransfer();
@@ -234,6 +234,7 @@ function start(list) {
 			reload();
 			return;
 		}
+		keep(failedFiles());
 		say(text);
 		failedBox.hidden = false;
 		retryButton.focus();
