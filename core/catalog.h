@@ -26,12 +26,13 @@ int catalog_default_datastore_ensure(struct db *db, struct arena *a, const struc
  * ds->id == 0 when there is no such datastore. */
 int catalog_datastore_load(struct db *db, struct arena *a, long long id, struct datastore *ds);
 
-/* The default datastore, where new exports are written (DB_OK with
- * ds->id == 0 if missing).  It may be any datastore, local or Azure Blob. */
+/* The default datastore, where new exports are written and the wizard's
+ * uploads go unless the admin chooses another (DB_OK with ds->id == 0 if
+ * missing).  It may be any datastore, local or Azure Blob. */
 int catalog_datastore_default(struct db *db, struct arena *a, struct datastore *ds);
 
-/* The built-in datastore: local, at datastore_dir, served by nginx; wizard
- * uploads go there (DB_OK with ds->id == 0 if missing). */
+/* The built-in datastore: local, at datastore_dir, served by nginx; the
+ * demo project's images go there (DB_OK with ds->id == 0 if missing). */
 int catalog_datastore_builtin(struct db *db, struct arena *a, struct datastore *ds);
 
 /* catalog_datastore_make_default: there is no datastore `id`. */

@@ -238,6 +238,32 @@ int project_url_check(const char *url, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+size_t upload_folder_default(const char *name, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)(name ? name : ""); *p != '\0'; p++) {
+		unsigned char c = *p;
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-'))
+			c = '-';
+		/* No leading '-' or '.', no run of '-'. */
+		if ((n == 0 && (c == '-' || c == '.')) || (c == '-' && out[n - 1] == '-'))
+			continue;
+		if (n == UPLOAD_FOLDER_MAX || n + 1 >= outlen)
+			break;
+		out[n++] = (char)c;
+	}
+	while (n > 0 && (out[n - 1] == '-' || out[n - 1] == '.'))
+		n--;
+	out[n] = '\0';
+	return n;
+}
+
 int upload_name_sanitize(const char *raw, char *out, size_t outlen, char *err, size_t errlen)
 {
 	const char *base = raw ? raw : "";

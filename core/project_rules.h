@@ -21,6 +21,7 @@
 #define PROJECT_URL_MAX 2048          /* bytes */
 #define PROJECT_DESCRIPTION_MAX 2000  /* code points */
 #define UPLOAD_NAME_MAX 200           /* bytes */
+#define UPLOAD_FOLDER_MAX 64          /* bytes of a default upload folder */
 #define TEAM_NAME_MAX 140             /* code points */
 
 /* The trimmed part of s[0..len): returns its start and sets *out_len.
@@ -73,6 +74,18 @@ int project_description_check(const char *text, size_t len, char *err, size_t er
  * control character.  On success the name is copied to out (outlen must be
  * at least UPLOAD_NAME_MAX + 1) and 0 is returned. */
 int upload_name_sanitize(const char *raw, char *out, size_t outlen, char *err, size_t errlen);
+
+/* The default folder of an upload: the dataset name made one safe path
+ * segment.  ASCII letters become lower case; ASCII digits, '-', '_' and '.'
+ * are kept; every other character (a space, punctuation, any non-ASCII
+ * character) becomes '-'; runs of '-' become one; '-' and '.' are removed
+ * from both ends (so the folder is never hidden, "." or ".."); at most
+ * UPLOAD_FOLDER_MAX bytes (longer results are cut, then '-' and '.' are
+ * removed from the end again).  "Cats & Dogs 2026" -> "cats-dogs-2026".
+ * Writes the folder to out (outlen at least UPLOAD_FOLDER_MAX + 1) and
+ * returns its length: 0 when nothing usable is left (an empty name, or one
+ * of punctuation only), and the caller picks a folder of its own. */
+size_t upload_folder_default(const char *name, char *out, size_t outlen);
 
 /* A version of any untrusted string that is fit to show in a sentence or a
  * list: control characters and bytes that are not valid UTF-8 become '?',

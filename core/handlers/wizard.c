@@ -14,7 +14,10 @@
  *   name, task                      step "name"
  *   source ("existing", "upload", "datastore"), dataset_id       "data"
  *   ds_name, ds_description         the new dataset ("upload", "datastore")
- *   upload_dir, uploads[], refused[{name, reason}]                "upload"
+ *   up_datastore, up_folder (Advanced settings, as typed); the target
+ *   fixed by the first upload: upload_datastore_id, upload_dir,
+ *   upload_existing; upload_files, upload_bytes, refused[{name, reason}],
+ *   refused_count                                                 "upload"
  *   datastore_id, path              "datastore"
  *   created_dataset                 name of a dataset made at "confirm"
  *   labels[]                        rows as typed (blank rows kept)
@@ -25,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -53,8 +54,13 @@
 #define DRAFT_LIFETIME_DAYS 30
 /* Label rows shown on a fresh labels step. */
 #define LABEL_ROWS_START 3
-/* "-2" .. "-999" before the extension for duplicate names. */
-#define UPLOAD_SUFFIX_MAX 999
+/* Refused uploads listed in a draft (all are counted). */
+#define UPLOAD_REFUSED_KEPT 1000
+/* Files counted in a chosen upload folder before the first upload; more
+ * are shown as "more than". */
+#define UPLOAD_EXISTING_MAX 10000
+/* Default folders tried: "<name>", "<name>-2" .. "<name>-99". */
+#define UPLOAD_FOLDER_TRIES 99
 /* The labels step's button that adds a blank row. */
 #define GO_ADDROW "addrow"
 
@@ -75,8 +81,9 @@ struct step_def {
 	const char *name;   /* in the URL; the page is template wizard_<name> */
 	int stage;          /* index into stage_titles */
 	/* Copies the POSTed fields into the draft (*nul set for a NUL byte):
-	 * 0, or -1 with *msg when the server could not keep them.  NULL: the
-	 * step has no fields. */
+	 * 0, or a 4xx/5xx status with *msg when what was sent could not be
+	 * kept (the typed fields are saved all the same).  NULL: the step has
+	 * no fields. */
 	int (*save)(struct request *r, struct draft *dr, const char *go, int *nul, const char **msg);
 	/* Checks what was saved: 0, a 4xx status with *msg, or a DB_* error.
 	 * NULL: nothing to check. */
@@ -94,6 +101,9 @@ struct step_def {
 	int (*show)(struct request *r, struct draft *dr, struct json_object *v);
 	/* The step a GET shows instead (S_COUNT: this one); NULL: always this. */
 	enum step (*detour)(const struct draft *dr);
+	/* Answers a POST that asks for JSON (Accept: application/json), instead
+	 * of save, check and Next; NULL: such a POST is treated as any other. */
+	void (*json)(struct request *r, struct draft *dr);
 };
 
 static const char *step_url(struct request *r, const struct draft *dr, enum step s);
@@ -371,14 +381,62 @@ static const char **labels_collect(struct request *r, struct draft *dr, size_t *
 	return out;
 }
 
-/* The refused uploads ("refused", "has_refused"), for the upload and
- * confirm pages. */
+/* The refused uploads ("refused", "has_refused", and "refused_more" when
+ * more were refused than are listed), for the upload and confirm pages. */
 static void refused_view(struct json_object *v, struct draft *dr)
 {
 	struct json_object *list = darr(dr, "refused");
+	long long n = (long long)json_object_array_length(list), all = dint(dr, "refused_count");
 
 	json_object_object_add(v, "refused", json_object_get(list));
-	view_bool(v, "has_refused", json_object_array_length(list) > 0);
+	view_bool(v, "has_refused", n > 0);
+	if (all > n)
+		view_int(v, "refused_more", all - n);
+}
+
+/* A byte count for people: "812 bytes", "3.4 MiB" (arena-owned). */
+static const char *bytes_text(struct request *r, long long n)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double x = (double)n;
+	int u = -1;
+
+	if (n < 1024)
+		return arena_printf(r->arena, "%lld byte%s", n, n == 1 ? "" : "s");
+	while (x >= 1024 && u < 3) {
+		x /= 1024;
+		u++;
+	}
+	return arena_printf(r->arena, "%.1f %s", x, units[u]);
+}
+
+/* Does the request ask for JSON (Accept: application/json)? */
+static int wants_json(struct request *r)
+{
+	const char *accept = r->fcgx != NULL ? FCGX_GetParam("HTTP_ACCEPT", r->fcgx->envp) : NULL;
+
+	return accept != NULL && strstr(accept, "application/json") != NULL;
+}
+
+/* Answer o (which this takes) as JSON with status. */
+static void json_answer(struct request *r, int status, struct json_object *o)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	if (text == NULL)
+		resp_bytes(r, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
+	else
+		resp_bytes(r, status, "application/json", text, strlen(text));
+	json_object_put(o);
+}
+
+/* {"error": sentence} with status. */
+static void json_error(struct request *r, int status, const char *sentence)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(sentence));
+	json_answer(r, status, o);
 }
 
 /* ------------------------------------------------------------ checks */
@@ -548,6 +606,12 @@ static int check_dataset_chosen(struct request *r, struct draft *dr, const char 
 
 /* ------------------------------------------------------------ uploads */
 
+/* The draft's keys about its uploads: forgotten once their dataset is made. */
+static const char *const upload_keys[] = {
+	"upload_datastore_id", "upload_dir", "upload_existing", "upload_files", "upload_bytes",
+	"refused", "refused_count", "up_datastore", "up_folder",
+};
+
 /* Decide about one uploaded file from its bytes (read through fd into buf,
  * IMAGE_HEADER_CAP bytes): 0, or -1 with *reason. */
 static int upload_file_check(struct request *r, int fd, unsigned char *buf, const char *name,
@@ -570,86 +634,25 @@ static int upload_file_check(struct request *r, int fd, unsigned char *buf, cons
 	return rc;
 }
 
-/* "stem-k.ext" for k >= 2, or name itself for k == 1. */
-static const char *suffixed(struct request *r, const char *name, int k)
+/* Note a refused file in the draft: the first UPLOAD_REFUSED_KEPT are
+ * listed ("refused"), all are counted ("refused_count").  The entry also
+ * goes to now (this request's refusals) when not NULL. */
+static void refused_add(struct draft *dr, struct json_object *now, const char *raw,
+    const char *reason)
 {
-	const char *dot = strrchr(name, '.');
-
-	if (k == 1)
-		return name;
-	if (dot == NULL || dot == name)
-		return arena_printf(r->arena, "%s-%d", name, k);
-	return arena_printf(r->arena, "%.*s-%d%s", (int)(dot - name), name, k, dot);
-}
-
-/* Copy the upload in fd into a new file of dirfd named `name` (or name-2,
- * -3, ... when taken).  The stored name goes to *stored.  0, or -1 with
- * *reason (nothing is left behind). */
-static int upload_store(struct request *r, int dirfd, int fd, const char *name,
-    const char **stored, const char **reason)
-{
-	char buf[65536];
-	const char *cand = name;
-	off_t off = 0;
-	int out = -1;
-
-	for (int k = 1; k <= UPLOAD_SUFFIX_MAX && out < 0; k++) {
-		cand = suffixed(r, name, k);
-		if (cand == NULL)
-			break;
-		out = openat(dirfd, cand, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-		if (out < 0 && errno != EEXIST) {
-			log_error("wizard: cannot create %s: %s", cand, strerror(errno));
-			break;
-		}
-	}
-	if (out < 0) {
-		*reason = "the file could not be stored (the log says why)";
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), off), w = 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				break;
-			goto fail;
-		}
-		while (w < n) {
-			ssize_t m = write(out, buf + w, (size_t)(n - w));
-			if (m < 0 && errno == EINTR)
-				continue;
-			if (m <= 0)
-				goto fail;
-			w += m;
-		}
-		off += n;
-	}
-	if (close(out) < 0) {
-		out = -1;
-		goto fail;
-	}
-	*stored = cand;
-	return 0;
-fail:
-	log_error("wizard: writing %s failed: %s", cand, strerror(errno));
-	if (out >= 0)
-		close(out);
-	unlinkat(dirfd, cand, 0);
-	*reason = "the file could not be stored (the log says why)";
-	return -1;
-}
-
-static void refused_add(struct json_object *list, const char *raw, const char *reason)
-{
-	struct json_object *o = json_object_new_object();
+	struct json_object *list = darr(dr, "refused"), *o = json_object_new_object();
 	char shown[512];
 
 	rules_display(raw && raw[0] ? raw : "(no name)", 120, shown, sizeof(shown));
 	view_str(o, "name", shown);
 	view_str(o, "reason", reason);
-	json_object_array_add(list, o);
+	view_int(dr->d, "refused_count", dint(dr, "refused_count") + 1);
+	if (now != NULL)
+		json_object_array_add(now, json_object_get(o));
+	if (json_object_array_length(list) < UPLOAD_REFUSED_KEPT)
+		json_object_array_add(list, o);
+	else
+		json_object_put(o);
 }
 
 /* A file of the POST's "files" field (browsers send an empty part when
@@ -659,116 +662,292 @@ static int upload_sent(const struct hp_file *f)
 	return strcmp(f->field, "files") == 0 && !(f->filename[0] == '\0' && f->size == 0);
 }
 
-/* Open the draft's upload folder in the built-in datastore, made with
- * a random name on the first upload: the folder's fd, or -1 with *msg. */
-static int upload_dir_open(struct request *r, struct draft *dr, const char **dirp,
-    const char **msg)
+static int file_count(void *ctx, const char *path, uint64_t size)
 {
-	struct datastore ds;
-	const char *dir = dstr(dr, "upload_dir");
-	char err[512];
-	int dirfd = -1, rc;
-	struct stat st;
+	long long *n = ctx;
 
-	rc = catalog_datastore_builtin(r->db, r->arena, &ds);
-	if (rc != DB_OK || ds.id == 0 || ds.kind != DATASTORE_LOCAL || ds.local_path == NULL) {
-		log_error("wizard: no built-in datastore (%d)", rc);
-		*msg = "Uploads cannot be stored: the built-in datastore is missing.";
-		return -1;
-	}
-	if (dir[0] == '\0') {
-		unsigned char rnd[8];
-		char hex[17];
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-			*msg = "Uploads cannot be stored right now (no randomness).";
-			return -1;
-		}
-		for (int i = 0; i < 8; i++)
-			snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-		dir = arena_printf(r->arena, "uploads/%lld-%s", dr->id, hex);
-		view_str(dr->d, "upload_dir", dir);
-	}
-	if (datastore_local_mkdirs(ds.local_path, dir, err, sizeof(err)) < 0 ||
-	    (dirfd = datastore_local_open(ds.local_path, dir, err, sizeof(err))) < 0 ||
-	    fstat(dirfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		log_error("wizard: upload folder %s in %s: %s", dir, ds.local_path, err);
-		if (dirfd >= 0)
-			close(dirfd);
-		*msg = "Uploads cannot be stored: the upload folder could not be created (the log says why).";
-		return -1;
-	}
-	*dirp = dir;
-	return dirfd;
+	(void)path;
+	(void)size;
+	return ++*n > UPLOAD_EXISTING_MAX;
 }
 
-/* Check one sent file and store it in dirfd: its stored name goes to
- * uploads, or its reason to refused.  head is the header buffer. */
-static void upload_take(struct request *r, const struct hp_file *f, int dirfd,
-    unsigned char *head, struct json_object *uploads, struct json_object *refused)
+/* Where the next upload of the draft goes, unless its first upload fixed
+ * it already: the datastore and folder chosen under Advanced settings, both
+ * checked (the default datastore when none was chosen; folder NULL when the
+ * field was left empty: a folder named after the dataset).  0, 422 with
+ * *msg, or a DB_* error. */
+static int upload_choice(struct request *r, struct draft *dr, struct datastore *ds,
+    const char **folder, const char **msg)
 {
-	char name[UPLOAD_NAME_MAX + 1], err[512];
-	const char *reason = NULL, *stored = NULL;
-	int fd;
+	const char *chosen = trim_copy(r, dstr(dr, "up_datastore"));
+	const char *typed = trim_copy(r, dstr(dr, "up_folder"));
+	char split[1100], err[512];
+	int recursive = 0, rc;
+
+	if (chosen[0] == '\0')
+		rc = catalog_datastore_default(r->db, r->arena, ds);
+	else
+		rc = catalog_datastore_load(r->db, r->arena, id_parse(chosen), ds);
+	if (rc != DB_OK)
+		return rc;
+	if (ds->id == 0) {
+		*msg = chosen[0] == '\0' ? "There is no default datastore; choose one under "
+		    "Advanced settings." : "There is no such datastore; choose one under "
+		    "Advanced settings.";
+		return 422;
+	}
+	*folder = NULL;
+	if (typed[0] == '\0')
+		return 0;
+	if (datastore_path_split(typed, split, sizeof(split), &recursive) < 0) {
+		*msg = "Folder: the path is too long.";
+		return 422;
+	}
+	if (recursive) {
+		*msg = "Folder: uploads go into one folder; leave out the \u201c/**\u201d.";
+		return 422;
+	}
+	if (datastore_path_check(split, err, sizeof(err)) < 0) {
+		*msg = arena_printf(r->arena, "Folder: %s.", err);
+		return 422;
+	}
+	*folder = arena_strdup(r->arena, split);
+	return 0;
+}
+
+/* The name of an input dataset whose folder is folder of datastore ds, or
+ * NULL; DB_OK or a DB_* error. */
+static int folder_dataset(struct request *r, const struct datastore *ds, const char *folder,
+    const char **name)
+{
+	struct db_result *res;
+	int rc = db_query(r->db, r->arena, &res,
+	    "SELECT name FROM datasets WHERE datastore_id = ? AND path = ? AND kind = 'input' "
+	    "LIMIT 1", "is", ds->id, folder);
+
+	if (rc != DB_OK)
+		return rc;
+	*name = res->nrows > 0 ? db_value(res, 0, 0) : NULL;
+	return DB_OK;
+}
+
+/* Answer a datastore_sink_* or walk failure rc of the folder: the status
+ * with *msg (err goes to the log). */
+static int sink_failed(struct request *r, const struct datastore *ds, const char *folder, int rc,
+    const char *what, const char *err, const char **msg)
+{
+	if (rc == DATASTORE_UNREACHABLE) {
+		log_warn("wizard: %s \u201c%s\u201d of datastore %lld: %s", what, folder, ds->id, err);
+		*msg = BLOB_FAILED_SENTENCE;
+		return 503;
+	}
+	log_error("wizard: %s \u201c%s\u201d of datastore %lld: %s", what, folder, ds->id, err);
+	*msg = arena_printf(r->arena, "Uploads cannot be stored in \u201c%s\u201d of %s: %s",
+	    folder[0] ? folder : "/", ds->name, err[0] ? err : "see the server log.");
+	return 500;
+}
+
+/* Open the sink of folder in ds and count the files directly in it (up to
+ * UPLOAD_EXISTING_MAX + 1) into *existing.  0, or a status with *msg. */
+static int sink_open_counted(struct request *r, const struct datastore *ds, const char *folder,
+    struct datastore_sink **sink, long long *existing, const char **msg)
+{
+	char err[512] = "";
+	int rc = datastore_sink_open(ds, folder, sink, err, sizeof(err));
+
+	if (rc != 0)
+		return sink_failed(r, ds, folder, rc, "opening the upload folder", err, msg);
+	*existing = 0;
+	rc = datastore_walk(ds, folder, 0, file_count, existing, err, sizeof(err));
+	if (rc != 0) {
+		datastore_sink_close(*sink);
+		*sink = NULL;
+		return sink_failed(r, ds, folder, rc, "listing the upload folder", err, msg);
+	}
+	return 0;
+}
+
+/* Fix the draft's upload target at its first upload and open it: the
+ * datastore and folder chosen, or for a folder left empty the first of
+ * "<name>", "<name>-2", ... that holds no files and is no dataset's folder
+ * (the dataset name made a path segment, upload_folder_default).  The
+ * target goes into the draft (upload_datastore_id, upload_dir and
+ * upload_existing: the files that were in the folder already).  0 with
+ * *sink, or a status with *msg (a DB_* error as DB_*). */
+static int upload_target_fix(struct request *r, struct draft *dr, struct datastore *ds,
+    struct datastore_sink **sink, const char **msg)
+{
+	const char *folder = NULL, *taken = NULL;
+	char base[UPLOAD_FOLDER_MAX + 1];
+	long long existing = 0;
+	int rc = upload_choice(r, dr, ds, &folder, msg);
+
+	if (rc != 0)
+		return rc;
+	if (folder != NULL) {
+		/* The folder the admin chose: its files are part of the dataset. */
+		rc = folder_dataset(r, ds, folder, &taken);
+		if (rc != DB_OK)
+			return rc;
+		if (taken != NULL) {
+			*msg = arena_printf(r->arena, "Folder: \u201c%s\u201d of %s is the folder of the "
+			    "dataset \u201c%s\u201d, which would change; choose another folder.",
+			    folder[0] ? folder : "/", ds->name, taken);
+			return 422;
+		}
+		rc = sink_open_counted(r, ds, folder, sink, &existing, msg);
+		if (rc != 0)
+			return rc;
+	} else {
+		if (upload_folder_default(trim_copy(r, dstr(dr, "ds_name")), base, sizeof(base)) == 0)
+			snprintf(base, sizeof(base), "upload-%lld", dr->id);
+		for (int k = 1; ; k++) {
+			if (k > UPLOAD_FOLDER_TRIES) {
+				*msg = arena_printf(r->arena, "Folders \u201c%s\u201d to \u201c%s-%d\u201d of %s "
+				    "all hold files already; choose a folder under Advanced settings.",
+				    base, base, UPLOAD_FOLDER_TRIES, ds->name);
+				return 409;
+			}
+			folder = k == 1 ? arena_strdup(r->arena, base) : arena_printf(r->arena, "%s-%d", base, k);
+			rc = folder_dataset(r, ds, folder, &taken);
+			if (rc != DB_OK)
+				return rc;
+			if (taken != NULL)
+				continue;
+			rc = sink_open_counted(r, ds, folder, sink, &existing, msg);
+			if (rc != 0)
+				return rc;
+			if (existing == 0)
+				break;
+			datastore_sink_close(*sink);
+			*sink = NULL;
+		}
+	}
+	view_int(dr->d, "upload_datastore_id", ds->id);
+	view_str(dr->d, "upload_dir", folder);
+	view_int(dr->d, "upload_existing", existing);
+	return 0;
+}
+
+/* Open the draft's upload target: the one fixed by its first upload, or
+ * fixed now.  0 with *sink and *ds, or a status with *msg. */
+static int upload_target_open(struct request *r, struct draft *dr, struct datastore *ds,
+    struct datastore_sink **sink, const char **msg)
+{
+	const char *dir = dstr(dr, "upload_dir");
+	char err[512] = "";
+	int rc;
+
+	if (dint(dr, "upload_datastore_id") == 0)
+		return upload_target_fix(r, dr, ds, sink, msg);
+	rc = catalog_datastore_load(r->db, r->arena, dint(dr, "upload_datastore_id"), ds);
+	if (rc != DB_OK)
+		return rc;
+	if (ds->id == 0) {
+		*msg = "The datastore these files were uploaded to no longer exists; start a new "
+		    "project.";
+		return 409;
+	}
+	rc = datastore_sink_open(ds, dir, sink, err, sizeof(err));
+	return rc == 0 ? 0 : sink_failed(r, ds, dir, rc, "opening the upload folder", err, msg);
+}
+
+/* What one POST of the upload step stored and refused. */
+struct upload_batch {
+	struct json_object *stored;     /* names as stored, this request */
+	struct json_object *refused;    /* {name, reason}, this request */
+	struct datastore ds;
+	struct datastore_sink *sink;    /* opened at the first accepted file */
+	unsigned char *head;            /* IMAGE_HEADER_CAP bytes */
+};
+
+/* Check one sent file and store it: counted in the draft and its name added
+ * to b->stored, or its reason to the refusals.  0, or a status with *msg
+ * when the upload cannot go on (the target is bad or unreachable). */
+static int upload_take(struct request *r, struct draft *dr, const struct hp_file *f,
+    struct upload_batch *b, const char **msg)
+{
+	char name[UPLOAD_NAME_MAX + 1], stored[UPLOAD_NAME_MAX + 16], err[512] = "";
+	const char *reason = NULL;
+	int fd, rc = 0;
 
 	if (upload_name_sanitize(f->filename, name, sizeof(name), err, sizeof(err)) < 0) {
-		refused_add(refused, f->filename, err);
-		return;
+		refused_add(dr, b->refused, f->filename, err);
+		return 0;
 	}
 	fd = open(f->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		log_error("wizard: upload temp file %s: %s", f->path, strerror(errno));
-		refused_add(refused, f->filename, "the upload could not be read");
-		return;
+		refused_add(dr, b->refused, f->filename, "the upload could not be read");
+		return 0;
 	}
-	if (upload_file_check(r, fd, head, name, &reason) == 0 &&
-	    upload_store(r, dirfd, fd, name, &stored, &reason) == 0)
-		json_object_array_add(uploads, json_object_new_string(stored));
-	else
-		refused_add(refused, f->filename, reason);
+	if (upload_file_check(r, fd, b->head, name, &reason) < 0) {
+		refused_add(dr, b->refused, f->filename, reason);
+		close(fd);
+		return 0;
+	}
+	if (b->sink == NULL)
+		rc = upload_target_open(r, dr, &b->ds, &b->sink, msg);
+	if (rc == 0) {
+		rc = datastore_sink_put(b->sink, fd, f->size, name, stored, sizeof(stored), err,
+		    sizeof(err));
+		if (rc == 0) {
+			json_object_array_add(b->stored, json_object_new_string(stored));
+			view_int(dr->d, "upload_files", dint(dr, "upload_files") + 1);
+			view_int(dr->d, "upload_bytes", dint(dr, "upload_bytes") + (long long)f->size);
+		} else if (rc == DATASTORE_UNREACHABLE) {
+			rc = sink_failed(r, &b->ds, dstr(dr, "upload_dir"), rc, "storing an upload in",
+			    err, msg);
+		} else {
+			log_warn("wizard: storing %s in \u201c%s\u201d of datastore %lld: %s", name,
+			    dstr(dr, "upload_dir"), b->ds.id, err);
+			refused_add(dr, b->refused, f->filename, err[0] ? err : "the file could not be stored");
+			rc = 0;
+		}
+	}
 	close(fd);
+	return rc;
 }
 
-/* Store the files of this POST into the draft's upload folder of the
- * built-in datastore.  Accepted names are appended to "uploads", refusals
- * replace "refused".  0, or -1 with *msg (a server-side problem). */
-static int uploads_take(struct request *r, struct draft *dr, const char **msg)
+/* Store the files of this POST into the draft's upload target (fixed at its
+ * first upload).  Totals and refusals go into the draft, and what this POST
+ * stored and refused into b (arrays owned by the caller).  0, or a status
+ * with *msg when nothing more could be stored: the files stored before
+ * stay counted. */
+static int uploads_take(struct request *r, struct draft *dr, struct upload_batch *b,
+    const char **msg)
 {
-	struct json_object *uploads = darr(dr, "uploads"), *refused;
-	unsigned char *head;
-	const char *dir = NULL;
-	int dirfd, nfiles = 0;
+	int nfiles = 0, rc = 0;
 
 	for (size_t i = 0; i < r->form.nfiles; i++)
 		nfiles += upload_sent(&r->form.files[i]);
 	if (nfiles == 0)
 		return 0;
-	refused = json_object_new_array();
-	json_object_object_add(dr->d, "refused", refused);
-	dirfd = upload_dir_open(r, dr, &dir, msg);
-	if (dirfd < 0)
-		return -1;
 	/* The image header of each file is read into one buffer. */
-	head = malloc(IMAGE_HEADER_CAP);
-	if (head == NULL) {
-		close(dirfd);
+	b->head = malloc(IMAGE_HEADER_CAP);
+	if (b->head == NULL) {
 		*msg = "Uploads cannot be stored right now (out of memory).";
-		return -1;
+		return 500;
 	}
-	for (size_t i = 0; i < r->form.nfiles; i++)
+	for (size_t i = 0; rc == 0 && i < r->form.nfiles; i++)
 		if (upload_sent(&r->form.files[i]))
-			upload_take(r, &r->form.files[i], dirfd, head, uploads, refused);
-	free(head);
-	close(dirfd);
-	log_info("wizard: draft %lld: %d files sent, %zu stored in total in %s, %zu refused",
-	    dr->id, nfiles, json_object_array_length(uploads), dir,
-	    json_object_array_length(refused));
-	return 0;
+			rc = upload_take(r, dr, &r->form.files[i], b, msg);
+	free(b->head);
+	b->head = NULL;
+	if (b->sink != NULL)
+		datastore_sink_close(b->sink);
+	b->sink = NULL;
+	log_info("wizard: draft %lld: %d files sent, %zu stored (%lld in all in \u201c%s\u201d of "
+	    "datastore %lld), %zu refused%s", dr->id, nfiles, json_object_array_length(b->stored),
+	    dint(dr, "upload_files"), dstr(dr, "upload_dir"), dint(dr, "upload_datastore_id"),
+	    json_object_array_length(b->refused), rc != 0 ? "; stopped" : "");
+	return rc;
 }
 
 /* ------------------------------------------------------------ creating */
 
 /* Check the new dataset of an upload or datastore choice (from) and find
- * its files: 0 with *ds (and folder, *recursive for a datastore), a 4xx
+ * its files: 0 with *ds and folder (and *recursive for a datastore), a 4xx
  * status with *msg, or a DB_* error. */
 static int dataset_source(struct request *r, struct draft *dr, enum step from,
     struct datastore *ds, char *folder, size_t folderlen, int *recursive, const char **msg)
@@ -779,14 +958,21 @@ static int dataset_source(struct request *r, struct draft *dr, enum step from,
 		return status;
 	if (from == S_DATASTORE)
 		return check_folder(r, dr, ds, folder, folderlen, recursive, msg);
-	if (json_object_array_length(darr(dr, "uploads")) == 0 || dstr(dr, "upload_dir")[0] == '\0') {
+	if (dint(dr, "upload_files") == 0 || dint(dr, "upload_datastore_id") == 0) {
 		*msg = "Add at least one image.";
 		return 422;
 	}
-	rc = catalog_datastore_builtin(r->db, r->arena, ds);
+	rc = catalog_datastore_load(r->db, r->arena, dint(dr, "upload_datastore_id"), ds);
 	if (rc != DB_OK)
 		return rc;
-	return ds->id == 0 ? DB_ERR : 0;
+	if (ds->id == 0) {
+		*msg = "The datastore these files were uploaded to no longer exists.";
+		return 409;
+	}
+	if ((size_t)snprintf(folder, folderlen, "%s", dstr(dr, "upload_dir")) >= folderlen)
+		return DB_ERR;
+	*recursive = 0;
+	return 0;
 }
 
 /* Point the draft at the dataset just made and save it (inside the
@@ -797,9 +983,8 @@ static int draft_use_dataset(struct request *r, struct draft *dr, long long id, 
 	view_str(dr->d, "source", "existing");
 	view_str(dr->d, "created_dataset", name);
 	/* A later upload starts a new folder: this one belongs to the dataset now. */
-	json_object_object_del(dr->d, "upload_dir");
-	json_object_object_del(dr->d, "uploads");
-	json_object_object_del(dr->d, "refused");
+	for (size_t i = 0; i < sizeof(upload_keys) / sizeof(upload_keys[0]); i++)
+		json_object_object_del(dr->d, upload_keys[i]);
 	return draft_save(r, dr);
 }
 
@@ -820,8 +1005,7 @@ static void dataset_create(struct request *r, struct draft *dr, enum step from)
 	rc = db_begin(r->db);
 	if (rc == DB_OK)
 		rc = catalog_dataset_create(r->db, name, trim_copy(r, dstr(dr, "ds_description")),
-		    ds.id, upload ? dstr(dr, "upload_dir") : folder, upload ? 0 : recursive,
-		    upload ? "upload" : "datastore", r->session->user_id, &id);
+		    ds.id, folder, recursive, upload ? "upload" : "datastore", r->session->user_id, &id);
 	if (rc == DB_OK)
 		rc = draft_use_dataset(r, dr, id, name);
 	if (rc == DB_OK)
@@ -1012,33 +1196,147 @@ static int show_data(struct request *r, struct draft *dr, struct json_object *v)
 	return DB_OK;
 }
 
-/* Step "upload": the new dataset's name, description and files. */
+/* Step "upload": the new dataset's name, description and files, and where
+ * they go (Advanced settings, until the first upload fixes it). */
 
-static int save_upload(struct request *r, struct draft *dr, const char *go, int *nul, const char **msg)
+static void save_upload_fields(struct request *r, struct draft *dr, int *nul)
 {
 	save_field(r, dr, "ds_name", "ds_name", nul);
 	save_field(r, dr, "ds_description", "ds_description", nul);
-	return uploads_take(r, dr, msg);
+	save_field(r, dr, "up_datastore", "up_datastore", nul);
+	save_field(r, dr, "up_folder", "up_folder", nul);
+}
+
+static int save_upload(struct request *r, struct draft *dr, const char *go, int *nul, const char **msg)
+{
+	struct upload_batch b = { 0 };
+	int rc;
+
+	save_upload_fields(r, dr, nul);
+	if (*nul)
+		return 0;   /* answered as a NUL byte; nothing is stored */
+	b.stored = json_object_new_array();
+	b.refused = json_object_new_array();
+	rc = uploads_take(r, dr, &b, msg);
+	json_object_put(b.stored);
+	json_object_put(b.refused);
+	return rc;
 }
 
 static int check_upload(struct request *r, struct draft *dr, const char **msg)
 {
+	struct datastore ds;
+	const char *folder;
 	int status = check_dataset_text(r, dr, msg);
 
-	if (status == 0 && json_object_array_length(darr(dr, "uploads")) == 0) {
+	if (status == 0 && dint(dr, "upload_datastore_id") == 0)
+		status = upload_choice(r, dr, &ds, &folder, msg);
+	if (status == 0 && dint(dr, "upload_files") == 0) {
 		*msg = "Add at least one image: none was accepted so far.";
 		return 422;
 	}
 	return status;
 }
 
+/* The upload totals ("received") and target ("fixed", "target_*",
+ * "existing"), for the upload and confirm pages. */
+static int upload_view(struct request *r, struct draft *dr, struct json_object *v)
+{
+	long long existing = dint(dr, "upload_existing");
+	struct datastore ds;
+	int rc;
+
+	long long files = dint(dr, "upload_files");
+
+	if (files > 0)
+		view_str(v, "received", arena_printf(r->arena, "%lld image%s (%s)", files,
+		    files == 1 ? "" : "s", bytes_text(r, dint(dr, "upload_bytes"))));
+	if (dint(dr, "upload_datastore_id") == 0)
+		return DB_OK;
+	rc = catalog_datastore_load(r->db, r->arena, dint(dr, "upload_datastore_id"), &ds);
+	if (rc != DB_OK)
+		return rc;
+	view_bool(v, "fixed", 1);
+	view_str(v, "target_datastore", ds.id ? ds.name : "(a datastore that no longer exists)");
+	view_str(v, "target_kind", ds.kind == DATASTORE_AZUREBLOB ? "Azure Blob container" :
+	    "local folder");
+	view_str(v, "target_folder", dstr(dr, "upload_dir")[0] ? dstr(dr, "upload_dir") : "/");
+	if (existing > UPLOAD_EXISTING_MAX)
+		view_str(v, "existing", arena_printf(r->arena, "more than %d files",
+		    UPLOAD_EXISTING_MAX));
+	else if (existing > 0)
+		view_str(v, "existing", arena_printf(r->arena, "%lld file%s", existing,
+		    existing == 1 ? "" : "s"));
+	return DB_OK;
+}
+
 static int show_upload(struct request *r, struct draft *dr, struct json_object *v)
 {
+	struct json_object *list;
+	const char *chosen = trim_copy(r, dstr(dr, "up_datastore")), *name;
+	long long id = id_parse(chosen);
+	int rc;
+
 	view_str(v, "ds_name", dstr(dr, "ds_name"));
 	view_str(v, "ds_description", dstr(dr, "ds_description"));
-	view_int(v, "uploaded", (long long)json_object_array_length(darr(dr, "uploads")));
+	view_str(v, "up_folder", dstr(dr, "up_folder"));
 	refused_view(v, dr);
+	rc = upload_view(r, dr, v);
+	if (rc != DB_OK || dint(dr, "upload_datastore_id") != 0)
+		return rc;
+	/* The choice under Advanced settings: the default datastore first. */
+	rc = datastores_view(r, dr, id, &list, &name);
+	if (rc != DB_OK)
+		return rc;
+	if (id == 0 && json_object_array_length(list) > 0 && chosen[0] == '\0')
+		view_bool(json_object_array_get_idx(list, 0), "selected", 1);
+	json_object_object_add(v, "datastores", list);
+	/* Open the disclosure when something other than the defaults is set. */
+	view_bool(v, "advanced_open", chosen[0] != '\0' || dstr(dr, "up_folder")[0] != '\0');
 	return DB_OK;
+}
+
+/* The upload step's JSON mode (Accept: application/json, for the
+ * JavaScript uploader): the fields are saved and the files stored as by
+ * the form, and the answer is {"stored": [...], "refused": [{name,
+ * reason}], "files": N, "bytes": B} (N, B: the draft's totals) or a 4xx/5xx
+ * {"error": sentence}. */
+static void json_upload(struct request *r, struct draft *dr)
+{
+	struct upload_batch b = { 0 };
+	struct json_object *o;
+	const char *msg = NULL;
+	int nul = 0, rc, saved;
+
+	save_upload_fields(r, dr, &nul);
+	if (nul) {
+		json_error(r, 422, "A field held a NUL byte, which is not allowed; check what you "
+		    "entered.");
+		return;
+	}
+	b.stored = json_object_new_array();
+	b.refused = json_object_new_array();
+	saved = uploads_take(r, dr, &b, &msg);
+	rc = draft_save(r, dr);
+	if (rc != DB_OK || saved != 0) {
+		json_object_put(b.stored);
+		json_object_put(b.refused);
+		if (rc != DB_OK)
+			json_error(r, rc == DB_UNAVAILABLE ? 503 : 500, "The upload could not be saved "
+			    "(the database failed; see the server log).");
+		else if (saved < 0)
+			json_error(r, saved == DB_UNAVAILABLE ? 503 : 500, "The upload could not be "
+			    "saved (the database failed; see the server log).");
+		else
+			json_error(r, saved, msg != NULL ? msg : "The upload failed.");
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "stored", b.stored);
+	json_object_object_add(o, "refused", b.refused);
+	json_object_object_add(o, "files", json_object_new_int64(dint(dr, "upload_files")));
+	json_object_object_add(o, "bytes", json_object_new_int64(dint(dr, "upload_bytes")));
+	json_answer(r, 200, o);
 }
 
 /* Step "datastore": the new dataset's name, description and folder. */
@@ -1128,9 +1426,8 @@ static int show_confirm(struct request *r, struct draft *dr, struct json_object 
 	view_str(v, "ds_name", trim_copy(r, dstr(dr, "ds_name")));
 	view_str(v, "ds_description", trim_copy(r, dstr(dr, "ds_description")));
 	if (upload) {
-		view_int(v, "uploaded", (long long)json_object_array_length(darr(dr, "uploads")));
 		refused_view(v, dr);
-		return DB_OK;
+		return upload_view(r, dr, v);
 	}
 	rc = datastores_view(r, dr, dint(dr, "datastore_id"), &list, &name);
 	json_object_put(list);
@@ -1248,7 +1545,7 @@ static const struct step_def steps[S_COUNT] = {
 	[S_DATA] = { .name = "data", .stage = 1, .save = save_data, .check = check_data,
 	    .next = S_COUNT, .next_fn = next_data, .back = S_NAME, .show = show_data },
 	[S_UPLOAD] = { .name = "upload", .stage = 1, .save = save_upload, .check = check_upload,
-	    .next = S_CONFIRM, .back = S_DATA, .show = show_upload },
+	    .next = S_CONFIRM, .back = S_DATA, .show = show_upload, .json = json_upload },
 	[S_DATASTORE] = { .name = "datastore", .stage = 1, .save = save_datastore,
 	    .check = check_datastore, .next = S_CONFIRM, .back = S_DATA, .show = show_datastore },
 	[S_CONFIRM] = { .name = "confirm", .stage = 1, .finish = finish_confirm,
@@ -1319,18 +1616,25 @@ static void step_render(struct request *r, struct draft *dr, enum step s, int st
 	page_render(r, status, arena_printf(r->arena, "wizard_%s", steps[s].name), v);
 }
 
-/* Load the draft and step of the route: 1, or 0 when the error page was
- * answered. */
-static int draft_open(struct request *r, struct draft *dr, enum step s)
+/* Load the draft and step of the route: 1, or 0 when the error page (or
+ * with json, the JSON error) was answered. */
+static int draft_open(struct request *r, struct draft *dr, enum step s, int json)
 {
 	int rc = draft_load(r, dr);
 
 	if (rc < 0) {
-		db_failed(r, rc);
+		if (json)
+			json_error(r, rc == DB_UNAVAILABLE ? 503 : 500, "The draft could not be read "
+			    "(the database failed; see the server log).");
+		else
+			db_failed(r, rc);
 		return 0;
 	}
 	if (rc == 1 || s == S_COUNT) {
-		page_error(r, 404, "Not found", "There is no such draft project, or it is not yours.");
+		if (json)
+			json_error(r, 404, "There is no such draft project, or it is not yours.");
+		else
+			page_error(r, 404, "Not found", "There is no such draft project, or it is not yours.");
 		return 0;
 	}
 	return 1;
@@ -1341,7 +1645,7 @@ void handle_draft_step(struct request *r)
 	struct draft dr = { 0 };
 	enum step s = step_parse(route_param(&r->params, "step")), to;
 
-	if (!draft_open(r, &dr, s))
+	if (!draft_open(r, &dr, s, 0))
 		return;
 	to = steps[s].detour != NULL ? steps[s].detour(&dr) : S_COUNT;
 	if (to != S_COUNT) {
@@ -1359,11 +1663,15 @@ void handle_draft_step_post(struct request *r)
 	enum step s = step_parse(route_param(&r->params, "step")), to;
 	const struct step_def *st;
 	const char *go = req_form(r, "go"), *msg = NULL;
-	int nul = 0, saved = 0, rc;
+	int json = s != S_COUNT && steps[s].json != NULL && wants_json(r), nul = 0, saved = 0, rc;
 
-	if (!draft_open(r, &dr, s))
+	if (!draft_open(r, &dr, s, json))
 		return;
 	st = &steps[s];
+	if (json) {
+		st->json(r, &dr);
+		return;
+	}
 	if (go == NULL)
 		go = "next";
 	if (st->save != NULL)
@@ -1374,7 +1682,11 @@ void handle_draft_step_post(struct request *r)
 		return;
 	}
 	if (saved < 0) {
-		step_render(r, &dr, s, 500, msg);
+		db_failed(r, saved);
+		return;
+	}
+	if (saved > 0) {
+		step_render(r, &dr, s, saved, msg);
 		return;
 	}
 	if (strcmp(go, "back") == 0) {

@@ -253,6 +253,7 @@ int main(int argc, char **argv)
 		{ itest_auth_cases, itest_auth_ncases },
 		{ itest_datastores_cases, itest_datastores_ncases },
 		{ itest_projects_cases, itest_projects_ncases },
+		{ itest_upload_cases, itest_upload_ncases },
 		{ itest_labeling_cases, itest_labeling_ncases },
 		{ itest_export_cases, itest_export_ncases },
 		{ itest_jobs_cases, itest_jobs_ncases },

@@ -79,6 +79,8 @@ extern const struct itest_case itest_review_cases[];
 extern const size_t itest_review_ncases;
 extern const struct itest_case itest_oidc_cases[];
 extern const size_t itest_oidc_ncases;
+extern const struct itest_case itest_upload_cases[];
+extern const size_t itest_upload_ncases;
 
 /* ------------------------------------------------------------ failures */
 

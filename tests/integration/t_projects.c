@@ -18,247 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "itest.h"
-
-#define ADMIN_EMAIL ENV("LABELD_TEST_ADMIN_EMAIL")
-#define ADMIN_PASSWORD ENV("LABELD_TEST_ADMIN_PASSWORD")
-#define USER_EMAIL ENV("LABELD_TEST_USER_EMAIL")
-#define USER_PASSWORD ENV("LABELD_TEST_USER_PASSWORD")
-
-#define MP_BOUNDARY "----labeld-projects-4f1c9e2ab7"
-#define FORM_TYPE "application/x-www-form-urlencoded"
-#define INIT_WAIT_MS 60000
+#include "wizard_steps.h"
 
 /* ------------------------------------------------------------ helpers */
-
-/* A name no earlier run or test used. */
-static const char *uniq(const char *prefix)
-{
-	static unsigned counter;
-
-	return itest_fmt("%s %ld-%ld-%u", prefix, (long)time(NULL), (long)getpid(), ++counter);
-}
-
-/* A signed-in admin. */
-static struct client *admin(void)
-{
-	struct client *c = CLIENT(NULL);
-
-	SIGN_IN_OK(c, ADMIN_EMAIL, ADMIN_PASSWORD);
-	return c;
-}
-
-/* The CSRF token of the client's session (from any page's sign-out form). */
-static char *csrf_of(struct client *c)
-{
-	struct resp *r = GET(c, "/projects");
-	char *t;
-
-	CHECK_STATUS(r, 200);
-	t = html_logout_csrf(r);
-	CHECK(t != NULL && strlen(t) > 20, "no CSRF token on /projects");
-	return t;
-}
-
-/* A file of tests/fixtures/images/ (owned by the running test). */
-static char *fixture(const char *rel, size_t *len)
-{
-	char *path = itest_fmt("%s/tests/fixtures/images/%s", ENV("LABELD_TEST_SRCDIR"), rel);
-	FILE *f = fopen(path, "rb");
-	char *data;
-	long n;
-
-	CHECK(f != NULL, "cannot open %s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	data = itest_keep(malloc((size_t)n + 1));
-	CHECK(data != NULL && fread(data, 1, (size_t)n, f) == (size_t)n, "cannot read %s", path);
-	fclose(f);
-	*len = (size_t)n;
-	return data;
-}
-
-/* A body under construction: urlencoded or multipart.  Its bytes live in
- * a heap cell that the running test frees when it ends. */
-struct body {
-	char **cell;
-	char *data;
-	size_t len, cap;
-	int multipart;
-};
-
-static void cell_free(void *arg)
-{
-	free(*(char **)arg);
-}
-
-static void body_add(struct body *b, const void *p, size_t n)
-{
-	if (b->cell == NULL) {
-		b->cell = itest_keep(calloc(1, sizeof(*b->cell)));
-		CHECK(b->cell != NULL, "out of memory");
-		itest_defer(cell_free, b->cell);
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *d = realloc(b->data, cap);
-		CHECK(d != NULL, "out of memory");
-		b->data = *b->cell = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void body_adds(struct body *b, const char *s)
-{
-	body_add(b, s, strlen(s));
-}
-
-/* One field (value may hold any bytes up to its NUL). */
-static void field(struct body *b, const char *name, const char *value)
-{
-	if (b->multipart) {
-		body_adds(b, "--" MP_BOUNDARY "\r\nContent-Disposition: form-data; name=\"");
-		body_adds(b, name);
-		body_adds(b, "\"\r\n\r\n");
-		body_adds(b, value);
-		body_adds(b, "\r\n");
-	} else {
-		if (b->len > 0)
-			body_adds(b, "&");
-		body_adds(b, url_enc(name));
-		body_adds(b, "=");
-		body_adds(b, url_enc(value));
-	}
-}
-
-/* One file part of a multipart body; filename is sent as is (quoted). */
-static void file_part(struct body *b, const char *filename, const void *data, size_t len)
-{
-	body_adds(b, "--" MP_BOUNDARY "\r\nContent-Disposition: form-data; name=\"files\"; filename=\"");
-	body_adds(b, filename);
-	body_adds(b, "\"\r\nContent-Type: application/octet-stream\r\n\r\n");
-	body_add(b, data, len);
-	body_adds(b, "\r\n");
-}
-
-static struct resp *body_post(struct client *c, const char *path, struct body *b)
-{
-	if (b->multipart) {
-		body_adds(b, "--" MP_BOUNDARY "--\r\n");
-		return POST_RAW(c, path, "multipart/form-data; boundary=" MP_BOUNDARY, b->data, b->len);
-	}
-	if (b->data == NULL)
-		body_adds(b, "");
-	return POST_RAW(c, path, FORM_TYPE, b->data, b->len);
-}
-
-/* The Location of a 303 that must point under prefix; returns it. */
-static const char *see_other(struct resp *r, const char *prefix)
-{
-	const char *loc = resp_header(r, "Location");
-
-	CHECK(r->status == 303 && loc != NULL && strncmp(loc, prefix, strlen(prefix)) == 0,
-	    "%s %s: status %ld, Location %s; want 303 to %s...: %s", r->method, r->url, r->status,
-	    loc ? loc : "(none)", prefix, resp_snip(r));
-	return loc;
-}
-
-/* POST /projects/drafts: a new draft; returns "/projects/drafts/N". */
-static char *draft_new(struct client *c)
-{
-	struct resp *r = GET(c, "/projects");
-	const char *loc;
-	long id;
-
-	CHECK_STATUS(r, 200);
-	CHECK(html_count(r, "//form[@action='/projects/drafts' and @method='post']//button") == 1,
-	    "the admin's /projects has no Add project form");
-	r = POST_FORM(c, "/projects/drafts", "csrf", html_logout_csrf(r));
-	loc = see_other(r, "/projects/drafts/");
-	CHECK(sscanf(loc, "/projects/drafts/%ld/name", &id) == 1 && id > 0, "draft Location %s", loc);
-	return itest_fmt("/projects/drafts/%ld", id);
-}
-
-/* POST one step with name/value pairs (NULL-terminated); returns the response. */
-#define STEP(c, draft, step, ...) step_post((c), (draft), (step), __VA_ARGS__, (const char *)NULL)
-static struct resp *step_post(struct client *c, const char *draft, const char *step, ...)
-{
-	struct body b = { 0 };
-	const char *name;
-	va_list ap;
-
-	field(&b, "csrf", csrf_of(c));
-	va_start(ap, step);
-	while ((name = va_arg(ap, const char *)) != NULL)
-		field(&b, name, va_arg(ap, const char *));
-	va_end(ap);
-	return body_post(c, itest_fmt("%s/%s", draft, step), &b);
-}
-
-/* The step must answer 303 to the given next step. */
-static void step_ok(struct resp *r, const char *draft, const char *next)
-{
-	CHECK_REDIRECT(r, 303, itest_fmt("%s/%s", draft, next));
-}
-
-/* The flash error of a re-rendered page. */
-static const char *page_message(struct resp *r)
-{
-	char *m = html_str(r, "//p[contains(@class,'flash') and contains(@class,'error')]");
-	return m ? m : "";
-}
-
-/* The re-rendered step has status and a message containing needle. */
-static void refused_with(struct resp *r, long status, const char *needle)
-{
-	CHECK_STATUS(r, status);
-	CHECK(strstr(page_message(r), needle) != NULL, "%s %s: message \"%s\" lacks \"%s\"",
-	    r->method, r->url, page_message(r), needle);
-}
-
-/* Labels as a urlencoded body for the labels step. */
-static struct resp *labels_post(struct client *c, const char *draft, const char *go,
-    const char *const *labels, size_t n)
-{
-	struct body b = { 0 };
-
-	field(&b, "csrf", csrf_of(c));
-	for (size_t i = 0; i < n; i++)
-		field(&b, "label", labels[i]);
-	field(&b, "go", go);
-	return body_post(c, itest_fmt("%s/labels", draft), &b);
-}
-
-/* Name step + choosing "upload": leaves the draft at the upload step. */
-static char *draft_to_upload(struct client *c, const char *name)
-{
-	char *d = draft_new(c);
-
-	step_ok(STEP(c, d, "name", "name", name, "task", "testtask", "go", "next"), d, "data");
-	step_ok(STEP(c, d, "data", "source", "upload", "go", "next"), d, "upload");
-	return d;
-}
-
-/* From the confirm step through labels and instructions to a project;
- * returns its id. */
-static long finish_project(struct client *c, const char *d, const char *const *labels, size_t n)
-{
-	const char *loc;
-	long id;
-
-	step_ok(STEP(c, d, "confirm", "go", "create"), d, "labels");
-	step_ok(labels_post(c, d, "next", labels, n), d, "instructions");
-	step_ok(STEP(c, d, "instructions", "instructions_url", "https://example.com/guide",
-	    "description", "Made by the tests.", "go", "next"), d, "review");
-	loc = see_other(STEP(c, d, "review", "go", "create"), "/projects/");
-	CHECK(sscanf(loc, "/projects/%ld", &id) == 1 && id > 0 &&
-	    strcmp(loc, itest_fmt("/projects/%ld", id)) == 0, "project Location %s", loc);
-	return id;
-}
 
 /* A project of task testtask from one uploaded image; returns its id. */
 static long quick_project(struct client *c, const char *name, const char *const *labels, size_t n)
@@ -275,61 +37,6 @@ static long quick_project(struct client *c, const char *name, const char *const 
 	field(&b, "go", "next");
 	step_ok(body_post(c, itest_fmt("%s/upload", d), &b), d, "confirm");
 	return finish_project(c, d, labels, n);
-}
-
-/* Poll the details page until the project leaves Initializing; returns
- * the last page.  Fails after INIT_WAIT_MS. */
-static struct resp *wait_initialized(struct client *c, long id, int *saw_initializing)
-{
-	for (long waited = 0; ; waited += 200) {
-		struct resp *r = GET(c, itest_fmt("/projects/%ld", id));
-		char *state;
-		CHECK_STATUS(r, 200);
-		state = html_str(r, "//h1/span[contains(@class,'state')]");
-		CHECK(state != NULL, "project %ld: no state on the details page", id);
-		if (strcmp(state, "Initializing") != 0)
-			return r;
-		if (saw_initializing != NULL)
-			*saw_initializing = 1;
-		CHECK(html_count(r, "//head/meta[@http-equiv='refresh' and @content='2']") == 1,
-		    "an initializing project's page does not refresh itself");
-		CHECK(waited < INIT_WAIT_MS, "project %ld still initializing after %d ms", id, INIT_WAIT_MS);
-		itest_sleep_ms(200);
-	}
-}
-
-/* The text of a Details fact ("Items", "Dataset", ...); "" when missing. */
-static char *fact(struct resp *r, const char *dt)
-{
-	char *v = html_str(r, "//dl[contains(@class,'facts')]/dt[normalize-space(.)='%s']"
-	    "/following-sibling::dd[1]", dt);
-
-	return v ? v : "";
-}
-
-/* The item count shown on the details page. */
-static long items_shown(struct resp *r)
-{
-	char *t = fact(r, "Items");
-	long n = -1;
-
-	CHECK(t != NULL && sscanf(t, "%ld", &n) == 1, "no item count on %s", r->url);
-	return n;
-}
-
-static long sql_long(const char *q)
-{
-	char *out = SQL_QUERY("%s", q);
-	return strtol(out, NULL, 10);
-}
-
-/* The built-in datastore's directory (where uploads land). */
-static char *default_datastore_dir(void)
-{
-	char *dir = SQL_QUERY("SELECT local_path FROM datastores WHERE is_builtin = 1");
-
-	CHECK(dir != NULL && dir[0] == '/', "no built-in datastore (%s)", dir ? dir : "");
-	return dir;
 }
 
 /* ------------------------------------------------------------ fixture sizes */
@@ -443,61 +150,6 @@ static long project_over(struct client *c, long ds, const char *path, struct res
 	return id;
 }
 
-/* The test stack's Azurite account URL, path style. */
-static const char *azurite_endpoint(void)
-{
-	const char *url = ENV("LABELD_TEST_AZURITE");
-
-	return strstr(url, "devstoreaccount1") ? url : itest_fmt("%s/devstoreaccount1", url);
-}
-
-/* A datastore row for an Azurite container (SQL); returns its id. */
-static long azurite_datastore(const char *container)
-{
-	const char *name = uniq("Azurite store");
-
-	SQL("INSERT INTO datastores (name, kind, blob_endpoint, blob_account, blob_container, blob_key) "
-	    "VALUES (%s, 'azureblob', %s, 'devstoreaccount1', %s, %s)", sql_str(name),
-	    sql_str(azurite_endpoint()), sql_str(container), sql_str(ENV("LABELD_TEST_AZURITE_KEY")));
-	return sql_long(itest_fmt("SELECT id FROM datastores WHERE name = %s", sql_str(name)));
-}
-
-/* Upload blobs named names[i] with the bytes of fixture rels[i] into a new
- * container, with tests/integration/azurite-seed.js --blobs (node, no shell:
- * the names hold tabs and other bytes a shell would mangle). */
-static void azurite_put(const char *container, const char *const *names, const char *const *rels,
-    size_t n)
-{
-	const char *src = ENV("LABELD_TEST_SRCDIR");
-	char **argv = itest_keep(calloc(2 * n + 7, sizeof(*argv)));
-	size_t k = 0;
-	pid_t pid;
-	int st;
-
-	CHECK(argv != NULL, "out of memory");
-	argv[k++] = "node";
-	argv[k++] = itest_fmt("%s/tests/integration/azurite-seed.js", src);
-	argv[k++] = (char *)azurite_endpoint();
-	argv[k++] = (char *)container;
-	argv[k++] = "--blobs";
-	for (size_t i = 0; i < n; i++) {
-		argv[k++] = (char *)names[i];
-		argv[k++] = itest_fmt("%s/tests/fixtures/images/%s", src, rels[i]);
-	}
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0, "fork failed");
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		if (null >= 0)
-			dup2(null, 1);	/* its summary line is no test result */
-		execvp("node", argv);
-		_exit(127);
-	}
-	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "azurite-seed.js --blobs into %s failed (status %d)", container, st);
-}
-
 /* ------------------------------------------------------------ tests */
 
 /* The home: admins get Add project (a POST form), and a project shows with
@@ -570,7 +222,7 @@ static void projects_wizard_upload(void)
 
 	r = GET(c, itest_fmt("%s/confirm", d));
 	CHECK_STATUS(r, 200);
-	CHECK(strstr(fact(r, "Images"), "6 uploaded images") != NULL, "confirm says \"%s\"", fact(r, "Images"));
+	CHECK(strstr(fact(r, "Images"), "6 images (") != NULL, "confirm says \"%s\"", fact(r, "Images"));
 	CHECK_STREQ(fact(r, "Dataset name"), ds_name);
 	CHECK(html_count(r, "//table[contains(@class,'refused')]/tbody/tr") == 8,
 	    "confirm lists %d refused files, want 8", html_count(r, "//table[contains(@class,'refused')]/tbody/tr"));
@@ -587,13 +239,11 @@ static void projects_wizard_upload(void)
 	    "the 300-byte name is not refused as too long");
 #undef REFUSED
 
-	/* What reached the disk: exactly the six, in one uploads/<draft>-<hex> folder. */
+	/* What reached the disk: exactly the six, in the folder named after the
+	 * dataset (the default datastore is the built-in one here). */
 	char *folder = SQL_QUERY("SELECT JSON_VALUE(data, '$.upload_dir') FROM project_drafts WHERE id = %s",
 	    d + strlen("/projects/drafts/"));
-	char *prefix = itest_fmt("uploads/%s-", d + strlen("/projects/drafts/"));
-	CHECK(strncmp(folder, prefix, strlen(prefix)) == 0 &&
-	    strlen(folder) == strlen("uploads/-") + strlen(d + strlen("/projects/drafts/")) + 16,
-	    "upload folder \"%s\"", folder);
+	CHECK_STREQ(folder, folder_named_after(ds_name));
 	const char *want[] = { "anim.gif", "b.png", "camera-2.png", "camera.png", "rocket.jpg", "x.png" };
 	DIR *dir = opendir(itest_fmt("%s/%s", dsdir, folder));
 	struct dirent *e;
@@ -984,8 +634,8 @@ static void projects_upload_every_image(void)
 
 	r = GET(c, itest_fmt("%s/confirm", d));
 	CHECK_STATUS(r, 200);
-	CHECK(strstr(fact(r, "Images"), itest_fmt("%zu uploaded images", n - 1)) != NULL,
-	    "confirm says \"%s\", want %zu uploaded images", fact(r, "Images"), n - 1);
+	CHECK(strstr(fact(r, "Images"), itest_fmt("%zu images (", n - 1)) != NULL,
+	    "confirm says \"%s\", want %zu images", fact(r, "Images"), n - 1);
 	CHECK(html_count(r, "//table[contains(@class,'refused')]/tbody/tr") == 1,
 	    "confirm lists %d refused files, want only huge_claim.png: %s",
 	    html_count(r, "//table[contains(@class,'refused')]/tbody/tr"),
@@ -1306,17 +956,19 @@ static void drop_store(void *arg)
 }
 
 /* With an Azure Blob datastore made the default (its page's "Make
- * default"), the wizard offers it first for a dataset from a datastore,
- * and uploaded images still land in the built-in local store. */
+ * default"), the wizard offers it first for a dataset from a datastore and
+ * for uploads; uploads sent to the built-in local store land there. */
 static void projects_upload_builtin(void)
 {
 	struct client *c = admin();
 	const char *labels[] = { "one" };
 	const char *name = uniq("itest-default-elsewhere");
-	char *d;
+	char *d, *png;
 	long builtin = sql_long("SELECT id FROM datastores WHERE is_builtin = 1"), ds, id;
+	struct body b = { .multipart = 1 };
 	struct resp *r;
 	struct stat st;
+	size_t len;
 
 	/* Never reached: nothing is read from or written to it here. */
 	SQL("INSERT INTO datastores (name, kind, blob_endpoint, blob_account, blob_container, blob_key) "
@@ -1333,7 +985,19 @@ static void projects_upload_builtin(void)
 	CHECK_STATUS(r, 200);
 	CHECK_STREQ(html_str(r, "//select[@id='datastore']/option[1]/@value"), itest_fmt("%ld", ds));
 
-	id = quick_project(c, uniq("Uploaded, default elsewhere"), labels, 1);
+	d = draft_to_upload(c, uniq("Uploaded, default elsewhere"));
+	r = GET(c, itest_fmt("%s/upload", d));
+	CHECK_STATUS(r, 200);
+	CHECK_STREQ(html_str(r, "//select[@id='up_datastore']/option[@selected]/@value"),
+	    itest_fmt("%ld", ds));
+	png = fixture("horse.png", &len);
+	field(&b, "csrf", csrf_of(c));
+	field(&b, "ds_name", uniq("Quick set"));
+	field(&b, "up_datastore", itest_fmt("%ld", builtin));
+	file_part(&b, "horse.png", png, len);
+	field(&b, "go", "next");
+	step_ok(body_post(c, itest_fmt("%s/upload", d), &b), d, "confirm");
+	id = finish_project(c, d, labels, 1);
 	CHECK(sql_long(itest_fmt("SELECT d.datastore_id FROM projects p JOIN datasets d "
 	    "ON d.id = p.dataset_id WHERE p.id = %ld", id)) == builtin,
 	    "the uploaded dataset is not in the built-in datastore");

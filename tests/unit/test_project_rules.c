@@ -251,6 +251,41 @@ START_TEST(upload_names)
 }
 END_TEST
 
+static void folder_case(const char *name, const char *want)
+{
+	char out[UPLOAD_FOLDER_MAX + 1];
+	size_t n = upload_folder_default(name, out, sizeof(out));
+
+	ck_assert_str_eq(out, want);
+	ck_assert_uint_eq(n, strlen(want));
+}
+
+START_TEST(upload_folders)
+{
+	folder_case("Cats & Dogs 2026", "cats-dogs-2026");
+	folder_case("street_signs.v2", "street_signs.v2");
+	folder_case("  --Hello--World--  ", "hello-world");
+	folder_case("../etc/passwd", "etc-passwd");
+	folder_case("..", "");
+	folder_case(".hidden", "hidden");
+	folder_case("Caf\xc3\xa9 cr\xc3\xa8me", "caf-cr-me");
+	folder_case("\xe7\x8c\xab", "");
+	folder_case("", "");
+	folder_case(NULL, "");
+	folder_case("a\tb\\c/d", "a-b-c-d");
+	folder_case("end.", "end");
+	/* at most UPLOAD_FOLDER_MAX bytes; no '-' or '.' left at the cut */
+	folder_case(repeat("ab ", 40), "ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-a");
+	char hundred[101];
+	memset(hundred, 'x', 100);
+	hundred[100] = '\0';
+	folder_case(hundred, repeat("x", UPLOAD_FOLDER_MAX));
+	char small[4];
+	ck_assert_uint_eq(upload_folder_default("abcdef", small, sizeof(small)), 3);
+	ck_assert_str_eq(small, "abc");
+}
+END_TEST
+
 START_TEST(display_text)
 {
 	char out[64];
@@ -286,6 +321,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, links);
 	tcase_add_test(tc, descriptions);
 	tcase_add_test(tc, upload_names);
+	tcase_add_test(tc, upload_folders);
 	tcase_add_test(tc, display_text);
 	suite_add_tcase(s, tc);
 	return s;
