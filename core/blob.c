@@ -85,6 +85,8 @@ struct blob_req {
 	const char *blob_content_type;  /* x-ms-blob-content-type, or NULL */
 	size_t range_len;          /* > 0: x-ms-range: bytes=off-(off + range_len - 1) */
 	uint64_t range_off;
+	const char *content_md5;   /* Content-MD5 (base64) of the body, or NULL */
+	const char *if_none_match; /* If-None-Match ("*": only when no blob has the name), or NULL */
 };
 
 /* What came back. */
@@ -799,12 +801,16 @@ static int sign_request(const struct blob_ctx *c, const struct blob_req *r,
 	sb_add(&b, r->method);
 	sb_add(&b, "\n\n\n");        /* Content-Encoding, Content-Language */
 	sb_add(&b, num);             /* Content-Length, empty when 0 */
-	sb_add(&b, "\n\n");          /* Content-MD5 */
+	sb_add(&b, "\n");
+	sb_add(&b, r->content_md5 ? r->content_md5 : "");
+	sb_add(&b, "\n");
 	sb_add(&b, r->content_type ? r->content_type : "");
 	sb_add(&b, "\n");
-	/* Date (x-ms-date is used), If-Modified-Since, If-Match,
-	 * If-None-Match, If-Unmodified-Since, Range. */
-	sb_add(&b, "\n\n\n\n\n\n");
+	/* Date (x-ms-date is used), If-Modified-Since, If-Match, */
+	sb_add(&b, "\n\n\n");
+	sb_add(&b, r->if_none_match ? r->if_none_match : "");
+	/* If-Unmodified-Since, Range. */
+	sb_add(&b, "\n\n\n");
 	for (size_t i = 0; i < nms; i++) {
 		sb_add(&b, ms_headers[i]);
 		sb_add(&b, "\n");
@@ -997,6 +1003,16 @@ static int blob_easy_setup(CURL *h, const struct blob_ctx *c, const struct blob_
 			snprintf(ct, sizeof(ct), "Content-Type:");   /* no form type */
 		ADD_HEADER(ct);
 		ADD_HEADER("Expect:");
+	}
+	if (r->content_md5) {
+		char h5[64];
+		snprintf(h5, sizeof(h5), "Content-MD5: %s", r->content_md5);
+		ADD_HEADER(h5);
+	}
+	if (r->if_none_match) {
+		char hn[64];
+		snprintf(hn, sizeof(hn), "If-None-Match: %s", r->if_none_match);
+		ADD_HEADER(hn);
 	}
 	if (c->keylen > 0 && !c->sas) {
 		char sig[128], auth[sizeof(sig) + 160];
@@ -1515,11 +1531,25 @@ static void block_id(uint32_t run, uint32_t index, char out[40])
 	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)raw, 24);
 }
 
+/* base64 of the MD5 of data (Content-MD5: the service checks the bytes it
+ * received against it and refuses a block that changed on the way). */
+static void content_md5(const void *data, size_t len, char out[32])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data ? data : "", len, md, &mdlen, EVP_md5(), NULL) != 1 || mdlen != 16) {
+		out[0] = '\0';
+		return;
+	}
+	EVP_EncodeBlock((unsigned char *)out, md, 16);
+}
+
 int blob_put_block(struct blob_client *c, const char *name, uint32_t run, uint32_t index,
     const void *data, size_t len, char *err, size_t errlen)
 {
 	static const long ok[] = { 201 };
-	char id[40];
+	char id[40], md5[32];
 	struct blob_req r = {
 		.method = "PUT",
 		.name = name ? name : "",
@@ -1528,13 +1558,30 @@ int blob_put_block(struct blob_client *c, const char *name, uint32_t run, uint32
 		.bodylen = data ? len : 0,
 	};
 	block_id(run, index, id);
+	content_md5(r.body, r.bodylen, md5);
+	r.content_md5 = md5[0] ? md5 : NULL;
 	req_param(&r, "comp", "block");
 	req_param(&r, "blockid", id);
-	return blob_call(c, &r, ok, 1, err, errlen);
+	/* A block that did not arrive (no answer, or a 5xx) is sent once
+	 * more: a block is only staged, so sending it twice changes nothing. */
+	for (int attempt = 0; ; attempt++) {
+		struct blob_resp resp;
+		long status;
+		int rc;
+		resp_init(&resp, c->ctx.lim.max_response, 0);
+		rc = blob_perform(c, &r, &resp, ok, 1, &status, err, errlen);
+		resp_free(&resp);
+		if (rc == 0 || attempt == 1 || c->ctx.setup_err[0] || (status != 0 && status < 500))
+			return rc;
+	}
 }
 
-int blob_put_block_list(struct blob_client *c, const char *name, uint32_t run, uint32_t nblocks,
-    const char *content_type, char *err, size_t errlen)
+/* Put Block List of blocks 0 .. nblocks-1 of run; with if_none_match "*"
+ * the commit is refused when the name is taken.  0, 1 (the name is taken),
+ * or -1 with err. */
+static int put_block_list(struct blob_client *c, const char *name, uint32_t run,
+    uint32_t nblocks, const char *content_type, const char *if_none_match, char *err,
+    size_t errlen)
 {
 	static const long ok[] = { 201 };
 	struct sbuf b = { 0 };
@@ -1564,11 +1611,36 @@ int blob_put_block_list(struct blob_client *c, const char *name, uint32_t run, u
 		.bodylen = b.len,
 		.content_type = "application/xml",
 		.blob_content_type = content_type && *content_type ? content_type : NULL,
+		.if_none_match = if_none_match,
 	};
+	struct blob_resp resp;
+	long status;
 	req_param(&r, "comp", "blocklist");
-	int rc = blob_call(c, &r, ok, 1, err, errlen);
+	resp_init(&resp, c->ctx.lim.max_response, 0);
+	int rc = blob_perform(c, &r, &resp, ok, 1, &status, err, errlen);
+	/* Azure answers 409 BlobAlreadyExists to If-None-Match: * on a blob
+	 * that exists; 412 (a condition not met) means the same here. */
+	if (rc < 0 && if_none_match && (status == 409 || status == 412)) {
+		if (!resp.code[0])
+			body_code(&resp, resp.code, sizeof(resp.code));
+		if (status == 412 || strcmp(resp.code, "BlobAlreadyExists") == 0)
+			rc = 1;
+	}
+	resp_free(&resp);
 	free(b.s);
 	return rc;
+}
+
+int blob_put_block_list(struct blob_client *c, const char *name, uint32_t run, uint32_t nblocks,
+    const char *content_type, char *err, size_t errlen)
+{
+	return put_block_list(c, name, run, nblocks, content_type, NULL, err, errlen);
+}
+
+int blob_put_block_list_new(struct blob_client *c, const char *name, uint32_t run,
+    uint32_t nblocks, const char *content_type, char *err, size_t errlen)
+{
+	return put_block_list(c, name, run, nblocks, content_type, "*", err, errlen);
 }
 
 int blob_delete(struct blob_client *c, const char *name, char *err, size_t errlen)

@@ -148,7 +148,10 @@ int blob_put(struct blob_client *c, const char *name, const void *data, size_t l
 /* Put Block: upload data as block index (0, 1, 2 ...) of upload run (any
  * number the uploader picks, so that two uploads of one name never mix
  * their blocks) of blob name, not yet part of the blob (block ids are made
- * from run and index, all of one length).  0, or -1 with err. */
+ * from run and index, all of one length).  The block carries its
+ * Content-MD5, which the service checks.  A block that got no answer or a
+ * 5xx is sent once more (staging a block twice changes nothing).  0, or -1
+ * with err. */
 int blob_put_block(struct blob_client *c, const char *name, uint32_t run, uint32_t index,
     const void *data, size_t len, char *err, size_t errlen);
 
@@ -159,6 +162,14 @@ int blob_put_block(struct blob_client *c, const char *name, uint32_t run, uint32
  * with err. */
 int blob_put_block_list(struct blob_client *c, const char *name, uint32_t run, uint32_t nblocks,
     const char *content_type, char *err, size_t errlen);
+
+/* blob_put_block_list that never overwrites: the commit carries
+ * If-None-Match: *, so it is refused when a blob of that name exists.  0, 1
+ * when the name is taken (nothing changed; the blocks stay uncommitted
+ * until the service drops them), or -1 with err.  Never sent twice: a
+ * commit whose answer was lost may have happened. */
+int blob_put_block_list_new(struct blob_client *c, const char *name, uint32_t run,
+    uint32_t nblocks, const char *content_type, char *err, size_t errlen);
 
 /* Delete Blob; a blob that is not there is not an error.  0, or -1 with
  * err. */

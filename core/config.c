@@ -87,6 +87,7 @@ static const struct config_key config_keys[] = {
 	KS(blob_allow_hosts, ""),
 	KU(blob_max_fetches, "8", 1, 1024),
 	KU(blob_connect_timeout, "5", 1, 300),
+	KZ(blob_block_size, "4m", (unsigned long)64 << 10, (unsigned long)100 << 20),
 	KU(max_dataset_files, "5000000", 1, 4000000000u),
 	KU(job_takeover_seconds, "30", 3, 3600),
 	KU(oidc_flow_seconds, "600", 30, 86400),

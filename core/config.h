@@ -59,6 +59,7 @@ struct config {
 	char *blob_allow_hosts;          /* hosts (or host:port) exempt from the address rules */
 	unsigned blob_max_fetches;       /* image fetches from blob storage at once, per process */
 	unsigned blob_connect_timeout;   /* seconds */
+	size_t blob_block_size;          /* bytes of each block an upload sends to a container */
 	unsigned max_dataset_files;      /* most files one dataset may list */
 	unsigned job_takeover_seconds;   /* a running job without a heartbeat this long is taken over */
 

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "datastore.h"
@@ -773,4 +775,376 @@ int datastore_local_mkdirs(const char *root, const char *path, char *err, size_t
 	}
 	close(rootfd);
 	return 0;
+}
+
+/* ------------------------------------------------------------ uploads */
+
+#define SINK_SUFFIX_MAX 999              /* name-2 .. name-999 */
+#define SINK_LOCAL_BUFFER ((size_t)256 << 10)
+#define SINK_BLOCKS_MAX 50000u           /* the most blocks a block blob has */
+#define BLOB_NAME_MAX 1024               /* the most characters of a blob name */
+
+/* blob_block_size: written before threads start, only read afterwards. */
+static size_t sink_block_size = DATASTORE_SINK_BLOCK_DEFAULT;
+
+void datastore_sink_block_size(size_t bytes)
+{
+	if (bytes == 0)
+		bytes = DATASTORE_SINK_BLOCK_DEFAULT;
+	if (bytes < DATASTORE_SINK_BLOCK_MIN)
+		bytes = DATASTORE_SINK_BLOCK_MIN;
+	if (bytes > DATASTORE_SINK_BLOCK_MAX)
+		bytes = DATASTORE_SINK_BLOCK_MAX;
+	sink_block_size = bytes;
+}
+
+struct datastore_sink {
+	const struct datastore *ds;
+	char folder[PATH_MAX_REL + 1];   /* checked, without a trailing '/' */
+	unsigned char *buf;
+	size_t buflen;
+	/* local */
+	int dirfd;                       /* the folder, or -1 */
+	int stored;                      /* a file was linked in: the folder is synced at close */
+	/* blob */
+	struct blob_client *blob;
+};
+
+/* Open (creating with mode 0750 where missing) folder beneath root one
+ * segment at a time, never following a symlink (O_NOFOLLOW on every
+ * segment).  A descriptor, or -1 with a sentence in err. */
+static int sink_folder_open(const char *root, const char *folder, char *err, size_t errlen)
+{
+	char part[PATH_MAX_REL + 1];
+	int fd;
+
+	if (mkdir(root, 0750) < 0 && errno != EEXIST) {
+		log_error("datastore: cannot create %s: %s", root, strerror(errno));
+		snprintf(err, errlen, "the datastore's directory cannot be created (the log says why)");
+		return -1;
+	}
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		log_error("datastore: cannot open %s: %s", root, strerror(errno));
+		snprintf(err, errlen, "the datastore's directory cannot be opened (the log says why)");
+		return -1;
+	}
+	snprintf(part, sizeof(part), "%s", folder);
+	for (char *seg = part, *next; *seg != '\0'; seg = next) {
+		int sub;
+		next = strchr(seg, '/');
+		if (next != NULL)
+			*next++ = '\0';
+		else
+			next = seg + strlen(seg);
+		if (mkdirat(fd, seg, 0750) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "the folder '%s' cannot be created: %s", folder, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		sub = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (sub < 0) {
+			snprintf(err, errlen, "the folder '%s' cannot be opened: %s", folder,
+			    errno == ELOOP || errno == ENOTDIR ?
+			    "a part of it is a symlink or a file" : strerror(errno));
+			return -1;
+		}
+		fd = sub;
+	}
+	return fd;
+}
+
+int datastore_sink_open(const struct datastore *ds, const char *folder,
+    struct datastore_sink **out, char *err, size_t errlen)
+{
+	struct datastore_sink *s;
+	size_t n;
+
+	*out = NULL;
+	if (datastore_path_check(folder, err, errlen) < 0)
+		return -1;
+	n = strlen(folder);
+	while (n > 0 && folder[n - 1] == '/')
+		n--;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->ds = ds;
+	s->dirfd = -1;
+	memcpy(s->folder, folder, n);
+	s->folder[n] = '\0';
+	s->buflen = ds->kind == DATASTORE_AZUREBLOB ? sink_block_size : SINK_LOCAL_BUFFER;
+	s->buf = malloc(s->buflen);
+	if (s->buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		datastore_sink_close(s);
+		return -1;
+	}
+	if (ds->kind == DATASTORE_AZUREBLOB) {
+		/* Nothing is asked of the service yet: the first put finds out
+		 * whether it is reachable (a SAS for uploads needs no 'r' or 'l'). */
+		s->blob = blob_client_new(&ds->blob, NULL);
+		if (s->blob == NULL) {
+			snprintf(err, errlen, "out of memory");
+			datastore_sink_close(s);
+			return -1;
+		}
+	} else {
+		if (ds->local_path == NULL) {
+			snprintf(err, errlen, "the datastore has no directory");
+			datastore_sink_close(s);
+			return -1;
+		}
+		s->dirfd = sink_folder_open(ds->local_path, s->folder, err, errlen);
+		if (s->dirfd < 0) {
+			datastore_sink_close(s);
+			return -1;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+/* name, or "stem-k.ext" for k >= 2 ("name-k" when there is no extension
+ * or the name's only dot is its first character), into out.  0 or -1 (too
+ * long). */
+static int sink_suffixed(const char *name, int k, char *out, size_t outlen)
+{
+	const char *dot = strrchr(name, '.');
+	int n;
+
+	if (k == 1)
+		n = snprintf(out, outlen, "%s", name);
+	else if (dot == NULL || dot == name)
+		n = snprintf(out, outlen, "%s-%d", name, k);
+	else
+		n = snprintf(out, outlen, "%.*s-%d%s", (int)(dot - name), name, k, dot);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* Read exactly len bytes of fd at off into buf.  0, or -1 (errno set; 0
+ * when the file ended early). */
+static int read_at(int fd, unsigned char *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static const char *read_error(void)
+{
+	return errno ? strerror(errno) : "the file is shorter than its size";
+}
+
+/* Copy size bytes of fd into a hidden temporary file of the folder, then
+ * give it the first free name of name, name-2, ... with linkat (which never
+ * replaces a file), so that no half-written file is ever seen under a name. */
+static int sink_put_local(struct datastore_sink *s, int fd, uint64_t size, const char *name,
+    char *stored, size_t storedlen, char *err, size_t errlen)
+{
+	char tmp[NAME_MAX + 1], cand[NAME_MAX + 1];
+	unsigned char rnd[4];
+	uint64_t off = 0;
+	int out = -1, rc = -1, linked = 0, made = 0;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	for (int tries = 0; tries < 8 && out < 0; tries++) {
+		if (snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x.part", name, rnd[0], rnd[1],
+		    rnd[2], (unsigned char)(rnd[3] + tries)) >= (int)sizeof(tmp)) {
+			snprintf(err, errlen, "the file name is too long");
+			return -1;
+		}
+		out = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (out < 0 && errno != EEXIST)
+			break;
+	}
+	made = out >= 0;
+	if (out < 0) {
+		log_error("datastore %s: cannot create %s in %s: %s", s->ds->name, tmp, s->folder,
+		    strerror(errno));
+		goto fail;
+	}
+	while (off < size) {
+		size_t n = size - off < s->buflen ? (size_t)(size - off) : s->buflen;
+		if (read_at(fd, s->buf, n, off) < 0) {
+			log_error("datastore %s: reading the upload for %s: %s", s->ds->name, name,
+			    read_error());
+			snprintf(err, errlen, "the upload could not be read");
+			goto out;
+		}
+		for (size_t w = 0; w < n; ) {
+			ssize_t m = write(out, s->buf + w, n - w);
+			if (m < 0 && errno == EINTR)
+				continue;
+			if (m <= 0) {
+				log_error("datastore %s: writing %s/%s: %s", s->ds->name, s->folder, tmp,
+				    m < 0 ? strerror(errno) : "nothing was written");
+				goto fail;
+			}
+			w += (size_t)m;
+		}
+		off += n;
+	}
+	if (fsync(out) < 0 || close(out) < 0) {
+		out = -1;
+		log_error("datastore %s: writing %s/%s: %s", s->ds->name, s->folder, tmp, strerror(errno));
+		goto fail;
+	}
+	out = -1;
+	for (int k = 1; k <= SINK_SUFFIX_MAX && !linked; k++) {
+		if (sink_suffixed(name, k, cand, sizeof(cand)) < 0) {
+			snprintf(err, errlen, "the file name is too long");
+			goto out;
+		}
+		if (linkat(s->dirfd, tmp, s->dirfd, cand, 0) == 0) {
+			linked = 1;
+		} else if (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) {
+			/* A file system without hard links: a rename that never
+			 * replaces does the same. */
+			if (renameat2(s->dirfd, tmp, s->dirfd, cand, RENAME_NOREPLACE) == 0) {
+				made = 0;
+				linked = 1;
+			} else if (errno != EEXIST) {
+				log_error("datastore %s: naming %s/%s: %s", s->ds->name, s->folder, cand,
+				    strerror(errno));
+				goto fail;
+			}
+		} else if (errno != EEXIST) {
+			log_error("datastore %s: naming %s/%s: %s", s->ds->name, s->folder, cand,
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	if (!linked) {
+		snprintf(err, errlen, "%s and the names %s-2 to -%d are all taken in the folder", name,
+		    name, SINK_SUFFIX_MAX);
+		goto out;
+	}
+	if (strlen(cand) >= storedlen) {
+		/* Named, but the caller could not be told which name: undone. */
+		unlinkat(s->dirfd, cand, 0);
+		snprintf(err, errlen, "the file name is too long");
+		goto out;
+	}
+	memcpy(stored, cand, strlen(cand) + 1);
+	s->stored = 1;
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "the file could not be stored (the log says why)");
+out:
+	if (out >= 0)
+		close(out);
+	if (made && unlinkat(s->dirfd, tmp, 0) < 0 && errno != ENOENT)
+		log_warn("datastore %s: the temporary file %s/%s cannot be removed: %s", s->ds->name,
+		    s->folder, tmp, strerror(errno));
+	return rc;
+}
+
+/* Put Block for each block of the file under the first free name of name,
+ * name-2, ..., then Put Block List with If-None-Match: *; a name that turns
+ * out to be taken costs the blocks sent for it (left uncommitted: the
+ * service drops them after a week) and the file is sent again for the next
+ * name. */
+static int sink_put_blob(struct datastore_sink *s, int fd, uint64_t size, const char *name,
+    char *stored, size_t storedlen, char *err, size_t errlen)
+{
+	enum image_format f = image_format_from_name(name);
+	const char *type = f == IMAGE_UNKNOWN ? NULL : image_media_type(f);
+	char cand[NAME_MAX + 1], full[BLOB_NAME_MAX + 1];
+	uint64_t nblocks64 = (size + s->buflen - 1) / s->buflen;
+	int held = 0;   /* the buffer holds the whole file (one block) */
+
+	if (nblocks64 > SINK_BLOCKS_MAX) {
+		snprintf(err, errlen, "the file is larger than %u blocks of %zu bytes (blob_block_size)",
+		    SINK_BLOCKS_MAX, s->buflen);
+		return -1;
+	}
+	for (int k = 1; k <= SINK_SUFFIX_MAX; k++) {
+		uint32_t run, nblocks = 0;
+		uint64_t off = 0;
+		int n, rc;
+		if (sink_suffixed(name, k, cand, sizeof(cand)) < 0 ||
+		    (n = snprintf(full, sizeof(full), "%s%s%s", s->folder, s->folder[0] ? "/" : "",
+		    cand)) < 0 || (size_t)n >= sizeof(full) || strlen(cand) >= storedlen) {
+			snprintf(err, errlen, "the file name is too long");
+			return -1;
+		}
+		if (getrandom(&run, sizeof(run), 0) != (ssize_t)sizeof(run))
+			run = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+		while (off < size) {
+			size_t len = size - off < s->buflen ? (size_t)(size - off) : s->buflen;
+			if (!held && read_at(fd, s->buf, len, off) < 0) {
+				log_error("datastore %s: reading the upload for %s: %s", s->ds->name, name,
+				    read_error());
+				snprintf(err, errlen, "the upload could not be read");
+				return -1;
+			}
+			held = len == size;
+			if (blob_put_block(s->blob, full, run, nblocks, s->buf, len, err, errlen) < 0)
+				return DATASTORE_UNREACHABLE;
+			nblocks++;
+			off += len;
+		}
+		rc = blob_put_block_list_new(s->blob, full, run, nblocks, type, err, errlen);
+		if (rc < 0)
+			return DATASTORE_UNREACHABLE;
+		if (rc == 0) {
+			memcpy(stored, cand, strlen(cand) + 1);
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s and the names %s-2 to -%d are all taken in the folder", name, name,
+	    SINK_SUFFIX_MAX);
+	return -1;
+}
+
+int datastore_sink_put(struct datastore_sink *s, int fd, uint64_t size,
+    const char *name, char *stored, size_t storedlen, char *err, size_t errlen)
+{
+	if (name == NULL || name[0] == '\0' || strchr(name, '/') != NULL || name[0] == '.' ||
+	    datastore_path_check(name, err, errlen) < 0) {
+		snprintf(err, errlen, "the file name must be one name without '/' that does not start "
+		    "with '.'");
+		return -1;
+	}
+	if (size > (uint64_t)INT64_MAX) {
+		snprintf(err, errlen, "the file is too large");
+		return -1;
+	}
+	if (s->ds->kind == DATASTORE_AZUREBLOB)
+		return sink_put_blob(s, fd, size, name, stored, storedlen, err, errlen);
+	return sink_put_local(s, fd, size, name, stored, storedlen, err, errlen);
+}
+
+void datastore_sink_close(struct datastore_sink *s)
+{
+	if (s == NULL)
+		return;
+	if (s->dirfd >= 0) {
+		/* The names given to the files: on the disk before the caller
+		 * says they were stored. */
+		if (s->stored && fsync(s->dirfd) < 0)
+			log_warn("datastore %s: fsync of the folder %s: %s", s->ds->name, s->folder,
+			    strerror(errno));
+		close(s->dirfd);
+	}
+	blob_client_free(s->blob);
+	free(s->buf);
+	free(s);
 }

@@ -133,4 +133,45 @@ void datastore_heads_free(struct datastore_heads *h);
  * never leaving the root.  0 or -1 with err. */
 int datastore_local_mkdirs(const char *root, const char *path, char *err, size_t errlen);
 
+/* Uploads into a folder of a datastore: a local folder (created when missing,
+ * beneath the root, never following a symlink) or a "folder" (name prefix) of
+ * an Azure Blob container, written as block blobs: Put Block for each
+ * block_size bytes read from the file, then Put Block List with
+ * If-None-Match: * so an existing blob is never overwritten.  A name that is
+ * taken gets -2, -3, ... before its extension (photo.jpg -> photo-2.jpg), the
+ * first free one, for local and blob alike.
+ *
+ * A local file is written to a hidden temporary file of the folder
+ * (".<name>.<hex>.part", skipped by datastore_walk), synced, then given its
+ * name with linkat, which never replaces a file: no half-written file is
+ * ever seen under a name, and a failure leaves nothing behind (a crash may
+ * leave a hidden .part file).  The folder is synced at close.  A blob
+ * whose name turns out to be taken at the commit is sent again under the
+ * next name; the blocks sent for the taken name stay uncommitted and the
+ * service drops them after a week.  The sink keeps ds (the caller keeps it
+ * alive until datastore_sink_close); one sink is used by one thread. */
+struct datastore_sink;
+/* folder: checked by datastore_path_check, "" is the root.  0, -1 with err,
+ * or DATASTORE_UNREACHABLE (blob service down: err for the log).  A local
+ * folder is created here (an error is a sentence for the person); a blob
+ * container is not asked anything before the first put. */
+int datastore_sink_open(const struct datastore *ds, const char *folder,
+    struct datastore_sink **out, char *err, size_t errlen);
+/* Store size bytes of fd (read from offset 0, never whole in memory: at most
+ * one block buffered) as `name` (one path segment, already sanitized) in the
+ * folder; the name used goes to stored (folder-relative, storedlen bytes).
+ * 0, -1 with err (a sentence for the person), or DATASTORE_UNREACHABLE. */
+int datastore_sink_put(struct datastore_sink *s, int fd, uint64_t size,
+    const char *name, char *stored, size_t storedlen, char *err, size_t errlen);
+void datastore_sink_close(struct datastore_sink *s);
+
+/* The block size of uploads to blob containers (blob_block_size), which is
+ * also the one buffer datastore_sink_put reads a file through: 0 means
+ * the default; clamped to DATASTORE_SINK_BLOCK_MIN .. _MAX.  Process-wide:
+ * set before threads start (main.c), as blob_policy_set. */
+#define DATASTORE_SINK_BLOCK_DEFAULT ((size_t)4 << 20)
+#define DATASTORE_SINK_BLOCK_MIN ((size_t)64 << 10)
+#define DATASTORE_SINK_BLOCK_MAX ((size_t)100 << 20)
+void datastore_sink_block_size(size_t bytes);
+
 #endif

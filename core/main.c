@@ -417,6 +417,7 @@ int main(int argc, char **argv)
 		db_library_end();
 		return 1;
 	}
+	datastore_sink_block_size(cfg.blob_block_size);
 	if (mode == OPT_MIGRATE || mode == OPT_ADMIN || mode == OPT_USER || mode == OPT_DEMO) {
 		rc = mode == OPT_MIGRATE ? migrate(&cfg) :
 		    mode == OPT_DEMO ? create_demo(&cfg, arg) :

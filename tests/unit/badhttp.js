@@ -27,11 +27,20 @@
 //             GETMS ms.  GET /stats/CONTAINER answers its counters as JSON:
 //             {"starts": listings begun (no marker), "pages": pages served,
 //             "gets": blobs served}.
+//   flaky     a small block-blob store for uploads (datastore_sink): the
+//             first Put Block of each block id answers 503, the second
+//             stores it (its Content-MD5 is checked: 400 Md5Mismatch);
+//             Put Block List commits, with If-None-Match: * only when the
+//             name is free (else 409 BlobAlreadyExists); Get Blob.
+//             GET /acct/flakystats/x answers {"puts": Put Block requests,
+//             "commits": Put Block List requests}.
+//   blockfail Put Block answers 500 every time (counted in /flakystats).
 //
 // No npm dependencies: node's http module only.
 'use strict';
 
 const http = require('http');
+const crypto = require('crypto');
 const fs = require('fs');
 
 const portfile = process.argv[2];
@@ -57,6 +66,63 @@ function listing(names, next) {
 // A valid 1x1 greyscale PNG.
 const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==', 'base64');
 const slowStats = new Map();
+const flaky = { tries: new Map(), blocks: new Map(), blobs: new Map(), puts: 0, commits: 0 };
+
+function flakyStore(req, res, url, route) {
+	const name = url.pathname.split('/').slice(3).map(decodeURIComponent).join('/');
+	const comp = url.searchParams.get('comp');
+	const chunks = [];
+	req.on('data', (c) => chunks.push(c));
+	req.on('end', () => {
+		const body = Buffer.concat(chunks);
+		if (req.method === 'PUT' && comp === 'block') {
+			flaky.puts++;
+			const key = name + ' ' + url.searchParams.get('blockid');
+			const tries = (flaky.tries.get(key) || 0) + 1;
+			flaky.tries.set(key, tries);
+			if (route === 'blockfail') {
+				sendXml(res, 500, '<?xml version="1.0"?><Error><Code>InternalError</Code></Error>');
+				return;
+			}
+			const md5 = crypto.createHash('md5').update(body).digest('base64');
+			if (req.headers['content-md5'] !== md5) {
+				sendXml(res, 400, '<?xml version="1.0"?><Error><Code>Md5Mismatch</Code></Error>');
+				return;
+			}
+			if (tries === 1) {
+				sendXml(res, 503, '<?xml version="1.0"?><Error><Code>ServerBusy</Code></Error>');
+				return;
+			}
+			flaky.blocks.set(key, body);
+			res.writeHead(201, { 'Content-Length': 0 });
+			res.end();
+		} else if (req.method === 'PUT' && comp === 'blocklist') {
+			flaky.commits++;
+			if (flaky.blobs.has(name) && req.headers['if-none-match'] === '*') {
+				sendXml(res, 409, '<?xml version="1.0"?><Error><Code>BlobAlreadyExists</Code></Error>');
+				return;
+			}
+			const parts = [];
+			for (const m of body.toString().matchAll(/<Latest>([^<]*)<\/Latest>/g)) {
+				const b = flaky.blocks.get(name + ' ' + m[1]);
+				if (!b) {
+					sendXml(res, 400, '<?xml version="1.0"?><Error><Code>InvalidBlockList</Code></Error>');
+					return;
+				}
+				parts.push(b);
+			}
+			flaky.blobs.set(name, Buffer.concat(parts));
+			res.writeHead(201, { 'Content-Length': 0 });
+			res.end();
+		} else if (req.method === 'GET' && flaky.blobs.has(name)) {
+			const b = flaky.blobs.get(name);
+			res.writeHead(200, { 'Content-Length': b.length });
+			res.end(b);
+		} else {
+			sendXml(res, 404, '<?xml version="1.0"?><Error><Code>BlobNotFound</Code></Error>');
+		}
+	});
+}
 
 function slowCounters(container) {
 	if (!slowStats.has(container))
@@ -112,6 +178,16 @@ const server = http.createServer((req, res) => {
 	}
 	if (slow) {
 		slowInit(req, res, url, route, slow);
+		return;
+	}
+	if (route === 'flakystats') {
+		const body = JSON.stringify({ puts: flaky.puts, commits: flaky.commits });
+		res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+		res.end(body);
+		return;
+	}
+	if (route === 'flaky' || route === 'blockfail') {
+		flakyStore(req, res, url, route);
 		return;
 	}
 

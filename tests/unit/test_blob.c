@@ -24,6 +24,7 @@
 
 #include "blob.h"
 #include "datastore.h"
+#include "unit_sink.h"
 #include "image.h"
 
 #define DEV_ACCOUNT "devstoreaccount1"
@@ -1586,6 +1587,241 @@ START_TEST(get_stream)
 }
 END_TEST
 
+/* ------------------------------------------------------------ uploads (datastore_sink) */
+
+/* The blob holds exactly len bytes of data. */
+static void blob_is(struct blob_client *c, const char *name, const unsigned char *data, size_t len)
+{
+	char err[256] = "";
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	ck_assert_msg(blob_get(c, name, 0, &out, &outlen, NULL, err, sizeof(err)) == 0, "%s: %s",
+	    name, err);
+	ck_assert_uint_eq(outlen, len);
+	ck_assert_msg(len == 0 || memcmp(out, data, len) == 0, "%s: other bytes", name);
+	free(out);
+}
+
+/* Into a nested folder in blocks of 64 KiB: a file smaller than a block, one
+ * of four blocks, the same name three times (name, name-2, name-3; the
+ * first never overwritten), a name without extension, an empty file; the
+ * folder holds exactly those; the container's root as the folder. */
+START_TEST(sink_blob_blocks_and_clashes)
+{
+	AZ_READY();
+	struct datastore ds = { .id = 1, .name = "az", .kind = DATASTORE_AZUREBLOB };
+	struct datastore_sink *s = NULL;
+	struct blob_client *c = az_client();
+	unsigned char *small, *big[3], *readme[2], *empty, *top;
+	static struct seen seen;
+	const size_t bigsize = 3 * 65536 + 17;
+	char err[256] = "";
+
+	datastore_sink_block_size(64 << 10);
+	ds.blob = az_acc(az_key, NULL);
+	ck_assert_msg(datastore_sink_open(&ds, "up/nested/deep", &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(sink_put_ok(s, 1000, 1, "small.png", &small), "small.png");
+	blob_is(c, "up/nested/deep/small.png", small, 1000);
+	ck_assert_str_eq(sink_put_ok(s, bigsize, 2, "big.jpg", &big[0]), "big.jpg");
+	ck_assert_str_eq(sink_put_ok(s, bigsize - 5, 3, "big.jpg", &big[1]), "big-2.jpg");
+	ck_assert_str_eq(sink_put_ok(s, 70000, 4, "big.jpg", &big[2]), "big-3.jpg");
+	blob_is(c, "up/nested/deep/big.jpg", big[0], bigsize);
+	blob_is(c, "up/nested/deep/big-2.jpg", big[1], bigsize - 5);
+	blob_is(c, "up/nested/deep/big-3.jpg", big[2], 70000);
+	ck_assert_str_eq(sink_put_ok(s, 10, 5, "README", &readme[0]), "README");
+	ck_assert_str_eq(sink_put_ok(s, 11, 6, "README", &readme[1]), "README-2");
+	blob_is(c, "up/nested/deep/README", readme[0], 10);
+	blob_is(c, "up/nested/deep/README-2", readme[1], 11);
+	ck_assert_str_eq(sink_put_ok(s, 0, 7, "empty.gif", &empty), "empty.gif");
+	blob_is(c, "up/nested/deep/empty.gif", empty, 0);
+	datastore_sink_close(s);
+
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_msg(blob_list(c, "up/", NULL, 0, collect, &seen, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(seen.n, 7);
+	static const char *const want[] = { "small.png", "big.jpg", "big-2.jpg", "big-3.jpg",
+		"README", "README-2", "empty.gif" };
+	for (size_t i = 0; i < 7; i++) {
+		char full[128];
+		snprintf(full, sizeof(full), "up/nested/deep/%s", want[i]);
+		ck_assert_msg(seen_find(&seen, full, 0) >= 0, "%s is missing", full);
+	}
+
+	ck_assert_msg(datastore_sink_open(&ds, "", &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(sink_put_ok(s, 300, 8, "sink-top.bmp", &top), "sink-top.bmp");
+	blob_is(c, "sink-top.bmp", top, 300);
+	datastore_sink_close(s);
+	free(small);
+	free(big[0]);
+	free(big[1]);
+	free(big[2]);
+	free(readme[0]);
+	free(readme[1]);
+	free(empty);
+	free(top);
+	blob_client_free(c);
+	datastore_sink_block_size(0);
+}
+END_TEST
+
+/* What is refused: folders that break the path rules (no sink), names that
+ * are not one plain segment, a file shorter than its size (nothing is
+ * committed under its name). */
+START_TEST(sink_blob_refusals)
+{
+	AZ_READY();
+	static const char *const folders[] = { "../up", "/up", "up//x", "up/./x", "up/../x", "a\\b" };
+	struct datastore ds = { .id = 1, .name = "az", .kind = DATASTORE_AZUREBLOB };
+	struct datastore_sink *s = NULL;
+	struct blob_client *c = az_client();
+	char err[256], stored[64];
+	unsigned char *data, *out = NULL;
+	size_t outlen;
+	int fd;
+
+	ds.blob = az_acc(az_key, NULL);
+	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
+		s = (struct datastore_sink *)1;
+		err[0] = '\0';
+		ck_assert_int_eq(datastore_sink_open(&ds, folders[i], &s, err, sizeof(err)), -1);
+		ck_assert_ptr_null(s);
+		ck_assert_msg(err[0] != '\0', "%s", folders[i]);
+	}
+	ck_assert_msg(datastore_sink_open(&ds, "refused", &s, err, sizeof(err)) == 0, "%s", err);
+	fd = sink_file(100, 9, &data);
+	sink_names_refused(s, fd);
+	/* 100 bytes in the file, 200 claimed. */
+	ck_assert_int_eq(datastore_sink_put(s, fd, 200, "short.png", stored, sizeof(stored), err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "the upload could not be read");
+	ck_assert_int_eq(blob_get(c, "refused/short.png", 0, &out, &outlen, NULL, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "404"), "%s", err);
+	/* The stored name must fit the caller's buffer. */
+	ck_assert_int_eq(datastore_sink_put(s, fd, 100, "a-rather-long-name.png", stored, 8, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(blob_get(c, "refused/a-rather-long-name.png", 0, &out, &outlen, NULL, err,
+	    sizeof(err)), -1);
+	close(fd);
+	free(data);
+	datastore_sink_close(s);
+	blob_client_free(c);
+}
+END_TEST
+
+/* A SAS with create and write ('cw') is enough to upload; a read-only one
+ * is refused by the service: DATASTORE_UNREACHABLE, the service's answer in
+ * err (for the log). */
+START_TEST(sink_blob_sas)
+{
+	AZ_READY();
+	struct datastore ds = { .id = 1, .name = "az", .kind = DATASTORE_AZUREBLOB };
+	struct datastore_sink *s = NULL;
+	struct blob_client *c = az_client();
+	char sas[512], err[256] = "", stored[64];
+	unsigned char *data;
+	int fd;
+
+	datastore_sink_block_size(64 << 10);
+	make_sas("cw", sas, sizeof(sas), 0);
+	ds.blob = az_acc(NULL, sas);
+	ck_assert_msg(datastore_sink_open(&ds, "sas-up", &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(sink_put_ok(s, 100000, 10, "p.webp", &data), "p.webp");
+	blob_is(c, "sas-up/p.webp", data, 100000);
+	free(data);
+	ck_assert_str_eq(sink_put_ok(s, 100, 11, "p.webp", &data), "p-2.webp");
+	blob_is(c, "sas-up/p-2.webp", data, 100);
+	free(data);
+	datastore_sink_close(s);
+
+	make_sas("rl", sas, sizeof(sas), 0);
+	ds.blob = az_acc(NULL, sas);
+	ck_assert_msg(datastore_sink_open(&ds, "sas-up", &s, err, sizeof(err)) == 0, "%s", err);
+	fd = sink_file(100, 12, &data);
+	ck_assert_int_eq(datastore_sink_put(s, fd, 100, "denied.png", stored, sizeof(stored), err,
+	    sizeof(err)), DATASTORE_UNREACHABLE);
+	ck_assert_msg(strstr(err, "403"), "%s", err);
+	close(fd);
+	free(data);
+	datastore_sink_close(s);
+	blob_client_free(c);
+	datastore_sink_block_size(0);
+}
+END_TEST
+
+/* The counters of the flaky store of badhttp.js. */
+static void flaky_stats(int *puts, int *commits)
+{
+	struct blob_account a = { .endpoint = bad_endpoint, .account = "acct",
+		.container = "flakystats", .sas = "sv=x" };
+	struct blob_client *c = blob_client_new(&a, NULL);
+	unsigned char *out = NULL;
+	size_t len = 0;
+	char err[256] = "";
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(blob_get(c, "x", 0, &out, &len, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(sscanf((const char *)out, "{\"puts\":%d,\"commits\":%d}", puts, commits) == 2,
+	    "%s", out);
+	free(out);
+	blob_client_free(c);
+}
+
+/* Each block whose first Put Block answers 503 is sent once more (each
+ * carries its Content-MD5, which the store checks), and the file arrives
+ * whole; a clash at the commit (409 BlobAlreadyExists) sends the file again
+ * under the next name.  A service that answers 500 every time gets each
+ * block twice at most: DATASTORE_UNREACHABLE, nothing committed. */
+START_TEST(sink_blob_retry_and_clash)
+{
+	BAD_READY();
+	struct datastore ds = { .id = 1, .name = "bad", .kind = DATASTORE_AZUREBLOB };
+	struct datastore_sink *s = NULL;
+	struct blob_limits l = bad_limits();
+	struct blob_account a = { .endpoint = bad_endpoint, .account = "acct", .container = "flaky",
+		.sas = "sv=x" };
+	struct blob_client *c = blob_client_new(&a, &l);
+	char err[256] = "", stored[64];
+	unsigned char *data;
+	int puts0, commits0, puts, commits, fd;
+
+	ck_assert_ptr_nonnull(c);
+	datastore_sink_block_size(64 << 10);
+	ds.blob = a;
+	flaky_stats(&puts0, &commits0);
+	ck_assert_msg(datastore_sink_open(&ds, "f", &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(sink_put_ok(s, 150000, 13, "three.png", &data), "three.png");
+	flaky_stats(&puts, &commits);
+	ck_assert_int_eq(puts - puts0, 6);      /* 3 blocks, each twice */
+	ck_assert_int_eq(commits - commits0, 1);
+	blob_is(c, "f/three.png", data, 150000);
+	free(data);
+	/* Taken: the blocks again for three-2.png (new ids: each fails once). */
+	ck_assert_str_eq(sink_put_ok(s, 150000, 14, "three.png", &data), "three-2.png");
+	flaky_stats(&puts0, &commits0);
+	ck_assert_int_eq(puts0 - puts, 12);
+	ck_assert_int_eq(commits0 - commits, 2);
+	blob_is(c, "f/three-2.png", data, 150000);
+	free(data);
+	datastore_sink_close(s);
+
+	ds.blob.container = "blockfail";
+	ck_assert_msg(datastore_sink_open(&ds, "", &s, err, sizeof(err)) == 0, "%s", err);
+	fd = sink_file(150000, 15, &data);
+	ck_assert_int_eq(datastore_sink_put(s, fd, 150000, "never.png", stored, sizeof(stored), err,
+	    sizeof(err)), DATASTORE_UNREACHABLE);
+	ck_assert_msg(strstr(err, "HTTP 500"), "%s", err);
+	ck_assert(strstr(err, "SECRET") == NULL);
+	flaky_stats(&puts, &commits);
+	ck_assert_int_eq(puts - puts0, 2);
+	ck_assert_int_eq(commits - commits0, 0);
+	close(fd);
+	free(data);
+	datastore_sink_close(s);
+	blob_client_free(c);
+	datastore_sink_block_size(0);
+}
+END_TEST
+
 static void allow_nothing(void)
 {
 	allow("");
@@ -1628,6 +1864,9 @@ static Suite *suite(void)
 	tcase_add_test(az, get_heads_many);
 	tcase_add_test(az, datastore_heads_blob);
 	tcase_add_test(az, get_stream);
+	tcase_add_test(az, sink_blob_blocks_and_clashes);
+	tcase_add_test(az, sink_blob_refusals);
+	tcase_add_test(az, sink_blob_sas);
 	tcase_add_checked_fixture(az, allow_test_servers, NULL);
 	suite_add_tcase(s, az);
 
@@ -1661,6 +1900,7 @@ static Suite *suite(void)
 	tcase_add_test(bad, bad_heads);
 	tcase_add_test(bad, bad_range_ignored);
 	tcase_add_test(bad, bad_encoded_names);
+	tcase_add_test(bad, sink_blob_retry_and_clash);
 	suite_add_tcase(s, bad);
 	return s;
 }

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "datastore.h"
+#include "unit_sink.h"
 
 static char root[64], outside[64];
 
@@ -415,6 +417,148 @@ START_TEST(local_check_roots)
 }
 END_TEST
 
+/* ------------------------------------------------------------ uploads */
+
+/* The file rel of dir holds exactly len bytes of data (and, when stored by
+ * a sink, is not readable by others: at most mode 0640). */
+static void file_is_mode(const char *dir, const char *rel, const unsigned char *data, size_t len,
+    int stored)
+{
+	char p[PATH_MAX + 256];
+	struct stat st;
+	unsigned char *got;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	ck_assert_msg(lstat(p, &st) == 0 && S_ISREG(st.st_mode), "%s is not a file", rel);
+	ck_assert_uint_eq((uint64_t)st.st_size, len);
+	if (stored)
+		ck_assert_uint_eq(st.st_mode & 07137, 0);   /* at most 0640 */
+	got = malloc(len ? len : 1);
+	f = fopen(p, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fread(got, 1, len, f), len);
+	fclose(f);
+	ck_assert_msg(len == 0 || memcmp(got, data, len) == 0, "%s: other bytes", rel);
+	free(got);
+}
+
+static void file_is(const char *dir, const char *rel, const unsigned char *data, size_t len)
+{
+	file_is_mode(dir, rel, data, len, 1);
+}
+
+/* The names in folder rel of dir, hidden ones too, sorted, joined by ' '. */
+static void names_in(const char *dir, const char *rel, char *out, size_t outlen)
+{
+	char cmd[PATH_MAX + 300];
+	FILE *p;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s/%s' | LC_ALL=C sort | tr '\\n' ' '", dir, rel);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	pclose(p);
+}
+
+/* A folder created when missing (nested), files smaller and larger than
+ * the copy buffer arriving whole, the same name three times (name, name-2,
+ * name-3; a file that was there is never overwritten), a name without
+ * extension, an empty file; no temporary file is left. */
+START_TEST(sink_local_store_and_clashes)
+{
+	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
+	struct datastore_sink *s = NULL;
+	unsigned char *d[8];
+	char err[256] = "", names[512];
+
+	ck_assert_msg(datastore_sink_open(&ds, "up/new/deep", &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(sink_put_ok(s, 1000, 1, "photo.jpg", &d[0]), "photo.jpg");
+	ck_assert_str_eq(sink_put_ok(s, 700001, 2, "photo.jpg", &d[1]), "photo-2.jpg");
+	ck_assert_str_eq(sink_put_ok(s, 5, 3, "photo.jpg", &d[2]), "photo-3.jpg");
+	ck_assert_str_eq(sink_put_ok(s, 10, 4, "README", &d[3]), "README");
+	ck_assert_str_eq(sink_put_ok(s, 11, 5, "README", &d[4]), "README-2");
+	ck_assert_str_eq(sink_put_ok(s, 0, 6, "empty.png", &d[5]), "empty.png");
+	datastore_sink_close(s);
+	file_is(root, "up/new/deep/photo.jpg", d[0], 1000);
+	file_is(root, "up/new/deep/photo-2.jpg", d[1], 700001);
+	file_is(root, "up/new/deep/photo-3.jpg", d[2], 5);
+	file_is(root, "up/new/deep/README", d[3], 10);
+	file_is(root, "up/new/deep/README-2", d[4], 11);
+	file_is(root, "up/new/deep/empty.png", d[5], 0);
+	names_in(root, "up/new/deep", names, sizeof(names));
+	ck_assert_str_eq(names, "README README-2 empty.png photo-2.jpg photo-3.jpg photo.jpg ");
+
+	/* An existing folder with a file of that name: the file stays. */
+	ck_assert_msg(datastore_sink_open(&ds, "a", &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(sink_put_ok(s, 50, 7, "one.png", &d[6]), "one-2.png");
+	datastore_sink_close(s);
+	file_is(root, "a/one-2.png", d[6], 50);
+	file_is_mode(root, "a/one.png", (const unsigned char *)"22", 2, 0);
+	/* The root itself. */
+	ck_assert_msg(datastore_sink_open(&ds, "", &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(sink_put_ok(s, 3, 8, "top.png", &d[7]), "top-2.png");
+	datastore_sink_close(s);
+	file_is(root, "top-2.png", d[7], 3);
+	for (int i = 0; i < 8; i++)
+		free(d[i]);
+}
+END_TEST
+
+/* Folders that break the path rules, or lead through a symlink (leaving
+ * the root or not) or a file, are refused, and nothing is created outside;
+ * names that are not one plain segment are refused; a file shorter than
+ * its size is refused and leaves nothing behind. */
+START_TEST(sink_local_refusals)
+{
+	static const char *const folders[] = { "../up", "/tmp", "up//x", "up/./x", "a/../z",
+		"a/dir-out", "a/dir-out/new", "link-in", "link-in/new", "top.png", "top.png/x" };
+	struct datastore ds = { .id = 1, .name = "t", .kind = DATASTORE_LOCAL, .local_path = root };
+	struct datastore_sink *s;
+	char err[256], stored[64], p[PATH_MAX + 16], names_before[512], names_after[512];
+	unsigned char *data;
+	int fd;
+
+	/* A symlink to a folder inside the root: not followed either. */
+	snprintf(p, sizeof(p), "%s/link-in", root);
+	ck_assert_int_eq(symlink("a/b", p), 0);
+	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
+		s = (struct datastore_sink *)1;
+		err[0] = '\0';
+		ck_assert_msg(datastore_sink_open(&ds, folders[i], &s, err, sizeof(err)) == -1,
+		    "%s was accepted", folders[i]);
+		ck_assert_ptr_null(s);
+		ck_assert_msg(err[0] != '\0', "%s", folders[i]);
+	}
+	snprintf(p, sizeof(p), "%s/new", outside);
+	ck_assert_int_ne(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/a/b/new", root);
+	ck_assert_int_ne(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/up", root);
+	ck_assert_int_ne(access(p, F_OK), 0);
+
+	ck_assert_msg(datastore_sink_open(&ds, "z", &s, err, sizeof(err)) == 0, "%s", err);
+	fd = sink_file(100, 9, &data);
+	sink_names_refused(s, fd);
+	names_in(root, "z", names_before, sizeof(names_before));
+	ck_assert_int_eq(datastore_sink_put(s, fd, 200, "short.png", stored, sizeof(stored), err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "the upload could not be read");
+	/* A stored name that does not fit the caller's buffer: undone. */
+	ck_assert_int_eq(datastore_sink_put(s, fd, 100, "a-rather-long-name.png", stored, 8, err,
+	    sizeof(err)), -1);
+	names_in(root, "z", names_after, sizeof(names_after));
+	ck_assert_str_eq(names_after, names_before);
+	ck_assert_str_eq(names_after, "");
+	close(fd);
+	free(data);
+	datastore_sink_close(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("datastore");
@@ -429,6 +573,8 @@ static Suite *suite(void)
 	tcase_add_test(t, heads_local);
 	tcase_add_test(t, folders_and_mkdirs);
 	tcase_add_test(t, local_check_roots);
+	tcase_add_test(t, sink_local_store_and_clashes);
+	tcase_add_test(t, sink_local_refusals);
 	suite_add_tcase(s, t);
 	return s;
 }
