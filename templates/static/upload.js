@@ -26,14 +26,16 @@ function el(tag, attrs, text) {
 	return e;
 }
 
-/* 1536 -> "1.5 KB": what the person reads. */
+/* 1536 -> "1.5 KiB", as the step page writes sizes (wizard.c bytes_text). */
 function size(n) {
-	var units = ['bytes', 'KB', 'MB', 'GB', 'TB'], i = 0;
-	while (n >= 1024 && i < units.length - 1) {
+	var units = ['KiB', 'MiB', 'GiB', 'TiB'], u = -1;
+	if (n < 1024)
+		return n + (n === 1 ? ' byte' : ' bytes');
+	while (n >= 1024 && u < units.length - 1) {
 		n /= 1024;
-		i++;
+		u++;
 	}
-	return (i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)) + ' ' + units[i];
+	return n.toFixed(1) + ' ' + units[u];
 }
 
 /* The progress box, made once, before the Back/Next buttons: a labelled
