@@ -17,7 +17,8 @@
  *   up_datastore, up_folder (Advanced settings, as typed); the target
  *   fixed by the first upload: upload_datastore_id, upload_dir,
  *   upload_existing; upload_files, upload_bytes, refused[{name, reason}],
- *   refused_count                                                 "upload"
+ *   refused_count, upload_sent {key: stored name} (the JavaScript
+ *   uploader's keys, so a file sent again is stored once)          "upload"
  *   datastore_id, path              "datastore"
  *   created_dataset                 name of a dataset made at "confirm"
  *   labels[]                        rows as typed (blank rows kept)
@@ -609,7 +610,7 @@ static int check_dataset_chosen(struct request *r, struct draft *dr, const char 
 /* The draft's keys about its uploads: forgotten once their dataset is made. */
 static const char *const upload_keys[] = {
 	"upload_datastore_id", "upload_dir", "upload_existing", "upload_files", "upload_bytes",
-	"refused", "refused_count", "up_datastore", "up_folder",
+	"refused", "refused_count", "up_datastore", "up_folder", "upload_sent",
 };
 
 /* Decide about one uploaded file from its bytes (read through fd into buf,
@@ -1296,6 +1297,38 @@ static int show_upload(struct request *r, struct draft *dr, struct json_object *
 	return DB_OK;
 }
 
+/* An upload key (the JavaScript uploader's, one per file, the same on
+ * every try): 16 to 64 base64url characters. */
+static int upload_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+
+	return n >= 16 && n <= 64 && strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") == n;
+}
+
+/* Remember in the draft which name the file sent under key was stored as;
+ * the oldest keys go past UPLOAD_KEYS_MAX (a retry comes within seconds). */
+#define UPLOAD_KEYS_MAX 2000
+static void upload_key_remember(struct draft *dr, const char *key, struct json_object *stored)
+{
+	struct json_object *keys;
+
+	if (!json_object_object_get_ex(dr->d, "upload_sent", &keys) ||
+	    !json_object_is_type(keys, json_type_object)) {
+		keys = json_object_new_object();
+		json_object_object_add(dr->d, "upload_sent", keys);
+	}
+	if (json_object_object_length(keys) >= UPLOAD_KEYS_MAX) {
+		struct json_object_iterator it = json_object_iter_begin(keys);
+		char *first = strdup(json_object_iter_peek_name(&it));
+		if (first != NULL)
+			json_object_object_del(keys, first);
+		free(first);
+	}
+	json_object_object_add(keys, key, json_object_get(stored));
+}
+
 /* The upload step's JSON mode (Accept: application/json, for the
  * JavaScript uploader): the fields are saved and the files stored as by
  * the form, and the answer is {"stored": [...], "refused": [{name,
@@ -1304,19 +1337,35 @@ static int show_upload(struct request *r, struct draft *dr, struct json_object *
 static void json_upload(struct request *r, struct draft *dr)
 {
 	struct upload_batch b = { 0 };
-	struct json_object *o;
-	const char *msg = NULL;
+	struct json_object *o, *keys = NULL, *done = NULL;
+	const char *msg = NULL, *key;
 	int nul = 0, rc, saved;
 
 	save_upload_fields(r, dr, &nul);
+	key = form_value(r, "upload_key", &nul);
 	if (nul) {
 		json_error(r, 422, "A field held a NUL byte, which is not allowed; check what you "
 		    "entered.");
 		return;
 	}
+	if (key != NULL && !upload_key_ok(key)) {
+		json_error(r, 422, "The upload's key is not 16 to 64 letters, digits, '-' or '_'.");
+		return;
+	}
 	b.stored = json_object_new_array();
 	b.refused = json_object_new_array();
+	/* A file sent again under the key of a request whose answer was lost:
+	 * the answer it had, and nothing stored twice. */
+	if (key != NULL && json_object_object_get_ex(dr->d, "upload_sent", &keys) &&
+	    json_object_object_get_ex(keys, key, &done)) {
+		json_object_array_add(b.stored, json_object_get(done));
+		saved = 0;
+		goto answer;
+	}
 	saved = uploads_take(r, dr, &b, &msg);
+	if (saved == 0 && key != NULL && json_object_array_length(b.stored) == 1)
+		upload_key_remember(dr, key, json_object_array_get_idx(b.stored, 0));
+answer:
 	rc = draft_save(r, dr);
 	if (rc != DB_OK || saved != 0) {
 		json_object_put(b.stored);

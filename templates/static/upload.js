@@ -101,9 +101,27 @@ function reload() {
  * is too large), {stop: sentence} for any other 4xx or an answer that is
  * not the JSON asked for (the session ended, the CSRF token is stale, the
  * folder is refused: the other files would fare the same). */
+/* The file's upload key: random, made at its first try and sent with every
+ * try, so that a file whose answer was lost is not stored twice (the
+ * server answers a known key with what it stored then). */
+var keys = typeof WeakMap === 'function' ? new WeakMap() : null;
+function keyOf(file) {
+	var k = keys && keys.get(file);
+	if (!k && window.crypto && window.crypto.getRandomValues) {
+		var b = new Uint8Array(18);
+		window.crypto.getRandomValues(b);
+		k = btoa(String.fromCharCode.apply(null, b)).replace(/\+/g, '-').replace(/\//g, '_');
+		if (keys)
+			keys.set(file, k);
+	}
+	return k;
+}
+
 function send(file, before, done) {
-	var fd = new FormData(), xhr = new XMLHttpRequest();
+	var fd = new FormData(), xhr = new XMLHttpRequest(), key = keyOf(file);
 	fields.forEach(function (f) { fd.append(f[0], f[1]); });
+	if (key)
+		fd.append('upload_key', key);
 	fd.append('files', file, file.name);
 	xhr.open('POST', form.action);
 	xhr.setRequestHeader('Accept', 'application/json');

@@ -37,12 +37,17 @@ struct sent {
 
 /* POST the upload step: the dataset name, the Advanced settings (NULL: the
  * field is not sent), files and the button go. */
+/* The JavaScript uploader's upload_key field for upload_post, or NULL. */
+static const char *upload_key;
+
 static struct resp *upload_post(struct client *c, const char *d, const char *ds_name,
     const char *datastore, const char *folder, const struct sent *files, size_t n, const char *go)
 {
 	struct body b = { .multipart = 1 };
 
 	field(&b, "csrf", csrf_of(c));
+	if (upload_key != NULL)
+		field(&b, "upload_key", upload_key);
 	field(&b, "ds_name", ds_name);
 	field(&b, "ds_description", "");
 	if (datastore != NULL)
@@ -389,8 +394,13 @@ static void upload_json(void)
 		{ one, "[ \"horse.png\" ]", "[ ]", 1 },
 		{ text, "[ ]", "notes.png", 1 },
 		{ one, "[ \"horse-2.png\" ]", "[ ]", 2 },
+		/* the same file sent twice under one key (its first answer
+		 * lost): stored once, the second answer is the first's */
+		{ one, "[ \"horse-3.png\" ]", "[ ]", 3 },
+		{ one, "[ \"horse-3.png\" ]", "[ ]", 3 },
 	};
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 5; i++) {
+		upload_key = i >= 3 ? "Kx_7-uPload-KEY-0123" : NULL;
 		r = upload_post(c, d, ds_name, builtin_id(), "", steps[i].f, 1, "next");
 		CHECK_STATUS(r, 200);
 		CHECK(resp_header(r, "Content-Type") != NULL &&
@@ -408,6 +418,13 @@ static void upload_json(void)
 		    json_object_get_int64(v) == steps[i].files * (long)len, "bytes: %s", r->body);
 		json_object_put(o);
 	}
+	/* A key that is not one: refused, nothing stored. */
+	upload_key = "short";
+	r = upload_post(c, d, ds_name, builtin_id(), "", one, 1, "next");
+	CHECK_STATUS(r, 422);
+	CHECK_BODY_HAS(r, "{\"error\":\"The upload's key");
+	upload_key = NULL;
+	CHECK_STREQ(draft_value(d, "upload_files"), "3");
 
 	/* Errors: a bad folder (a new draft), a draft that is not there. */
 	char *d2 = draft_to_upload(c, uniq("Upload json bad"));
@@ -420,10 +437,10 @@ static void upload_json(void)
 
 	/* The page (HTML) shows the totals and the refusal. */
 	struct client *h = admin();
-	r = upload_page(h, d, folder_named_after(ds_name), "2 images");
+	r = upload_page(h, d, folder_named_after(ds_name), "3 images");
 	refused_listed(r, "notes.png");
 	step_ok(upload_post(h, d, ds_name, NULL, NULL, NULL, 0, "next"), d, "confirm");
-	project_labels(h, d, 2);
+	project_labels(h, d, 3);
 }
 
 const struct itest_case itest_upload_cases[] = {
